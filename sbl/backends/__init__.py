@@ -1,0 +1,54 @@
+"""Backends by name: what ``sbl compile --emit NAME`` can produce.
+
+Each backend is a module exporting ``emit(experiment, **options) -> str``; the registry holds
+only its name, module and file suffix, so the CLI lists choices without importing any
+backend, and adding one never touches the CLI.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from sbl.source import SblError, did_you_mean
+
+if TYPE_CHECKING:
+    from sbl.experiment import Experiment
+
+
+class Emitter(Protocol):
+    """The function a backend module exports."""
+
+    def __call__(self, experiment: Experiment, *, cdn: bool = False) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Backend:
+    """A registered backend: its name, the module that implements it, what it writes."""
+
+    name: str
+    module: str
+    suffix: str
+    help: str
+
+    def emit(self, experiment: Experiment, *, cdn: bool = False) -> str:
+        """Run the backend on a checked experiment."""
+        emitter: Emitter = importlib.import_module(self.module).emit
+        return emitter(experiment, cdn=cdn)
+
+
+REGISTRY: dict[str, Backend] = {b.name: b for b in (
+    Backend("html", "sbl.backends.web", ".html",
+            "a self-contained jsPsych 8 page for people in a browser"),
+    Backend("ir", "sbl.backends.ir", ".json", "the checked IR as versioned JSON"),
+    Backend("transcript", "sbl.backends.text", ".txt",
+            "the Psych-101 text a model reads, with answers left open"),
+)}
+
+
+def get(name: str) -> Backend:
+    """The backend called ``name``; an unknown name is an SblError with a suggestion."""
+    if name not in REGISTRY:
+        raise SblError.at(None, f"unknown backend '{name}'", did_you_mean(name, REGISTRY))
+    return REGISTRY[name]

@@ -1,0 +1,135 @@
+"""The ``sbl`` command line. It holds no logic of its own: each command calls the Python API.
+
+Exit status: 0 when all is well, 1 for an error in the user's input (printed as
+``file:line:col: error: ...`` on stderr), 2 for a usage error. ``--debug`` shows tracebacks.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from sbl import backends
+from sbl.source import SblError, render_all
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _State:
+    debug = False
+
+
+def _fail(message: str) -> None:
+    click.echo(message, err=True)
+    sys.exit(1)
+
+
+def reports_errors(func: F) -> F:
+    """Print an SblError as diagnostics and exit 1; anything else as a one-line internal error."""
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except SblError as exc:
+            if _State.debug:
+                traceback.print_exc()
+            _fail(render_all(exc))
+        except (click.exceptions.Exit, click.ClickException, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the CLI's last line of defence
+            if _State.debug:
+                raise
+            _fail(f"sbl: internal error: {type(exc).__name__}: {exc}\n"
+                  "(run again with --debug for a traceback, and please report it)")
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help="Show Python tracebacks for errors.")
+@click.version_option(package_name="sbl")
+def main(debug: bool) -> None:
+    """sbl: one .sbl file runs as a jsPsych 8 page for people and as a Psych-101 transcript
+    for language models, and both write the same data.
+
+    \b
+    Typical session (the bandit of examples/):
+      sbl check examples/bandit.sbl
+      sbl compile examples/bandit.sbl -o bandit.html
+      sbl compile examples/bandit.sbl --emit transcript
+    """
+    _State.debug = debug
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@reports_errors
+def check(files: tuple[str, ...]) -> None:
+    """Report every problem in FILES; change nothing. Exits 1 if any file has an error."""
+    from sbl.experiment import load
+
+    failed = 0
+    for file in files:
+        try:
+            load(file)
+        except SblError as exc:
+            failed += 1
+            click.echo(render_all(exc), err=True)
+    if failed:
+        sys.exit(1)
+    click.echo(f"{len(files)} file{'s' if len(files) != 1 else ''} checked: no problems",
+               err=True)
+
+
+@main.command(name="compile")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="Where to write; '-' or nothing writes to stdout.")
+@click.option("--emit", type=click.Choice(sorted(backends.REGISTRY)), default="html",
+              show_default=True,
+              help="What to produce: " + "; ".join(f"{b.name}: {b.help}" for b in
+                                                  backends.REGISTRY.values()) + ".")
+@click.option("--cdn", is_flag=True,
+              help="html: load the pinned jsPsych from a CDN instead of inlining it.")
+@reports_errors
+def compile_(file: str, output: str | None, emit: str, cdn: bool) -> None:
+    """Compile FILE to a browser page, the JSON IR, or the text a model reads."""
+    from sbl.experiment import load
+
+    text = backends.get(emit).emit(load(file), cdn=cdn)
+    if output in (None, "-"):
+        click.echo(text, nl=False)
+    else:
+        Path(output).write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output} ({len(text.encode()) // 1024} KB)", err=True)
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--check", "check_only", is_flag=True,
+              help="Change nothing; exit 1 if a file is not formatted.")
+@reports_errors
+def fmt(files: tuple[str, ...], check_only: bool) -> None:
+    """Rewrite FILES in the canonical layout, keeping comments."""
+    from sbl.fmt import format_source
+    from sbl.source import read_source
+
+    unformatted = []
+    for file in files:
+        text = read_source(file)
+        formatted = format_source(text, file)
+        if formatted == text:
+            continue
+        unformatted.append(file)
+        if not check_only:
+            Path(file).write_text(formatted, encoding="utf-8")
+    verb = "would reformat" if check_only else "reformatted"
+    for file in unformatted:
+        click.echo(f"{verb} {file}", err=True)
+    if check_only and unformatted:
+        sys.exit(1)

@@ -1,0 +1,426 @@
+"""The checked intermediate representation: the contract between the front end and both runtimes.
+
+Every node is a frozen dataclass. Children are fields; the source position is the ``span``
+attribute, which is kept out of ``==``, ``hash`` and ``repr`` so that two programs that differ
+only in layout compare equal. The IR imports nothing else from ``sbl``.
+
+The IR serialises to JSON (``to_json``/``from_json``) with a version key, ``"sbl-ir": 1``;
+that JSON is what the browser runtime reads.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import json
+import typing
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+IR_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A region of a source file: 1-based line and column, end exclusive."""
+
+    path: str
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.col}"
+
+
+def _span() -> Any:
+    return field(default=None, compare=False, repr=False, hash=False, kw_only=True)
+
+
+class Node:
+    """Base of every IR node; gives them a common type for visitors."""
+
+    __slots__ = ()
+    span: Span | None
+
+
+# ---------------------------------------------------------------- expressions
+
+
+class UnaryOp(enum.Enum):
+    """Prefix operators."""
+
+    NEG = "-"
+    NOT = "not"
+
+
+class BinaryOp(enum.Enum):
+    """Infix operators; ``AND`` and ``OR`` short-circuit."""
+
+    ADD = "+"
+    SUB = "-"
+    MUL = "*"
+    DIV = "/"
+    FLOORDIV = "//"
+    MOD = "%"
+    POW = "^"
+    EQ = "=="
+    NE = "!="
+    LT = "<"
+    LE = "<="
+    GT = ">"
+    GE = ">="
+    IN = "in"
+    AND = "and"
+    OR = "or"
+
+
+@dataclass(frozen=True, slots=True)
+class Literal(Node):
+    """A constant: a number, a string, ``true``/``false`` or ``none``."""
+
+    value: int | float | str | bool | None
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Name(Node):
+    """A reference to a column, shared variable, constant, loop variable or data field."""
+
+    name: str
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Prev(Node):
+    """The recorded data of the trial ``back`` trials before this one (``prev``, ``prev(2)``)."""
+
+    back: int
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Attr(Node):
+    """Field access on a record: ``obj.name``."""
+
+    obj: Expr
+    name: str
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Index(Node):
+    """Indexing a list or string by position, or a record by field name: ``obj[index]``."""
+
+    obj: Expr
+    index: Expr
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Unary(Node):
+    """A prefix operator applied to one operand."""
+
+    op: UnaryOp
+    operand: Expr
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Binary(Node):
+    """An infix operator applied to two operands."""
+
+    op: BinaryOp
+    left: Expr
+    right: Expr
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Cond(Node):
+    """``if test then then else otherwise``."""
+
+    test: Expr
+    then: Expr
+    otherwise: Expr
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Template(Node):
+    """An interpolated string: literal text and ``{expr}`` holes, in order."""
+
+    parts: tuple[Union[str, Expr], ...]
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class ListExpr(Node):
+    """A list display: ``[a, b, c]``."""
+
+    items: tuple[Expr, ...]
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Field(Node):
+    """One ``name: value`` pair of a record display."""
+
+    name: str
+    value: Expr
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class RecordExpr(Node):
+    """A record display: ``{color: "blue", value: 3}``."""
+
+    fields: tuple[Field, ...]
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Range(Node):
+    """An inclusive integer range: ``start..stop``."""
+
+    start: Expr
+    stop: Expr
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Comprehension(Node):
+    """``for var in iterable [if condition] body``: a list with one item per kept element."""
+
+    body: Expr
+    var: str
+    iterable: Expr
+    condition: Expr | None = None
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Call(Node):
+    """A call of a builtin function, with positional and named arguments."""
+
+    func: str
+    args: tuple[Expr, ...] = ()
+    kwargs: tuple[Field, ...] = ()
+    span: Span | None = _span()
+
+
+Expr = Union[
+    Literal, Name, Prev, Attr, Index, Unary, Binary, Cond, Template, ListExpr, RecordExpr,
+    Range, Comprehension, Call,
+]
+
+# ---------------------------------------------------------------- declarations
+
+
+@dataclass(frozen=True, slots=True)
+class Param(Node):
+    """A stimulus or experiment parameter: ``name: value``."""
+
+    name: str
+    value: Expr
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Assign(Node):
+    """A side effect: ``target = value``, run after the trial's response, in order."""
+
+    target: str
+    value: Expr
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Stimulus(Node):
+    """One trial of a given kind; ``id`` is stable and unique in the experiment."""
+
+    id: str
+    kind: str
+    params: tuple[Param, ...] = ()
+    after: tuple[Assign, ...] = ()
+    span: Span | None = _span()
+
+
+class Order(enum.Enum):
+    """How a block visits its rows."""
+
+    SEQUENTIAL = "sequential"
+    SHUFFLE = "shuffle"
+
+
+@dataclass(frozen=True, slots=True)
+class Block(Node):
+    """A timeline node: its body runs once per row of ``over`` (once if there is none).
+
+    ``over`` is evaluated at the start of each repetition. ``sample`` takes that many rows
+    without replacement after ordering; ``condition`` skips the block when false at its start;
+    ``until`` makes it a loop, run again (at most ``max_loops`` times) until the condition holds.
+    """
+
+    name: str
+    body: tuple[Union[Block, Stimulus], ...]
+    over: Expr | None = None
+    order: Order = Order.SEQUENTIAL
+    repeat: int = 1
+    sample: int | None = None
+    condition: Expr | None = None
+    until: Expr | None = None
+    max_loops: int | None = None
+    span: Span | None = _span()
+
+
+Item = Union[Block, Stimulus]
+
+
+@dataclass(frozen=True, slots=True)
+class Shared(Node):
+    """A variable shared by all trials, changed only by side effects."""
+
+    name: str
+    init: Expr
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Let(Node):
+    """A named constant, evaluated once per participant before the first trial."""
+
+    name: str
+    value: Expr
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Table(Node):
+    """A trial table: an expression giving a list of records; ``columns`` are their fields.
+
+    A table read from a CSV file keeps the file name in ``source`` and its rows as literals.
+    """
+
+    name: str
+    rows: Expr
+    columns: tuple[str, ...] = ()
+    source: str | None = None
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Experiment(Node):
+    """A whole checked program. Declarations are evaluated in the order of ``decls``."""
+
+    title: str
+    settings: tuple[Param, ...] = ()
+    decls: tuple[Union[Shared, Let, Table], ...] = ()
+    body: tuple[Item, ...] = ()
+    span: Span | None = _span()
+
+    @property
+    def shared(self) -> tuple[Shared, ...]:
+        """The shared variables, in declaration order."""
+        return tuple(d for d in self.decls if isinstance(d, Shared))
+
+    @property
+    def tables(self) -> tuple[Table, ...]:
+        """The tables, in declaration order."""
+        return tuple(d for d in self.decls if isinstance(d, Table))
+
+    def setting(self, name: str) -> Expr | None:
+        """The value of an experiment setting, or None when it is not given."""
+        return next((p.value for p in self.settings if p.name == name), None)
+
+
+NODE_CLASSES: tuple[type[Node], ...] = (
+    Literal, Name, Prev, Attr, Index, Unary, Binary, Cond, Template, ListExpr, Field,
+    RecordExpr, Range, Comprehension, Call, Param, Assign, Stimulus, Block, Shared, Let, Table,
+    Experiment,
+)
+EXPR_CLASSES: tuple[type[Node], ...] = typing.get_args(Expr)
+
+
+def walk(node: Any) -> typing.Iterator[Node]:
+    """Yield ``node`` and every node below it, depth first, in field order."""
+    if isinstance(node, Node):
+        yield node
+        for f in dataclasses.fields(node):  # type: ignore[arg-type]
+            yield from walk(getattr(node, f.name))
+    elif isinstance(node, tuple):
+        for item in node:
+            yield from walk(item)
+
+
+def stimuli(items: typing.Iterable[Item]) -> typing.Iterator[Stimulus]:
+    """Every stimulus below ``items``, in source order."""
+    for item in items:
+        if isinstance(item, Stimulus):
+            yield item
+        else:
+            yield from stimuli(item.body)
+
+
+# ---------------------------------------------------------------- JSON
+
+_BY_NAME: dict[str, type[Node]] = {cls.__name__: cls for cls in NODE_CLASSES}
+
+
+def to_data(node: Any) -> Any:
+    """Turn IR into plain JSON data: each node a dict with ``"node"`` naming its class."""
+    if isinstance(node, Node):
+        out: dict[str, Any] = {"node": type(node).__name__}
+        for f in dataclasses.fields(node):  # type: ignore[arg-type]
+            value = getattr(node, f.name)
+            if f.name == "span":
+                if value is not None:
+                    out["span"] = [value.path, value.line, value.col, value.end_line, value.end_col]
+            else:
+                out[f.name] = to_data(value)
+        return out
+    if isinstance(node, enum.Enum):
+        return node.value
+    if isinstance(node, tuple):
+        return [to_data(item) for item in node]
+    return node
+
+
+def from_data(data: Any) -> Any:
+    """Inverse of :func:`to_data`."""
+    if isinstance(data, list):
+        return tuple(from_data(item) for item in data)
+    if not isinstance(data, dict):
+        return data
+    cls = _BY_NAME[data["node"]]
+    kwargs: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+        if f.name not in data:
+            continue
+        raw = data[f.name]
+        if f.name == "span":
+            kwargs["span"] = Span(*raw)
+        elif f.name == "op":
+            kwargs["op"] = (UnaryOp if cls is Unary else BinaryOp)(raw)
+        elif f.name == "order":
+            kwargs["order"] = Order(raw)
+        else:
+            kwargs[f.name] = from_data(raw)
+    return cls(**kwargs)
+
+
+def to_json(experiment: Experiment, *, indent: int | None = 2) -> str:
+    """The versioned JSON form of an experiment."""
+    return json.dumps({"sbl-ir": IR_VERSION, "experiment": to_data(experiment)},
+                      indent=indent, ensure_ascii=False)
+
+
+def from_json(text: str) -> Experiment:
+    """Read the JSON written by :func:`to_json`; rejects other IR versions."""
+    data = json.loads(text)
+    if data.get("sbl-ir") != IR_VERSION:
+        raise ValueError(f"unsupported IR version {data.get('sbl-ir')!r}; expected {IR_VERSION}")
+    experiment = from_data(data["experiment"])
+    assert isinstance(experiment, Experiment)
+    return experiment

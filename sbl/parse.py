@@ -1,0 +1,376 @@
+"""Parse .sbl text into IR: Lark builds the tree, :class:`Builder` turns it into IR nodes.
+
+Spans are attached in one place (``_span``) from Lark's propagated positions; string
+interpolation holes are parsed by the same grammar at their true position in the file, so
+an error inside ``"Score: {scroe}"`` points at ``scroe``. Lark's errors are translated into
+the user's words by :mod:`sbl.syntax_errors`.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from importlib import resources
+from typing import Any
+
+import lark
+from lark import Token, Transformer, v_args
+
+from sbl import ir
+from sbl.source import SOURCES, SblError
+from sbl.syntax_errors import translate
+
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"', "'": "'", "0": "\0"}
+_ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)", re.S)
+MAX_NESTING = 200
+
+
+@functools.cache
+def _parser(start: str) -> lark.Lark:
+    grammar = resources.files("sbl.grammar").joinpath("sbl.lark").read_text(encoding="utf-8")
+    return lark.Lark(grammar, start=start, parser="lalr", lexer="contextual",
+                     propagate_positions=True, maybe_placeholders=True, cache=True)
+
+
+def parse(text: str, path: str = "<input>") -> ir.Experiment:
+    """Parse a whole .sbl program; raises SblError at the first syntax error."""
+    SOURCES.add(path, text)
+    return _build(_parse_tree(text, path, "start"), path)  # type: ignore[no-any-return]
+
+
+def parse_expr(text: str, path: str = "<expr>") -> ir.Expr:
+    """Parse a single expression (used for kind declarations and tests)."""
+    SOURCES.add(path, text)
+    return _build(_parse_tree(text, path, "expr"), path)  # type: ignore[no-any-return]
+
+
+def _build(tree: lark.Tree, path: str) -> Any:
+    try:
+        return Builder(path).transform(tree)
+    except lark.exceptions.VisitError as exc:
+        if isinstance(exc.orig_exc, SblError):
+            raise exc.orig_exc from None
+        raise
+
+
+def _parse_tree(text: str, path: str, start: str) -> lark.Tree:
+    _check_nesting(text, path)
+    try:
+        return _parser(start).parse(text)
+    except lark.exceptions.LarkError as exc:
+        raise translate(exc, text, path) from None
+
+
+def _check_nesting(text: str, path: str) -> None:
+    """Refuse absurdly deep nesting before Lark's recursion does (a clear error, no crash)."""
+    depth = 0
+    for offset, char in enumerate(text):
+        if char in "([{":
+            depth += 1
+            if depth > MAX_NESTING:
+                line = text.count("\n", 0, offset) + 1
+                col = offset - (text.rfind("\n", 0, offset) + 1) + 1
+                raise SblError.at(ir.Span(path, line, col, line, col + 1),
+                                  f"brackets are nested more than {MAX_NESTING} deep")
+        elif char in ")]}":
+            depth = max(0, depth - 1)
+
+
+def unescape(raw: str, span: ir.Span) -> str:
+    """Resolve backslash escapes in the body of a string literal."""
+    def one(match: re.Match[str]) -> str:
+        code = match.group(1)
+        if code.startswith("u") and len(code) == 5:
+            return chr(int(code[1:], 16))
+        if code in _ESCAPES:
+            return _ESCAPES[code]
+        raise SblError.at(span, f"unknown escape '\\{code}' in a string",
+                          help="write '\\\\' for a backslash")
+    return _ESCAPE.sub(one, raw)
+
+
+@v_args(meta=True, inline=True)
+class Builder(Transformer[Token, Any]):
+    """Turns the Lark tree of one file into IR nodes, one method per grammar rule."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__()
+        self.path = path
+
+    def _span(self, meta: Any) -> ir.Span | None:
+        if getattr(meta, "empty", True):
+            return None
+        return ir.Span(self.path, meta.line, meta.column, meta.end_line, meta.end_column)
+
+    def _tok_span(self, tok: Token) -> ir.Span:
+        return ir.Span(self.path, tok.line or 0, tok.column or 0, tok.end_line or 0,
+                       tok.end_column or 0)
+
+    # -- program
+    def start(self, meta: Any, header: tuple[str, tuple[ir.Param, ...]], *items: Any) -> Any:
+        title, settings = header
+        return ir.Experiment(title, settings, tuple(i for i in items if not _is_item(i)),
+                             tuple(i for i in items if _is_item(i)), span=self._span(meta))
+
+    def header(self, meta: Any, _kw: Token, title: ir.Expr, settings: Any) -> Any:
+        if not isinstance(title, ir.Literal):
+            raise SblError.at(title.span, "the experiment's title cannot contain '{...}'")
+        return str(title.value), settings or ()
+
+    def settings(self, meta: Any, *params: ir.Param) -> tuple[ir.Param, ...]:
+        return params
+
+    def shared(self, meta: Any, _kw: Token, name: Token, value: ir.Expr) -> ir.Shared:
+        return ir.Shared(str(name), value, span=self._span(meta))
+
+    def let(self, meta: Any, _kw: Token, name: Token, value: ir.Expr) -> ir.Let:
+        return ir.Let(str(name), value, span=self._span(meta))
+
+    def table_expr(self, meta: Any, _kw: Token, name: Token, rows: ir.Expr) -> ir.Table:
+        return ir.Table(str(name), rows, span=self._span(meta))
+
+    def table_csv(self, meta: Any, _kw: Token, name: Token, _from: Token,
+                  file: ir.Expr) -> ir.Table:
+        if not isinstance(file, ir.Literal):
+            raise SblError.at(file.span, "the CSV file name cannot contain '{...}'")
+        return ir.Table(str(name), ir.ListExpr((), span=file.span), source=str(file.value),
+                        span=self._span(meta))
+
+    # -- blocks and stimuli
+    def block(self, meta: Any, _kw: Token, name: Token, *rest: Any) -> ir.Block:
+        return self._block(meta, name, rest, loop=False)
+
+    def loop(self, meta: Any, _kw: Token, name: Token, *rest: Any) -> ir.Block:
+        return self._block(meta, name, rest, loop=True)
+
+    def _block(self, meta: Any, name: Token, rest: tuple[Any, ...], loop: bool) -> ir.Block:
+        mods: dict[str, Any] = {}
+        body: list[ir.Item] = []
+        for part in rest:
+            if isinstance(part, tuple) and part and part[0] == "mod":
+                _, key, value, span = part
+                if key in mods:
+                    raise SblError.at(span, f"'{_MOD_WORDS[key]}' is given twice for block "
+                                            f"'{name}'")
+                mods[key] = value
+            else:
+                body.append(part)
+        if loop and "until" not in mods:
+            raise SblError.at(self._tok_span(name), f"loop '{name}' needs 'until <condition>'",
+                              help="write e.g. 'loop practice until mean(correct) >= 0.8 max 5'")
+        if not loop and "until" in mods:
+            raise SblError.at(self._span(meta), f"'until' belongs to a loop: write 'loop {name}'")
+        return ir.Block(str(name), tuple(body), span=self._span(meta), **mods)
+
+    def mod_over(self, meta: Any, _kw: Token, value: ir.Expr) -> Any:
+        return ("mod", "over", value, self._span(meta))
+
+    def mod_shuffle(self, meta: Any, _kw: Token) -> Any:
+        return ("mod", "order", ir.Order.SHUFFLE, self._span(meta))
+
+    def mod_repeat(self, meta: Any, _kw: Token, count: Token) -> Any:
+        return ("mod", "repeat", self._count(count, "repeat"), self._span(meta))
+
+    def mod_sample(self, meta: Any, _kw: Token, count: Token) -> Any:
+        return ("mod", "sample", self._count(count, "sample"), self._span(meta))
+
+    def mod_if(self, meta: Any, _kw: Token, value: ir.Expr) -> Any:
+        return ("mod", "condition", value, self._span(meta))
+
+    def mod_until(self, meta: Any, _kw: Token, value: ir.Expr) -> Any:
+        return ("mod", "until", value, self._span(meta))
+
+    def mod_max(self, meta: Any, _kw: Token, count: Token) -> Any:
+        return ("mod", "max_loops", self._count(count, "max"), self._span(meta))
+
+    def _count(self, tok: Token, word: str) -> int:
+        value = int(tok)
+        if value < 1:
+            raise SblError.at(self._tok_span(tok), f"'{word}' needs a count of at least 1")
+        return value
+
+    def stimulus(self, meta: Any, kind: Token, name: Token | None, *entries: Any) -> Any:
+        params = tuple(e for e in entries if isinstance(e, ir.Param))
+        afters = [e for e in entries if isinstance(e, tuple)]
+        if len(afters) > 1:
+            raise SblError.at(afters[1][1], "a stimulus has at most one 'after' section")
+        after = afters[0][0] if afters else ()
+        return ir.Stimulus(str(name) if name else str(kind), str(kind), params, after,
+                           span=self._span(meta))
+
+    def param(self, meta: Any, name: Token, value: ir.Expr) -> ir.Param:
+        return ir.Param(str(name), value, span=self._span(meta))
+
+    def after(self, meta: Any, _kw: Token, *assigns: ir.Assign) -> Any:
+        return (assigns, self._span(meta))
+
+    def assign(self, meta: Any, name: Token, value: ir.Expr) -> ir.Assign:
+        return ir.Assign(str(name), value, span=self._span(meta))
+
+    # -- expressions
+    def cond(self, meta: Any, _if: Token, test: Any, _then: Token, then: Any, _else: Token,
+             otherwise: Any) -> ir.Cond:
+        return ir.Cond(test, then, otherwise, span=self._span(meta))
+
+    def comprehension(self, meta: Any, _for: Token, var: Token, _in: Token, iterable: Any,
+                      _if: Token | None, condition: Any, body: ir.Expr) -> ir.Comprehension:
+        return ir.Comprehension(body, str(var), iterable, condition, span=self._span(meta))
+
+    def list_comp(self, meta: Any, body: Any, _for: Token, var: Token, _in: Token,
+                  iterable: Any, _if: Token | None, condition: Any) -> ir.Comprehension:
+        return ir.Comprehension(body, str(var), iterable, condition, span=self._span(meta))
+
+    def logic(self, meta: Any, left: Any, op: Token, right: Any) -> ir.Binary:
+        return ir.Binary(ir.BinaryOp(str(op)), left, right, span=self._span(meta))
+
+    binary = logic
+
+    def unary(self, meta: Any, op: Token, operand: Any) -> ir.Unary:
+        return ir.Unary(ir.UnaryOp(str(op)), operand, span=self._span(meta))
+
+    def range(self, meta: Any, start: Any, _dots: Token, stop: Any) -> ir.Range:
+        return ir.Range(start, stop, span=self._span(meta))
+
+    def attr(self, meta: Any, obj: Any, name: Token) -> ir.Attr:
+        return ir.Attr(obj, str(name), span=self._span(meta))
+
+    def index(self, meta: Any, obj: Any, index: Any) -> ir.Index:
+        return ir.Index(obj, index, span=self._span(meta))
+
+    def number(self, meta: Any, tok: Token) -> ir.Literal:
+        text = str(tok)
+        value: int | float = int(text) if text.isdigit() else float(text)
+        if isinstance(value, int) and value >= 2**53:
+            raise SblError.at(self._tok_span(tok), f"the number {text} is too large to be exact")
+        return ir.Literal(value, span=self._span(meta))
+
+    def true(self, meta: Any, _tok: Token) -> ir.Literal:
+        return ir.Literal(True, span=self._span(meta))
+
+    def false(self, meta: Any, _tok: Token) -> ir.Literal:
+        return ir.Literal(False, span=self._span(meta))
+
+    def none(self, meta: Any, _tok: Token) -> ir.Literal:
+        return ir.Literal(None, span=self._span(meta))
+
+    def name(self, meta: Any, tok: Token) -> ir.Name:
+        return ir.Name(str(tok), span=self._span(meta))
+
+    def prev(self, meta: Any, _tok: Token, back: Token | None = None) -> ir.Prev:
+        if back is not None and int(back) < 1:
+            raise SblError.at(self._tok_span(back), "prev(n) needs n of at least 1")
+        return ir.Prev(int(back) if back is not None else 1, span=self._span(meta))
+
+    def call(self, meta: Any, name: Token, arguments: Any) -> ir.Call:
+        args = tuple(a for a in arguments or () if not isinstance(a, ir.Field))
+        kwargs = tuple(a for a in arguments or () if isinstance(a, ir.Field))
+        return ir.Call(str(name), args, kwargs, span=self._span(meta))
+
+    def arguments(self, meta: Any, *args: Any) -> tuple[Any, ...]:
+        return args
+
+    def kwarg(self, meta: Any, name: Token, value: Any) -> ir.Field:
+        return ir.Field(str(name), value, span=self._span(meta))
+
+    def list(self, meta: Any, *items: Any) -> ir.ListExpr:
+        return ir.ListExpr(tuple(i for i in items if i is not None), span=self._span(meta))
+
+    def record(self, meta: Any, *fields: ir.Field) -> ir.RecordExpr:
+        seen: set[str] = set()
+        for f in fields:
+            if f.name in seen:
+                raise SblError.at(f.span, f"field '{f.name}' is given twice in this record")
+            seen.add(f.name)
+        return ir.RecordExpr(fields, span=self._span(meta))
+
+    def field(self, meta: Any, name: Token, value: Any) -> ir.Field:
+        return ir.Field(str(name), value, span=self._span(meta))
+
+    def string(self, meta: Any, tok: Token) -> ir.Expr:
+        return _string(tok, self.path, self._tok_span(tok))
+
+
+_MOD_WORDS = {"over": "over", "order": "shuffle", "repeat": "repeat", "sample": "sample",
+              "condition": "if", "until": "until", "max_loops": "max"}
+
+
+def _is_item(node: Any) -> bool:
+    return isinstance(node, ir.Block | ir.Stimulus)
+
+
+def _string(tok: Token, path: str, span: ir.Span) -> ir.Expr:
+    """Split a string literal into text and ``{expr}`` holes; ``{{`` and ``}}`` are braces."""
+    raw = str(tok)
+    quote = 3 if raw.startswith('"""') else 1
+    body = raw[quote:-quote]
+    body_start = (tok.start_pos or 0) + quote
+    parts: list[str | ir.Expr] = []
+    text, i = "", 0
+    while i < len(body):
+        if body.startswith("{{", i) or body.startswith("}}", i):
+            text, i = text + body[i], i + 2
+        elif body[i] == "{":
+            end = _closing_brace(body, i, span)
+            if text:
+                parts.append(unescape(text, span))
+            parts.append(_hole(body[i + 1:end], body_start + i + 1, path, span))
+            text, i = "", end + 1
+        elif body[i] == "}":
+            raise SblError.at(span, "a '}' in a string must be written '}}'")
+        else:
+            text, i = text + body[i], i + 1
+    if text or not parts:
+        parts.append(unescape(text, span))
+    if quote == 3:
+        parts = _dedent(parts, body)
+    if len(parts) == 1 and isinstance(parts[0], str):
+        return ir.Literal(parts[0], span=span)
+    return ir.Template(tuple(parts), span=span)
+
+
+def _dedent(parts: list[str | ir.Expr], body: str) -> list[str | ir.Expr]:
+    """Triple-quoted text loses its first newline, its last blank line and the indentation
+    its lines share, so it can be indented with the code around it."""
+    lines = [line for line in body.split("\n")[1:] if line.strip()]
+    indent = min((len(line) - len(line.lstrip(" ")) for line in lines), default=0)
+    out = [p.replace("\n" + " " * indent, "\n") if isinstance(p, str) else p for p in parts]
+    if isinstance(out[0], str) and out[0].startswith("\n"):
+        out[0] = out[0][1:]
+    if isinstance(out[-1], str):
+        last = out[-1]
+        cut = last.rfind("\n")
+        if cut >= 0 and not last[cut:].strip():
+            out[-1] = last[:cut]
+    return [p for p in out if p != ""] or [""]
+
+
+def _closing_brace(body: str, start: int, span: ir.Span) -> int:
+    depth = 0
+    for j in range(start, len(body)):
+        depth += {"{": 1, "}": -1}.get(body[j], 0)
+        if depth == 0:
+            return j
+    raise SblError.at(span, "'{' in a string was never closed",
+                      help="write '{{' for a literal brace")
+
+
+def _hole(source: str, offset: int, path: str, span: ir.Span) -> ir.Expr:
+    """Parse an interpolation hole at its real position in the file."""
+    if not source.strip():
+        raise SblError.at(span, "empty '{}' in a string", help="write '{{}}' for literal braces")
+    full = _full_text(path)
+    if full is None:
+        return parse_expr(source, path)
+    line = full.count("\n", 0, offset) + 1
+    col = offset - (full.rfind("\n", 0, offset) + 1)
+    padded = "\n" * (line - 1) + " " * col + source
+    try:
+        return _build(_parse_tree(padded, path, "expr"), path)  # type: ignore[no-any-return]
+    except SblError as exc:
+        first = exc.diagnostics[0]
+        message = first.message.replace("the file ends too early", "'{...}' ends too early")
+        raise SblError.at(first.span, message, first.help) from None
+
+
+def _full_text(path: str) -> str | None:
+    return SOURCES._texts.get(path)  # noqa: SLF001 - the parser and the registry are one unit

@@ -1,0 +1,218 @@
+"""The check pass: every name, kind, parameter, type, side effect and ``prev`` in the
+experiment, with all problems collected, sorted and raised together as one SblError."""
+
+from __future__ import annotations
+
+import functools
+
+from sbl import ir, kinds
+from sbl import types as t
+from sbl.kinds import Kind, ParamDecl
+from sbl.passes.infer import Inferrer, Scope
+from sbl.source import Diagnostic, SblError, did_you_mean
+from sbl.types import SblType
+
+
+def check(experiment: ir.Experiment) -> ir.Experiment:
+    """Return ``experiment`` unchanged if it is valid; raise SblError listing every problem."""
+    checker = _Checker()
+    checker.experiment(experiment)
+    if checker.diagnostics:
+        raise SblError(checker.diagnostics)
+    return experiment
+
+
+@functools.cache
+def kind_data_exprs(kind_name: str) -> dict[str, ir.Expr]:
+    """The parsed data-field expressions of a kind declaration."""
+    from sbl.parse import parse_expr
+
+    kind = kinds.all_kinds()[kind_name]
+    return {d.name: parse_expr(d.expr, f"<kind {kind_name}: {d.name}>") for d in kind.data}
+
+
+class _Checker:
+    def __init__(self) -> None:
+        self.diagnostics: list[Diagnostic] = []
+        self.infer = Inferrer(self.diagnostics.append)
+        self.globals: dict[str, SblType] = {}
+        self.shared: dict[str, SblType] = {}
+        self.prev_fields: frozenset[str] = frozenset()
+        self.lengths: dict[str, int] = {}
+
+    def error(self, span: ir.Span | None, message: str, help: str | None = None) -> None:
+        self.diagnostics.append(Diagnostic(message, span, help=help))
+
+    def experiment(self, experiment: ir.Experiment) -> None:
+        self.params(experiment.settings, kinds.settings(), "the experiment",
+                    Scope({}, where="in the experiment's settings"))
+        declared: dict[str, ir.Node] = {}
+        for decl in experiment.decls:
+            self.declaration(decl, declared)
+        self.prev_fields = self._recorded_fields(experiment)
+        self.items(experiment.body, {}, 0, "")
+
+    # -- declarations
+    def declaration(self, decl: ir.Shared | ir.Let | ir.Table,
+                    declared: dict[str, ir.Node]) -> None:
+        first = declared.get(decl.name)
+        if first is not None:
+            line = first.span.line if first.span else "?"
+            self.error(decl.span, f"'{decl.name}' is already declared (line {line})")
+        declared[decl.name] = decl
+        scope = Scope(dict(self.globals), where=f"in the declaration of '{decl.name}'")
+        if isinstance(decl, ir.Shared):
+            found = self.infer.infer(decl.init, scope)
+            self.shared[decl.name] = self.globals[decl.name] = found
+        elif isinstance(decl, ir.Let):
+            self.globals[decl.name] = self.infer.infer(decl.value, scope)
+        else:
+            self.globals[decl.name] = self.table(decl, scope)
+
+    def table(self, table: ir.Table, scope: Scope) -> SblType:
+        found = t.strip_optional(self.infer.infer(table.rows, scope))
+        self.lengths[table.name] = self._static_length(table.rows)
+        item = t.strip_optional(found.item) if isinstance(found, t.ListType) else found
+        if table.source is None and item != t.ANY and not isinstance(item, t.RecordType):
+            self.error(table.rows.span, f"table '{table.name}' must be a list of records "
+                       f"(one per row), not {t.a(found)}",
+                       help="e.g. table t = [{word: \"RED\", color: \"red\"}]")
+        return found
+
+    # -- blocks
+    def items(self, items: tuple[ir.Item, ...], columns: dict[str, SblType], before: int,
+              block: str) -> int:
+        """Check a sequence of items; return how many trials surely ran by its end."""
+        for item in items:
+            if isinstance(item, ir.Stimulus):
+                self.stimulus(item, columns, before, block)
+                before += 1
+            else:
+                before += self.block(item, columns, before)
+        return before
+
+    def block(self, block: ir.Block, outer: dict[str, SblType], before: int) -> int:
+        scope = self._scope(outer, before, f"in block '{block.name}'")
+        columns = dict(outer)
+        rows = 1
+        if block.over is not None:
+            found = t.strip_optional(self.infer.infer(block.over, scope))
+            columns.update(self._columns(block, found))
+            rows = self._static_length(block.over)
+            if block.sample is not None:
+                rows = min(rows, block.sample)
+        if block.condition is not None:
+            self.infer.infer(block.condition, scope)
+        inner_before = self.items(block.body, columns, before, block.name)
+        if block.until is not None:
+            trials = t.ListType(t.RecordType((), open=True))
+            self.infer.infer(block.until, scope.child(trials=trials))
+        if block.condition is not None or rows == 0:
+            return 0
+        return inner_before - before
+
+    def _columns(self, block: ir.Block, found: SblType) -> dict[str, SblType]:
+        item = t.strip_optional(found.item) if isinstance(found, t.ListType) else found
+        if isinstance(item, t.RecordType):
+            return dict(item.fields)
+        if found != t.ANY and item != t.ANY:
+            self.error(block.over.span if block.over else block.span,
+                       f"block '{block.name}' must go over a table (a list of records), "
+                       f"not {t.a(found)}")
+        return {}
+
+    def _scope(self, columns: dict[str, SblType], before: int, where: str) -> Scope:
+        names = {**self.globals, **columns}
+        return Scope(names, self.prev_fields, before, where)
+
+    # -- stimuli
+    def stimulus(self, stim: ir.Stimulus, columns: dict[str, SblType], before: int,
+                 block: str) -> None:
+        kind = kinds.get(stim.kind)
+        if kind is None:
+            self.error(_head_span(stim), f"unknown stimulus kind '{stim.kind}'",
+                       did_you_mean(stim.kind, kinds.all_kinds()))
+            return
+        scope = self._scope(columns, before, f"in this {stim.kind}")
+        self.params(stim.params, kind.params, f"'{stim.kind}'", scope, _head_span(stim))
+        after_scope = Scope({**self._trial_fields(kind), **scope.names}, self.prev_fields,
+                            before, f"in the 'after' of this {stim.kind}")
+        for assign in stim.after:
+            self.assign(assign, after_scope)
+
+    def params(self, given: tuple[ir.Param, ...], declared: tuple[ParamDecl, ...], owner: str,
+               scope: Scope, head: ir.Span | None = None) -> None:
+        by_name = {p.name: p for p in declared}
+        seen: set[str] = set()
+        for param in given:
+            decl = by_name.get(param.name)
+            if param.name in seen:
+                self.error(param.span, f"parameter '{param.name}' is given twice")
+            seen.add(param.name)
+            found = self.infer.infer(param.value, scope)
+            if decl is None:
+                self.error(_name_span(param), f"{owner} has no parameter '{param.name}'",
+                           did_you_mean(param.name, by_name) or
+                           f"its parameters are {', '.join(by_name)}")
+            elif not t.assignable(found, decl.type):
+                self.error(param.value.span, f"parameter '{param.name}' must be "
+                           f"{t.a(decl.type)}, not {t.a(found)}")
+        missing = [p.name for p in declared if p.required and p.name not in seen]
+        if missing:
+            self.error(head, f"{owner} needs the parameter{'s' if len(missing) > 1 else ''} "
+                             f"{', '.join(repr(m) for m in missing)}")
+
+    def assign(self, assign: ir.Assign, scope: Scope) -> None:
+        found = self.infer.infer(assign.value, scope)
+        declared = self.shared.get(assign.target)
+        if declared is None:
+            help = f"declare it first: shared {assign.target} = ..."
+            if assign.target in self.globals:
+                help = f"'{assign.target}' is a constant or table; only shared variables change"
+            self.error(_name_span(assign), f"'{assign.target}' is not a shared variable",
+                       did_you_mean(assign.target, self.shared) or help)
+        elif t.join(declared, found) == t.ANY and t.ANY not in (declared, found) and \
+                t.NONE not in (declared, found):
+            self.error(assign.value.span, f"shared '{assign.target}' holds {t.a(declared)}; "
+                                          f"this gives it {t.a(found)}")
+
+    def _trial_fields(self, kind: Kind) -> dict[str, SblType]:
+        fields: dict[str, SblType] = {"response": kind.response_type,
+                                      "rt": t.Optional(t.NUMBER)}
+        fields.update({d.name: d.type for d in kind.data})
+        return fields
+
+    def _recorded_fields(self, experiment: ir.Experiment) -> frozenset[str]:
+        """Every field some row of this experiment has: what ``prev.field`` may name."""
+        names = set(kinds.CORE_FIELDS) | set(self.shared)
+        for stim in ir.stimuli(experiment.body):
+            kind = kinds.get(stim.kind)
+            if kind is not None:
+                names |= {p.name for p in kind.params} | {d.name for d in kind.data}
+        return frozenset(names)
+
+    def _static_length(self, expr: ir.Expr) -> int:
+        """How many rows ``expr`` surely has, as far as can be seen without running it."""
+        if isinstance(expr, ir.Name):
+            return self.lengths.get(expr.name, 0)
+        if isinstance(expr, ir.ListExpr):
+            return len(expr.items)
+        if isinstance(expr, ir.Range) and isinstance(expr.start, ir.Literal) and isinstance(
+                expr.stop, ir.Literal):
+            return max(0, int(expr.stop.value or 0) - int(expr.start.value or 0) + 1)
+        if isinstance(expr, ir.Comprehension) and expr.condition is None:
+            return self._static_length(expr.iterable)
+        if isinstance(expr, ir.Call) and expr.func in ("shuffle", "reverse", "sorted", "repeat"):
+            return self._static_length(expr.args[0]) if expr.args else 0
+        return 0
+
+
+def _head_span(stim: ir.Stimulus) -> ir.Span | None:
+    s = stim.span
+    return ir.Span(s.path, s.line, s.col, s.line, s.col + len(stim.kind)) if s else None
+
+
+def _name_span(node: ir.Param | ir.Assign) -> ir.Span | None:
+    s = node.span
+    name = node.name if isinstance(node, ir.Param) else node.target
+    return ir.Span(s.path, s.line, s.col, s.line, s.col + len(name)) if s else None

@@ -1,0 +1,297 @@
+"""Static types of expressions, for the checker: lenient where a value is unknown (``any``),
+strict where it is known, and every problem reported as a diagnostic at the node's span."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from sbl import ir
+from sbl import types as t
+from sbl.source import Diagnostic, did_you_mean
+from sbl.types import SblType
+
+Report = Callable[[Diagnostic], None]
+
+
+def _list_item(args: list[SblType]) -> SblType:
+    first = t.strip_optional(args[0]) if args else t.ANY
+    return first.item if isinstance(first, t.ListType) else t.ANY
+
+
+def _same_list(args: list[SblType]) -> SblType:
+    return args[0] if args and isinstance(t.strip_optional(args[0]), t.ListType) else \
+        t.ListType(t.ANY)
+
+
+def _min_max(args: list[SblType]) -> SblType:
+    return _list_item(args) if len(args) == 1 else (args[0] if args else t.ANY)
+
+
+# Result type of each builtin from its argument types, with the argument count it accepts.
+@dataclass(frozen=True, slots=True)
+class Signature:
+    """How many arguments a builtin takes and what it returns."""
+
+    min_args: int
+    max_args: int | None
+    result: Callable[[list[SblType]], SblType]
+    params: tuple[SblType, ...] = ()
+
+
+_NUM_LIST = t.ListType(t.NUMBER)
+SIGNATURES: dict[str, Signature] = {
+    "len": Signature(1, 1, lambda a: t.INT),
+    "sum": Signature(1, 1, lambda a: t.NUMBER, (_NUM_LIST,)),
+    "mean": Signature(1, 1, lambda a: t.NUMBER, (_NUM_LIST,)),
+    "min": Signature(1, None, _min_max),
+    "max": Signature(1, None, _min_max),
+    "round": Signature(1, 2, lambda a: t.NUMBER, (t.NUMBER, t.INT)),
+    "abs": Signature(1, 1, lambda a: t.NUMBER, (t.NUMBER,)),
+    "floor": Signature(1, 1, lambda a: t.INT, (t.NUMBER,)),
+    "ceil": Signature(1, 1, lambda a: t.INT, (t.NUMBER,)),
+    "range": Signature(1, 2, lambda a: t.ListType(t.INT), (t.INT, t.INT)),
+    "shuffle": Signature(1, 1, _same_list),
+    "sample": Signature(2, 2, _same_list, (t.ListType(t.ANY), t.INT)),
+    "choice": Signature(1, 1, _list_item),
+    "randint": Signature(2, 2, lambda a: t.INT, (t.INT, t.INT)),
+    "random": Signature(0, 0, lambda a: t.NUMBER),
+    "upper": Signature(1, 1, lambda a: t.STR, (t.STR,)),
+    "lower": Signature(1, 1, lambda a: t.STR, (t.STR,)),
+    "str": Signature(1, 1, lambda a: t.STR),
+    "number": Signature(1, 1, lambda a: t.NUMBER, (t.STR,)),
+    "join": Signature(1, 2, lambda a: t.STR, (t.ListType(t.ANY), t.STR)),
+    "split": Signature(2, 2, lambda a: t.ListType(t.STR), (t.STR, t.STR)),
+    "contains": Signature(2, 2, lambda a: t.BOOL),
+    "reverse": Signature(1, 1, _same_list),
+    "sorted": Signature(1, 1, _same_list),
+    "count": Signature(2, 2, lambda a: t.INT),
+    "any": Signature(1, 1, lambda a: t.BOOL),
+    "all": Signature(1, 1, lambda a: t.BOOL),
+    "repeat": Signature(2, 2, _same_list, (t.ListType(t.ANY), t.INT)),
+    "cross": Signature(0, 0, lambda a: t.ListType(t.ANY)),
+}
+
+
+@dataclass
+class Scope:
+    """The names visible to an expression and their static types."""
+
+    names: Mapping[str, SblType]
+    prev_fields: frozenset[str] = frozenset()
+    prev_available: int = 0
+    where: str = "here"
+    parent: Scope | None = None
+    extra: dict[str, SblType] = field(default_factory=dict)
+
+    def lookup(self, name: str) -> SblType | None:
+        """The type of ``name``, or None when it is not defined."""
+        if name in self.extra:
+            return self.extra[name]
+        if name in self.names:
+            return self.names[name]
+        return self.parent.lookup(name) if self.parent else None
+
+    def visible(self) -> set[str]:
+        """Every name in scope, for 'did you mean' suggestions."""
+        above = self.parent.visible() if self.parent else set()
+        return above | set(self.names) | set(self.extra)
+
+    def child(self, **names: SblType) -> Scope:
+        """A scope with more names (a comprehension variable)."""
+        return Scope({}, self.prev_fields, self.prev_available, self.where, self, dict(names))
+
+
+class Inferrer:
+    """Computes the static type of expressions, reporting the errors it finds."""
+
+    def __init__(self, report: Report) -> None:
+        self.report = report
+
+    def error(self, node: ir.Node, message: str, help: str | None = None) -> SblType:
+        """Report an error at ``node`` and give up on its type."""
+        self.report(Diagnostic(message, node.span, help=help))
+        return t.ANY
+
+    def infer(self, node: ir.Expr, scope: Scope) -> SblType:
+        """The static type of ``node``."""
+        method = getattr(self, "infer_" + type(node).__name__)
+        return method(node, scope)  # type: ignore[no-any-return]
+
+    def infer_Literal(self, node: ir.Literal, scope: Scope) -> SblType:
+        v = node.value
+        if v is None:
+            return t.NONE
+        if isinstance(v, bool):
+            return t.BOOL
+        if isinstance(v, int) or (isinstance(v, float) and v.is_integer()):
+            return t.INT
+        return t.NUMBER if isinstance(v, float) else t.STR
+
+    def infer_Name(self, node: ir.Name, scope: Scope) -> SblType:
+        found = scope.lookup(node.name)
+        if found is None:
+            return self.error(node, f"unknown name '{node.name}' {scope.where}",
+                              did_you_mean(node.name, scope.visible()))
+        return found
+
+    def infer_Prev(self, node: ir.Prev, scope: Scope) -> SblType:
+        if node.back > scope.prev_available:
+            what = "'prev'" if node.back == 1 else f"'prev({node.back})'"
+            if scope.prev_available == 0:
+                return self.error(node, f"{what} is used on the first trial: no earlier trial "
+                                        "exists")
+            return self.error(node, f"{what} reaches {node.back} trials back, but only "
+                                    f"{scope.prev_available} come before this one for sure")
+        return t.RecordType((), open=True)
+
+    def infer_Attr(self, node: ir.Attr, scope: Scope) -> SblType:
+        obj = t.strip_optional(self.infer(node.obj, scope))
+        if isinstance(node.obj, ir.Prev):
+            if node.name not in scope.prev_fields:
+                return self.error(node, f"no trial in this experiment records '{node.name}'",
+                                  did_you_mean(node.name, scope.prev_fields))
+            return t.ANY
+        if isinstance(obj, t.RecordType):
+            found = obj.field(node.name)
+            if found is None and not obj.open:
+                names = [n for n, _ in obj.fields]
+                return self.error(node, f"this record has no field '{node.name}' "
+                                        f"(it has {', '.join(names) or 'none'})",
+                                  did_you_mean(node.name, names))
+            return found or t.ANY
+        if obj != t.ANY:
+            return self.error(node, f"'.{node.name}' needs a record, not {t.a(obj)}")
+        return t.ANY
+
+    def infer_Index(self, node: ir.Index, scope: Scope) -> SblType:
+        obj = t.strip_optional(self.infer(node.obj, scope))
+        index = self.infer(node.index, scope)
+        if isinstance(obj, t.ListType) or obj in (t.STR, t.HTML):
+            if not t.assignable(index, t.INT):
+                self.error(node.index, f"a position must be a whole number, not {t.a(index)}")
+            return obj.item if isinstance(obj, t.ListType) else t.STR
+        if isinstance(obj, t.RecordType):
+            if isinstance(node.index, ir.Literal) and isinstance(node.index.value, str):
+                return self.infer_Attr(ir.Attr(node.obj, node.index.value, span=node.span),
+                                       scope)
+            return t.ANY
+        if obj != t.ANY:
+            return self.error(node, f"cannot index {t.a(obj)}")
+        return t.ANY
+
+    def infer_Unary(self, node: ir.Unary, scope: Scope) -> SblType:
+        operand = self.infer(node.operand, scope)
+        if node.op is ir.UnaryOp.NOT:
+            return t.BOOL
+        if not t.assignable(operand, t.NUMBER):
+            return self.error(node, f"'-' needs a number, not {t.a(operand)}")
+        return operand
+
+    def infer_Binary(self, node: ir.Binary, scope: Scope) -> SblType:
+        left, right = self.infer(node.left, scope), self.infer(node.right, scope)
+        op = node.op
+        if op in (ir.BinaryOp.AND, ir.BinaryOp.OR, ir.BinaryOp.EQ, ir.BinaryOp.NE,
+                  ir.BinaryOp.IN):
+            return t.BOOL
+        known = t.ANY not in (left, right)
+        a, b = t.strip_optional(left), t.strip_optional(right)
+        if op in (ir.BinaryOp.LT, ir.BinaryOp.LE, ir.BinaryOp.GT, ir.BinaryOp.GE):
+            ok = (t.assignable(a, t.NUMBER) and t.assignable(b, t.NUMBER)) or (
+                t.assignable(a, t.STR) and t.assignable(b, t.STR))
+            if known and not ok:
+                self.error(node, f"cannot compare {t.a(left)} with {t.a(right)} using '{op.value}'")
+            return t.BOOL
+        if op is ir.BinaryOp.ADD and known:
+            if t.assignable(a, t.STR) and t.assignable(b, t.STR):
+                return t.STR
+            if isinstance(a, t.ListType) and isinstance(b, t.ListType):
+                return t.join(a, b)
+        if not known:
+            return t.NUMBER if t.NUMBER in (a, b) or t.INT in (a, b) else t.ANY
+        if not (t.assignable(a, t.NUMBER) and t.assignable(b, t.NUMBER)):
+            help = "use a template such as \"Score: {score}\" to put numbers into text" \
+                if t.STR in (a, b) else None
+            return self.error(node, f"'{op.value}' cannot combine {t.a(left)} and {t.a(right)}", help)
+        whole = a == t.INT and b == t.INT and op in (
+            ir.BinaryOp.ADD, ir.BinaryOp.SUB, ir.BinaryOp.MUL, ir.BinaryOp.FLOORDIV,
+            ir.BinaryOp.MOD)
+        return t.INT if whole else t.NUMBER
+
+    def infer_Cond(self, node: ir.Cond, scope: Scope) -> SblType:
+        self.infer(node.test, scope)
+        return t.join(self.infer(node.then, scope), self.infer(node.otherwise, scope))
+
+    def infer_Template(self, node: ir.Template, scope: Scope) -> SblType:
+        for part in node.parts:
+            if not isinstance(part, str):
+                self.infer(part, scope)
+        return t.STR
+
+    def infer_ListExpr(self, node: ir.ListExpr, scope: Scope) -> SblType:
+        item: SblType | None = None
+        for element in node.items:
+            found = self.infer(element, scope)
+            item = found if item is None else t.join(item, found)
+        return t.ListType(item or t.ANY)  # type: ignore[arg-type]
+
+    def infer_RecordExpr(self, node: ir.RecordExpr, scope: Scope) -> SblType:
+        return t.RecordType(tuple((f.name, self.infer(f.value, scope)) for f in node.fields))
+
+    def infer_Range(self, node: ir.Range, scope: Scope) -> SblType:
+        for bound in (node.start, node.stop):
+            found = self.infer(bound, scope)
+            if not t.assignable(found, t.INT) and found != t.NUMBER:
+                self.error(bound, f"a range needs whole numbers, not {t.a(found)}")
+        return t.ListType(t.INT)
+
+    def infer_Comprehension(self, node: ir.Comprehension, scope: Scope) -> SblType:
+        iterable = t.strip_optional(self.infer(node.iterable, scope))
+        if not isinstance(iterable, t.ListType) and iterable != t.ANY:
+            self.error(node.iterable, f"'for' needs a list to go over, not {t.a(iterable)}")
+        inner = scope.child(**{node.var: iterable.item if isinstance(iterable, t.ListType)
+                               else t.ANY})
+        if node.condition is not None:
+            self.infer(node.condition, inner)
+        return t.ListType(self.infer(node.body, inner))  # type: ignore[arg-type]
+
+    def infer_Call(self, node: ir.Call, scope: Scope) -> SblType:
+        sig = SIGNATURES.get(node.func)
+        if sig is None:
+            for arg in node.args:
+                self.infer(arg, scope)
+            return self.error(node, f"unknown function '{node.func}'",
+                              did_you_mean(node.func, SIGNATURES))
+        args = [self.infer(a, scope) for a in node.args]
+        if node.func == "cross":
+            return self._cross(node, scope)
+        if node.kwargs:
+            self.error(node.kwargs[0], f"'{node.func}' takes no named arguments")
+        count = len(args)
+        if count < sig.min_args or (sig.max_args is not None and count > sig.max_args):
+            want = _arity(sig)
+            return self.error(node, f"'{node.func}' takes {want}, not {count}")
+        for arg, actual, expected in zip(node.args, args, sig.params, strict=False):
+            if not t.assignable(actual, expected):
+                self.error(arg, f"'{node.func}' needs {t.a(expected)} here, not {t.a(actual)}")
+        return sig.result(args)
+
+    def _cross(self, node: ir.Call, scope: Scope) -> SblType:
+        if node.args or not node.kwargs:
+            return self.error(node, "'cross' takes named lists: cross(color: [...], word: "
+                                    "[...])")
+        fields = []
+        for kw in node.kwargs:
+            found = t.strip_optional(self.infer(kw.value, scope))
+            if not isinstance(found, t.ListType) and found != t.ANY:
+                self.error(kw.value, f"'cross' needs a list for '{kw.name}', not {t.a(found)}")
+            fields.append((kw.name, found.item if isinstance(found, t.ListType) else t.ANY))
+        return t.ListType(t.RecordType(tuple(fields)))  # type: ignore[arg-type]
+
+
+def _arity(sig: Signature) -> str:
+    if sig.max_args == sig.min_args:
+        return f"{sig.min_args} argument{'s' if sig.min_args != 1 else ''}"
+    if sig.max_args is None:
+        return f"at least {sig.min_args} argument{'s' if sig.min_args != 1 else ''}"
+    return f"{sig.min_args} to {sig.max_args} arguments"

@@ -1,0 +1,140 @@
+"""Source files and the diagnostics a person sees: ``path:line:col: error: message``.
+
+Every error sbl reports about a user's input is an :class:`SblError` holding one or more
+:class:`Diagnostic`; the CLI prints them and exits 1, never with a traceback.
+"""
+
+from __future__ import annotations
+
+import enum
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sbl.ir import Span
+
+
+class Severity(enum.Enum):
+    """How bad a diagnostic is."""
+
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """One message about one place in a file, with an optional help line."""
+
+    message: str
+    span: Span | None
+    severity: Severity = Severity.ERROR
+    help: str | None = None
+
+    def sort_key(self) -> tuple[str, int, int]:
+        """Order diagnostics by file and position."""
+        s = self.span
+        return (s.path, s.line, s.col) if s else ("", 0, 0)
+
+
+@dataclass(eq=False)
+class SblError(Exception):
+    """An error in a user's input: one or more diagnostics, already sorted."""
+
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.diagnostics.sort(key=Diagnostic.sort_key)
+        super().__init__(self.diagnostics[0].message if self.diagnostics else "error")
+
+    @classmethod
+    def at(cls, span: Span | None, message: str, help: str | None = None) -> SblError:
+        """An error with a single diagnostic."""
+        return cls([Diagnostic(message, span, help=help)])
+
+
+class Sources:
+    """The text of every file read so far, so diagnostics can quote the offending line."""
+
+    def __init__(self) -> None:
+        self._texts: dict[str, str] = {}
+
+    def add(self, path: str, text: str) -> None:
+        """Remember the text of ``path``."""
+        self._texts[path] = text
+
+    def line(self, path: str, number: int) -> str | None:
+        """Line ``number`` (1-based) of ``path``, or None when it is unknown."""
+        text = self._texts.get(path)
+        if text is None:
+            return None
+        lines = text.splitlines()
+        return lines[number - 1] if 0 < number <= len(lines) else ""
+
+
+SOURCES = Sources()
+
+
+def read_source(path: str | Path) -> str:
+    """Read a UTF-8 text file for parsing; unreadable or binary input is an SblError."""
+    name = str(path)
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise SblError.at(None, f"{name}: cannot read file: {exc.strerror}") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise SblError.at(Span(name, line, col, line, col + 1),
+                          f"the file is not UTF-8 text (byte 0x{data[exc.start]:02x})") from None
+    nul = text.find("\0")
+    if nul >= 0:
+        line = text.count("\n", 0, nul) + 1
+        col = nul - (text.rfind("\n", 0, nul) + 1) + 1
+        raise SblError.at(Span(name, line, col, line, col + 1),
+                          "the file contains a NUL byte; is it a binary file?")
+    SOURCES.add(name, text)
+    return text
+
+
+def _width(text: str) -> int:
+    """Display width of ``text`` in a terminal (wide East Asian characters count twice)."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def render(diagnostic: Diagnostic, sources: Sources = SOURCES) -> str:
+    """Format a diagnostic the way rustc and STYLE.md do: location, quoted line, carets."""
+    d, s = diagnostic, diagnostic.span
+    where = f"{s}: " if s else ""
+    out = [f"{where}{d.severity.value}: {d.message}"]
+    source_line = sources.line(s.path, s.line) if s else None
+    if s and source_line is not None:
+        gutter = " " * len(str(s.line))
+        start = _width(source_line[: s.col - 1].expandtabs(1))
+        end_col = s.end_col if s.end_line == s.line else len(source_line) + 1
+        length = max(1, _width(source_line[s.col - 1: end_col - 1].expandtabs(1)))
+        out += [f"{gutter} |", f"{s.line} | {source_line.expandtabs(1)}",
+                f"{gutter} | {' ' * start}{'^' * length}"]
+        if d.help:
+            out.append(f"{gutter} = help: {d.help}")
+    elif d.help:
+        out.append(f"  = help: {d.help}")
+    return "\n".join(out)
+
+
+def render_all(error: SblError, sources: Sources = SOURCES) -> str:
+    """Every diagnostic of ``error``, then a count of the errors."""
+    blocks = [render(d, sources) for d in error.diagnostics]
+    errors = sum(d.severity is Severity.ERROR for d in error.diagnostics)
+    if errors > 1:
+        blocks.append(f"{errors} errors")
+    return "\n\n".join(blocks)
+
+
+def did_you_mean(name: str, candidates: list[str] | tuple[str, ...] | set[str]) -> str | None:
+    """A ``did you mean 'x'?`` help line for the candidate closest to ``name``, if any is close."""
+    import difflib
+
+    close = difflib.get_close_matches(name, sorted(candidates), n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'?" if close else None

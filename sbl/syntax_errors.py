@@ -1,0 +1,198 @@
+"""Lark's parse errors, said in the user's words (STYLE.md, "Errors a person sees").
+
+Terminal names become the text a person types (``RBRACE`` → ``'}'``); a missing token is
+reported just after the token it should follow; at the end of the file the innermost block,
+stimulus or bracket that is still open is named, at the place where it was opened.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import lark
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+
+from sbl.ir import Span
+from sbl.source import SblError
+
+_PUNCT = {
+    "LBRACE": "{", "RBRACE": "}", "LPAR": "(", "RPAR": ")", "LSQB": "[", "RSQB": "]",
+    "COLON": ":", "COMMA": ",", "EQUAL": "=", "DOT": ".", "DOTDOT": "..", "MINUS": "-",
+    "POW": "^", "ADD_OP": "+", "MUL_OP": "*", "COMP_OP": "==",
+}
+_WORDS = {"NAME": "a name", "NUMBER": "a number", "INT": "a whole number",
+          "STRING": "a string", "LONG_STRING": "a string", "$END": "the end of the file"}
+_EXPR_START = {"NAME", "NUMBER", "STRING", "LONG_STRING", "LSQB", "LBRACE", "LPAR", "MINUS",
+               "NOT", "IF", "FOR", "TRUE", "FALSE", "NONE", "PREV"}
+_OPERATORS = {"ADD_OP", "MINUS", "MUL_OP", "POW", "COMP_OP", "IN", "AND", "OR", "DOTDOT",
+              "DOT", "LSQB"}
+# Tokens whose absence is best reported right after the token before.
+_FOLLOWERS = {"COLON", "EQUAL", "RPAR", "RSQB", "RBRACE", "COMMA", "LBRACE", "THEN", "ELSE",
+              "IN"}
+_ORDER = ["COLON", "EQUAL", "LBRACE", "RBRACE", "RPAR", "RSQB", "COMMA", "expression", "NAME"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Open:
+    char: str
+    offset: int
+    context: str
+
+
+def translate(exc: lark.exceptions.LarkError, text: str, path: str) -> SblError:
+    """Turn a Lark exception into an SblError with one diagnostic in the user's words."""
+    if isinstance(exc, UnexpectedCharacters):
+        return _bad_character(exc, text, path)
+    if isinstance(exc, UnexpectedToken) and exc.token.type != "$END":
+        return _unexpected(exc, text, path)
+    if isinstance(exc, UnexpectedInput):
+        return _end_of_file(text, path, getattr(exc, "expected", set()))
+    return SblError.at(None, f"{path}: cannot parse: {exc}")
+
+
+def _span_at(text: str, path: str, start: int, end: int) -> Span:
+    line = text.count("\n", 0, start) + 1
+    col = start - (text.rfind("\n", 0, start) + 1) + 1
+    end_line = text.count("\n", 0, end) + 1
+    end_col = end - (text.rfind("\n", 0, end) + 1) + 1
+    return Span(path, line, col, end_line, end_col)
+
+
+def _bad_character(exc: UnexpectedCharacters, text: str, path: str) -> SblError:
+    pos = exc.pos_in_stream
+    char = text[pos] if pos < len(text) else ""
+    span = _span_at(text, path, pos, pos + 1)
+    if char in "\"'":
+        return SblError.at(span, "this string is never closed on its line",
+                           help='close it with a matching quote, or use """ for text '
+                                "over several lines")
+    shown = repr(char) if char.isprintable() else f"U+{ord(char):04X}"
+    if char == "&" or char == "|":
+        return SblError.at(span, f"unexpected character {shown}",
+                           help="write 'and' / 'or' for logic")
+    if char == "!":
+        return SblError.at(span, "unexpected character '!'", help="write 'not' for negation")
+    return SblError.at(span, f"unexpected character {shown}")
+
+
+def _describe_token(token: lark.Token) -> str:
+    if token.type in ("STRING", "LONG_STRING"):
+        return "a string"
+    if token.type in ("NUMBER", "INT"):
+        return f"the number {token}"
+    if token.type == "NAME":
+        return f"the name '{token}'"
+    return f"'{token}'"
+
+
+def _expected_words(expected: set[str]) -> list[str]:
+    names = set(expected)
+    words: list[str] = []
+    if len(names & _EXPR_START) >= 3:
+        names -= _EXPR_START
+        words.append("an expression")
+    if names & _OPERATORS and len(names & _OPERATORS) >= 3:
+        names -= _OPERATORS
+        words.append("an operator")
+
+    def word(name: str) -> str:
+        if name in _PUNCT:
+            return f"'{_PUNCT[name]}'"
+        return _WORDS.get(name) or f"'{name.lower()}'"
+
+    ranked = sorted(names, key=lambda n: (_ORDER.index(n) if n in _ORDER else len(_ORDER), n))
+    words += [word(n) for n in ranked]
+    unique = list(dict.fromkeys(words))
+    return unique[:4] + (["..."] if len(unique) > 4 else [])
+
+
+def _join(words: list[str]) -> str:
+    if len(words) <= 1:
+        return "".join(words)
+    return ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _unexpected(exc: UnexpectedToken, text: str, path: str) -> SblError:
+    token = exc.token
+    start = token.start_pos or 0
+    expected = set(exc.expected) | set(getattr(exc, "accepts", set()) or set())
+    words = _expected_words(expected)
+    found = _describe_token(token)
+    prev = _previous_token_end(text, start)
+    only_followers = expected and expected <= _FOLLOWERS | _OPERATORS | {"NAME"}
+    if prev is not None and only_followers and expected & _FOLLOWERS:
+        before = text[_token_start(text, prev):prev].strip()
+        span = _span_at(text, path, prev, prev + 1)
+        return SblError.at(span, f"expected {_join(words)} after '{before}', found {found}")
+    span = _span_at(text, path, start, token.end_pos or start + len(token))
+    help = None
+    if token.type == "NAME" and "COLON" in expected:
+        help = "each parameter is written 'name: value'"
+    return SblError.at(span, f"expected {_join(words)}, found {found}", help=help)
+
+
+def _significant(text: str) -> list[tuple[int, int]]:
+    """Start and end offsets of every run of text that is not blank or a comment."""
+    runs = []
+    for m in re.finditer(r'"""(?:.|\n)*?"""|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|#[^\n]*'
+                         r"|\S+?(?=\s|#|$|\"|')|\S", text):
+        if not m.group().startswith("#"):
+            runs.append((m.start(), m.end()))
+    return runs
+
+
+def _previous_token_end(text: str, offset: int) -> int | None:
+    ends = [end for start, end in _significant(text[:offset])]
+    return ends[-1] if ends else None
+
+
+def _token_start(text: str, end: int) -> int:
+    starts = [start for start, e in _significant(text[:end]) if e == end]
+    return starts[-1] if starts else end
+
+
+def _open_brackets(text: str) -> list[_Open]:
+    """The brackets still open at the end of ``text``, outermost first."""
+    stack: list[_Open] = []
+    for m in re.finditer(r'"""(?:.|\n)*?"""|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|#[^\n]*'
+                         r"|[\[\](){}]", text):
+        char = m.group()
+        if char in "([{":
+            line_start = text.rfind("\n", 0, m.start()) + 1
+            stack.append(_Open(char, m.start(), text[line_start:m.start()].strip()))
+        elif char in ")]}" and stack:
+            stack.pop()
+    return stack
+
+
+def _describe_open(opened: _Open) -> str:
+    words = opened.context.split()
+    if opened.char == "{" and words:
+        if words[0] in ("block", "loop") and len(words) > 1:
+            return f"{words[0]} '{words[1]}'"
+        if words[0] == "after":
+            return "the 'after' section"
+        if words[0] == "experiment":
+            return "the experiment's settings"
+        if re.fullmatch(r"[A-Za-z_]\w*( [A-Za-z_]\w*)?", opened.context):
+            return f"stimulus '{words[-1]}'"
+        return "this record"
+    return {"(": "this '('", "[": "this '['"}.get(opened.char, "this '{'")
+
+
+def _end_of_file(text: str, path: str, expected: set[str]) -> SblError:
+    still_open = _open_brackets(text)
+    if still_open:
+        inner = still_open[-1]
+        span = _span_at(text, path, inner.offset, inner.offset + 1)
+        closer = {"{": "}", "(": ")", "[": "]"}[inner.char]
+        return SblError.at(span, f"'{inner.char}' of {_describe_open(inner)} was never closed",
+                           help=f"add '{closer}' where it ends; the file ended first")
+    end = len(text.rstrip())
+    span = _span_at(text, path, max(0, end - 1), max(1, end))
+    words = _expected_words(set(expected)) or ["more"]
+    if not text.strip():
+        return SblError.at(Span(path, 1, 1, 1, 1), "the file is empty",
+                           help='start with: experiment "Title"')
+    return SblError.at(span, f"the file ends too early: expected {_join(words)}")
