@@ -133,3 +133,15 @@ def fmt(files: tuple[str, ...], check_only: bool) -> None:
         click.echo(f"{verb} {file}", err=True)
     if check_only and unformatted:
         sys.exit(1)
+
+
+def _register() -> None:
+    """Add the commands that live in ``sbl.commands`` (each imports its own heavy parts)."""
+    from sbl.commands.data import data
+    from sbl.commands.run import run
+
+    for command in (run, data):
+        main.add_command(command)
+
+
+_register()

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sbl import ir
 from sbl.parse import parse
 from sbl.passes import PASSES
 from sbl.source import read_source
+
+if TYPE_CHECKING:
+    from sbl.data import Rows
+    from sbl.participants.base import Responder
 
 
 def compile_ir(text: str, path: str) -> ir.Experiment:
@@ -39,6 +44,32 @@ class Experiment:
     def to_json(self) -> str:
         """The versioned JSON form of the checked IR."""
         return ir.to_json(self.ir)
+
+    def compile(self, output: str | Path | None = None, *, cdn: bool = False) -> str:
+        """The self-contained jsPsych 8 page; also written to ``output`` when given."""
+        from sbl.backends import web
+
+        page = web.emit(self, cdn=cdn)
+        if output is not None:
+            Path(output).write_text(page, encoding="utf-8")
+        return page
+
+    def run(self, participant: Responder, prefix: Rows | None = None, seed: int = 0,
+            output: str | Path | None = None, *, participants: int = 1,
+            batch: int = 1) -> Rows:
+        """Run as text with ``participant`` answering, continuing ``prefix`` (recorded rows,
+        replayed first) when given; rows go to ``output`` as they are produced."""
+        from sbl.backends.text import run_experiment
+
+        return run_experiment(self, participant, prefix=prefix, seed=seed, output=output,
+                              participants=participants, batch=batch)
+
+    def transcript(self, participant: Responder | None = None, *, prefix: Rows | None = None,
+                   seed: int = 0) -> str:
+        """The text a participant reads; without one, with the answers left open (<<?>>)."""
+        from sbl.backends.text import transcript
+
+        return transcript(self, participant, prefix=prefix, seed=seed)
 
 
 def load(path: str | Path) -> Experiment:

@@ -40,6 +40,11 @@ def format_source(text: str, path: str = "<input>") -> str:
     return _Printer(parse(text, path), _comments(text)).program()
 
 
+def format_ir(experiment: ir.Experiment) -> str:
+    """The canonical text of a parsed experiment that has no source (and so no comments)."""
+    return _Printer(experiment, []).program()
+
+
 def _comments(text: str) -> list[_Comment]:
     found = []
     for match in _COMMENT.finditer(text):
@@ -204,6 +209,9 @@ class _Printer:
             return (f"if {self.expr(node.test, depth)} then {self.expr(node.then, depth)} "
                     f"else {self.expr(node.otherwise, depth)}"), 0
         if isinstance(node, ir.Template):
+            if self.in_template:  # a template inside a hole: the other quote
+                return "'" + "".join(_quoted(p, "'")[1:-1] if isinstance(p, str) else
+                                     _hole(self.expr(p, depth)) for p in node.parts) + "'", 11
             return _template(node, self, depth), 11
         if isinstance(node, ir.Range):
             return f"{self.expr(node.start, depth, 6)}..{self.expr(node.stop, depth, 6)}", 5
@@ -241,7 +249,8 @@ class _Printer:
     def _sequence(self, open_: str, items: list[str], close: str, depth: int,
                   sep: str) -> str:
         inline = open_ + ", ".join(items) + close
-        if len(inline) + len(INDENT) * depth <= WIDTH - 20 and "\n" not in inline:
+        fits = len(inline) + len(INDENT) * depth <= WIDTH - 20 and "\n" not in inline
+        if fits or self.in_template:  # a hole in a one-line string must stay on one line
             return inline
         inner = INDENT * (depth + 1)
         body = "\n".join(f"{inner}{item}{sep}" for item in items)
@@ -263,9 +272,12 @@ def _literal(value: object, depth: int) -> str:
 
 
 def _escape(text: str, long: bool) -> str:
-    text = text.replace("\\", "\\\\").replace("{", "{{").replace("}", "}}")
+    """String text escaped for a literal: braces doubled; backslashes, quotes and control
+    characters escaped (a long string keeps its newlines)."""
+    text = text.replace("{", "{{").replace("}", "}}")
     if long:
-        return text.replace('"""', '\\"""')
+        return "\n".join(json.dumps(line, ensure_ascii=False)[1:-1].replace('\\"', '"')
+                         .replace('"""', '\\"""') for line in text.split("\n"))
     return json.dumps(text, ensure_ascii=False)[1:-1]
 
 
@@ -281,9 +293,17 @@ def _string(text: str, depth: int) -> str:
 
 def _quoted(text: str, quote: str) -> str:
     """A one-line string literal in ``quote`` quotes (inside a hole, only ' can be used)."""
-    body = json.dumps(text, ensure_ascii=False)[1:-1].replace('\\"', '"')
+    body = json.dumps(text, ensure_ascii=False)[1:-1]
     body = body.replace("{", "{{").replace("}", "}}").replace(quote, "\\" + quote)
     return f"{quote}{body}{quote}"
+
+
+def _hole(text: str) -> str:
+    """``{text}``, spaced when the text starts or ends with a brace, which would otherwise
+    read as an escaped ``{{`` or ``}}``."""
+    if text.startswith("{") or text.endswith("}"):
+        return "{ " + text + " }"
+    return "{" + text + "}"
 
 
 def _template(node: ir.Template, printer: _Printer, depth: int) -> str:
@@ -291,7 +311,7 @@ def _template(node: ir.Template, printer: _Printer, depth: int) -> str:
     printer.in_template = True
     try:
         text = "".join(_escape(p, long) if isinstance(p, str) else
-                       "{" + printer.expr(p, depth) + "}" for p in node.parts)
+                       _hole(printer.expr(p, depth)) for p in node.parts)
     finally:
         printer.in_template = False
     if not long:

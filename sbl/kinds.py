@@ -52,11 +52,13 @@ class DataDecl:
 @dataclass(frozen=True, slots=True)
 class Answer:
     """How a kind is answered: the answer type, the parameter listing the options and, for
-    surveys, the field of each question that lists its options (none: free text)."""
+    surveys, the field of each question that lists its options (none: free text).
+    ``numbered`` options form a scale: a text participant answers 1..k, not letters."""
 
     type: AnswerType
     source: str | None = None
     options: str | None = None
+    numbered: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +71,7 @@ class Kind:
     answer: Answer
     params: tuple[ParamDecl, ...]
     data: tuple[DataDecl, ...]
+    multiline: bool = False  # its text keeps line breaks (pages) instead of one line a trial
 
     def param(self, name: str) -> ParamDecl | None:
         """The declaration of parameter ``name``, or None."""
@@ -108,9 +111,13 @@ def _kind(name: str, raw: dict[str, Any]) -> Kind:
     clash = {p.name for p in params} & set(CORE_FIELDS)
     if clash:
         raise ValueError(f"kind {name!r} declares reserved names {sorted(clash)}")
+    labels = answer.get("labels", "letters")
+    if labels not in ("letters", "numbers"):
+        raise ValueError(f"kind {name!r}: answer labels must be 'letters' or 'numbers'")
     return Kind(name, raw.get("doc", ""), raw["plugin"],
-                Answer(AnswerType(answer["type"]), answer.get("from"), answer.get("options")),
-                params, data)
+                Answer(AnswerType(answer["type"]), answer.get("from"), answer.get("options"),
+                       labels == "numbers"),
+                params, data, bool(raw.get("multiline", False)))
 
 
 def _read(name: str) -> dict[str, Any]:

@@ -20,7 +20,8 @@ from sbl import ir
 from sbl.source import SOURCES, SblError
 from sbl.syntax_errors import translate
 
-_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"', "'": "'", "0": "\0"}
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "/": "/", "\\": "\\", '"': '"',
+            "'": "'", "0": "\0"}
 _ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)", re.S)
 MAX_NESTING = 200
 
@@ -77,14 +78,18 @@ def _check_nesting(text: str, path: str) -> None:
 
 
 def unescape(raw: str, span: ir.Span) -> str:
-    """Resolve backslash escapes in the body of a string literal."""
+    """Resolve backslash escapes in the body of a string literal (``span`` covers ``raw``)."""
     def one(match: re.Match[str]) -> str:
         code = match.group(1)
         if code.startswith("u") and len(code) == 5:
             return chr(int(code[1:], 16))
         if code in _ESCAPES:
             return _ESCAPES[code]
-        raise SblError.at(span, f"unknown escape '\\{code}' in a string",
+        where = span
+        if span.line == span.end_line and "\n" not in raw[:match.start()]:
+            col = span.col + match.start()
+            where = ir.Span(span.path, span.line, col, span.line, col + 1 + len(code))
+        raise SblError.at(where, f"unknown escape '\\{code}' in a string",
                           help="write '\\\\' for a backslash")
     return _ESCAPE.sub(one, raw)
 
@@ -298,29 +303,43 @@ def _is_item(node: Any) -> bool:
     return isinstance(node, ir.Block | ir.Stimulus)
 
 
+def _offset_span(path: str, offset: int, length: int, fallback: ir.Span) -> ir.Span:
+    """The span of ``length`` characters at ``offset`` in the file ``path``."""
+    full = _full_text(path)
+    if full is None:
+        return fallback
+    line = full.count("\n", 0, offset) + 1
+    col = offset - (full.rfind("\n", 0, offset) + 1) + 1
+    return ir.Span(path, line, col, line, col + length)
+
+
 def _string(tok: Token, path: str, span: ir.Span) -> ir.Expr:
     """Split a string literal into text and ``{expr}`` holes; ``{{`` and ``}}`` are braces."""
     raw = str(tok)
     quote = 3 if raw.startswith('"""') else 1
     body = raw[quote:-quote]
     body_start = (tok.start_pos or 0) + quote
+
+    def at(i: int, length: int = 1) -> ir.Span:
+        return _offset_span(path, body_start + i, length, span)
+
     parts: list[str | ir.Expr] = []
     text, i = "", 0
     while i < len(body):
         if body.startswith("{{", i) or body.startswith("}}", i):
             text, i = text + body[i], i + 2
         elif body[i] == "{":
-            end = _closing_brace(body, i, span)
+            end = _closing_brace(body, i, at(i))
             if text:
-                parts.append(unescape(text, span))
-            parts.append(_hole(body[i + 1:end], body_start + i + 1, path, span))
+                parts.append(unescape(text, at(i - len(text), len(text))))
+            parts.append(_hole(body[i + 1:end], body_start + i + 1, path, at(i, end - i + 1)))
             text, i = "", end + 1
         elif body[i] == "}":
-            raise SblError.at(span, "a '}' in a string must be written '}}'")
+            raise SblError.at(at(i), "a '}' in a string must be written '}}'")
         else:
             text, i = text + body[i], i + 1
     if text or not parts:
-        parts.append(unescape(text, span))
+        parts.append(unescape(text, at(len(body) - len(text), max(1, len(text)))))
     if quote == 3:
         parts = _dedent(parts, body)
     if len(parts) == 1 and isinstance(parts[0], str):
@@ -344,12 +363,22 @@ def _dedent(parts: list[str | ir.Expr], body: str) -> list[str | ir.Expr]:
     return [p for p in out if p != ""] or [""]
 
 
+_QUOTED = re.compile(r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'')
+
+
 def _closing_brace(body: str, start: int, span: ir.Span) -> int:
-    depth = 0
-    for j in range(start, len(body)):
+    """The index of the '}' that closes the hole opened at ``start``; quoted strings inside
+    the hole are skipped, so their braces do not count."""
+    depth, j = 0, start
+    while j < len(body):
+        quoted = _QUOTED.match(body, j) if body[j] in "'\"" else None
+        if quoted:
+            j = quoted.end()
+            continue
         depth += {"{": 1, "}": -1}.get(body[j], 0)
         if depth == 0:
             return j
+        j += 1
     raise SblError.at(span, "'{' in a string was never closed",
                       help="write '{{' for a literal brace")
 

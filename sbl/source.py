@@ -67,8 +67,8 @@ class Sources:
         text = self._texts.get(path)
         if text is None:
             return None
-        lines = text.splitlines()
-        return lines[number - 1] if 0 < number <= len(lines) else ""
+        lines = text.split("\n")  # not splitlines(): sbl counts only '\n' as a line break
+        return lines[number - 1].rstrip("\r") if 0 < number <= len(lines) else ""
 
 
 SOURCES = Sources()
@@ -84,12 +84,14 @@ def read_source(path: str | Path) -> str:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
+        SOURCES.add(name, data.decode("utf-8", errors="replace"))
         line = data[: exc.start].count(b"\n") + 1
         col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
         raise SblError.at(Span(name, line, col, line, col + 1),
                           f"the file is not UTF-8 text (byte 0x{data[exc.start]:02x})") from None
     nul = text.find("\0")
     if nul >= 0:
+        SOURCES.add(name, text.replace("\0", "\ufffd"))
         line = text.count("\n", 0, nul) + 1
         col = nul - (text.rfind("\n", 0, nul) + 1) + 1
         raise SblError.at(Span(name, line, col, line, col + 1),
@@ -110,6 +112,7 @@ def render(diagnostic: Diagnostic, sources: Sources = SOURCES) -> str:
     out = [f"{where}{d.severity.value}: {d.message}"]
     source_line = sources.line(s.path, s.line) if s else None
     if s and source_line is not None:
+        source_line, s = _window(source_line, s)
         gutter = " " * len(str(s.line))
         start = _width(source_line[: s.col - 1].expandtabs(1))
         end_col = s.end_col if s.end_line == s.line else len(source_line) + 1
@@ -121,6 +124,21 @@ def render(diagnostic: Diagnostic, sources: Sources = SOURCES) -> str:
     elif d.help:
         out.append(f"  = help: {d.help}")
     return "\n".join(out)
+
+
+def _window(line: str, span: Span, width: int = 100) -> tuple[str, Span]:
+    """Cut a long source line down to ``width`` characters around the span."""
+    if len(line) <= width:
+        return line, span
+    start = max(0, span.col - 1 - width // 2)
+    cut = line[start:start + width]
+    prefix = "..." if start else ""
+    suffix = "..." if start + width < len(line) else ""
+    shift = start - len(prefix)
+    end_col = min(span.end_col if span.end_line == span.line else len(line) + 1,
+                  start + width + 1)
+    return prefix + cut + suffix, Span(span.path, span.line, span.col - shift, span.line,
+                                       end_col - shift)
 
 
 def render_all(error: SblError, sources: Sources = SOURCES) -> str:

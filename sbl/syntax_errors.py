@@ -124,12 +124,23 @@ def _unexpected(exc: UnexpectedToken, text: str, path: str) -> SblError:
     if prev is not None and only_followers and expected & _FOLLOWERS:
         before = text[_token_start(text, prev):prev].strip()
         span = _span_at(text, path, prev, prev + 1)
-        return SblError.at(span, f"expected {_join(words)} after '{before}', found {found}")
+        return SblError.at(span, f"expected {_join(words)} after '{before}', found {found}",
+                           help=_glued_keyword(text[:start]))
     span = _span_at(text, path, start, token.end_pos or start + len(token))
-    help = None
-    if token.type == "NAME" and "COLON" in expected:
+    help = _glued_keyword(text[:start])
+    if help is None and token.type == "NAME" and "COLON" in expected:
         help = "each parameter is written 'name: value'"
     return SblError.at(span, f"expected {_join(words)}, found {found}", help=help)
+
+
+def _glued_keyword(before: str) -> str | None:
+    """Help for ``blockmain {``: a keyword glued to a name reads as one unknown name."""
+    for opened in reversed(_open_brackets(before)):
+        match = re.fullmatch(r"(block|loop|table|shared|let)([A-Za-z_]\w*)", opened.context)
+        if match:
+            return f"did you mean '{match.group(1)} {match.group(2)}'? a keyword needs a " \
+                   "space after it"
+    return None
 
 
 def _significant(text: str) -> list[tuple[int, int]]:

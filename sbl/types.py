@@ -116,6 +116,8 @@ def _parse_record(tokens: list[str]) -> tuple[RecordType, list[str]]:
 
 def a(t: SblType) -> str:
     """The type with its article, for messages: 'an int', 'a list[str]'."""
+    if isinstance(t, Optional):
+        return a(t.inner) + " or none"
     text = str(t)
     return ("an " if text[0] in "aeiou" else "a ") + text
 

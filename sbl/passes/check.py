@@ -134,30 +134,37 @@ class _Checker:
                        did_you_mean(stim.kind, kinds.all_kinds()))
             return
         scope = self._scope(columns, before, f"in this {stim.kind}")
-        self.params(stim.params, kind.params, f"'{stim.kind}'", scope, _head_span(stim))
-        after_scope = Scope({**self._trial_fields(kind), **scope.names}, self.prev_fields,
+        self.params(stim.params, kind.params, f"'{stim.kind}'", scope, _head_span(stim),
+                    prompt=self._prompt_scope(kind, scope))
+        # this trial's response and data fields hide columns of the same name
+        after_scope = Scope({**scope.names, **self._trial_fields(kind)}, self.prev_fields,
                             before, f"in the 'after' of this {stim.kind}")
         for assign in stim.after:
             self.assign(assign, after_scope)
 
     def params(self, given: tuple[ir.Param, ...], declared: tuple[ParamDecl, ...], owner: str,
-               scope: Scope, head: ir.Span | None = None) -> None:
+               scope: Scope, head: ir.Span | None = None, prompt: Scope | None = None) -> None:
         by_name = {p.name: p for p in declared}
         seen: set[str] = set()
+        misspelt: set[str] = set()
         for param in given:
             decl = by_name.get(param.name)
             if param.name in seen:
                 self.error(param.span, f"parameter '{param.name}' is given twice")
             seen.add(param.name)
-            found = self.infer.infer(param.value, scope)
+            found = self.infer.infer(param.value, prompt if prompt and param.name == "prompt"
+                                     else scope)
             if decl is None:
+                suggestion = did_you_mean(param.name, by_name)
+                if suggestion:
+                    misspelt.add(suggestion.split("'")[1])
                 self.error(_name_span(param), f"{owner} has no parameter '{param.name}'",
-                           did_you_mean(param.name, by_name) or
-                           f"its parameters are {', '.join(by_name)}")
+                           suggestion or f"its parameters are {', '.join(by_name)}")
             elif not t.assignable(found, decl.type):
                 self.error(param.value.span, f"parameter '{param.name}' must be "
                            f"{t.a(decl.type)}, not {t.a(found)}")
-        missing = [p.name for p in declared if p.required and p.name not in seen]
+        missing = [p.name for p in declared
+                   if p.required and p.name not in seen and p.name not in misspelt]
         if missing:
             self.error(head, f"{owner} needs the parameter{'s' if len(missing) > 1 else ''} "
                              f"{', '.join(repr(m) for m in missing)}")
@@ -175,6 +182,14 @@ class _Checker:
                 t.NONE not in (declared, found):
             self.error(assign.value.span, f"shared '{assign.target}' holds {t.a(declared)}; "
                                           f"this gives it {t.a(found)}")
+
+    def _prompt_scope(self, kind: Kind, scope: Scope) -> Scope:
+        """What a ``prompt:`` template sees: the trial's own parameters, its option labels,
+        ``{answer}``, and after the answer its response, data fields and shared values."""
+        own = {p.name: p.type for p in kind.params}
+        extra = {"answer": t.STR, "labels": t.ListType(t.STR), **self._trial_fields(kind)}
+        return Scope({**scope.names, **own, **extra}, scope.prev_fields, scope.prev_available,
+                     "in this prompt")
 
     def _trial_fields(self, kind: Kind) -> dict[str, SblType]:
         fields: dict[str, SblType] = {"response": kind.response_type,

@@ -141,8 +141,10 @@ class Inferrer:
             if scope.prev_available == 0:
                 return self.error(node, f"{what} is used on the first trial: no earlier trial "
                                         "exists")
-            return self.error(node, f"{what} reaches {node.back} trials back, but only "
-                                    f"{scope.prev_available} come before this one for sure")
+            n = scope.prev_available
+            return self.error(node, f"{what} reaches {node.back} trials back, but only {n} "
+                                    f"trial{'s come' if n > 1 else ' comes'} before this one "
+                                    "for sure")
         return t.RecordType((), open=True)
 
     def infer_Attr(self, node: ir.Attr, scope: Scope) -> SblType:

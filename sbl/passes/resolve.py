@@ -92,8 +92,8 @@ def read_csv(text: str, path: str) -> tuple[ir.ListExpr, tuple[str, ...]]:
             continue
         span = ir.Span(path, line, 1, line, len(",".join(cells)) + 1)
         if len(cells) != len(header):
-            raise SblError.at(span, f"this row has {len(cells)} cells but the header has "
-                              f"{len(header)}", help="every row needs one cell per column")
+            raise SblError.at(span, f"this row has {_cells(len(cells))} but the header has "
+                              f"{_cells(len(header))}", help="every row needs one cell per column")
         fields = tuple(ir.Field(name, ir.Literal(_cell(value), span=span), span=span)
                        for name, value in zip(header, cells, strict=True))
         records.append(ir.RecordExpr(fields, span=span))
@@ -121,6 +121,10 @@ def _check_header(header: list[str], path: str) -> None:
         if header.count(name) > 1:
             raise SblError.at(span, f"the column '{name}' appears twice in the header")
         col += len(name) + 1
+
+
+def _cells(n: int) -> str:
+    return f"{n} cell{'s' if n != 1 else ''}"
 
 
 def _cell(text: str) -> int | float | str | bool:

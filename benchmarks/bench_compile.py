@@ -1,0 +1,197 @@
+"""Benchmark the web backend on the bandit: compile time, page size, time to the first trial.
+
+    python benchmarks/bench_compile.py [--runs 5]
+
+* compile: the whole process, as a user runs it: ``sbl compile examples/bandit.sbl -o …``
+  when the ``sbl`` command works, else ``python -c`` (import, load, compile, write);
+* page size of the self-contained page;
+* first trial visible: from navigation start to the first trial in the DOM, opening the page
+  from disk in headless Chromium (a fresh browser context per run);
+* SweetBean's ``Experiment.to_html`` on the same bandit, when ``sweetbean`` is importable.
+
+Each measure is printed beside its target; the exit status is 0 either way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "bandit.sbl"
+TARGETS = {"compile_s": 0.3, "size_kb": 700.0, "first_trial_ms": 500.0}
+
+COMPILE_EXAMPLE = """
+import sys
+from sbl.experiment import load
+from sbl.backends.web import write_page
+write_page(load(sys.argv[1]).ir, sys.argv[2])
+"""
+COMPILE_BY_HAND = """
+import sys
+sys.path.insert(0, sys.argv[3])
+from tests.test_web import bandit_experiment
+from sbl.backends.web import write_page
+write_page(bandit_experiment(), sys.argv[2])
+"""
+# Where a compile's time goes, measured inside one fresh process.
+BREAKDOWN = """
+import json, sys, time
+t0 = time.perf_counter()
+from sbl.experiment import load
+t1 = time.perf_counter()
+exp = load(sys.argv[1])
+t2 = time.perf_counter()
+from sbl.backends.web import write_page
+t3 = time.perf_counter()
+write_page(exp.ir, sys.argv[2])
+t4 = time.perf_counter()
+print(json.dumps({"import sbl": t1 - t0, "parse + check": t2 - t1,
+                  "import web backend": t3 - t2, "compile + write": t4 - t3}))
+"""
+# Records when the first trial appears, measured in the page from navigation start.
+FIRST_TRIAL = """
+new MutationObserver((_, observer) => {
+  const content = document.getElementById("jspsych-content");
+  if (content && content.children.length) {
+    window.__sblFirstTrial = performance.now();
+    observer.disconnect();
+  }
+}).observe(document, {childList: true, subtree: true});
+"""
+
+
+def compile_command(out: Path) -> tuple[str, list[str]]:
+    """What to time: the CLI if it works, else python -c on the example or the IR by hand."""
+    sbl = shutil.which("sbl")
+    if sbl and EXAMPLE.exists():
+        probe = subprocess.run([sbl, "compile", "--help"], capture_output=True, cwd=ROOT)
+        if probe.returncode == 0:
+            return "sbl compile", [sbl, "compile", str(EXAMPLE), "-o", str(out)]
+    if EXAMPLE.exists():
+        probe = subprocess.run([sys.executable, "-c", COMPILE_EXAMPLE, str(EXAMPLE), str(out)],
+                               capture_output=True, cwd=ROOT)
+        if probe.returncode == 0:
+            return "python -c (load + compile)", [sys.executable, "-c", COMPILE_EXAMPLE,
+                                                   str(EXAMPLE), str(out)]
+    return "python -c (IR built by hand)", [sys.executable, "-c", COMPILE_BY_HAND, "",
+                                            str(out), str(ROOT)]
+
+
+def time_compile(cmd: list[str], runs: int) -> list[float]:
+    """Wall time of each whole process run, in seconds."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(cmd, check=True, capture_output=True, cwd=ROOT)
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def breakdown(out: Path, runs: int) -> dict[str, list[float]]:
+    """Seconds per stage of a compile (python startup excluded), one fresh process per run."""
+    if not EXAMPLE.exists():
+        return {}
+    stages: dict[str, list[float]] = {}
+    for _ in range(runs):
+        done = subprocess.run([sys.executable, "-c", BREAKDOWN, str(EXAMPLE), str(out)],
+                              capture_output=True, text=True, cwd=ROOT)
+        if done.returncode != 0:
+            return {}
+        for stage, seconds in json.loads(done.stdout).items():
+            stages.setdefault(stage, []).append(seconds)
+    return stages
+
+
+def time_first_trial(page: Path, runs: int) -> list[float] | None:
+    """Milliseconds from navigation start to the first trial, per fresh browser context."""
+    sys.path.insert(0, str(ROOT))
+    from tests.browser import file_url, have_chromium, launch
+
+    if not have_chromium():
+        return None
+    out = []
+    with launch() as browser:
+        for _ in range(runs):
+            context = browser.new_context()
+            tab = context.new_page()
+            tab.add_init_script(FIRST_TRIAL)
+            tab.goto(file_url(page, participant="bench", seed=1))
+            tab.wait_for_function("window.__sblFirstTrial !== undefined")
+            out.append(float(tab.evaluate("window.__sblFirstTrial")))
+            context.close()
+    return out
+
+
+def time_sweetbean() -> float | None:
+    """Seconds for SweetBean to write the same bandit with to_html, or None without it."""
+    try:
+        from sweetbean import Block, Experiment
+        from sweetbean.stimulus import Bandit, Text
+        from sweetbean.variable import (
+            DataVariable,
+            SharedVariable,
+            SideEffect,
+            TimelineVariable,
+        )
+    except ImportError:
+        return None
+    timeline = [{"bandit_1": {"color": "orange", "value": 10 - i},
+                 "bandit_2": {"color": "blue", "value": i}} for i in range(11)]
+    score = SharedVariable("score", 0)
+    value = DataVariable("value", 0)
+    bandit = Bandit(bandits=[TimelineVariable("bandit_1"), TimelineVariable("bandit_2")],
+                    side_effects=[SideEffect(score, score + value)])  # type: ignore[operator]
+    text = Text(duration=2000, text=score)
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        Experiment([Block([bandit, text], timeline)]).to_html(str(Path(tmp) / "sb.html"))
+    return time.perf_counter() - start
+
+
+def report(name: str, values: list[float] | None, unit: str, target: float | None) -> None:
+    """One line: median (min..max) beside the target."""
+    if not values:
+        print(f"{name:<28} not measured")
+        return
+    med = statistics.median(values)
+    spread = f"(min {min(values):.3g}, max {max(values):.3g}, n={len(values)})"
+    verdict = "" if target is None else ("  ok" if med <= target else "  OVER")
+    goal = "" if target is None else f"target <= {target:g} {unit}"
+    print(f"{name:<28} {med:8.3f} {unit:<3} {spread:<36} {goal}{verdict}")
+
+
+def main() -> None:
+    """Run every measure and print it beside its target."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5, help="repetitions of each timing")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "bandit.html"
+        how, cmd = compile_command(out)
+        compile_times = time_compile(cmd, args.runs)
+        size_kb = out.stat().st_size / 1000
+        stages = breakdown(Path(tmp) / "stages.html", args.runs)
+        first = time_first_trial(out, args.runs)
+    print(f"bandit, compiled with: {how}")
+    report("compile (whole process)", compile_times, "s", TARGETS["compile_s"])
+    for stage, seconds in stages.items():
+        report(f"  of which {stage}", seconds, "s", None)
+    report("page size", [size_kb], "KB", TARGETS["size_kb"])
+    report("first trial visible", first, "ms", TARGETS["first_trial_ms"])
+    sweetbean = time_sweetbean()
+    if sweetbean is None:
+        print(f"{'SweetBean to_html':<28} not measured (sweetbean is not installed)")
+    else:
+        report("SweetBean to_html", [sweetbean], "s", None)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,5 @@
+"""``python -m sbl`` runs the command line."""
+
+from sbl.cli import main
+
+main()

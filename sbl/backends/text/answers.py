@@ -1,0 +1,117 @@
+"""What a trial asks and how answers map to recorded responses.
+
+A trial asks one question per answer slot: key kinds ask for one of the readable key names
+(``F``, ``SPACE``), option kinds (bandit arms, buttons) for one of the participant's option
+letters, survey kinds one question per item (multiple choice: letters; rating scales: the
+numbers 1..k; free text: anything). Responses are recorded as jsPsych records them: the key
+(``"f"``, ``" "``), the 0-based option index, or ``{"Q0": ...}`` (the option text for multiple
+choice, the label index for scales, the text for free text).
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sbl import kinds, prng
+from sbl.backends.text.render import clean, key_name, one_line
+from sbl.kinds import AnswerType
+
+LETTERS = tuple(string.ascii_uppercase)
+# What a replayed timeout (response none) shows in place of an answer.
+TIMEOUT = "nothing"
+# Mixed into the participant's seed for the label stream, so drawing labels never moves the
+# main stream that the browser consumes too.
+LABEL_SALT = 0x9E3779B9
+
+
+def label_order(seed: int) -> tuple[str, ...]:
+    """The participant's option letters: A-Z shuffled by a Prng seeded with seed ^ LABEL_SALT.
+    An item with k options is labelled with the first k (Psych-101: drawn without
+    replacement, once per participant)."""
+    return tuple(prng.shuffle(prng.Prng((seed ^ LABEL_SALT) & 0xFFFFFFFF), list(LETTERS)))
+
+
+def letters(order: tuple[str, ...], k: int) -> tuple[str, ...]:
+    """Labels for k options: the first k letters, or the numbers 1..k beyond 26 options."""
+    return order[:k] if k <= len(order) else tuple(str(i + 1) for i in range(k))
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """One answer slot: valid ``options`` (labels; None for free text) and the response value
+    each records."""
+
+    options: tuple[str, ...] | None
+    values: tuple[Any, ...] = ()
+
+    @property
+    def forced(self) -> bool:
+        """A single valid option: answered without asking and written without markers."""
+        return self.options is not None and len(self.options) == 1
+
+    def match(self, text: str) -> str | None:
+        """The option ``text`` names (case-insensitive), or None; free text is cleaned."""
+        if self.options is None:
+            return clean(one_line(text))
+        wanted = text.strip().removeprefix("<<").removesuffix(">>").strip().upper()
+        return next((o for o in self.options if o.upper() == wanted), None)
+
+    def value(self, label: str) -> Any:
+        """The recorded value of an answer label."""
+        return label if self.options is None else self.values[self.options.index(label)]
+
+    def label(self, value: Any) -> str:
+        """The label a recorded value shows as (a replayed answer)."""
+        if value is None:
+            return TIMEOUT
+        if self.options is None:
+            return clean(one_line(str(value)))
+        for option, v in zip(self.options, self.values, strict=True):
+            if v == value or (isinstance(v, str) and isinstance(value, str)
+                              and v.lower() == value.lower()):
+                return option
+        return key_name(value) if isinstance(value, str) else str(value)
+
+
+def questions(kind: kinds.Kind, params: Mapping[str, Any],
+              order: tuple[str, ...]) -> list[Question]:
+    """The answer slots of a trial of ``kind`` with these evaluated parameters."""
+    answer = kind.answer
+    items = params.get(answer.source) if answer.source else None
+    if answer.type is AnswerType.NONE or not isinstance(items, list) or not items:
+        return []
+    if answer.type is AnswerType.KEY:
+        keys = tuple(dict.fromkeys(str(k) for k in items))
+        return [Question(tuple(key_name(k) for k in keys), keys)]
+    if answer.type is AnswerType.OPTION:
+        return [Question(letters(order, len(items)), tuple(range(len(items))))]
+    return [_survey_question(kind, q, order) for q in items]
+
+
+def _survey_question(kind: kinds.Kind, item: Any, order: tuple[str, ...]) -> Question:
+    field = kind.answer.options
+    if field is None:
+        return Question(None)
+    opts = item.get(field) if isinstance(item, dict) else None
+    opts = list(opts) if isinstance(opts, list) else []
+    if kind.answer.numbered:  # a scale: labelled 1..k, recorded as the label's index
+        return Question(tuple(str(i + 1) for i in range(len(opts))), tuple(range(len(opts))))
+    return Question(letters(order, len(opts)), tuple(opts))
+
+
+def response(kind: kinds.Kind, values: list[Any]) -> Any:
+    """The recorded response from each slot's value (a survey gives ``{"Q0": ...}``)."""
+    if kind.answer.type is AnswerType.SURVEY:
+        return {f"Q{i}": v for i, v in enumerate(values)} if values else None
+    return values[0] if values else None
+
+
+def slot_values(kind: kinds.Kind, recorded: Any, count: int) -> list[Any]:
+    """The value of each slot in a recorded response (inverse of :func:`response`)."""
+    if kind.answer.type is AnswerType.SURVEY:
+        got = recorded if isinstance(recorded, dict) else {}
+        return [got.get(f"Q{i}") for i in range(count)]
+    return [recorded] * min(count, 1)

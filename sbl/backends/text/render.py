@@ -1,0 +1,260 @@
+"""Rendering trials as Psych-101 text: one Jinja2 template per kind (``stdlib/templates``).
+
+A template lays out the trial's evaluated parameters, its option ``labels`` (or readable
+``keys``), its data fields and ``response``, and marks where each answer goes with
+``{{ answer }}`` (``{{ answers[i] }}`` for one answer per survey question). Everything before
+the last answer must not depend on the answers: a template is rendered once before asking,
+with the response-dependent values *pending*, and using a pending value before the answer
+is an error naming the template; after the answers it is rendered again with the real
+values, and the text before the answers must come out the same.
+
+The text is then assembled: a free answer becomes `` <<X>>`` (one space before, the space
+the template had there dropped), a forced answer (a single valid option) is written bare.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from importlib import resources
+from typing import Any
+
+import jinja2
+
+from sbl.source import SblError
+from sbl.values import show
+
+MARK, CLOSE = " <<", ">>"
+_SLOT = re.compile("\x00([0-9]+)\x00")
+# jsPsych key names as a text participant reads them.
+_KEY_NAMES = {" ": "SPACE", "arrowleft": "LEFT", "arrowright": "RIGHT", "arrowup": "UP",
+              "arrowdown": "DOWN", "enter": "ENTER", "escape": "ESCAPE", "tab": "TAB",
+              "backspace": "BACKSPACE", "shift": "SHIFT", "control": "CONTROL", "alt": "ALT"}
+
+
+def key_name(key: str) -> str:
+    """The readable name of a jsPsych key: ``"f"`` → ``F``, ``" "`` → ``SPACE``."""
+    return _KEY_NAMES.get(key.lower(), key.upper())
+
+
+def clean(text: str) -> str:
+    """Text safe inside a transcript: ``<<`` and ``>>`` mark answers only, so they become
+    ``«`` and ``»`` anywhere else."""
+    return text.replace("<<", "«").replace(">>", "»")
+
+
+def one_line(text: str) -> str:
+    """Text on one line: runs of whitespace (newlines included) become one space."""
+    return " ".join(text.split())
+
+
+class _TagStripper(HTMLParser):
+    """Collects the text of an HTML fragment; block-level tags become spaces."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+    def handle_starttag(self, tag: str, attrs: Any) -> None:
+        self.handle_endtag(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4"):
+            self.parts.append(" ")
+
+
+def strip_html(fragment: str) -> str:
+    """The text of an HTML fragment, tags removed and entities decoded, on one line."""
+    parser = _TagStripper()
+    parser.feed(fragment)
+    parser.close()
+    return one_line(html.unescape("".join(parser.parts)))
+
+
+def display(value: Any, *, is_html: bool = False) -> Any:
+    """A parameter value prepared for a template: HTML stripped, strings on one line, and
+    answer markers removed, inside lists and records too."""
+    if isinstance(value, str):
+        return clean(strip_html(value) if is_html else one_line(value))
+    if isinstance(value, list):
+        return [display(v, is_html=is_html) for v in value]
+    if isinstance(value, dict):
+        return {k: display(v, is_html=is_html) for k, v in value.items()}
+    return value
+
+
+# ---------------------------------------------------------------- pending values
+
+
+class Tracker:
+    """Counts the answer slots a render has shown, and which pending values it used early."""
+
+    def __init__(self, slots: int) -> None:
+        self.slots = slots
+        self.shown = 0
+        self.early: list[str] = []
+
+    def used(self, name: str) -> None:
+        """Note that ``name`` was used; an error unless every slot came before it."""
+        if self.shown < self.slots and name not in self.early:
+            self.early.append(name)
+
+
+class Slot:
+    """Where answer ``index`` goes; renders as a sentinel the assembler splits on."""
+
+    def __init__(self, index: int, tracker: Tracker | None) -> None:
+        self.index, self.tracker = index, tracker
+
+    def __str__(self) -> str:
+        if self.tracker is not None:
+            self.tracker.shown = max(self.tracker.shown, self.index + 1)
+        return f"\x00{self.index}\x00"
+
+
+class Pending:
+    """A value known only after the answer (a data field, the response). Any use of it is
+    recorded; it shows as ``shown`` (``…`` in the open transcript)."""
+
+    def __init__(self, name: str, tracker: Tracker | None, shown: str = "…") -> None:
+        self._name, self._tracker, self._shown = name, tracker, shown
+
+    def _use(self) -> Pending:
+        if self._tracker is not None:
+            self._tracker.used(self._name)
+        return self
+
+    def __str__(self) -> str:
+        self._use()
+        return self._shown
+
+    def __bool__(self) -> bool:
+        self._use()
+        return True
+
+    def __iter__(self) -> Any:
+        self._use()
+        return iter(())
+
+    def __len__(self) -> int:
+        self._use()
+        return 0
+
+    def __getattr__(self, name: str) -> Pending:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return self._use()
+
+    def __getitem__(self, key: Any) -> Pending:
+        return self._use()
+
+    def __eq__(self, other: object) -> bool:
+        self._use()
+        return False
+
+    __hash__ = object.__hash__
+
+    def _op(self, *other: Any) -> Pending:
+        return self._use()
+
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _op
+    __truediv__ = __rtruediv__ = __mod__ = __lt__ = __le__ = __gt__ = __ge__ = _op  # type: ignore
+
+
+# ---------------------------------------------------------------- templates
+
+
+def _finalize(value: Any) -> str:
+    """How ``{{ x }}`` shows a value: as sbl's ``str`` does (numbers as JavaScript shows them)."""
+    if isinstance(value, (Slot, Pending)):
+        return str(value)
+    return show(value)
+
+
+def _listing(items: Sequence[Any], word: str) -> str:
+    """``A``, ``A or B``, ``A, B or C``."""
+    parts = [_finalize(i) for i in items]
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + f" {word} " + parts[-1]
+
+
+@functools.cache
+def environment() -> jinja2.Environment:
+    """The Jinja2 environment every kind template renders in."""
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, finalize=_finalize,
+                             autoescape=False, keep_trailing_newline=False)
+    env.filters["or_list"] = lambda items: _listing(items, "or")
+    env.filters["and_list"] = lambda items: _listing(items, "and")
+    return env
+
+
+@functools.cache
+def template(kind: str) -> jinja2.Template:
+    """The template of ``kind``, from ``stdlib/templates/<kind>.txt``."""
+    entry = resources.files("sbl.stdlib").joinpath("templates", f"{kind}.txt")
+    if not entry.is_file():
+        raise SblError.at(None, f"the kind '{kind}' has no text template",
+                          help=f"add stdlib/templates/{kind}.txt")
+    return environment().from_string(entry.read_text(encoding="utf-8").rstrip("\n"))
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """A rendered trial: ``segments[i]`` is the text before answer slot ``i``; the last
+    segment follows the last slot (one segment and no slots for trials without an answer)."""
+
+    segments: tuple[str, ...]
+
+    @property
+    def slots(self) -> int:
+        """How many answers the text holds."""
+        return len(self.segments) - 1
+
+
+def render(name: str, context: Mapping[str, Any], slots: int,
+           tracker: Tracker | None = None, source: jinja2.Template | None = None) -> Layout:
+    """Render the template of kind ``name`` (or ``source``) and split it at its answer slots,
+    which must appear once each and in order; a pending value used before the last slot is
+    an error naming the template."""
+    try:
+        text = (source or template(name)).render(context)
+    except jinja2.TemplateError as exc:
+        raise SblError.at(None, f"the text template of '{name}' failed: {exc}",
+                          help=f"see stdlib/templates/{name}.txt") from None
+    if tracker is not None and tracker.early:
+        names = ", ".join(repr(n) for n in tracker.early)
+        raise SblError.at(None, f"the text template of '{name}' shows {names} before the "
+                                f"answer, but it is known only after the answer",
+                          help=f"see stdlib/templates/{name}.txt")
+    return split(text, slots, f"the text template of '{name}'")
+
+
+def split(text: str, slots: int, what: str) -> Layout:
+    """Cut ``text`` at its slot sentinels, checking there are ``slots`` of them, in order."""
+    pieces = _SLOT.split(text)
+    found = [int(i) for i in pieces[1::2]]
+    if found != list(range(slots)):
+        raise SblError.at(None, f"{what} must show each answer once, in order; "
+                                f"expected {slots}, found {len(found)}")
+    return Layout(tuple(pieces[0::2]))
+
+
+def assemble(layout: Layout, answers: Sequence[str], free: Sequence[bool]) -> str:
+    """The trial's text with its answers: free ones as `` <<X>>``, forced ones bare."""
+    out = layout.segments[0]
+    for i, answer in enumerate(answers):
+        out = (out.rstrip(" ") + MARK + answer + CLOSE) if free[i] else out + answer
+        out += layout.segments[i + 1]
+    return out
+
+
+def ask_text(layout: Layout, answers: Sequence[str], free: Sequence[bool]) -> str:
+    """The trial's text up to its next answer (answer ``len(answers)``), ending in `` <<``."""
+    done = Layout(layout.segments[:len(answers) + 1])
+    return assemble(done, answers, free).rstrip(" ") + MARK

@@ -1,0 +1,79 @@
+"""Replaying recorded rows: the interpreter runs the experiment as usual, but takes each
+trial's response from the recording instead of asking anyone.
+
+Rows are matched to trials by their stable ``trial`` id, in order: a row for another trial
+(another experiment, an edited one) is an error naming the row and the trial expected. The
+parameters, data fields and shared variables are recomputed and checked against the recorded
+values; a mismatch names the column, both values and the row. The replayed row keeps the
+recording's ``source`` and ``rt``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sbl import ir
+from sbl.data import schema
+from sbl.data.rows import Rows
+from sbl.source import SblError
+
+# Columns that are not recomputed: who, where from, when, and the response itself.
+_NOT_CHECKED = frozenset({"participant", "source", "rt", "response", "trial_index"})
+_HELP = ("the data must come from this experiment, unchanged since it was recorded, and "
+         "from the same seed")
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    text = schema.to_json(value)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+class Replay:
+    """The recorded rows of one participant, taken trial by trial."""
+
+    def __init__(self, rows: Rows) -> None:
+        self.rows = rows
+        self.next = 0
+
+    @property
+    def pending(self) -> bool:
+        """Whether recorded rows remain."""
+        return self.next < len(self.rows)
+
+    def take(self, stim: ir.Stimulus) -> tuple[dict[str, Any], str] | None:
+        """The recorded row for ``stim`` and where it is, or None when the recording has ended."""
+        if not self.pending:
+            return None
+        i = self.next
+        row = self.rows[i]
+        if row.get("trial") != stim.id or row.get("kind") != stim.kind:
+            raise SblError.at(stim.span, f"{self.rows.where(i)} is for trial "
+                                         f"'{row.get('trial')}' ({row.get('kind')}), but the "
+                                         f"experiment's next trial is '{stim.id}' ({stim.kind})",
+                              help=_HELP)
+        self.next += 1
+        return row, self.rows.where(i)
+
+    def check(self, recorded: Mapping[str, Any], row: Mapping[str, Any], where: str,
+              kinds_of: Mapping[str, str]) -> None:
+        """Recomputed ``row`` against the ``recorded`` one: every column both have must agree.
+        Parameters are compared first: when they differ, everything computed from them does."""
+        rank = {"parameter": 0, "data field": 1}
+        for name, value in sorted(row.items(), key=lambda kv: rank.get(kinds_of.get(kv[0], ""), 2)):
+            if name in _NOT_CHECKED or name not in recorded:
+                continue
+            if not schema.same_cell(recorded[name], value):
+                what = kinds_of.get(name, "column")
+                raise SblError.at(None, f"{where} (trial '{row.get('trial')}'): the {what} "
+                                        f"'{name}' was {_short(recorded[name])} in the recording "
+                                        f"but is {_short(value)} when recomputed", help=_HELP)
+
+    def finish(self) -> None:
+        """At the end of the experiment: rows left over are an error."""
+        if self.pending:
+            i = self.next
+            raise SblError.at(None, f"{self.rows.where(i)} is for trial "
+                                    f"'{self.rows[i].get('trial')}', but the experiment has "
+                                    f"ended: the data has {len(self.rows) - i} more rows than "
+                                    f"the experiment has trials", help=_HELP)

@@ -1,0 +1,368 @@
+"""The text interpreter: one participant's run of an experiment, as a generator.
+
+:meth:`ParticipantRun.run` yields an :class:`~sbl.participants.base.Ask` at each free
+response and receives the :class:`~sbl.participants.base.Answer`, so one participant and a
+batch of participants in lockstep (:mod:`sbl.backends.text.driver`) share one code path.
+The browser runtime (``runtime.js``) follows the same rules, so rows agree cell by cell:
+
+- One :class:`~sbl.prng.Prng` per participant, seeded with the participant's seed, drives
+  every random builtin and block shuffle. Option letters come from a separate stream
+  (:func:`~sbl.backends.text.answers.label_order`), so they never move the main one.
+- Declarations are evaluated in order: shared variables get their initial value, ``let``
+  constants and tables their value.
+- A block whose ``if`` is false at its start is skipped. Otherwise, per pass: for each of
+  its ``repeat`` repetitions, ``over`` is evaluated, shuffled (``shuffle``) and cut to
+  ``sample`` rows, and the body runs once per row (once if there is no ``over``). With
+  ``until``, after each pass the condition is evaluated with ``trials`` (this pass's rows);
+  the block runs again until it holds or ``max`` passes have run.
+- A stimulus's parameters are evaluated once, in the order written in the .sbl file
+  (``prompt`` excepted: only text participants read it); parameters not given take the
+  kind's default (none without one). Names: the current rows' columns (inner blocks first),
+  then shared variables (current values), ``let`` constants and tables.
+- After the response: the kind's data fields (scope: the parameters and ``response``), then
+  the ``after`` assignments in order, each seeing the previous one's effect (scope: the
+  parameters' names, with ``response``, ``rt`` and the data fields in front).
+- The row: the core columns, the data fields, every recorded parameter (declaration order),
+  then each shared variable after the side effects; ``prev(n)`` is the row n trials back.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import ChainMap
+from collections.abc import Callable, Generator, Iterator, Mapping
+from typing import Any
+
+from sbl import ir
+from sbl.backends.text import answers, render
+from sbl.backends.text.answers import Question
+from sbl.backends.text.program import KindInfo, Program
+from sbl.backends.text.prompt import Prompt, prepare
+from sbl.backends.text.render import Layout, Pending, Slot, Tracker
+from sbl.backends.text.replay import Replay
+from sbl.data import schema
+from sbl.evaluate import EvalError, Scope, evaluate
+from sbl.kinds import AnswerType
+from sbl.participants.base import Answer, Ask
+from sbl.prng import Prng, shuffle
+from sbl.source import Diagnostic, SblError
+from sbl.values import Value, truthy
+
+Run = Generator[Ask, Answer, None]
+
+
+class ParticipantRun:
+    """One participant going through the experiment; see the module docstring for the rules."""
+
+    def __init__(self, program: Program, participant: str, seed: int, source: str, *,
+                 replay: Replay | None = None,
+                 on_row: Callable[[dict[str, Any]], None] | None = None) -> None:
+        self.program, self.participant, self.source = program, participant, source
+        self.seed = seed & 0xFFFFFFFF
+        self.rng = Prng(self.seed)
+        self.order = answers.label_order(self.seed)
+        self.replay, self.on_row = replay, on_row
+        self.rows: list[dict[str, Any]] = []
+        self.lines: list[str] = []
+        self.shared: dict[str, Value] = {}
+        self.consts: dict[str, Value] = {}
+        self.tokens = 0
+        self.invalid_mass: list[float] = []
+
+    @property
+    def transcript(self) -> str:
+        """Everything the participant has read so far (Psych-101 text, no trailing newline)."""
+        return "\n".join(self.lines)
+
+    def run(self) -> Run:
+        """Run the whole experiment, yielding an Ask at each free response."""
+        self._declare()
+        yield from self._items(self.program.ir.body, (), ())
+        if self.replay is not None:
+            self.replay.finish()
+
+    # -- names ---------------------------------------------------------------------------
+
+    def _names(self, columns: tuple[Mapping[str, Value], ...]) -> ChainMap[str, Value]:
+        return ChainMap(*columns, self.shared, self.consts)  # type: ignore[arg-type]
+
+    def _scope(self, names: Mapping[str, Value]) -> Scope:
+        return Scope(names, self._prev, self.rng)
+
+    def _prev(self, back: int) -> dict[str, Value] | None:
+        return self.rows[-back] if 0 < back <= len(self.rows) else None
+
+    def _declare(self) -> None:
+        for decl in self.program.ir.decls:
+            scope = self._scope(self._names(()))
+            if isinstance(decl, ir.Shared):
+                self.shared[decl.name] = evaluate(decl.init, scope)
+            elif isinstance(decl, ir.Let):
+                self.consts[decl.name] = evaluate(decl.value, scope)
+            else:
+                self.consts[decl.name] = evaluate(decl.rows, scope)
+
+    # -- blocks --------------------------------------------------------------------------
+
+    def _items(self, items: tuple[ir.Item, ...], columns: tuple[Mapping[str, Value], ...],
+               path: tuple[str, ...]) -> Run:
+        for item in items:
+            if isinstance(item, ir.Stimulus):
+                yield from self._trial(item, columns, path)
+            else:
+                yield from self._block(item, columns, (*path, item.name))
+
+    def _block(self, block: ir.Block, columns: tuple[Mapping[str, Value], ...],
+               path: tuple[str, ...]) -> Run:
+        scope = self._scope(self._names(columns))
+        if block.condition is not None and not truthy(evaluate(block.condition, scope)):
+            return
+        passes = 0
+        while True:
+            start = len(self.rows)
+            for _ in range(block.repeat):
+                for row in self._block_rows(block, scope):
+                    yield from self._items(block.body, (row, *columns), path)
+            passes += 1
+            if block.until is None or (block.max_loops is not None and passes >= block.max_loops):
+                return
+            if truthy(evaluate(block.until, scope.child(trials=self.rows[start:]))):
+                return
+
+    def _block_rows(self, block: ir.Block, scope: Scope) -> Iterator[Mapping[str, Value]]:
+        if block.over is None:
+            yield {}
+            return
+        rows = evaluate(block.over, scope)
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            raise EvalError(f"block '{block.name}' must go over a list of records", block.over.span)
+        if block.order is ir.Order.SHUFFLE:
+            rows = shuffle(self.rng, rows)
+        yield from rows[:block.sample] if block.sample is not None else rows
+
+    # -- trials --------------------------------------------------------------------------
+
+    def _trial(self, stim: ir.Stimulus, columns: tuple[Mapping[str, Value], ...],
+               path: tuple[str, ...]) -> Run:
+        try:
+            yield from self._run_trial(stim, columns, path)
+        except EvalError as exc:
+            raise _in_trial(exc, f"while running trial '{stim.id}' (participant "
+                                 f"{self.participant}, trial_index {len(self.rows)})") from None
+
+    def _run_trial(self, stim: ir.Stimulus, columns: tuple[Mapping[str, Value], ...],
+                   path: tuple[str, ...]) -> Run:
+        info = self.program.kind(stim.kind)
+        names = self._names(columns)
+        params = self._params(stim, info, self._scope(names))
+        taken = self.replay.take(stim) if self.replay is not None else None
+        record = taken[0] if taken else None
+        qs = answers.questions(info.kind, params, self.order)
+        view = self._view(stim, info, params, qs)
+        prompt = self._prompt(stim, info, params, qs, names)
+        pre = self._pre_layout(info, view, qs, prompt)
+        labels, free, values = yield from self._answers(stim, qs, pre, record)
+        response = record.get("response") if record else answers.response(info.kind, values)
+        rt = record.get("rt") if record else None
+        data = self._data(info, params, response)
+        self._after(stim, names, {"response": response, "rt": rt, **data})
+        row = self._row(stim, info, path, response, rt, data, params)
+        if taken is not None:
+            assert self.replay is not None
+            self.replay.check(taken[0], row, taken[1], _column_kinds(info, self.shared))
+            row["source"] = taken[0].get("source") or row["source"]
+        final = self._final(info, view, qs, prompt, names, params, response, rt, data)
+        if final.segments[:len(qs)] != pre.segments[:len(qs)]:
+            raise SblError.at(stim.span, f"the text of this {stim.kind} before the answer "
+                                         f"changes once the answer is known",
+                              help=f"see stdlib/templates/{stim.kind}.txt or the prompt")
+        self._finish_trial(render.assemble(final, labels, free), row)
+
+    def _pre_layout(self, info: KindInfo, view: dict[str, Any], qs: list[Question],
+                    prompt: Prompt | None) -> Layout:
+        """The trial's text before its answers are known (nothing to do without answers)."""
+        if not qs:
+            return Layout(("",))
+        tracker = Tracker(len(qs))
+        return self._layout(info, view, qs, prompt, self._pending(info, tracker), tracker, "")
+
+    def _answers(self, stim: ir.Stimulus, qs: list[Question], pre: Layout,
+                 record: Mapping[str, Any] | None
+                 ) -> Generator[Ask, Answer, tuple[list[str], list[bool], list[Any]]]:
+        """Each slot's label, whether it is free, and its value: asked, forced or replayed."""
+        labels: list[str] = []
+        free: list[bool] = []
+        values: list[Any] = []
+        recorded = answers.slot_values(self.program.kind(stim.kind).kind,
+                                       record.get("response"), len(qs)) if record else None
+        for i, q in enumerate(qs):
+            label, value, is_free = yield from self._answer(stim, q, i, pre, labels, free,
+                                                            recorded)
+            labels.append(label)
+            free.append(is_free)
+            values.append(value)
+        return labels, free, values
+
+    def _finish_trial(self, line: str, row: dict[str, Any]) -> None:
+        self.lines.append(line)
+        self.rows.append(row)
+        if self.on_row is not None:
+            self.on_row(row)
+
+    def _answer(self, stim: ir.Stimulus, q: Question, i: int, pre: Layout, labels: list[str],
+                free: list[bool], recorded: list[Any] | None
+                ) -> Generator[Ask, Answer, tuple[str, Any, bool]]:
+        """One slot's (label, recorded value, whether it is a free answer)."""
+        if recorded is not None:
+            value = recorded[i]
+            return q.label(value), value, value is not None and not q.forced
+        if q.forced:
+            assert q.options is not None
+            return q.options[0], q.values[0], False
+        partial = render.ask_text(pre, labels, free)
+        ask = Ask(self.participant, self._with_history(partial), q.options, self.seed)
+        answer = yield ask
+        label = q.match(answer.response)
+        if label is None:
+            valid = ", ".join(q.options or ())
+            raise SblError.at(stim.span, f"participant {self.participant} answered "
+                                         f"{answer.response!r} to trial '{stim.id}'; the "
+                                         f"valid answers are {valid}")
+        self.tokens += answer.tokens
+        if answer.invalid_mass is not None:
+            self.invalid_mass.append(answer.invalid_mass)
+        return label, q.value(label), True
+
+    def _with_history(self, partial: str) -> str:
+        history = self.transcript
+        return f"{history}\n{partial}" if history else partial
+
+    # -- values --------------------------------------------------------------------------
+
+    def _params(self, stim: ir.Stimulus, info: KindInfo, scope: Scope) -> dict[str, Value]:
+        """Parameters evaluated in the order written, then defaults, in declaration order."""
+        given = {p.name: evaluate(p.value, scope) for p in stim.params
+                 if p.name not in schema.TEXT_ONLY}
+        return {d.name: given[d.name] if d.name in given else copy.deepcopy(d.default)
+                for d in info.kind.params if d.name not in schema.TEXT_ONLY}
+
+    def _data(self, info: KindInfo, params: dict[str, Value], response: Any) -> dict[str, Value]:
+        scope = Scope({**params, "response": response}, self._prev, None)
+        return {name: evaluate(expr, scope) for name, expr in info.data}
+
+    def _after(self, stim: ir.Stimulus, names: ChainMap[str, Value],
+               trial: dict[str, Value]) -> None:
+        scope = self._scope(ChainMap(trial, names))
+        for assign in stim.after:
+            self.shared[assign.target] = evaluate(assign.value, scope)
+
+    def _row(self, stim: ir.Stimulus, info: KindInfo, path: tuple[str, ...], response: Any,
+             rt: Any, data: dict[str, Value], params: dict[str, Value]) -> dict[str, Any]:
+        row: dict[str, Any] = {
+            "participant": self.participant, "source": self.source, "block": "/".join(path),
+            "trial_index": len(self.rows), "trial": stim.id, "kind": stim.kind,
+            "response": response, "rt": rt}
+        for name, value in data.items():
+            row.setdefault(name, value)
+        for decl in info.recorded:
+            row.setdefault(decl.name, params[decl.name])
+        for name, value in self.shared.items():
+            row.setdefault(name, value)
+        return row
+
+    # -- text ----------------------------------------------------------------------------
+
+    def _view(self, stim: ir.Stimulus, info: KindInfo, params: dict[str, Value],
+              qs: list[Question]) -> dict[str, Any]:
+        """The template's context before the answer: parameters prepared for text, labels."""
+        if info.kind.multiline:
+            view: dict[str, Any] = {k: _pages(v) for k, v in params.items()}
+        else:
+            view = {k: render.display(v, is_html=k in info.html) for k, v in params.items()}
+        options = [q.options or () for q in qs]
+        answer = info.kind.answer.type
+        view["labels"] = options if answer is AnswerType.SURVEY else (
+            options[0] if options else ())
+        view["keys"] = view["labels"] if answer is AnswerType.KEY else ()
+        view["prompt"] = None
+        return view
+
+    def _prompt(self, stim: ir.Stimulus, info: KindInfo, params: dict[str, Value],
+                qs: list[Question], names: ChainMap[str, Value]) -> Prompt | None:
+        expr = next((p.value for p in stim.params if p.name == "prompt"), None)
+        if expr is None:
+            return None
+        later = frozenset({"response", "rt", *(n for n, _ in info.data)})
+        scope = Scope(ChainMap({"labels": _labels(qs)}, params, names), self._prev, None)
+        prompt = prepare(expr, scope, later)
+        if prompt.after is not None and len(qs) != 1:
+            raise SblError.at(expr.span, f"a prompt with {{answer}} needs a trial with one "
+                                         f"answer; this {stim.kind} has {len(qs)}")
+        return prompt
+
+    def _pending(self, info: KindInfo, tracker: Tracker) -> dict[str, Any]:
+        """The response-dependent names, pending: what the template sees before the answer."""
+        return {n: Pending(n, tracker) for n in ("response", *(n for n, _ in info.data))}
+
+    def _late(self, info: KindInfo, response: Any, data: dict[str, Value]) -> dict[str, Any]:
+        """The response-dependent names once the answer is known, prepared for text."""
+        return {"response": response, **{k: render.display(v) for k, v in data.items()}}
+
+    def _unknown(self, expr: ir.Expr) -> bool:
+        """Whether a prompt part shows a value the transcript leaves open (never, here)."""
+        return False
+
+    def _layout(self, info: KindInfo, view: dict[str, Any], qs: list[Question],
+                prompt: Prompt | None, late: dict[str, Any], tracker: Tracker | None,
+                after: str) -> Layout:
+        """The trial's text around its answer slots, from the prompt or the template."""
+        if prompt is not None and prompt.after is not None:
+            return Layout((render.clean(prompt.before), after))
+        context = {**view, **late}
+        if prompt is not None:
+            context["prompt"] = render.clean(prompt.before)
+        slots = [Slot(i, tracker) for i in range(len(qs))]
+        context["answer"] = slots[0] if len(slots) == 1 else None
+        context["answers"] = slots
+        return render.render(info.name, context, len(qs), tracker)
+
+    def _final(self, info: KindInfo, view: dict[str, Any], qs: list[Question],
+               prompt: Prompt | None, names: ChainMap[str, Value], params: dict[str, Value],
+               response: Any, rt: Any, data: dict[str, Value]) -> Layout:
+        """The trial's text once the response is known."""
+        after = ""
+        if prompt is not None and prompt.after is not None:
+            scope = Scope(ChainMap({"labels": _labels(qs), "response": response, "rt": rt},
+                                   data, params, names), self._prev, None)
+            after = render.clean(prompt.after(scope, self._unknown))
+        return self._layout(info, view, qs, prompt, self._late(info, response, data), None,
+                            after)
+
+
+def _labels(qs: list[Question]) -> list[Any]:
+    """The ``labels`` a prompt sees: the options of a one-question trial, else one list each."""
+    options = [list(q.options or ()) for q in qs]
+    return options[0] if len(options) == 1 else options
+
+
+def _pages(value: Value) -> Value:
+    """Instruction pages: each stripped of surrounding space, line breaks kept."""
+    if isinstance(value, list):
+        return [render.clean(v.strip()) if isinstance(v, str) else v for v in value]
+    return value
+
+
+def _column_kinds(info: KindInfo, shared: Mapping[str, Value]) -> dict[str, str]:
+    """What each column of a row is, for replay messages."""
+    out = {name: "shared variable" for name in shared}
+    out.update({d.name: "parameter" for d in info.recorded})
+    out.update({name: "data field" for name, _ in info.data})
+    return out
+
+
+def _in_trial(exc: EvalError, where: str) -> SblError:
+    """The error with a help line saying which trial of which participant failed."""
+    first = exc.diagnostics[0]
+    help = f"{first.help}; {where}" if first.help else where
+    return SblError([Diagnostic(first.message, first.span, first.severity, help),
+                     *exc.diagnostics[1:]])

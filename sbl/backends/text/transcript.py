@@ -1,0 +1,130 @@
+"""The ``transcript`` backend: the text a model reads, with its answers left open.
+
+``sbl compile --emit transcript`` shows participant 1 with seed 0. Every free answer is
+written `` <<?>>``; whatever depends on an answer is written ``…``: the data fields and
+outcome after it (``You press <<?>> and get … points.``), and later text computed from a
+shared variable or ``prev`` row that an open answer changed (``You see "Score: …"``).
+Forced answers (a single valid option) and everything else are shown as a run would show
+them. Blocks whose structure depends on answers (``if``, ``until``) run as if every open
+answer were the first option.
+"""
+
+from __future__ import annotations
+
+from collections import ChainMap
+from collections.abc import Generator
+from typing import Any
+
+from sbl import ir
+from sbl.backends.text import render
+from sbl.backends.text.answers import Question
+from sbl.backends.text.program import KindInfo
+from sbl.backends.text.render import Layout, Pending
+from sbl.backends.text.runtime import ParticipantRun
+from sbl.evaluate import EvalError, Scope, evaluate
+from sbl.participants.base import Answer, Ask
+from sbl.values import Value, show
+
+OPEN = "?"
+
+
+def free_names(expr: ir.Node) -> set[str]:
+    """The names an expression reads (comprehension variables included, to stay on the safe
+    side)."""
+    return {n.name for n in ir.walk(expr) if isinstance(n, ir.Name)}
+
+
+def prev_backs(expr: ir.Node) -> set[int]:
+    """How far back each ``prev`` in the expression looks."""
+    return {n.back for n in ir.walk(expr) if isinstance(n, ir.Prev)}
+
+
+class OpenRun(ParticipantRun):
+    """A run that asks no one: free answers stay open and what follows from them is ``…``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.unknown: set[str] = set()         # shared variables an open answer changed
+        self.unknown_rows: list[bool] = []     # per row: does it hold an open answer's data
+        self._trial_unknown: set[str] = set()  # this trial's names that are open
+
+    def _depends(self, expr: ir.Node, also: set[str] | frozenset[str] = frozenset()) -> bool:
+        """Whether ``expr`` reads a value an open answer determines."""
+        if free_names(expr) & (self.unknown | set(also)):
+            return True
+        return any(back <= len(self.unknown_rows) and self.unknown_rows[-back]
+                   for back in prev_backs(expr))
+
+    def _params(self, stim: ir.Stimulus, info: KindInfo, scope: Scope) -> dict[str, Value]:
+        params = super()._params(stim, info, scope)
+        self._trial_unknown = {p.name for p in stim.params if self._depends(p.value)}
+        self._stim_params = {p.name: p.value for p in stim.params}
+        self._scope_names = scope.names
+        return params
+
+    def _view(self, stim: ir.Stimulus, info: KindInfo, params: dict[str, Value],
+              qs: list[Question]) -> dict[str, Any]:
+        view = super()._view(stim, info, params, qs)
+        for name in self._trial_unknown & set(view):
+            view[name] = self._open_value(self._stim_params[name])
+        return view
+
+    def _open_value(self, expr: ir.Expr) -> Any:
+        """How an open parameter shows: a template with ``…`` in its open holes, else ``…``."""
+        if not isinstance(expr, ir.Template):
+            return Pending("open", None)
+        scope = Scope(self._scope_names, self._prev, None)
+        try:
+            text = "".join(p if isinstance(p, str) else "…" if self._depends(p)
+                           else show(evaluate(p, scope)) for p in expr.parts)
+        except EvalError:
+            return Pending("open", None)
+        return render.display(text)
+
+    def _answer(self, stim: ir.Stimulus, q: Question, i: int, pre: Layout, labels: list[str],
+                free: list[bool], recorded: list[Any] | None
+                ) -> Generator[Ask, Answer, tuple[str, Any, bool]]:
+        if recorded is not None or q.forced:
+            return (yield from super()._answer(stim, q, i, pre, labels, free, recorded))
+        self._trial_unknown |= {"response", "rt"}
+        return OPEN, (q.values[0] if q.values else ""), True
+
+    def _data(self, info: KindInfo, params: dict[str, Value], response: Any) -> dict[str, Value]:
+        data = super()._data(info, params, response)
+        self._trial_unknown |= {name for name, expr in info.data
+                                if free_names(expr) & self._trial_unknown}
+        return data
+
+    def _after(self, stim: ir.Stimulus, names: ChainMap[str, Value],
+               trial: dict[str, Value]) -> None:
+        for assign in stim.after:
+            if self._depends(assign.value, self._trial_unknown):
+                self.unknown.add(assign.target)
+            else:
+                self.unknown.discard(assign.target)
+        super()._after(stim, names, trial)
+
+    def _late(self, info: KindInfo, response: Any, data: dict[str, Value]) -> dict[str, Any]:
+        late = super()._late(info, response, data)
+        for name in self._trial_unknown & set(late):
+            late[name] = Pending(name, None)
+        return late
+
+    def _unknown(self, expr: ir.Expr) -> bool:
+        return self._depends(expr, self._trial_unknown)
+
+    def _finish_trial(self, line: str, row: dict[str, Any]) -> None:
+        self.unknown_rows.append(bool(self._trial_unknown & ({"response"} | set(row))))
+        super()._finish_trial(line, row)
+
+
+def open_transcript(program: Any, seed: int = 0) -> str:
+    """The transcript of participant 1 with ``seed``, every free answer left open."""
+    from sbl.backends.text.program import program as make_program
+
+    prog = make_program(program)
+    run = OpenRun(prog, "1", seed, "transcript")
+    for _ in run.run():  # an open run never asks, so this loop body never runs
+        raise AssertionError("an open transcript asked for an answer")
+    return run.transcript
+

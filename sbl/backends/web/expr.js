@@ -1,0 +1,700 @@
+/* sbl expressions in the browser (and in node): the twin of sbl/values.py, sbl/prng.py and
+ * sbl/evaluate.py, operation for operation. docs/language.md (Semantics) specifies both;
+ * tests/test_expr_parity.py checks that they agree bit for bit.
+ *
+ * It reads IR expressions in the JSON form of sbl.ir.to_data: each node an object with
+ * "node" (the class name) and "span" ([path, line, col, end_line, end_col]).
+ * No eval, no new Function. Loaded by a <script> tag it defines the global SblExpr; under
+ * node it is a CommonJS module.
+ */
+(function (root, factory) {
+  "use strict";
+  const api = factory();
+  if (typeof module === "object" && module && module.exports) {
+    module.exports = api;
+  } else {
+    root.SblExpr = api;
+  }
+})(typeof globalThis !== "undefined" ? globalThis : this, function () {
+  "use strict";
+
+  const MAX_ITEMS = 1000000;
+  const OVERFLOW = "number overflow (the result is not finite)";
+  const DIVISION_BY_ZERO = "division by zero";
+  const hasOwn = (o, k) => Object.prototype.hasOwnProperty.call(o, k);
+
+  /** An operation failed on its values; evaluate() adds the span of the failing node. */
+  class Fault {
+    constructor(message) {
+      this.message = message;
+    }
+  }
+
+  function fault(message) {
+    throw new Fault(message);
+  }
+
+  /** An expression failed: the same message as Python's EvalError, and the node's span. */
+  class SblEvalError extends Error {
+    constructor(message, span) {
+      super(message);
+      this.name = "EvalError";
+      this.span = span || null;
+    }
+  }
+
+  // ------------------------------------------------------------ kinds
+
+  function kind(v) {
+    if (v === null || v === undefined) return "none";
+    switch (typeof v) {
+      case "boolean": return "bool";
+      case "number": return "number";
+      case "string": return "string";
+      default: break;
+    }
+    if (Array.isArray(v)) return "list";
+    if (typeof v === "object") return "record";
+    return fault("unsupported value of JavaScript type " + typeof v);
+  }
+
+  const isNumber = (v) => typeof v === "number";
+  const isWhole = (v) => typeof v === "number" && Number.isInteger(v);
+  const got = (v) => (isNumber(v) ? show(v) : kind(v));
+  const a = (v) => (kind(v) === "none" ? "none" : "a " + kind(v));
+
+  /** Python's num(): non-finite fails; -0 becomes 0 (Python turns it into int 0). */
+  function num(x) {
+    if (!Number.isFinite(x)) fault(OVERFLOW);
+    return x === 0 ? 0 : x;
+  }
+
+  function truthy(v) {
+    switch (kind(v)) {
+      case "number": return v !== 0;
+      case "string": return v !== "";
+      case "bool": return v;
+      case "none": return false;
+      case "list": return v.length > 0;
+      default: return Object.keys(v).length > 0;
+    }
+  }
+
+  // ------------------------------------------------------------ string conversion
+
+  const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+  function show(v) {
+    return typeof v === "string" ? v : showInner(v);
+  }
+
+  function showInner(v) {
+    switch (kind(v)) {
+      case "string": return JSON.stringify(v);
+      case "number": return String(v); // Number::toString, which Python's show_number copies
+      case "bool": return v ? "true" : "false";
+      case "none": return "none";
+      case "list": return "[" + v.map(showInner).join(", ") + "]";
+      default:
+        return "{" + Object.keys(v).map((k) => showKey(k) + ": " + showInner(v[k])).join(", ") + "}";
+    }
+  }
+
+  const showKey = (k) => (IDENT.test(k) ? k : JSON.stringify(k));
+
+  // ------------------------------------------------------------ equality and order
+
+  function equal(x, y) {
+    const kx = kind(x);
+    if (kx !== kind(y)) return false;
+    if (kx === "list") return x.length === y.length && x.every((item, i) => equal(item, y[i]));
+    if (kx === "record") {
+      const keys = Object.keys(x);
+      return keys.length === Object.keys(y).length &&
+        keys.every((k) => hasOwn(y, k) && equal(x[k], y[k]));
+    }
+    return x === y;
+  }
+
+  // UTF-16 order differs from code point order only where a surrogate meets U+E000..U+FFFF:
+  // moving surrogates above that range at the first differing unit gives code point order.
+  const fixup = (u) => (u >= 0xd800 ? (u >= 0xe000 ? u - 0x800 : u + 0x2000) : u);
+
+  function compareStrings(x, y) {
+    const n = Math.min(x.length, y.length);
+    for (let i = 0; i < n; i++) {
+      const u = x.charCodeAt(i), w = y.charCodeAt(i);
+      if (u !== w) return fixup(u) < fixup(w) ? -1 : 1;
+    }
+    return x.length < y.length ? -1 : x.length > y.length ? 1 : 0;
+  }
+
+  function compare(op, x, y) {
+    if (isNumber(x) && isNumber(y)) return x < y ? -1 : x > y ? 1 : 0;
+    if (typeof x === "string" && typeof y === "string") return compareStrings(x, y);
+    return fault(`'${op}' needs two numbers or two strings; got ${kind(x)} and ${kind(y)}`);
+  }
+
+  const codePoints = (s) => Array.from(s);
+
+  // ------------------------------------------------------------ arithmetic
+
+  function add(x, y) {
+    if (isNumber(x) && isNumber(y)) return num(x + y);
+    if (typeof x === "string" && typeof y === "string") return x + y;
+    if (Array.isArray(x) && Array.isArray(y)) return x.concat(y);
+    return fault(`'+' needs two numbers, two strings or two lists; got ${kind(x)} and ${kind(y)}`);
+  }
+
+  function arith(op, fn) {
+    return (x, y) => {
+      if (!(isNumber(x) && isNumber(y))) {
+        fault(`'${op}' needs two numbers; got ${kind(x)} and ${kind(y)}`);
+      }
+      return fn(x, y);
+    };
+  }
+
+  function divide(x, y) {
+    if (y === 0) fault(DIVISION_BY_ZERO);
+    return num(x / y);
+  }
+
+  /** CPython's float floor division, step by step (JS % is C's fmod). */
+  function floordiv(x, y) {
+    if (y === 0) fault(DIVISION_BY_ZERO);
+    const mod = x % y;
+    let div = (x - mod) / y;
+    if (mod !== 0 && (y < 0) !== (mod < 0)) div -= 1;
+    if (div === 0) return 0;
+    let floor = Math.floor(div);
+    if (div - floor > 0.5) floor += 1;
+    return num(floor);
+  }
+
+  function modulo(x, y) {
+    if (y === 0) fault(DIVISION_BY_ZERO);
+    let mod = x % y;
+    if (mod !== 0 && (y < 0) !== (mod < 0)) mod += y;
+    return num(mod);
+  }
+
+  function powWhole(x, n) {
+    let result = 1;
+    while (n > 0) {
+      if (n % 2 === 1) result *= x;
+      n = Math.floor(n / 2);
+      if (n > 0) x *= x;
+    }
+    return result;
+  }
+
+  function power(x, y) {
+    if (Number.isInteger(y)) {
+      if (y >= 0) return num(powWhole(x, y));
+      if (x === 0) fault(DIVISION_BY_ZERO);
+      const p = powWhole(x, -y);
+      if (p === 0) fault(OVERFLOW);
+      return num(1 / p);
+    }
+    if (x < 0) fault("'^' cannot raise a negative number to a fractional power");
+    if (x === 0 && y < 0) fault(DIVISION_BY_ZERO);
+    if (y === 0.5) return num(Math.sqrt(x)); // correctly rounded everywhere; pow is not
+    return num(Math.pow(x, y));
+  }
+
+  function roundHalfAway(x, digits) {
+    const p = power(10, digits);
+    const scaled = Math.abs(x) * p + 0.5;
+    if (!Number.isFinite(scaled)) fault(OVERFLOW);
+    const sign = x < 0 ? -1 : 1;
+    return num(sign * Math.floor(scaled) / p);
+  }
+
+  const DECIMAL = /^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$/;
+
+  function parseNumber(s) {
+    const text = s.replace(/^[ \t\n\r]+|[ \t\n\r]+$/g, "");
+    if (!DECIMAL.test(text)) {
+      fault(`number needs a decimal number like "-3.5e2"; got ${JSON.stringify(s)}`);
+    }
+    return num(Number(text));
+  }
+
+  function checkSize(what, n) {
+    if (n > MAX_ITEMS) {
+      fault(`${what} would make a list of ${String(n)} items (the limit is ${MAX_ITEMS})`);
+    }
+  }
+
+  // ------------------------------------------------------------ the random stream
+
+  /** mulberry32: a 32-bit state; each draw is a uint32 divided by 2**32. */
+  class Prng {
+    constructor(seed) {
+      this._state = seed >>> 0;
+    }
+
+    get state() {
+      return this._state;
+    }
+
+    set state(value) {
+      this._state = value >>> 0;
+    }
+
+    nextUint32() {
+      // Masked, unlike the usual one-liner, so the state never leaves 32 bits.
+      this._state = (this._state + 0x6d2b79f5) >>> 0;
+      let t = this._state;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return (t ^ (t >>> 14)) >>> 0;
+    }
+
+    next() {
+      return this.nextUint32() / 4294967296;
+    }
+
+    below(n) {
+      return Math.floor(this.next() * n);
+    }
+  }
+
+  function shuffle(rng, items) {
+    const out = items.slice();
+    for (let i = out.length - 1; i > 0; i--) {
+      const j = rng.below(i + 1);
+      const t = out[i]; out[i] = out[j]; out[j] = t;
+    }
+    return out;
+  }
+
+  function sample(rng, items, k) {
+    const out = items.slice();
+    const n = out.length;
+    for (let i = 0; i < k; i++) {
+      const j = i + rng.below(n - i);
+      const t = out[i]; out[i] = out[j]; out[j] = t;
+    }
+    return out.slice(0, k);
+  }
+
+  const choice = (rng, items) => items[rng.below(items.length)];
+  const randint = (rng, lo, hi) => lo + rng.below(hi - lo + 1);
+
+  // ------------------------------------------------------------ scopes
+
+  const lookupIn = (names, name) => (names instanceof Map ?
+    (names.has(name) ? { value: names.get(name) } : null) :
+    (hasOwn(names, name) ? { value: names[name] } : null));
+
+  /** The names an expression sees, the data of earlier trials, and the random stream. */
+  class Scope {
+    constructor(names, prev, rng) {
+      this.names = names || Object.create(null);
+      this.prev = prev || (() => null);
+      this.rng = rng || null;
+      this.parent = null;
+    }
+
+    lookup(name) {
+      for (let s = this; s; s = s.parent) {
+        const found = lookupIn(s.names, name);
+        if (found) return found.value;
+      }
+      return fault(`unknown name '${name}'`);
+    }
+
+    child(names) {
+      const inner = new Scope(names, this.prev, this.rng);
+      inner.parent = this;
+      return inner;
+    }
+  }
+
+  // ------------------------------------------------------------ nodes
+
+  function evaluate(node, scope) {
+    const handler = hasOwn(HANDLERS, node.node) ? HANDLERS[node.node] : null;
+    try {
+      if (!handler) fault(`cannot evaluate a ${node.node} node`);
+      return handler(node, scope);
+    } catch (e) {
+      if (e instanceof Fault) throw new SblEvalError(e.message, node.span);
+      throw e;
+    }
+  }
+
+  function literal(node) {
+    const v = node.value;
+    if (v === null || v === undefined) return null;
+    return typeof v === "number" ? num(v) : v;
+  }
+
+  function field(obj, name) {
+    if (kind(obj) !== "record") fault(`cannot get field '${name}' of ${a(obj)}`);
+    if (!hasOwn(obj, name)) {
+      const fields = Object.keys(obj).join(", ");
+      const listing = fields ? `fields: ${fields}` : "it has no fields";
+      fault(`record has no field '${name}' (${listing})`);
+    }
+    return obj[name];
+  }
+
+  function index(obj, i) {
+    const k = kind(obj);
+    if (k === "record") {
+      if (typeof i !== "string") fault(`a record index must be a string; got ${kind(i)}`);
+      return field(obj, i);
+    }
+    if (k !== "list" && k !== "string") fault(`cannot index ${a(obj)}`);
+    if (!isWhole(i)) fault(`a ${k} index must be a whole number; got ${got(i)}`);
+    const items = k === "string" ? codePoints(obj) : obj;
+    const n = items.length;
+    const j = i < 0 ? i + n : i;
+    if (!(0 <= j && j < n)) fault(`index ${show(i)} is out of range for a ${k} of length ${n}`);
+    return items[j];
+  }
+
+  function unary(node, scope) {
+    const v = evaluate(node.operand, scope);
+    if (node.op === "not") return !truthy(v);
+    if (!isNumber(v)) fault(`'-' needs a number; got ${kind(v)}`);
+    return num(-v);
+  }
+
+  function member(who, x, container) {
+    const k = kind(container);
+    if (k === "list") return container.some((item) => equal(x, item));
+    if (k === "string" || k === "record") {
+      if (typeof x !== "string") fault(`${who} needs a string to look for in a ${k}; got ${kind(x)}`);
+      return k === "string" ? container.includes(x) : hasOwn(container, x);
+    }
+    return fault(`${who} needs a list, string or record to look in; got ${k}`);
+  }
+
+  const BINARY = Object.assign(Object.create(null), {
+    "+": add,
+    "-": arith("-", (x, y) => num(x - y)),
+    "*": arith("*", (x, y) => num(x * y)),
+    "/": arith("/", divide),
+    "//": arith("//", floordiv),
+    "%": arith("%", modulo),
+    "^": arith("^", power),
+    "==": equal,
+    "!=": (x, y) => !equal(x, y),
+    "<": (x, y) => compare("<", x, y) < 0,
+    "<=": (x, y) => compare("<=", x, y) <= 0,
+    ">": (x, y) => compare(">", x, y) > 0,
+    ">=": (x, y) => compare(">=", x, y) >= 0,
+    "in": (x, y) => member("'in'", x, y),
+  });
+
+  function binary(node, scope) {
+    const left = evaluate(node.left, scope);
+    if (node.op === "and") return truthy(left) && truthy(evaluate(node.right, scope));
+    if (node.op === "or") return truthy(left) || truthy(evaluate(node.right, scope));
+    if (!hasOwn(BINARY, node.op)) fault(`unknown operator '${node.op}'`);
+    return BINARY[node.op](left, evaluate(node.right, scope));
+  }
+
+  function record(node, scope) {
+    const out = Object.create(null);
+    for (const f of node.fields) out[f.name] = evaluate(f.value, scope);
+    return out;
+  }
+
+  function range(node, scope) {
+    const start = evaluate(node.start, scope);
+    const stop = evaluate(node.stop, scope);
+    for (const bound of [start, stop]) {
+      if (!isWhole(bound)) fault(`'..' needs whole numbers; got ${got(bound)}`);
+    }
+    return wholeRange("'..'", start, stop + 1);
+  }
+
+  function wholeRange(who, start, stop) {
+    const n = stop - start;
+    checkSize(who, n);
+    const out = [];
+    for (let i = 0; i < n; i++) out.push(num(start + i));
+    return out;
+  }
+
+  function comprehension(node, scope) {
+    const items = evaluate(node.iterable, scope);
+    if (!Array.isArray(items)) fault(`'for' needs a list to loop over; got ${kind(items)}`);
+    const out = [];
+    for (const item of items) {
+      const names = Object.create(null);
+      names[node.var] = item;
+      const inner = scope.child(names);
+      if (node.condition == null || truthy(evaluate(node.condition, inner))) {
+        out.push(evaluate(node.body, inner));
+      }
+    }
+    return out;
+  }
+
+  function call(node, scope) {
+    const b = hasOwn(BUILTINS, node.func) ? BUILTINS[node.func] : null;
+    if (!b) fault(`unknown function '${node.func}'`);
+    const kwargs = node.kwargs || [];
+    checkArity(node.func, b, (node.args || []).length, kwargs.length);
+    const args = (node.args || []).map((arg) => evaluate(arg, scope));
+    if (b.named) return b.fn(named(node.func, kwargs, scope));
+    if (b.random) {
+      if (!scope.rng) fault(`${node.func} needs a random generator, but none was given`);
+      return b.fn(scope.rng, ...args);
+    }
+    return b.fn(...args);
+  }
+
+  /** Named arguments as [name, value] pairs: an object would reorder names like "1". */
+  function named(func, fields, scope) {
+    const pairs = [];
+    for (const f of fields) {
+      if (pairs.some(([name]) => name === f.name)) fault(`${func} got '${f.name}' twice`);
+      pairs.push([f.name, evaluate(f.value, scope)]);
+    }
+    return pairs;
+  }
+
+  const HANDLERS = Object.assign(Object.create(null), {
+    Literal: literal,
+    Name: (node, scope) => scope.lookup(node.name),
+    Prev: (node, scope) => scope.prev(node.back) ?? null,
+    Attr: (node, scope) => field(evaluate(node.obj, scope), node.name),
+    Index: (node, scope) => {
+      const obj = evaluate(node.obj, scope);
+      return index(obj, evaluate(node.index, scope));
+    },
+    Unary: unary,
+    Binary: binary,
+    Cond: (node, scope) =>
+      evaluate(truthy(evaluate(node.test, scope)) ? node.then : node.otherwise, scope),
+    Template: (node, scope) => node.parts
+      .map((part) => (typeof part === "string" ? part : show(evaluate(part, scope))))
+      .join(""),
+    ListExpr: (node, scope) => node.items.map((item) => evaluate(item, scope)),
+    RecordExpr: record,
+    Range: range,
+    Comprehension: comprehension,
+    Call: call,
+  });
+
+  // ------------------------------------------------------------ builtins
+
+  function arityText(b) {
+    const lo = b.minArgs, hi = b.maxArgs;
+    const plural = lo !== 1 ? "s" : "";
+    if (hi === null) return `at least ${lo} argument${plural}`;
+    if (lo === hi) return lo === 0 ? "no arguments" : `${lo} argument${plural}`;
+    return `${lo} to ${hi} arguments`;
+  }
+
+  function checkArity(name, b, n, nNamed) {
+    if (b.named) {
+      if (n) fault(`${name} takes only named arguments, like ${name}(a: [1, 2])`);
+      return;
+    }
+    if (nNamed) fault(`${name} takes no named arguments`);
+    if (n < b.minArgs || (b.maxArgs !== null && n > b.maxArgs)) {
+      fault(`${name} takes ${arityText(b)}; got ${n}`);
+    }
+  }
+
+  function list(fn, v) {
+    if (!Array.isArray(v)) fault(`${fn} needs a list; got ${kind(v)}`);
+    return v;
+  }
+
+  function number(fn, v) {
+    if (!isNumber(v)) fault(`${fn} needs a number; got ${kind(v)}`);
+    return v;
+  }
+
+  function whole(fn, v, what = "whole numbers") {
+    if (!isWhole(v)) fault(`${fn} needs ${what}; got ${got(v)}`);
+    return v;
+  }
+
+  function string(fn, v, what = "a string") {
+    if (typeof v !== "string") fault(`${fn} needs ${what}; got ${kind(v)}`);
+    return v;
+  }
+
+  function numbersOf(fn, xs) {
+    const items = list(fn, xs);
+    items.forEach((x, i) => {
+      if (!isNumber(x)) fault(`${fn} needs a list of numbers; item ${i} is ${a(x)}`);
+    });
+    return items;
+  }
+
+  function comparable(fn, items) {
+    const kinds = [...new Set(items.map(kind))];
+    if (kinds.length > 1 || (kinds.length === 1 && kinds[0] !== "number" && kinds[0] !== "string")) {
+      const listing = kinds.length > 1 ?
+        kinds.slice(0, -1).join(", ") + " and " + kinds[kinds.length - 1] : kinds[0];
+      fault(`${fn} needs all numbers or all strings; got ${listing}`);
+    }
+  }
+
+  function total(items) {
+    let sum = 0;
+    for (const x of items) sum += x;
+    return sum;
+  }
+
+  function extreme(fn, want, args) {
+    let items = args;
+    if (args.length === 1) {
+      if (!Array.isArray(args[0])) {
+        fault(`${fn} needs a list or at least 2 arguments; got ${kind(args[0])}`);
+      }
+      items = args[0];
+      if (items.length === 0) fault(`${fn} needs a non-empty list`);
+    }
+    comparable(fn, items);
+    let best = items[0];
+    for (const x of items.slice(1)) if (compare(fn, x, best) === want) best = x;
+    return best;
+  }
+
+  function cross(pairs) {
+    if (pairs.length === 0) fault("cross needs at least one named list, like cross(a: [1, 2])");
+    let size = 1;
+    for (const [name, v] of pairs) {
+      if (!Array.isArray(v)) fault(`cross needs a list for '${name}'; got ${kind(v)}`);
+      size *= v.length;
+    }
+    checkSize("cross", size);
+    let combos = [[]];
+    for (const [, v] of pairs) {
+      const next = [];
+      for (const combo of combos) for (const item of v) next.push(combo.concat([item]));
+      combos = next;
+    }
+    return combos.map((combo) => {
+      const row = Object.create(null);
+      pairs.forEach(([name], i) => { row[name] = combo[i]; });
+      return row;
+    });
+  }
+
+  const B = (minArgs, maxArgs, fn, flags = {}) =>
+    ({ minArgs, maxArgs, fn, random: !!flags.random, named: !!flags.named });
+
+  const BUILTINS = Object.assign(Object.create(null), {
+    len: B(1, 1, (v) => {
+      const k = kind(v);
+      if (k === "list") return v.length;
+      if (k === "string") return codePoints(v).length;
+      if (k === "record") return Object.keys(v).length;
+      return fault(`len needs a list, string or record; got ${k}`);
+    }),
+    sum: B(1, 1, (xs) => num(total(numbersOf("sum", xs)))),
+    mean: B(1, 1, (xs) => {
+      const items = numbersOf("mean", xs);
+      if (items.length === 0) fault("mean needs a non-empty list");
+      return num(total(items) / items.length);
+    }),
+    min: B(1, null, (...args) => extreme("min", -1, args)),
+    max: B(1, null, (...args) => extreme("max", 1, args)),
+    round: B(1, 2, (x, digits = 0) => {
+      const value = number("round", x);
+      const d = whole("round", digits, "a whole number of digits");
+      if (!(-308 <= d && d <= 308)) fault(`round needs digits from -308 to 308; got ${show(digits)}`);
+      return roundHalfAway(value, d);
+    }),
+    abs: B(1, 1, (x) => num(Math.abs(number("abs", x)))),
+    floor: B(1, 1, (x) => num(Math.floor(number("floor", x)))),
+    ceil: B(1, 1, (x) => num(Math.ceil(number("ceil", x)))),
+    range: B(1, 2, (x, y) => (y === undefined ?
+      wholeRange("range", 0, whole("range", x)) :
+      wholeRange("range", whole("range", x), whole("range", y)))),
+    shuffle: B(1, 1, (rng, xs) => shuffle(rng, list("shuffle", xs)), { random: true }),
+    sample: B(2, 2, (rng, xs, k) => {
+      const items = list("sample", xs);
+      const n = whole("sample", k, "a whole number of items");
+      if (!(0 <= n && n <= items.length)) {
+        fault(`sample cannot take ${show(k)} items from a list of ${items.length}`);
+      }
+      return sample(rng, items, n);
+    }, { random: true }),
+    choice: B(1, 1, (rng, xs) => {
+      const items = list("choice", xs);
+      if (items.length === 0) fault("choice needs a non-empty list");
+      return choice(rng, items);
+    }, { random: true }),
+    randint: B(2, 2, (rng, x, y) => {
+      const lo = whole("randint", x), hi = whole("randint", y);
+      if (lo > hi) fault(`randint needs a <= b; got ${show(x)} and ${show(y)}`);
+      return num(randint(rng, lo, hi));
+    }, { random: true }),
+    random: B(0, 0, (rng) => num(rng.next()), { random: true }),
+    upper: B(1, 1, (s) => string("upper", s).toUpperCase()),
+    lower: B(1, 1, (s) => string("lower", s).toLowerCase()),
+    str: B(1, 1, show),
+    number: B(1, 1, (v) => {
+      if (isNumber(v)) return v;
+      if (typeof v === "string") return parseNumber(v);
+      return fault(`number needs a string or a number; got ${kind(v)}`);
+    }),
+    join: B(1, 2, (xs, sep = "") => {
+      const items = list("join", xs);
+      return items.map(show).join(string("join", sep, "a string as separator"));
+    }),
+    split: B(2, 2, (s, sep) => {
+      const text = string("split", s);
+      if (string("split", sep, "a string as separator") === "") {
+        fault("split needs a non-empty separator");
+      }
+      return text.split(sep);
+    }),
+    contains: B(2, 2, (c, x) => member("contains", x, c)),
+    reverse: B(1, 1, (v) => {
+      if (Array.isArray(v)) return v.slice().reverse();
+      if (typeof v === "string") return codePoints(v).reverse().join("");
+      return fault(`reverse needs a list or a string; got ${kind(v)}`);
+    }),
+    sorted: B(1, 1, (xs) => {
+      const items = list("sorted", xs);
+      comparable("sorted", items);
+      return items.slice().sort((x, y) => compare("sorted", x, y)); // stable, like Python
+    }),
+    count: B(2, 2, (xs, x) => list("count", xs).filter((item) => equal(x, item)).length),
+    any: B(1, 1, (xs) => list("any", xs).some(truthy)),
+    all: B(1, 1, (xs) => list("all", xs).every(truthy)),
+    cross: B(0, 0, cross, { named: true }),
+    repeat: B(2, 2, (xs, n) => {
+      const items = list("repeat", xs);
+      const times = whole("repeat", n, "a whole number of times");
+      if (times < 0) fault(`repeat needs a number of times >= 0; got ${show(n)}`);
+      checkSize("repeat", items.length * times);
+      const out = [];
+      if (items.length === 0) return out; // times may be huge when there is nothing to repeat
+      for (let i = 0; i < times; i++) out.push(...items);
+      return out;
+    }),
+  });
+
+  return {
+    evaluate,
+    Scope,
+    Prng,
+    EvalError: SblEvalError,
+    BUILTINS,
+    show,
+    kind,
+    equal,
+    truthy,
+    compare: (x, y) => compare("<", x, y),
+    shuffle,
+    sample,
+    choice,
+    randint,
+  };
+});

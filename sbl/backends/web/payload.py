@@ -1,0 +1,107 @@
+"""The data a compiled page carries: the IR, the declarations of the kinds it uses, page facts.
+
+Everything the browser needs travels as one JSON document inside
+``<script type="application/json" id="sbl-ir">``; :func:`script_json` makes that text safe to
+sit in HTML (no ``<``, ``>`` or ``&`` survive, so no user string can close the element).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import re
+from pathlib import PurePath
+from typing import Any
+
+from sbl import ir, kinds, types
+from sbl.source import SblError
+
+# Kinds whose runtime mapping needs plugins besides the declared one: the bandit shows the
+# chosen machine's value on a second, unrecorded keyboard-response screen.
+EXTRA_PLUGINS: dict[str, tuple[str, ...]] = {"bandit": ("html-keyboard-response",)}
+# Kinds declared in stdlib that runtime.js cannot run yet, with the reason shown to the user.
+UNSUPPORTED: dict[str, str] = {}
+# Parameters of every kind that only text participants read: the page neither shows nor
+# records them.
+TEXT_ONLY_PARAMS = frozenset(p.name for p in kinds.COMMON_PARAMS)
+
+_JSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026",
+                 "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
+def script_json(data: Any) -> str:
+    """JSON text that can sit inside a ``<script>`` element: ``<``, ``>``, ``&`` escaped."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return re.sub("[<>&\u2028\u2029]", lambda m: _JSON_ESCAPES[m.group()], text)
+
+
+def used_kinds(experiment: ir.Experiment) -> dict[str, kinds.Kind]:
+    """The kinds of the experiment's stimuli, by name, in order of first use."""
+    used: dict[str, kinds.Kind] = {}
+    for stim in ir.stimuli(experiment.body):
+        kind = kinds.get(stim.kind)
+        if kind is None:
+            raise SblError.at(stim.span, f"unknown stimulus kind {stim.kind!r}")
+        if stim.kind in UNSUPPORTED:
+            raise SblError.at(stim.span, f"the web backend cannot run kind {stim.kind!r}: "
+                                         f"{UNSUPPORTED[stim.kind]}")
+        used.setdefault(stim.kind, kind)
+    return used
+
+
+@functools.cache
+def kind_data(name: str) -> dict[str, Any]:
+    """What runtime.js needs of a kind's declaration: plugin, answer, params, data fields."""
+    from sbl.parse import parse_expr  # the parser is only needed for kinds actually used
+
+    kind = kinds.all_kinds()[name]
+    params = [{"name": p.name, "default": p.default,
+               "html": types.strip_optional(p.type) == types.HTML}
+              for p in kind.params if p.name not in TEXT_ONLY_PARAMS]
+    data = [{"name": d.name,
+             "expr": ir.to_data(parse_expr(d.expr, f"stdlib/kinds/{name}.toml:data.{d.name}"))}
+            for d in kind.data]
+    answer = {"type": kind.answer.type.value, "source": kind.answer.source,
+              "options": kind.answer.options}
+    return {"plugin": kind.plugin, "answer": answer, "params": params, "data": data}
+
+
+def plugins(experiment: ir.Experiment, used: dict[str, kinds.Kind]) -> list[str]:
+    """The jsPsych plugins the page needs, sorted."""
+    names = {k.plugin for k in used.values()}
+    for kind_name in used:
+        names.update(EXTRA_PLUGINS.get(kind_name, ()))
+    fullscreen = experiment.setting("fullscreen")
+    if fullscreen is not None and not (isinstance(fullscreen, ir.Literal) and not fullscreen.value):
+        names.add("fullscreen")  # an expression: decided in the page, so the plugin must be there
+    return sorted(names)
+
+
+def flag(experiment: ir.Experiment, name: str) -> bool:
+    """Whether setting ``name`` is the literal ``true``."""
+    value = experiment.setting(name)
+    return isinstance(value, ir.Literal) and value.value is True
+
+
+def page_name(experiment: ir.Experiment) -> str:
+    """The stem of the data files: the .sbl file's stem, else a slug of the title."""
+    if experiment.span is not None and experiment.span.path.endswith(".sbl"):
+        return PurePath(experiment.span.path).stem
+    slug = re.sub(r"[^a-z0-9]+", "-", experiment.title.lower()).strip("-")
+    return slug or "experiment"
+
+
+def build(experiment: ir.Experiment, plugin_globals: dict[str, str]) -> dict[str, Any]:
+    """The whole JSON document embedded in the page."""
+    used = used_kinds(experiment)
+    tree = ir.to_data(experiment)
+    # The storage key changes with the program, so a reopened tab never resumes a run of
+    # another version of the experiment.
+    digest = hashlib.sha256(json.dumps(tree, sort_keys=True).encode("utf-8")).hexdigest()[:16]
+    return {
+        "sbl-ir": ir.IR_VERSION,
+        "experiment": tree,
+        "kinds": {name: kind_data(name) for name in used},
+        "page": {"name": page_name(experiment), "key": digest, "plugins": plugin_globals},
+    }

@@ -1,0 +1,709 @@
+/* sbl runtime: runs the experiment embedded in this page with jsPsych 8.
+ *
+ * The page carries data, never generated code (DESIGN decision 2): the checked IR, the
+ * declarations of the stimulus kinds it uses and a few page facts, all in the JSON element
+ * #sbl-ir. This file walks the IR's blocks itself with an explicit cursor (a stack of plain
+ * JSON frames), so that the whole run state can be stored after every trial and a reopened
+ * tab resumes exactly where it stopped. Expressions are evaluated by expr.js (SblExpr), the
+ * twin of sbl/evaluate.py, with one seeded PRNG per participant.
+ *
+ * jsPsych sees one trial at a time: when an sbl trial finishes, its on_finish appends the
+ * next trial to the root timeline array, which jsPsych 8 iterates live (Timeline.run walks
+ * description.timeline with for...of). A trial's parameters are evaluated once, when jsPsych
+ * asks for its first parameter at trial start, and those values are the ones recorded.
+ */
+(function () {
+  "use strict";
+
+  const STORE_VERSION = 1;
+  const X = window.SblExpr;
+  const hasOwn = (o, k) => Object.prototype.hasOwnProperty.call(o, k);
+
+  // ------------------------------------------------------------ expressions (expr.js)
+
+  /** The value of IR expression `node` with `names` in scope; `random` false gives it no
+   * random stream (data fields, like the Python runtime's). */
+  function evaluate(run, node, names, random = true) {
+    return X.evaluate(node, new X.Scope(names, run.prev, random ? run.rng : null));
+  }
+
+  // ------------------------------------------------------------ HTML
+
+  const ENTITIES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+
+  /** `value` as HTML text: converted like a template hole, then escaped. */
+  function esc(value) {
+    const text = typeof value === "string" ? value : X.show(value);
+    return text.replace(/[&<>"']/g, (c) => ENTITIES[c]);
+  }
+
+  /** A style attribute setting CSS property `prop` to `value`, when it is a valid colour.
+   * Only colours CSS accepts pass, so a parameter can never smuggle in url(...) or more rules. */
+  function colour(prop, value) {
+    const ok = typeof value === "string" && window.CSS && CSS.supports("color", value);
+    return ok ? ` style="${prop}: ${esc(value)}"` : "";
+  }
+
+  function keys(choices) {
+    return Array.isArray(choices) && choices.length ? choices : "NO_KEYS";
+  }
+
+  function ms(value) {
+    return value === undefined ? null : value;
+  }
+
+  // ------------------------------------------------------------ stimulus kinds
+  // One entry per kind: `params(t)` returns the plugin's parameters from the trial `t`
+  // (t.p: the resolved sbl parameters; t.text(name): a parameter as HTML, escaped unless it
+  // is declared `html`). Optional: `response(data, t)` turns jsPsych's data into the sbl
+  // response; `follow(t, row)` returns extra, unrecorded jsPsych trials to run after it.
+  // The plugin is the one the kind's declaration names. Adding a kind: one declaration in
+  // stdlib/kinds plus one entry here.
+
+  const KINDS = {
+    text: {
+      params: (t) => ({
+        stimulus: `<div class="sbl-text"${colour("color", t.p.color)}>${t.text("text")}</div>`,
+        choices: keys(t.p.choices),
+        trial_duration: ms(t.p.duration),
+      }),
+    },
+    html_keyboard: {
+      params: (t) => ({
+        stimulus: t.text("stimulus"),
+        choices: keys(t.p.choices),
+        trial_duration: ms(t.p.duration),
+      }),
+    },
+    fixation: {
+      params: (t) => ({
+        stimulus: '<div class="sbl-fixation">+</div>',
+        choices: "NO_KEYS",
+        trial_duration: ms(t.p.duration),
+      }),
+    },
+    blank: {
+      params: (t) => ({ stimulus: "", choices: "NO_KEYS", trial_duration: ms(t.p.duration) }),
+    },
+    feedback: {
+      params: (t) => {
+        const ok = X.truthy(t.p.correct);
+        const text = ok ? t.text("correct_text") : t.text("incorrect_text");
+        const style = colour("color", ok ? t.p.correct_color : t.p.incorrect_color);
+        return {
+          stimulus: `<div class="sbl-text"${style}>${text}</div>`,
+          choices: "NO_KEYS",
+          trial_duration: ms(t.p.duration),
+        };
+      },
+    },
+    choice: {
+      params: (t) => ({
+        stimulus: `<div class="sbl-text">${t.text("stimulus")}</div>`,
+        choices: t.p.choices.map((c) => esc(c)),
+        button_html: (choice) => `<button type="button" class="jspsych-btn">${choice}</button>`,
+        trial_duration: ms(t.p.duration),
+      }),
+    },
+    bandit: {
+      params: (t) => ({
+        stimulus: "",
+        choices: t.p.arms.map((_, i) => String(i + 1)),
+        button_html: (_, i) => machine("button", t.p.arms[i], i, ""),
+        trial_duration: ms(t.p.duration),
+      }),
+      // The chosen machine's value, shown for feedback_duration on a screen of its own.
+      follow: (t, row) => {
+        if (row.response === null || !(t.p.feedback_duration > 0)) return [];
+        const arms = t.p.arms.map((arm, i) => {
+          const chosen = i === row.response;
+          return machine("div", arm, i, chosen ? esc(arm.value) : "", chosen ? "" : "sbl-other");
+        });
+        return [{
+          type: plugin("html-keyboard-response"),
+          stimulus: `<div class="sbl-bandits">${arms.join("")}</div>`,
+          choices: "NO_KEYS",
+          trial_duration: t.p.feedback_duration,
+          record_data: false,
+        }];
+      },
+    },
+    instructions: {
+      params: (t) => ({
+        pages: t.p.pages.map((page) => `<div class="sbl-page">${esc(page)}</div>`),
+        show_clickable_nav: true,
+        allow_backward: t.p.allow_backward,
+      }),
+    },
+    likert: {
+      params: (t) => ({
+        questions: t.p.questions.map((q) => ({
+          prompt: esc(q.prompt), labels: q.labels.map((l) => esc(l)),
+        })),
+        preamble: preamble(t),
+      }),
+    },
+    multi_choice: {
+      params: (t) => ({
+        questions: t.p.questions.map((q) => ({
+          prompt: esc(q.prompt), options: q.options.map((o) => esc(o)),
+        })),
+        preamble: preamble(t),
+      }),
+      // The plugin shows the escaped options and, in data-only simulation, records them
+      // escaped too: record the option as written, found by its index.
+      response: (data, t) => {
+        if (!data.response) return null;
+        const out = {};
+        Object.keys(data.response).forEach((name, i) => {
+          const index = (data.response_index || [])[i];
+          const options = t.p.questions[i] ? t.p.questions[i].options : [];
+          out[name] = index >= 0 && index < options.length ? options[index] : data.response[name];
+        });
+        return out;
+      },
+    },
+    text_survey: {
+      params: (t) => ({
+        questions: t.p.questions.map((q) => ({ prompt: esc(q.prompt) })),
+        preamble: preamble(t),
+      }),
+    },
+  };
+
+  function preamble(t) {
+    return t.p.preamble === null ? null : `<div class="sbl-text">${t.text("preamble")}</div>`;
+  }
+
+  /** One slot machine: a button to choose it, or a div to show it; exactly one element. */
+  function machine(tag, arm, i, content, extra) {
+    const cls = extra ? `sbl-bandit ${extra}` : "sbl-bandit";
+    const type = tag === "button" ? ' type="button"' : "";
+    const label = ` aria-label="machine ${i + 1}"`;
+    return `<${tag}${type} class="${cls}"${colour("--sbl-arm", arm && arm.color)}${label}>` +
+      `<span class="sbl-bandit-window">${content}</span></${tag}>`;
+  }
+
+  /** How each answer type reads jsPsych's data; null means no response. */
+  const RESPONSES = {
+    none: () => null,
+    key: (data) => (data.response === undefined ? null : data.response),
+    option: (data) => (data.response === undefined ? null : data.response),
+    survey: (data) => (data.response === undefined ? null : data.response),
+  };
+
+  // ------------------------------------------------------------ the page's data
+
+  let PAGE = null; // the parsed #sbl-ir document
+
+  function plugin(name) {
+    const global = PAGE.page.plugins[name];
+    const cls = global && window[global];
+    if (!cls) throw new Error(`the jsPsych plugin ${name} is not on this page`);
+    return cls.default || cls;
+  }
+
+  const ROOT_BLOCK = (body) => ({
+    node: "Block", name: "", body, over: null, order: "sequential", repeat: 1,
+    sample: null, condition: null, until: null, max_loops: null,
+  });
+
+  function blockAt(path) {
+    let block = ROOT_BLOCK(PAGE.experiment.body);
+    for (const i of path) block = block.body[i];
+    return block;
+  }
+
+  // ------------------------------------------------------------ the cursor over blocks
+  // st.stack holds one frame per open block (the root first): its path of body indices,
+  // repetition, pass (loop iteration), the rows of this repetition, the current row and the
+  // body item to run next, and where this pass's data rows start in st.rows.
+
+  /** The names a stimulus sees: each open row (inner shadows outer), then shared variables,
+   * then lets and tables: the order of sbl/backends/text/runtime.py. */
+  function names(run) {
+    const st = run.st;
+    const out = Object.assign({}, st.globals, st.shared);
+    for (const f of st.stack) {
+      const row = f.rows && f.row < f.rows.length ? f.rows[f.row] : null;
+      if (row !== null && typeof row === "object" && !Array.isArray(row)) Object.assign(out, row);
+    }
+    return out;
+  }
+
+  function enter(run, path) {
+    const block = blockAt(path);
+    if (block.condition && !X.truthy(evaluate(run, block.condition, names(run)))) return;
+    const frame = { path, rep: 0, pass: 0, start: run.st.rows.length, rows: null, row: 0, item: 0 };
+    run.st.stack.push(frame);
+    startRepetition(run, frame, block);
+  }
+
+  function startRepetition(run, frame, block) {
+    frame.rows = null; // `over` sees the enclosing rows, not this block's last one
+    frame.row = 0;
+    frame.item = 0;
+    if (frame.rep >= block.repeat) { // `repeat 0`: no rows, but a loop still tests `until`
+      frame.rows = [];
+      return;
+    }
+    let rows = [null]; // no `over`: the body runs once, with no columns
+    if (block.over) {
+      rows = evaluate(run, block.over, names(run));
+      if (!Array.isArray(rows) || !rows.every((r) => X.kind(r) === "record")) {
+        const err = new Error(`block '${block.name}' must go over a list of records`);
+        err.span = block.over.span;
+        throw err;
+      }
+    }
+    if (block.order === "shuffle") rows = X.shuffle(run.rng, rows);
+    if (block.sample !== null && block.sample !== undefined) rows = rows.slice(0, block.sample);
+    frame.rows = rows;
+  }
+
+  /** Whether a finished pass of `block` is the last one: `until` holds, or max_loops reached. */
+  function lastPass(run, frame, block) {
+    if (!block.until) return true;
+    frame.pass += 1;
+    const max = block.max_loops;
+    if (max !== null && max !== undefined && frame.pass >= max) return true;
+    const scope = Object.assign(names(run), { trials: run.st.rows.slice(frame.start) });
+    return X.truthy(evaluate(run, block.until, scope));
+  }
+
+  /** Move the cursor to the next stimulus to run; returns it, or null at the end. */
+  function seek(run) {
+    const st = run.st;
+    while (st.stack.length) {
+      const f = st.stack[st.stack.length - 1];
+      const block = blockAt(f.path);
+      if (f.row < f.rows.length) {
+        if (f.item >= block.body.length) {
+          f.row += 1;
+          f.item = 0;
+          continue;
+        }
+        const item = block.body[f.item];
+        if (item.node === "Stimulus") return item;
+        f.item += 1; // on return to this frame, go on after the nested block
+        enter(run, f.path.concat([f.item - 1]));
+        continue;
+      }
+      f.rep += 1;
+      if (f.rep < block.repeat) {
+        startRepetition(run, f, block);
+      } else if (!lastPass(run, f, block)) {
+        f.rep = 0;
+        f.start = st.rows.length;
+        startRepetition(run, f, block);
+      } else {
+        st.stack.pop();
+      }
+    }
+    st.done = true;
+    return null;
+  }
+
+  function current(run) {
+    const f = run.st.stack[run.st.stack.length - 1];
+    return blockAt(f.path).body[f.item];
+  }
+
+  function blockPath(run) {
+    return run.st.stack.slice(1).map((f) => blockAt(f.path).name).join("/");
+  }
+
+  // ------------------------------------------------------------ one trial
+
+  /** Evaluate the stimulus's parameters (once) and build what its kind mapping needs. */
+  function begin(run, stim) {
+    const kind = PAGE.kinds[stim.kind];
+    const declared = {};
+    for (const d of kind.params) declared[d.name] = d;
+    const scope = names(run);
+    const p = {};
+    // Given parameters in the order written (random draws happen in source order), then the
+    // declared defaults. Parameters only text participants read (prompt) are not declared here.
+    for (const param of stim.params) {
+      if (hasOwn(declared, param.name)) p[param.name] = evaluate(run, param.value, scope);
+    }
+    for (const d of kind.params) {
+      if (!hasOwn(p, d.name)) p[d.name] = d.default === undefined ? null : d.default;
+    }
+    const t = {
+      stim, kind, p, block: blockPath(run), index: run.st.rows.length,
+      text: (name) => (declared[name].html ? String(p[name]) : esc(p[name])),
+    };
+    t.params = KINDS[stim.kind].params(t);
+    return t;
+  }
+
+  /** Record the finished trial `t`, run its side effects and queue what comes next. */
+  function finish(run, t, data) {
+    const st = run.st;
+    const mapping = KINDS[t.stim.kind];
+    const read = mapping.response || RESPONSES[t.kind.answer.type];
+    let response = read(data, t);
+    if (response === undefined) response = null;
+    const rt = response === null || data.rt === undefined ? null : data.rt;
+    // jsPsych's simulation can keep a button index while dropping a late rt: no rt, no answer.
+    if (rt === null && t.kind.answer.type !== "survey") response = null;
+    const fields = {};
+    const fieldScope = Object.assign({}, t.p, { response });
+    for (const d of t.kind.data) fields[d.name] = evaluate(run, d.expr, fieldScope, false);
+    // Side effects run in order, each seeing the ones before it.
+    const afterScope = Object.assign(names(run), { response, rt }, fields);
+    for (const assign of t.stim.after) {
+      if (!hasOwn(st.shared, assign.target)) throw new Error(`'${assign.target}' is not shared`);
+      const value = evaluate(run, assign.value, afterScope);
+      afterScope[assign.target] = value;
+      st.shared[assign.target] = value;
+    }
+    // Core columns, data fields, parameters, shared variables: on a clash the first wins.
+    const row = {
+      participant: st.participant, source: "browser", block: t.block, trial_index: t.index,
+      trial: t.stim.id, kind: t.stim.kind, response, rt,
+    };
+    for (const part of [fields, t.p, st.shared]) {
+      for (const [name, value] of Object.entries(part)) if (!hasOwn(row, name)) row[name] = value;
+    }
+    st.rows.push(row);
+    // Flat into jsPsych's own row; jsPsych's trial_index counts every jsPsych trial.
+    const flat = Object.assign({}, row);
+    delete flat.trial_index;
+    Object.assign(data, flat, { sbl_trial_index: t.index });
+    for (const extra of mapping.follow ? mapping.follow(t, row) : []) run.timeline.push(extra);
+    const f = st.stack[st.stack.length - 1];
+    f.item += 1;
+    if (seek(run)) run.timeline.push(trialFor(run));
+  }
+
+  /** The jsPsych description of the stimulus under the cursor. Every plugin parameter is a
+   * dynamic parameter reading one memoised evaluation, made when jsPsych first asks. */
+  function trialFor(run) {
+    const stim = current(run);
+    const cls = plugin(PAGE.kinds[stim.kind].plugin);
+    const types = window.jsPsychModule.ParameterType;
+    let t = null;
+    const spec = () => {
+      if (t === null) t = guarded(run, () => begin(run, stim)) || { params: placeholders(cls) };
+      return t.params;
+    };
+    const desc = { type: cls };
+    for (const [name, info] of Object.entries(cls.info.parameters)) {
+      if (info.type === types.FUNCTION) {
+        desc[name] = (...args) => (spec()[name] || info.default)(...args);
+      } else {
+        desc[name] = () => spec()[name];
+      }
+    }
+    desc.on_finish = (data) => guarded(run, () => finish(run, t, data));
+    const sim = simulationOptions(run.st.rows.length, stim);
+    if (sim) desc.simulation_options = sim;
+    return desc;
+  }
+
+  /** Values that let a plugin start when evaluation failed (the run is being stopped). */
+  function placeholders(cls) {
+    const types = window.jsPsychModule.ParameterType;
+    const out = {};
+    for (const [name, info] of Object.entries(cls.info.parameters)) {
+      if (info.default !== undefined) continue;
+      out[name] = info.array ? (info.type === types.COMPLEX ? [] : [""]) : "";
+    }
+    return out;
+  }
+
+  function guarded(run, fn) {
+    if (run.failed) return null;
+    try {
+      return fn();
+    } catch (err) {
+      fail(run, err);
+      return null;
+    }
+  }
+
+  /** Stop the run after an evaluation error: the data so far are still saved at the end. */
+  function fail(run, err) {
+    const message = describe(err);
+    run.failed = message;
+    console.error(`sbl: the experiment stopped: ${message}`);
+    // Deferred: jsPsych may be in the middle of preparing or finishing a trial.
+    const html = `<div class="sbl-message sbl-error">${esc(stoppedText(message))}</div>`;
+    setTimeout(() => run.jsPsych.abortExperiment(html), 0);
+  }
+
+  /** An error as a person reads it: where in the .sbl file, then what went wrong. */
+  function describe(err) {
+    const where = err && err.span ? `${err.span[0]}:${err.span[1]}:${err.span[2]}: ` : "";
+    return where + (err && err.message ? err.message : String(err));
+  }
+
+  function stoppedText(message) {
+    return `The experiment stopped because of an error: ${message}`;
+  }
+
+  // ------------------------------------------------------------ simulation hooks
+
+  /** Per-trial simulation_options: window.sblSimulationOptions (a list indexed by sbl trial,
+   * or a function of the index and the stimulus), else the URL's `simulation_options` JSON. */
+  function simulationOptions(index, stim) {
+    const hook = window.sblSimulationOptions;
+    if (typeof hook === "function") return hook(index, stim.id) || null;
+    if (Array.isArray(hook)) return hook[index] || null;
+    const raw = new URLSearchParams(location.search).get("simulation_options");
+    if (!raw) return null;
+    try {
+      const list = JSON.parse(raw);
+      return Array.isArray(list) ? list[index] || null : null;
+    } catch (err) {
+      console.warn(`sbl: simulation_options is not a JSON list: ${err}`);
+      return null;
+    }
+  }
+
+  // ------------------------------------------------------------ storage
+
+  function storage() {
+    try {
+      const s = window.localStorage;
+      s.setItem("sbl:probe", "1");
+      s.removeItem("sbl:probe");
+      return s;
+    } catch (err) {
+      return null; // no storage (private mode, policy): the run simply cannot resume
+    }
+  }
+
+  /** Runs are stored per experiment version, mode and participant: a simulated pilot never
+   * resumes, or completes, a real participant's run. */
+  function storeKey(participant) {
+    const mode = new URLSearchParams(location.search).get("simulate") || "live";
+    return `sbl:${PAGE.page.name}:${PAGE.page.key}:${mode}:${participant}`;
+  }
+
+  function load(store, participant) {
+    if (!store) return null;
+    try {
+      const st = JSON.parse(store.getItem(storeKey(participant)) || "null");
+      return st && st.version === STORE_VERSION ? st : null;
+    } catch (err) {
+      return null;
+    }
+  }
+
+  function persist(run) {
+    if (!run.store) return;
+    run.st.prng = run.rng.state;
+    try {
+      run.store.setItem(storeKey(run.st.participant), JSON.stringify(run.st));
+    } catch (err) {
+      console.warn(`sbl: could not store the run: ${err}`);
+    }
+  }
+
+  // ------------------------------------------------------------ participant and seed
+
+  function randomUint32() {
+    return crypto.getRandomValues(new Uint32Array(1))[0];
+  }
+
+  function urlSeed(params) {
+    const raw = params.get("seed");
+    if (raw === null || raw === "") return null;
+    if (!/^\s*\d+\s*$/.test(raw)) throw new Error(`the seed must be a whole number; got ${raw}`);
+    return Number(BigInt(raw.trim()) % 4294967296n);
+  }
+
+  /** The participant id: the URL's, else an unfinished anonymous run's, else a new one. */
+  function participantId(params, store) {
+    const given = params.get("participant") || params.get("PROLIFIC_PID");
+    if (given) return given;
+    const pointer = storeKey("@anonymous");
+    const previous = store && store.getItem(pointer);
+    const old = previous ? load(store, previous) : null;
+    if (old && !old.done) return previous;
+    const id = "anon-" + randomUint32().toString(16).padStart(8, "0") +
+      randomUint32().toString(16).padStart(8, "0");
+    if (store) store.setItem(pointer, id);
+    return id;
+  }
+
+  // ------------------------------------------------------------ starting a run
+
+  function freshState(run, participant, seed) {
+    const st = {
+      version: STORE_VERSION, participant, seed, prng: 0, globals: {}, shared: {},
+      stack: [{ path: [], rep: 0, pass: 0, start: 0, rows: [null], row: 0, item: 0 }],
+      rows: [], data: [], done: false,
+    };
+    run.st = st;
+    run.rng = new X.Prng(seed);
+    for (const decl of PAGE.experiment.decls) {
+      const scope = Object.assign({}, st.globals, st.shared);
+      if (decl.node === "Shared") st.shared[decl.name] = evaluate(run, decl.init, scope);
+      else if (decl.node === "Let") st.globals[decl.name] = evaluate(run, decl.value, scope);
+      else st.globals[decl.name] = evaluate(run, decl.rows, scope);
+    }
+    seek(run);
+  }
+
+  function restoreState(run, st) {
+    run.st = st;
+    run.rng = new X.Prng(st.seed);
+    run.rng.state = st.prng;
+  }
+
+  function setting(run, name) {
+    const found = PAGE.experiment.settings.find((p) => p.name === name);
+    if (!found) return null;
+    return evaluate(run, found.value, Object.assign({}, run.st.globals, run.st.shared));
+  }
+
+  /** An http(s) URL to send data to or go to, or null: never javascript: or data: URLs. */
+  function webUrl(value) {
+    if (typeof value !== "string" || !value) return null;
+    try {
+      const url = new URL(value, location.href);
+      return url.protocol === "https:" || url.protocol === "http:" ? url.href : null;
+    } catch (err) {
+      return null;
+    }
+  }
+
+  function start() {
+    PAGE = JSON.parse(document.getElementById("sbl-ir").textContent);
+    const params = new URLSearchParams(location.search);
+    const mode = params.get("simulate");
+    const store = storage();
+    const run = { store, timeline: [], failed: null, st: null, rng: null, settings: {} };
+    run.prev = (back) => {
+      const rows = run.st.rows;
+      return back >= 1 && back <= rows.length ? rows[rows.length - back] : null;
+    };
+    run.jsPsych = initJsPsych({
+      on_data_update: (row) => {
+        run.st.data.push(JSON.parse(JSON.stringify(row)));
+        persist(run);
+      },
+      on_finish: () => end(run),
+    });
+    window.sblRun = run; // for tests and debugging: the live state
+    try {
+      const participant = participantId(params, store);
+      const stored = load(store, participant);
+      if (stored && stored.done) return complete(run, stored);
+      if (stored) restoreState(run, stored);
+      else freshState(run, participant, urlSeed(params) ?? randomUint32());
+      for (const name of ["fullscreen", "post_url", "redirect"]) {
+        run.settings[name] = setting(run, name);
+      }
+    } catch (err) {
+      return showError(err);
+    }
+    run.jsPsych.data.addProperties({ participant: run.st.participant, seed: run.st.seed });
+    for (const row of run.st.data) run.jsPsych.data.get().push(row);
+    persist(run);
+    if (X.truthy(run.settings.fullscreen)) {
+      run.timeline.push({ type: plugin("fullscreen"), fullscreen_mode: true });
+    }
+    if (!run.st.done) run.timeline.push(trialFor(run));
+    if (mode === "data-only" || mode === "visual") {
+      run.jsPsych.randomization.setSeed(String(run.st.seed));
+      run.jsPsych.simulate(run.timeline, mode);
+    } else {
+      run.jsPsych.run(run.timeline);
+    }
+  }
+
+  // ------------------------------------------------------------ the end
+
+  async function end(run) {
+    if (document.fullscreenElement && document.exitFullscreen) {
+      document.exitFullscreen().catch(() => {});
+    }
+    const st = run.st;
+    const data = run.jsPsych.data.get();
+    const name = PAGE.page.name;
+    let sent = false;
+    const postUrl = webUrl(run.settings.post_url);
+    if (postUrl) sent = await post(postUrl, data.json());
+    if (window.jatos && typeof window.jatos.submitResultData === "function") {
+      try {
+        await Promise.resolve(window.jatos.submitResultData(data.json()));
+        sent = true;
+      } catch (err) {
+        console.warn(`sbl: JATOS did not take the data: ${err}`);
+      }
+    }
+    if (!sent) { // no sink, or every sink failed: the participant's machine keeps a copy
+      data.localSave("json", `${name}.json`);
+      data.localSave("csv", `${name}.csv`);
+    }
+    const where = sent ? "The data have been sent." :
+      `The data were saved as ${name}.json and ${name}.csv.`;
+    const text = run.failed ? `${stoppedText(run.failed)}\n${where}` :
+      `Thank you! The experiment is complete.\n${where}`;
+    run.jsPsych.getDisplayElement().innerHTML =
+      `<div class="sbl-message${run.failed ? " sbl-error" : ""}" id="sbl-end">${esc(text)}</div>`;
+    document.documentElement.dataset.sblState = st.done ? "done" : "stopped";
+    const redirect = run.failed ? null : webUrl(run.settings.redirect);
+    if (redirect) window.location.assign(redirect);
+  }
+
+  async function post(url, json) {
+    try {
+      const response = await fetch(url, {
+        method: "POST", headers: { "Content-Type": "application/json" }, body: json,
+      });
+      return response.ok;
+    } catch (err) {
+      console.warn(`sbl: could not send the data to ${url}: ${err}`);
+      return false;
+    }
+  }
+
+  /** A reopened page of a finished run: say so, and offer the data again. */
+  function complete(run, st) {
+    run.st = st;
+    const body = document.body;
+    const box = document.createElement("div");
+    box.className = "sbl-message";
+    box.id = "sbl-end";
+    box.textContent = "This session is complete. Thank you!";
+    const button = document.createElement("button");
+    button.className = "jspsych-btn";
+    button.textContent = "Download the data again";
+    button.addEventListener("click", () => {
+      const jsPsych = initJsPsych();
+      for (const row of st.data) jsPsych.data.get().push(row);
+      jsPsych.data.get().localSave("json", `${PAGE.page.name}.json`);
+      jsPsych.data.get().localSave("csv", `${PAGE.page.name}.csv`);
+    });
+    body.append(box, button);
+    document.documentElement.dataset.sblState = "done";
+  }
+
+  function showError(err) {
+    const message = describe(err);
+    console.error(`sbl: the experiment cannot start: ${message}`);
+    const box = document.createElement("div");
+    box.className = "sbl-message sbl-error";
+    box.textContent = `The experiment cannot start: ${message}`;
+    document.body.append(box);
+  }
+
+  /** Start once the page is parsed, and under JATOS once its API is ready. */
+  function boot() {
+    if (window.jatos && typeof window.jatos.onLoad === "function") window.jatos.onLoad(start);
+    else start();
+  }
+
+  window.SblRuntime = { KINDS, esc, start };
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", boot);
+  } else {
+    boot();
+  }
+})();

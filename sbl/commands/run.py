@@ -1,0 +1,89 @@
+"""``sbl run``: run an experiment as text with a person at the terminal, a script or a random
+participant, optionally continuing recorded data."""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+from sbl.commands import reports_errors
+from sbl.source import SblError, did_you_mean
+
+# Participant kinds by name: each module exports ``from_spec(argument, seed) -> Responder``,
+# so a new kind is one module and one line here.
+PARTICIPANTS: dict[str, str] = {
+    "terminal": "sbl.participants.terminal",
+    "scripted": "sbl.participants.scripted",
+    "random": "sbl.participants.random",
+}
+
+
+def make_participant(spec: str, seed: int = 0):  # type: ignore[no-untyped-def]
+    """The responder a ``--participant`` value names: ``terminal``, ``random[:SEED]``,
+    ``scripted:a,b,c`` or ``scripted:FILE``."""
+    name, _, argument = spec.partition(":")
+    if name not in PARTICIPANTS:
+        raise SblError.at(None, f"unknown participant '{name}'",
+                          did_you_mean(name, list(PARTICIPANTS)) or
+                          f"choose one of: {', '.join(PARTICIPANTS)}")
+    return importlib.import_module(PARTICIPANTS[name]).from_spec(argument or None, seed)
+
+
+@click.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("-p", "--participant", default="terminal", show_default=True,
+              metavar="terminal|random|scripted:RESPONSES",
+              help="Who answers: a person at this terminal; a random participant (uniform "
+                   "over the valid answers, seeded); or scripted answers, given as "
+                   "scripted:a,b,c or scripted:FILE (one per line).")
+@click.option("--from", "from_", type=click.Path(dir_okay=False), metavar="DATA",
+              help="Replay recorded data first (the page's jsPsych JSON/CSV or sbl rows): each "
+                   "trial is checked against the experiment; alone, the whole recording is "
+                   "replayed.")
+@click.option("--until", type=click.IntRange(min=1), metavar="N",
+              help="With --from: replay the rows before each participant's N-th response, "
+                   "then the participant goes on from there.")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="The participant's seed (trial order, option letters); data that recorded "
+                   "a seed uses its own.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="Write the rows here as the run goes (.csv, .json or .jsonl).")
+@reports_errors
+def run(file: str, participant: str, from_: str | None, until: int | None, seed: int,
+        output: str | None) -> None:
+    """Run FILE as text: the participant reads the Psych-101 transcript and answers each
+    free response. The terminal participant sees the text as it grows; the others' final
+    transcript is printed at the end.
+
+    \b
+    Examples (the tutorial's bandit):
+      sbl run examples/bandit.sbl
+      sbl run examples/bandit.sbl --from bandit.json --until 3 -o rows.csv
+      sbl run examples/bandit.sbl -p scripted:C,A,C -o rows.csv
+    """
+    from sbl.backends.text import run_experiment
+    from sbl.data import read_data
+    from sbl.experiment import load
+
+    if until is not None and from_ is None:
+        raise click.UsageError("--until needs --from DATA")
+    experiment = load(file)
+    responder = make_participant(participant, seed)
+    prefix = read_data(from_) if from_ else None
+    if prefix is not None and until is not None:
+        prefix = prefix.until_response(until)
+    if prefix is not None and not len(prefix):
+        raise SblError.at(None, f"{from_} holds no trials of an sbl experiment")
+    rows = run_experiment(experiment, responder, prefix=prefix, seed=seed, output=output)
+    if responder.name != "terminal":
+        for text in rows.transcripts.values():
+            click.echo(text)
+    where = f"; rows written to {output}" if output else " (use -o rows.csv to keep the rows)"
+    n = len(rows.participants)
+    click.echo(f"{n} participant{'s' if n != 1 else ''}, {len(rows)} trials, "
+               f"{rows.n_responses} responses{where}", err=True)
+
+
+if __name__ == "__main__":
+    run()

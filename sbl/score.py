@@ -1,0 +1,143 @@
+"""Score recorded responses under a model: the negative log-likelihood the Centaur paper reports.
+
+One teacher-forced forward pass over a participant's whole Psych-101 transcript; the NLL counts
+only the response tokens, those between each ``" <<"`` and the ``">>"`` that closes it. Given
+the number of options of each choice, the random-guessing baseline is ``ln k`` per choice and
+pseudo-R² = 1 − NLL / NLL_random.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sbl.participants.models import LoadedModel
+from sbl.source import SblError
+
+RESPONSE = re.compile(r" <<(.*?)>>", re.DOTALL)
+
+
+@dataclass(frozen=True, slots=True)
+class ChoiceScore:
+    """One marked response: its text, where it starts, its tokens and their NLL (nats)."""
+
+    index: int
+    response: str
+    start: int
+    tokens: int
+    nll: float
+    options: int | None = None
+
+    @property
+    def nll_random(self) -> float | None:
+        """``ln k`` for k options, the NLL of guessing at random; None when k is unknown."""
+        return math.log(self.options) if self.options else None
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreResult:
+    """The scores of every response in one transcript (one participant)."""
+
+    choices: tuple[ChoiceScore, ...]
+    transcript_tokens: int
+
+    @property
+    def nll(self) -> float:
+        """Total NLL of the participant's responses."""
+        return sum(c.nll for c in self.choices)
+
+    @property
+    def nll_random(self) -> float | None:
+        """Total random-guessing NLL, or None if some choice's option count is unknown."""
+        parts = [c.nll_random for c in self.choices]
+        return None if any(p is None for p in parts) else sum(p for p in parts if p is not None)
+
+    @property
+    def pseudo_r2(self) -> float | None:
+        """1 − NLL / NLL_random, or None without option counts."""
+        return pseudo_r2([self])
+
+
+def pseudo_r2(results: Iterable[ScoreResult]) -> float | None:
+    """Pseudo-R² over several participants: 1 − ΣNLL / ΣNLL_random."""
+    results = list(results)
+    randoms = [r.nll_random for r in results]
+    if not results or any(x is None for x in randoms):
+        return None
+    total_random = sum(x for x in randoms if x is not None)
+    return 1.0 - sum(r.nll for r in results) / total_random if total_random > 0 else None
+
+
+def response_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans (start, end) of each response's text inside ``" <<…>>"``."""
+    return [(m.start(1), m.end(1)) for m in RESPONSE.finditer(text)]
+
+
+def score_transcript(loaded: LoadedModel, text: str,
+                     option_counts: Sequence[int | None] | None = None) -> ScoreResult:
+    """NLL of each marked response in ``text`` under ``loaded``, from one forward pass."""
+    spans = response_spans(text)
+    if option_counts is not None and len(option_counts) != len(spans):
+        raise SblError.at(None, f"the transcript has {len(spans)} responses but "
+                                f"{len(option_counts)} option counts were given")
+    ids, owners = _tokens_and_owners(loaded.tokenizer, text, spans)
+    targets = [t for t, owner in enumerate(owners) if owner is not None]
+    logprobs = _target_logprobs(loaded, ids, targets)
+    nll = [0.0] * len(spans)
+    count = [0] * len(spans)
+    for t, lp in zip(targets, logprobs, strict=True):
+        owner = owners[t]
+        assert owner is not None
+        nll[owner] -= lp
+        count[owner] += 1
+    counts = list(option_counts) if option_counts is not None else [None] * len(spans)
+    choices = tuple(ChoiceScore(i, text[s:e], s, count[i], nll[i], counts[i])
+                    for i, (s, e) in enumerate(spans))
+    return ScoreResult(choices, len(ids))
+
+
+def _tokens_and_owners(tokenizer, text: str,
+                       spans: list[tuple[int, int]]) -> tuple[list[int], list[int | None]]:
+    """Whole-text token ids, and for each the index of the response it starts in (or None)."""
+    if not getattr(tokenizer, "is_fast", False):
+        raise SblError.at(None, "scoring needs a fast (Rust) tokenizer for character offsets")
+    enc = tokenizer(text, return_offsets_mapping=True)
+    owners: list[int | None] = []
+    k = 0
+    for start, end in enc["offset_mapping"]:
+        while k < len(spans) and start >= spans[k][1]:
+            k += 1
+        if k < len(spans) and start < spans[k][0] < end:
+            raise SblError.at(None, f"response {k + 1} ({text[slice(*spans[k])]!r}) shares a "
+                                    "token with the ' <<' before it in this model's "
+                                    "vocabulary, so it cannot be scored on its own",
+                              help="Psych-101 responses start with a letter, digit or space")
+        # Special tokens have an empty (0, 0) span; a token belongs to the response it starts in.
+        inside = end > start and k < len(spans) and spans[k][0] <= start < spans[k][1]
+        owners.append(k if inside else None)
+    return list(enc["input_ids"]), owners
+
+
+def _target_logprobs(loaded: LoadedModel, ids: list[int], targets: list[int]) -> list[float]:
+    """log p(ids[t] | ids[:t]) for each t in ``targets``, keeping only those logits."""
+    import inspect
+
+    import torch
+
+    if not targets:
+        return []
+    model = loaded.model
+    inner = model.get_base_model() if hasattr(model, "get_base_model") else model
+    device = getattr(model, "device", None) or torch.device(loaded.device)
+    before = torch.tensor([t - 1 for t in targets], device=device)
+    kwargs = {}
+    if "logits_to_keep" in inspect.signature(inner.forward).parameters:
+        kwargs["logits_to_keep"] = before  # a vocabulary row only where a response token follows
+    with torch.inference_mode():
+        out = model(input_ids=torch.tensor([ids], device=device), use_cache=False, **kwargs)
+    logits = out.logits[0] if kwargs else out.logits[0, before]
+    logprobs = torch.log_softmax(logits.float(), dim=-1)
+    wanted = torch.tensor([ids[t] for t in targets], device=logprobs.device)
+    return logprobs.gather(1, wanted[:, None]).flatten().tolist()

@@ -1,0 +1,78 @@
+"""The command line: help everywhere, exit codes 0/1/2, diagnostics on stderr, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from sbl.cli import main
+
+from conftest import ROOT
+
+BANDIT = str(ROOT / "examples" / "bandit.sbl")
+
+
+def run(*args: str) -> object:
+    return CliRunner().invoke(main, list(args))
+
+
+def test_help_lists_every_command() -> None:
+    result = run("--help")
+    assert result.exit_code == 0
+    for command in main.commands:
+        assert command in result.output
+
+
+@pytest.mark.parametrize("command", sorted(main.commands))
+def test_every_command_has_help(command: str) -> None:
+    result = run(command, "--help")
+    assert result.exit_code == 0 and "Usage:" in result.output
+    assert len(main.commands[command].help or "") > 20
+
+
+def test_check_ok() -> None:
+    result = run("check", BANDIT)
+    assert result.exit_code == 0 and "no problems" in result.stderr
+
+
+def test_compile_emits_versioned_ir() -> None:
+    result = run("compile", BANDIT, "--emit", "ir")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["sbl-ir"] == 1
+
+
+def test_usage_error_exits_2() -> None:
+    assert run("compile", BANDIT, "--emit", "pdf").exit_code == 2
+    assert run("nonsense").exit_code == 2
+    assert run("check").exit_code == 2
+
+
+def test_missing_file_is_exit_1_without_traceback(tmp_path: Path) -> None:
+    result = run("check", str(tmp_path / "nope.sbl"))
+    assert result.exit_code == 1
+    assert "cannot read file" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_fmt_check_and_rewrite(tmp_path: Path) -> None:
+    messy = tmp_path / "m.sbl"
+    messy.write_text('experiment "x"\nshared  s=0\n')
+    assert run("fmt", "--check", str(messy)).exit_code == 1
+    assert messy.read_text() == 'experiment "x"\nshared  s=0\n'
+    assert run("fmt", str(messy)).exit_code == 0
+    assert messy.read_text() == 'experiment "x"\n\nshared s = 0\n'
+    assert run("fmt", "--check", str(messy)).exit_code == 0
+
+
+def test_debug_shows_a_traceback(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.sbl"
+    bad.write_text('experiment "x"\nlet a = lenn(1)\n')
+    plain = run("check", str(bad))
+    assert "Traceback" not in plain.stderr
+    debug = subprocess.run([sys.executable, "-m", "sbl", "--debug", "compile", str(bad)],
+                           capture_output=True, text=True)
+    assert debug.returncode == 1 and "Traceback" in debug.stderr

@@ -1,0 +1,51 @@
+"""Error goldens: each tests/errors/<mistake>.sbl with the exact text `sbl check` prints."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from sbl.cli import main
+from sbl.experiment import load
+from sbl.source import SblError, render_all
+
+ERRORS = Path(__file__).parent / "errors"
+CASES = sorted(ERRORS.glob("*.sbl"))
+
+
+def test_there_are_many_distinct_mistakes() -> None:
+    assert len(CASES) >= 20
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda p: p.stem)
+def test_error_golden(case: Path, golden, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ERRORS.parent.parent)
+    relative = os.path.relpath(case, ERRORS.parent.parent)
+    with pytest.raises(SblError) as caught:
+        load(relative)
+    golden(case.with_suffix(".err"), render_all(caught.value) + "\n")
+
+
+def test_check_prints_diagnostics_to_stderr_and_exits_1(monkeypatch) -> None:
+    monkeypatch.chdir(ERRORS.parent.parent)
+    result = CliRunner().invoke(main, ["check", "tests/errors/kind_typo.sbl"])
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr.startswith("tests/errors/kind_typo.sbl:3:3: error: unknown stimulus "
+                                    "kind 'txet'")
+    assert "Traceback" not in result.stderr
+
+
+def test_every_error_has_a_position_inside_its_file(monkeypatch) -> None:
+    monkeypatch.chdir(ERRORS.parent.parent)
+    for case in CASES:
+        with pytest.raises(SblError) as caught:
+            load(os.path.relpath(case, ERRORS.parent.parent))
+        for diagnostic in caught.value.diagnostics:
+            span = diagnostic.span
+            assert span is not None, case
+            lines = Path(span.path).read_bytes().decode("utf-8", "replace").splitlines() or [""]
+            assert 1 <= span.line <= len(lines), (case, span)
