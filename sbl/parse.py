@@ -8,6 +8,7 @@ the user's words by :mod:`sbl.syntax_errors`.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from importlib import resources
@@ -303,48 +304,56 @@ def _is_item(node: Any) -> bool:
     return isinstance(node, ir.Block | ir.Stimulus)
 
 
-def _offset_span(path: str, offset: int, length: int, fallback: ir.Span) -> ir.Span:
-    """The span of ``length`` characters at ``offset`` in the file ``path``."""
-    full = _full_text(path)
-    if full is None:
-        return fallback
-    line = full.count("\n", 0, offset) + 1
-    col = offset - (full.rfind("\n", 0, offset) + 1) + 1
-    return ir.Span(path, line, col, line, col + length)
-
-
 def _string(tok: Token, path: str, span: ir.Span) -> ir.Expr:
     """Split a string literal into text and ``{expr}`` holes; ``{{`` and ``}}`` are braces."""
     raw = str(tok)
     quote = 3 if raw.startswith('"""') else 1
     body = raw[quote:-quote]
-    body_start = (tok.start_pos or 0) + quote
 
     def at(i: int, length: int = 1) -> ir.Span:
-        return _offset_span(path, body_start + i, length, span)
+        """The span of ``length`` characters at body offset ``i`` (from the token alone:
+        counting lines in the whole file for every string would be quadratic)."""
+        offset = quote + i
+        newlines = raw.count("\n", 0, offset)
+        if newlines == 0:
+            line, col = span.line, span.col + offset
+        else:
+            line, col = span.line + newlines, offset - raw.rfind("\n", 0, offset)
+        return ir.Span(path, line, col, line, col + length)
 
     parts: list[str | ir.Expr] = []
-    text, i = "", 0
-    while i < len(body):
-        if body.startswith("{{", i) or body.startswith("}}", i):
-            text, i = text + body[i], i + 2
-        elif body[i] == "{":
-            end = _closing_brace(body, i, at(i))
-            if text:
-                parts.append(unescape(text, at(i - len(text), len(text))))
-            parts.append(_hole(body[i + 1:end], body_start + i + 1, path, at(i, end - i + 1)))
-            text, i = "", end + 1
-        elif body[i] == "}":
-            raise SblError.at(at(i), "a '}' in a string must be written '}}'")
-        else:
-            text, i = text + body[i], i + 1
+    chunks: list[str] = []
+    i = chunk_start = 0
+    for match in _BRACE.finditer(body):
+        if match.start() < i:  # inside a hole already consumed
+            continue
+        j = match.start()
+        if match.group() in ("{{", "}}"):
+            chunks.append(body[i:j] + match.group()[0])
+            i = j + 2
+            continue
+        if match.group() == "}":
+            raise SblError.at(at(j), "a '}' in a string must be written '}}'")
+        end = _closing_brace(body, j, at(j))
+        chunks.append(body[i:j])
+        text = "".join(chunks)
+        if text:
+            parts.append(unescape(text, at(chunk_start, j - chunk_start)))
+        parts.append(_hole(body[j + 1:end], at(j + 1), path))
+        chunks, i = [], end + 1
+        chunk_start = i
+    chunks.append(body[i:])
+    text = "".join(chunks)
     if text or not parts:
-        parts.append(unescape(text, at(len(body) - len(text), max(1, len(text)))))
+        parts.append(unescape(text, at(chunk_start, max(1, len(body) - chunk_start))))
     if quote == 3:
         parts = _dedent(parts, body)
     if len(parts) == 1 and isinstance(parts[0], str):
         return ir.Literal(parts[0], span=span)
     return ir.Template(tuple(parts), span=span)
+
+
+_BRACE = re.compile(r"\{\{|\}\}|\{|\}")
 
 
 def _dedent(parts: list[str | ir.Expr], body: str) -> list[str | ir.Expr]:
@@ -383,23 +392,33 @@ def _closing_brace(body: str, start: int, span: ir.Span) -> int:
                       help="write '{{' for a literal brace")
 
 
-def _hole(source: str, offset: int, path: str, span: ir.Span) -> ir.Expr:
-    """Parse an interpolation hole at its real position in the file."""
+def _hole(source: str, where: ir.Span, path: str) -> ir.Expr:
+    """Parse an interpolation hole on its own, then move its spans to where it is in the file."""
+    hole_span = ir.Span(where.path, where.line, where.col, where.line, where.col + len(source))
     if not source.strip():
-        raise SblError.at(span, "empty '{}' in a string", help="write '{{}}' for literal braces")
-    full = _full_text(path)
-    if full is None:
-        return parse_expr(source, path)
-    line = full.count("\n", 0, offset) + 1
-    col = offset - (full.rfind("\n", 0, offset) + 1)
-    padded = "\n" * (line - 1) + " " * col + source
+        raise SblError.at(hole_span, "empty '{}' in a string",
+                          help="write '{{}}' for literal braces")
     try:
-        return _build(_parse_tree(padded, path, "expr"), path)  # type: ignore[no-any-return]
+        tree = _parse_tree(source, path, "expr")
+        return _shift(_build(tree, path), where.line - 1, where.col - 1)  # type: ignore
     except SblError as exc:
         first = exc.diagnostics[0]
         message = first.message.replace("the file ends too early", "'{...}' ends too early")
-        raise SblError.at(first.span, message, first.help) from None
+        span = _shift(first.span, where.line - 1, where.col - 1) if first.span else hole_span
+        raise SblError.at(span, message, first.help) from None
 
 
-def _full_text(path: str) -> str | None:
-    return SOURCES._texts.get(path)  # noqa: SLF001 - the parser and the registry are one unit
+def _shift(node: Any, lines: int, cols: int) -> Any:
+    """``node`` with every span moved down ``lines`` lines; spans on its first line also move
+    right ``cols`` columns."""
+    if isinstance(node, ir.Span):
+        col = node.col + cols if node.line == 1 else node.col
+        end_col = node.end_col + cols if node.end_line == 1 else node.end_col
+        return ir.Span(node.path, node.line + lines, col, node.end_line + lines, end_col)
+    if isinstance(node, tuple):
+        return tuple(_shift(item, lines, cols) for item in node)
+    if isinstance(node, ir.Node):
+        changes = {f.name: _shift(getattr(node, f.name), lines, cols)
+                   for f in dataclasses.fields(node)}  # type: ignore[arg-type]
+        return dataclasses.replace(node, **changes)
+    return node

@@ -141,10 +141,15 @@ def _window(line: str, span: Span, width: int = 100) -> tuple[str, Span]:
                                        end_col - shift)
 
 
+MAX_SHOWN = 50
+
+
 def render_all(error: SblError, sources: Sources = SOURCES) -> str:
-    """Every diagnostic of ``error``, then a count of the errors."""
-    blocks = [render(d, sources) for d in error.diagnostics]
+    """The diagnostics of ``error`` (the first ``MAX_SHOWN``), then a count of the errors."""
+    blocks = [render(d, sources) for d in error.diagnostics[:MAX_SHOWN]]
     errors = sum(d.severity is Severity.ERROR for d in error.diagnostics)
+    if len(error.diagnostics) > MAX_SHOWN:
+        blocks.append(f"... {len(error.diagnostics) - MAX_SHOWN} more not shown")
     if errors > 1:
         blocks.append(f"{errors} errors")
     return "\n\n".join(blocks)

@@ -47,11 +47,14 @@ def make_participant(spec: str, seed: int = 0):  # type: ignore[no-untyped-def]
 @click.option("--seed", type=int, default=0, show_default=True,
               help="The participant's seed (trial order, option letters); data that recorded "
                    "a seed uses its own.")
+@click.option("-n", "--participants", type=click.IntRange(min=1), default=1, show_default=True,
+              help="How many participants (ids 1..N, seeds SEED..SEED+N-1); not with the "
+                   "terminal participant or --from.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
               help="Write the rows here as the run goes (.csv, .json or .jsonl).")
 @reports_errors
 def run(file: str, participant: str, from_: str | None, until: int | None, seed: int,
-        output: str | None) -> None:
+        participants: int, output: str | None) -> None:
     """Run FILE as text: the participant reads the Psych-101 transcript and answers each
     free response. The terminal participant sees the text as it grows; the others' final
     transcript is printed at the end.
@@ -68,6 +71,8 @@ def run(file: str, participant: str, from_: str | None, until: int | None, seed:
 
     if until is not None and from_ is None:
         raise click.UsageError("--until needs --from DATA")
+    if participants > 1 and (from_ or participant == "terminal"):
+        raise click.UsageError("-n needs a scripted or random participant and no --from")
     experiment = load(file)
     responder = make_participant(participant, seed)
     prefix = read_data(from_) if from_ else None
@@ -75,8 +80,9 @@ def run(file: str, participant: str, from_: str | None, until: int | None, seed:
         prefix = prefix.until_response(until)
     if prefix is not None and not len(prefix):
         raise SblError.at(None, f"{from_} holds no trials of an sbl experiment")
-    rows = run_experiment(experiment, responder, prefix=prefix, seed=seed, output=output)
-    if responder.name != "terminal":
+    rows = run_experiment(experiment, responder, prefix=prefix, seed=seed, output=output,
+                          participants=participants)
+    if responder.name != "terminal" and participants == 1:
         for text in rows.transcripts.values():
             click.echo(text)
     where = f"; rows written to {output}" if output else " (use -o rows.csv to keep the rows)"

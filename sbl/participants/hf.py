@@ -202,7 +202,7 @@ class HFResponder:
         if not row.seen:
             return self._prefix + self._encode(transcript)
         new = transcript[len(row.seen):]
-        if False and not (new[0].isalnum() or new[0].isspace()) and row.ends_with_mark:
+        if new and not (new[0].isalnum() or new[0].isspace()) and row.ends_with_mark:
             # Whole-text tokenisation would glue "<<" to this punctuation: re-feed " <<".
             self._forget(row, len(self._mark))
             new = MARK + new

@@ -150,15 +150,13 @@
         })),
         preamble: preamble(t),
       }),
-      // The plugin shows the escaped options and, in data-only simulation, records them
-      // escaped too: record the option as written, found by its index.
+      // Record the option as written, whatever jsPsych recorded: see optionOf.
       response: (data, t) => {
         if (!data.response) return null;
         const out = {};
         Object.keys(data.response).forEach((name, i) => {
-          const index = (data.response_index || [])[i];
           const options = t.p.questions[i] ? t.p.questions[i].options : [];
-          out[name] = index >= 0 && index < options.length ? options[index] : data.response[name];
+          out[name] = optionOf(options, data.response[name], (data.response_index || [])[i]);
         });
         return out;
       },
@@ -170,6 +168,18 @@
       }),
     },
   };
+
+  /** The option a multiple-choice answer names. A click records the option as written, the
+   * plugin's own simulated data records it escaped, both with a matching response_index.
+   * Simulation data given per trial (simulation_options.data) may set the response alone,
+   * next to a random response_index the plugin drew: then the response text decides. */
+  function optionOf(options, given, index) {
+    const at = index >= 0 && index < options.length ? options[index] : undefined;
+    if (at !== undefined && (given === at || given === esc(at))) return at;
+    if (options.includes(given)) return given;
+    const escaped = options.find((o) => esc(o) === given);
+    return escaped === undefined ? given : escaped;
+  }
 
   function preamble(t) {
     return t.p.preamble === null ? null : `<div class="sbl-text">${t.text("preamble")}</div>`;

@@ -1,0 +1,52 @@
+"""``sbl compare``: compare groups of participants (people, models), with numbers and plots."""
+
+from __future__ import annotations
+
+import click
+
+from sbl.commands import reports_errors
+
+
+@click.command()
+@click.argument("data", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("-o", "--output", type=click.Path(file_okay=False), metavar="DIR",
+              help="Write the report here: index.html (self-contained: plots embedded, no "
+                   "network, no script) and each plot as a PNG.")
+@click.option("-l", "--label", "labels", multiple=True, metavar="LABEL",
+              help="A group's label, once per DATA file, in the same order (default: each "
+                   "file's name without its suffix).")
+@click.option("--by", metavar="COLUMN[,COLUMN...]",
+              help="Columns that make a condition for accuracy and rt (default: the "
+                   "parameters that vary between the trials of a stimulus).")
+@click.option("--win-above", type=float, metavar="POINTS",
+              help="Bandit: a choice that pays more than POINTS is a win (default: halfway "
+                   "between the fewest and the most points the machines offered).")
+@reports_errors
+def compare(data: tuple[str, ...], output: str | None, labels: tuple[str, ...],
+            by: str | None, win_above: float | None) -> None:
+    """Compare DATA files, each one group (people from the page, a model's simulation, ...):
+    any data `sbl data` reads. Prints the score of each group first (for a bandit: the total
+    points per participant, averaged), then the analyses of the kinds of stimuli in the data:
+    for a bandit, choices over trials, cumulative score, switch rate, win-stay and
+    lose-shift; for key and choice trials, accuracy and response time by condition.
+
+    \b
+    Examples (the tutorial's comparison):
+      sbl compare bandit.json sim.csv -o report/
+      sbl compare bandit.json centaur.csv smollm2.csv -l people -l centaur -l smollm2
+    """
+    from rich.console import Console
+
+    from sbl.comparison import compare as run_compare
+
+    if labels and len(labels) != len(data):
+        raise click.UsageError(f"{len(labels)} --label for {len(data)} data files: give one "
+                               f"per file, in the same order")
+    columns = tuple(c.strip() for c in by.split(",") if c.strip()) if by else ()
+    result = run_compare(list(data), output, labels=list(labels) or None, by=columns,
+                         win_above=win_above)
+    result.print(Console())
+    if result.output is not None:
+        figures = sum(len(s.plots) for s in result.sections)
+        click.echo(f"wrote {result.output} ({figures} plot{'s' if figures != 1 else ''}, "
+                   f"also as PNG files)", err=True)

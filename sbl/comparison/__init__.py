@@ -1,0 +1,171 @@
+"""Compare groups of participants (people, models) on the same experiment: numbers and plots.
+
+    import sbl
+    c = sbl.compare(["bandit.json", "sim.csv"], output="report/")
+    c.score                 # the tutorial's comparison: total points per group
+    c["bandit.choice"]      # every number as a DataFrame
+
+Each data file (or Rows object) is one **group**, labelled by its file stem unless labels are
+given. The analyses are chosen by the stimulus kinds in the data (:mod:`sbl.comparison.registry`);
+every measure is computed per participant, then averaged per group (mean ± SE).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas
+
+from sbl.comparison.registry import Group, Options, Section, chosen, only_kinds
+from sbl.data.rows import Rows
+from sbl.source import SblError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+__all__ = ["Comparison", "Group", "compare"]
+
+DataLike = str | Path | Rows
+
+
+@dataclass
+class Comparison:
+    """What :func:`compare` found: the groups, each analysis's section, and where the report
+    went. Every number is a DataFrame: ``comparison["bandit.summary"]``, ``.score``."""
+
+    groups: list[Group]
+    sections: list[Section]
+    options: Options = field(default_factory=Options)
+    output: Path | None = None
+
+    @property
+    def labels(self) -> list[str]:
+        """The group labels, in the order given."""
+        return [g.label for g in self.groups]
+
+    @property
+    def score(self) -> pandas.DataFrame:
+        """The headline score (the first analysis's): measure, group, n, mean, se."""
+        for section in self.sections:
+            if section.headline is not None:
+                return section.headline.frame.assign(measure=section.headline.measure)[
+                    ["measure", "group", "n", "mean", "se"]]
+        return pandas.DataFrame(columns=["measure", "group", "n", "mean", "se"])
+
+    @property
+    def overview(self) -> pandas.DataFrame:
+        """One row per group: file, participants, trials, free responses, sources."""
+        rows = [[g.label, g.origin, len(g.rows.participants), len(g.rows), g.rows.n_responses,
+                 ", ".join(dict.fromkeys(str(r.get("source")) for r in g.rows))]
+                for g in self.groups]
+        return pandas.DataFrame(rows, columns=["group", "file", "participants", "trials",
+                                               "responses", "source"])
+
+    @property
+    def frames(self) -> dict[str, pandas.DataFrame]:
+        """Every DataFrame, named ``section.frame`` (and ``overview``)."""
+        out = {"overview": self.overview}
+        for section in self.sections:
+            out.update({f"{section.name}.{k}": v for k, v in section.frames.items()})
+        return out
+
+    def __getitem__(self, name: str) -> pandas.DataFrame:
+        frames = self.frames
+        if name not in frames:
+            raise KeyError(f"{name!r}; the comparison has {', '.join(frames)}")
+        return frames[name]
+
+    def section(self, name: str) -> Section | None:
+        """The section of the analysis called ``name``, or None when it did not run."""
+        return next((s for s in self.sections if s.name == name), None)
+
+    def counts(self, section: str | None = None) -> dict[str, int]:
+        """Participants per group (in one section: those with rows of its kinds)."""
+        found = self.section(section) if section else None
+        if found is not None:
+            for name in ("participants", "trials"):
+                if name in found.frames and "participant" in found.frames[name]:
+                    frame = found.frames[name]
+                    return {g: frame[frame["group"] == g]["participant"].nunique()
+                            for g in self.labels}
+        return {g.label: len(g.rows.participants) for g in self.groups}
+
+    def summary(self, width: int = 100) -> str:
+        """The terminal summary as plain text."""
+        from sbl.comparison.report import summary_text
+
+        return summary_text(self, width)
+
+    def print(self, console: Console | None = None) -> None:
+        """Print the summary with rich tables."""
+        from rich.console import Console
+
+        from sbl.comparison.report import print_summary
+
+        print_summary(self, console or Console())
+
+    def write(self, directory: str | Path) -> Path:
+        """Write the HTML report and the PNGs into ``directory``; returns index.html."""
+        from sbl.comparison.report import write_report
+
+        index = write_report(self, directory)
+        self.output = index
+        return index
+
+
+def compare(data: Sequence[DataLike] | DataLike, output: str | Path | None = None, *,
+            labels: Sequence[str] | None = None, by: Sequence[str] = (),
+            win_above: float | None = None) -> Comparison:
+    """Compare the groups in ``data`` (paths to anything ``sbl data`` reads, or Rows);
+    writes the report to ``output`` (a folder) when given.
+
+    ``by`` names the columns that make a condition (default: what varies between trials);
+    ``win_above`` sets the points above which a bandit choice is a win."""
+    items = [data] if isinstance(data, (str, Path, Rows)) else list(data)
+    groups = load_groups(items, labels)
+    options = Options(tuple(by), win_above)
+    sections = []
+    for entry in chosen(groups):
+        section = entry.run(only_kinds(groups, entry.kinds), options)
+        if section is not None:
+            sections.append(section)
+    result = Comparison(groups, sections, options)
+    if output is not None:
+        result.write(output)
+    return result
+
+
+def load_groups(items: Sequence[DataLike], labels: Sequence[str] | None = None) -> list[Group]:
+    """One group per item, labelled by ``labels`` or the file stem (made unique)."""
+    from sbl.data import read_data
+
+    if not items:
+        raise SblError.at(None, "nothing to compare: give at least one data file")
+    if labels is not None and len(labels) != len(items):
+        raise SblError.at(None, f"{len(labels)} labels for {len(items)} data files",
+                          help="give one --label per data file, in the same order")
+    groups: list[Group] = []
+    for i, item in enumerate(items):
+        rows = item if isinstance(item, Rows) else read_data(item)
+        origin = str(item) if not isinstance(item, Rows) else (rows.origin or "")
+        if not len(rows):
+            raise SblError.at(None, f"{origin or 'the data'} holds no trials of an sbl "
+                                    f"experiment")
+        label = labels[i] if labels is not None else _stem(origin, i)
+        groups.append(Group(_unique(label, [g.label for g in groups]), rows, origin))
+    return groups
+
+
+def _stem(origin: str, i: int) -> str:
+    return Path(origin).stem if origin else f"group {i + 1}"
+
+
+def _unique(label: str, taken: list[str]) -> str:
+    """``label``, or ``label (2)``, ``label (3)`` ... when another group has it."""
+    out, k = label, 2
+    while out in taken:
+        out, k = f"{label} ({k})", k + 1
+    return out

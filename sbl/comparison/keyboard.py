@@ -1,0 +1,137 @@
+"""The keyboard analysis: accuracy and response time by condition, for trials with a correct
+answer (``text`` and ``html_keyboard`` with a ``correct_key``, ``choice`` with a
+``correct_choice``).
+
+A **condition** is what varies between the trials of one stimulus: the recorded parameters
+whose values differ across its rows (at most 8 values each, at most 16 conditions in all;
+the answer itself, ``correct_key``/``correct_choice``, and the list of valid keys are not
+conditions). In the Stroop example that is the word (``text``) and its ink (``color``).
+``--by COLUMN`` names the columns instead. Response times are the mean rt of correct
+responses, where rt was recorded: text runs record none.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import pandas
+
+from sbl import kinds
+from sbl.comparison import stats
+from sbl.comparison.registry import Group, Headline, Options, Plot, Section, Table, analysis
+from sbl.data.schema import encode_cell, recorded_params
+
+NOT_CONDITIONS = frozenset({"correct_key", "correct_choice", "choices"})
+MAX_LEVELS = 8
+MAX_CONDITIONS = 16
+LABEL_WIDTH = 40
+
+
+@analysis("text", "html_keyboard", "choice")
+def keyboard(groups: Sequence[Group], options: Options) -> Section | None:
+    """Accuracy and response time by condition, per group."""
+    scored = [(g.label, [dict(r) for r in g.rows if r.get("correct") is not None])
+              for g in groups]
+    scored = [(label, rows) for label, rows in scored if rows]
+    if not scored:
+        return None
+    label_of = _conditions([r for _, rows in scored for r in rows], options.by)
+    trials = pandas.DataFrame([_trial(label, r, label_of(r)) for label, rows in scored
+                               for r in rows])
+    accuracy = _by_condition(trials, "correct")
+    overall = stats.summarise(_per_participant(trials, "correct", []), [])
+    timed = trials[trials["correct"] & trials["rt"].notna()]
+    rt = _by_condition(timed, "rt")
+    frames = {"trials": trials, "accuracy": accuracy, "rt": rt,
+              "score": overall.reset_index(drop=True)}
+    untimed = [label for label, _ in scored if label not in set(timed["group"])]
+    notes = [f"No response times for {', '.join(untimed)}: text runs record none."] \
+        if untimed else []
+    return Section("keyboard", "Keyboard and choice trials: accuracy and response time",
+                   frames, tables=_tables(accuracy, rt), plots=_plots(accuracy, rt),
+                   headline=Headline("accuracy per participant",
+                                     frames["score"], digits=2),
+                   notes=tuple(notes))
+
+
+def _trial(label: str, row: dict[str, Any], condition: str) -> dict[str, Any]:
+    rt = row.get("rt")
+    return {"group": label, "participant": row.get("participant"), "condition": condition,
+            "correct": bool(row.get("correct")),
+            "rt": float(rt) if isinstance(rt, (int, float)) else math.nan}
+
+
+def _per_participant(trials: pandas.DataFrame, value: str, keys: list[str]) -> pandas.DataFrame:
+    """Each participant's mean of ``value`` within each combination of ``keys``."""
+    cols = ["group", "participant", *keys]
+    if not len(trials):
+        return pandas.DataFrame(columns=[*cols, "value"])
+    means = trials.groupby(cols, sort=False)[value].mean().reset_index()
+    return means.rename(columns={value: "value"})
+
+
+def _by_condition(trials: pandas.DataFrame, value: str) -> pandas.DataFrame:
+    """Mean ± SE over participants of each one's mean ``value`` per condition; conditions
+    sorted by name, groups in the order given."""
+    summary = stats.summarise(_per_participant(trials, value, ["condition"]), ["condition"])
+    order = {g: i for i, g in enumerate(dict.fromkeys(trials["group"]))}
+    summary = summary.sort_values(["condition", "group"], key=lambda col: col.map(order)
+                                  if col.name == "group" else col, kind="stable")
+    return summary[["condition", "group", *stats.SUMMARY]].reset_index(drop=True)
+
+
+def _conditions(rows: list[dict[str, Any]], by: Sequence[str]):  # type: ignore[no-untyped-def]
+    """A function giving each row's condition label."""
+    trial_ids = list(dict.fromkeys(str(r.get("trial")) for r in rows))
+    columns = {t: list(by) if by else _varying([r for r in rows if r.get("trial") == t])
+               for t in trial_ids}
+
+    def label(row: dict[str, Any]) -> str:
+        tid = str(row.get("trial"))
+        parts = [f"{c}={_short(encode_cell(row.get(c)))}" for c in columns[tid]]
+        if len(trial_ids) > 1:
+            parts.insert(0, tid)
+        return ", ".join(parts) or tid
+    return label
+
+
+def _varying(rows: list[dict[str, Any]]) -> list[str]:
+    """The parameters that vary across these rows of one stimulus, fewest values first, as
+    many as keep the number of conditions at most MAX_CONDITIONS."""
+    kind = kinds.get(str(rows[0].get("kind")))
+    names = [p.name for p in recorded_params(kind)] if kind else []
+    levels = {n: len({encode_cell(r.get(n)) for r in rows}) for n in names
+              if n not in NOT_CONDITIONS}
+    candidates = sorted((n for n, k in levels.items() if 1 < k <= MAX_LEVELS),
+                        key=lambda n: (levels[n], names.index(n)))
+    chosen, product = [], 1
+    for name in candidates:
+        if product * levels[name] > MAX_CONDITIONS:
+            break
+        chosen.append(name)
+        product *= levels[name]
+    return sorted(chosen, key=names.index)
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= LABEL_WIDTH else text[:LABEL_WIDTH - 1] + "…"
+
+
+def _tables(accuracy: pandas.DataFrame, rt: pandas.DataFrame) -> tuple[Table, ...]:
+    out = [Table("accuracy", "Accuracy by condition (proportion correct, mean ± SE)",
+                 accuracy, keys=("condition",), digits=2)]
+    if len(rt):
+        out.append(Table("rt", "Response time of correct responses by condition (ms, "
+                               "mean ± SE)", rt, keys=("condition",), digits=0))
+    return tuple(out)
+
+
+def _plots(accuracy: pandas.DataFrame, rt: pandas.DataFrame) -> tuple[Plot, ...]:
+    out = [Plot("accuracy", "Accuracy by condition", "bars", accuracy, x="condition",
+                ylabel="proportion correct", ylim=(0, 1))]
+    if len(rt):
+        out.append(Plot("rt", "Response time of correct responses by condition", "bars", rt,
+                        x="condition", ylabel="rt (ms)"))
+    return tuple(out)
