@@ -20,6 +20,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "Experiment": "sbl.experiment", "load": "sbl.experiment", "loads": "sbl.experiment",
     "SblError": "sbl.source", "Rows": "sbl.data", "read_data": "sbl.data",
+    "score": "sbl.scoring",
 }
 __all__ = [*sorted(_LAZY), "participants"]
 

@@ -138,9 +138,12 @@ def fmt(files: tuple[str, ...], check_only: bool) -> None:
 def _register() -> None:
     """Add the commands that live in ``sbl.commands`` (each imports its own heavy parts)."""
     from sbl.commands.data import data
+    from sbl.commands.pilot import pilot
     from sbl.commands.run import run
+    from sbl.commands.score import score
+    from sbl.commands.simulate import simulate
 
-    for command in (run, data):
+    for command in (run, simulate, pilot, data, score):
         main.add_command(command)
 
 

@@ -64,6 +64,18 @@ class Experiment:
         return run_experiment(self, participant, prefix=prefix, seed=seed, output=output,
                               participants=participants, batch=batch)
 
+    def simulate(self, model: str | Responder, *, participants: int = 1, batch: int = 8,
+                 seed: int = 0, temperature: float = 1.0, prefix: Rows | None = None,
+                 output: str | Path | None = None, resume: bool = False) -> Rows:
+        """Run language-model participants (a model name as ``sbl simulate --model`` takes,
+        or a responder), continuing ``prefix`` when given; see :mod:`sbl.simulate`."""
+        from sbl.simulate import responder_for, simulate
+
+        responder = responder_for(model, temperature=temperature, seed=seed, batch=batch) \
+            if isinstance(model, str) else model
+        return simulate(self, responder, participants=participants, batch=batch, seed=seed,
+                        prefix=prefix, output=output, resume=resume)
+
     def transcript(self, participant: Responder | None = None, *, prefix: Rows | None = None,
                    seed: int = 0) -> str:
         """The text a participant reads; without one, with the answers left open (<<?>>)."""

@@ -39,3 +39,11 @@ def golden(request: pytest.FixtureRequest):
         assert actual == expected, f"{path} differs; review and run pytest --update-goldens"
 
     return check
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny random Llama with a locally trained tokenizer, saved for from_pretrained."""
+    from tinymodel import build_tiny_model
+
+    return build_tiny_model(tmp_path_factory.getbasetemp() / "tiny-model-shared")

@@ -21,8 +21,9 @@ from sbl.commands import reports_errors
 @click.option("--name", help="The study's name: Psych-DS's study-NAME keyword and Psych-101's "
                              "experiment field (default: the .sbl file's name).")
 @click.option("--seed", type=int, default=0, show_default=True,
-              help="Psych-101: the seed of participants whose data recorded none (the page "
-                   "records it; sbl's own rows do not).")
+              help="Psych-101: the --seed of the run that made DATA, for participants whose "
+                   "data recorded none (the page records it): participant k of an sbl run "
+                   "had SEED + k - 1, any other id SEED.")
 @reports_errors
 def export(data: str, psych_ds: str | None, psych101: str | None, experiment: str | None,
            name: str | None, seed: int) -> None:

@@ -61,9 +61,11 @@ def jobs_for(participants: int, seed: int, prefix: Rows | None) -> list[Job]:
 
 def drive(program: Program, jobs: Iterable[Job], responder: Responder, *, batch: int = 1,
           on_row: Callable[[dict[str, Any]], None] | None = None,
+          on_done: Callable[[ParticipantRun], None] | None = None,
           make_run: type[ParticipantRun] = ParticipantRun) -> Rows:
     """Run every job, ``batch`` at a time in lockstep; returns their rows, participant by
-    participant, with ``transcripts`` and ``summary`` set."""
+    participant, with ``transcripts`` and ``summary`` set. ``on_row`` gets each row as its
+    trial ends, ``on_done`` each participant's run as it ends."""
     started = time.perf_counter()
     queue = deque(jobs)
     order = {job.participant: i for i, job in enumerate(queue)}
@@ -75,7 +77,7 @@ def drive(program: Program, jobs: Iterable[Job], responder: Responder, *, batch:
         run = make_run(program, job.participant, job.seed, responder.name,
                        replay=Replay(job.prefix) if job.prefix is not None else None,
                        on_row=on_row)
-        _advance(run, run.run(), None, active, done, responder)
+        _advance(run, run.run(), None, active, done, responder, on_done)
 
     while queue or active:
         while queue and len(active) < max(1, batch):
@@ -86,13 +88,14 @@ def drive(program: Program, jobs: Iterable[Job], responder: Responder, *, batch:
         answers = responder.answer([ask for _, (_, _, ask) in waiting])
         summary.asks += len(waiting)
         for (_, (run, gen, _)), answer in zip(waiting, answers, strict=True):
-            _advance(run, gen, answer, active, done, responder)
+            _advance(run, gen, answer, active, done, responder, on_done)
     done.sort(key=lambda run: order[run.participant])
     return _collect(done, responder, summary, started)
 
 
 def _advance(run: ParticipantRun, gen: Any, answer: Any, active: dict[str, Any],
-             done: list[ParticipantRun], responder: Responder) -> None:
+             done: list[ParticipantRun], responder: Responder,
+             on_done: Callable[[ParticipantRun], None] | None) -> None:
     """Send ``answer`` to a participant's generator; note its next ask, or that it ended."""
     try:
         ask = gen.send(answer)
@@ -100,6 +103,8 @@ def _advance(run: ParticipantRun, gen: Any, answer: Any, active: dict[str, Any],
         active.pop(run.participant, None)
         done.append(run)
         responder.finish(run.participant, run.transcript)
+        if on_done is not None:
+            on_done(run)
         return
     active[run.participant] = (run, gen, ask)
 

@@ -68,6 +68,8 @@ class ParticipantRun:
         self.consts: dict[str, Value] = {}
         self.tokens = 0
         self.invalid_mass: list[float] = []
+        # the option count of each marked (free) answer, in transcript order; None for text
+        self.option_counts: list[int | None] = []
 
     @property
     def transcript(self) -> str:
@@ -215,7 +217,10 @@ class ParticipantRun:
         """One slot's (label, recorded value, whether it is a free answer)."""
         if recorded is not None:
             value = recorded[i]
-            return q.label(value), value, value is not None and not q.forced
+            is_free = value is not None and not q.forced
+            if is_free:
+                self.option_counts.append(len(q.options) if q.options else None)
+            return q.label(value), value, is_free
         if q.forced:
             assert q.options is not None
             return q.options[0], q.values[0], False
@@ -229,6 +234,7 @@ class ParticipantRun:
                                          f"{answer.response!r} to trial '{stim.id}'; the "
                                          f"valid answers are {valid}")
         self.tokens += answer.tokens
+        self.option_counts.append(len(q.options) if q.options else None)
         if answer.invalid_mass is not None:
             self.invalid_mass.append(answer.invalid_mass)
         return label, q.value(label), True

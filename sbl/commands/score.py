@@ -1,0 +1,57 @@
+"""``sbl score``: the negative log-likelihood of people's choices under a model."""
+
+from __future__ import annotations
+
+import click
+
+from sbl.commands import reports_errors
+
+
+@click.command()
+@click.argument("data", type=click.Path(dir_okay=False, exists=True))
+@click.option("--model", "-m", required=True, metavar="NAME|DIR",
+              help="The model, named as for sbl simulate (not an openai: server).")
+@click.option("--experiment", "-e", type=click.Path(dir_okay=False), metavar="FILE.sbl",
+              help="The experiment the data was recorded with (needed unless DATA is "
+                   "Psych-101 jsonl).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="Write one row per scored response here (CSV): participant, choice, "
+                   "response, tokens, nll, options, nll_random.")
+@reports_errors
+def score(data: str, model: str, experiment: str | None, output: str | None) -> None:
+    """Score recorded DATA under a model, as the Centaur paper does: the transcript each
+    participant read is rebuilt from their rows and the model's negative log-likelihood of
+    their responses (only the tokens between ' <<' and '>>') is summed per choice and per
+    participant. Pseudo-R² = 1 - NLL / NLL of choosing at random (ln k per choice).
+
+    \b
+    Examples:
+      sbl score bandit.json --experiment examples/bandit.sbl --model smollm2
+      sbl score psych101.jsonl --model centaur
+    """
+    import pandas as pd
+    from rich.console import Console
+    from rich.table import Table
+
+    from sbl.scoring import score as run_score
+
+    scores = run_score(data, model, experiment)
+    table = Table(title=f"{data} under {scores.model}")
+    for column in ("participant", "choices", "NLL", "NLL/choice", "random NLL", "pseudo-R²"):
+        table.add_column(column, justify="right")
+    for participant, result in scores.participants.items():
+        n = len(result.choices)
+        table.add_row(participant, str(n), f"{result.nll:.3f}",
+                      f"{result.nll / n:.3f}" if n else "-",
+                      _num(result.nll_random), _num(result.pseudo_r2))
+    Console(stderr=False).print(table)
+    r2 = scores.pseudo_r2
+    click.echo(f"{scores.choices} choices, NLL {scores.nll:.3f} "
+               f"({scores.nll / max(scores.choices, 1):.3f} per choice), pseudo-R² "
+               f"{'n/a' if r2 is None else f'{r2:.3f}'}")
+    if output:
+        pd.DataFrame(scores.table()).to_csv(output, index=False)
+
+
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"

@@ -1,0 +1,78 @@
+"""Pilot a compiled page in headless Chromium: jsPsych's simulation mode plays the
+experiment as simulated people would (random keys and clicks, plausible response times)
+through the very page people get, and the page's own JSON download is kept.
+
+This is DESIGN's ``simulate=data-only|visual`` URL parameter, driven for N participants by
+Playwright with Debian's Chromium (``SBL_CHROMIUM`` names another executable).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sbl.source import SblError
+
+if TYPE_CHECKING:
+    from sbl.experiment import Experiment
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+
+def chromium() -> str:
+    """The Chromium executable to drive."""
+    path = os.environ.get("SBL_CHROMIUM", "/usr/bin/chromium")
+    if not Path(path).exists():
+        raise SblError.at(None, f"cannot find Chromium at {path}",
+                          help="apt-get install chromium, or set SBL_CHROMIUM")
+    return path
+
+
+def pilot(experiment: Experiment, participants: int = 1, *, seed: int = 0,
+          mode: str = "data-only", timeout_s: float = 120.0) -> list[dict[str, Any]]:
+    """Run the page ``participants`` times in simulation mode; the jsPsych rows of all."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        raise SblError.at(None, "piloting needs playwright",
+                          help="pip install playwright (no browser download: it drives "
+                               "Debian's chromium)") from None
+    records: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory() as folder:
+        page_path = Path(folder) / f"{experiment.name}.html"
+        experiment.compile(page_path)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium(), headless=True,
+                                        args=CHROMIUM_ARGS)
+            try:
+                for i in range(participants):
+                    records += _one(browser, page_path, f"pilot-{i + 1}",
+                                    (seed + i) & 0xFFFFFFFF, mode, timeout_s)
+            finally:
+                browser.close()
+    return records
+
+
+def _one(browser: Any, page_path: Path, participant: str, seed: int, mode: str,
+         timeout_s: float) -> list[dict[str, Any]]:
+    context = browser.new_context(accept_downloads=True)
+    try:
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        url = f"{page_path.as_uri()}?simulate={mode}&participant={participant}&seed={seed}"
+        wanted = f"{page_path.stem}.json"
+        with page.expect_download(lambda d: d.suggested_filename == wanted,
+                                  timeout=timeout_s * 1000) as caught:
+            page.goto(url)
+        if errors:
+            raise SblError.at(None, f"the page failed while piloting: {errors[0]}")
+        data = json.loads(Path(caught.value.path()).read_text(encoding="utf-8"))
+        return data if isinstance(data, list) else []
+    finally:
+        context.close()

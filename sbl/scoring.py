@@ -1,0 +1,132 @@
+"""``sbl score``: how well a model predicts people's recorded choices (the Centaur paper's
+measure). Each participant's rows are replayed through the text backend to rebuild the exact
+transcript a model would have read, then scored in one teacher-forced pass
+(:func:`sbl.score.score_transcript`): the negative log-likelihood of the response tokens, per
+choice and per participant, and pseudo-R² against choosing at random (ln k per choice).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sbl.source import SblError
+
+if TYPE_CHECKING:
+    from sbl.data import Rows
+    from sbl.experiment import Experiment
+    from sbl.participants.models import LoadedModel
+    from sbl.score import ScoreResult
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Per-participant results, and the totals the paper reports."""
+
+    model: str
+    participants: dict[str, ScoreResult]
+
+    @property
+    def choices(self) -> int:
+        """How many responses were scored."""
+        return sum(len(r.choices) for r in self.participants.values())
+
+    @property
+    def nll(self) -> float:
+        """Total negative log-likelihood (nats) of every scored response."""
+        return sum(r.nll for r in self.participants.values())
+
+    @property
+    def pseudo_r2(self) -> float | None:
+        """1 − NLL / NLL of random choice, over all participants (None if k is unknown)."""
+        from sbl.score import pseudo_r2
+
+        return pseudo_r2(self.participants.values())
+
+    def table(self) -> list[dict[str, Any]]:
+        """One record per scored response: participant, its index, text, tokens, NLL, k."""
+        return [{"participant": p, "choice": c.index, "response": c.response,
+                 "tokens": c.tokens, "nll": c.nll, "options": c.options,
+                 "nll_random": c.nll_random}
+                for p, result in self.participants.items() for c in result.choices]
+
+
+def transcripts(experiment: Experiment, rows: Rows) -> dict[str, tuple[str, list[int | None]]]:
+    """Each participant's transcript rebuilt from their rows, with the option count of each
+    marked response. A recording that stops early gives the transcript up to where it stops."""
+    from sbl.backends.text.program import program
+    from sbl.backends.text.replay import Replay
+    from sbl.backends.text.runtime import ParticipantRun
+
+    prog = program(experiment)
+    out = {}
+    for participant, own in rows.by_participant().items():
+        run = ParticipantRun(prog, participant, rows.seeds.get(participant, 0), "replay",
+                             replay=Replay(own))
+        try:
+            next(run.run())  # an ask: the recording ended before the experiment did
+        except StopIteration:
+            pass
+        out[participant] = (run.transcript, list(run.option_counts))
+    return out
+
+
+def score_rows(experiment: Experiment, rows: Rows, loaded: LoadedModel) -> Scores:
+    """Score every participant of ``rows`` under the model ``loaded``."""
+    from sbl.score import score_transcript
+
+    results = {p: score_transcript(loaded, text, counts)
+               for p, (text, counts) in transcripts(experiment, rows).items()}
+    return Scores(loaded.source, results)
+
+
+def score_psych101(path: str | Path, loaded: LoadedModel) -> Scores:
+    """Score the texts of a Psych-101 jsonl file (one participant per record)."""
+    from sbl.score import score_transcript
+
+    results = {}
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            results[str(record.get("participant", number))] = score_transcript(
+                loaded, record["text"])
+        except (ValueError, KeyError, TypeError):
+            raise SblError.at(None, f"{path}:{number}: not a Psych-101 record (a JSON object "
+                                    "with a 'text')") from None
+    return Scores(loaded.source, results)
+
+
+def is_psych101(path: str | Path) -> bool:
+    """Whether ``path`` is Psych-101 jsonl (records with a ``text``), not sbl's rows."""
+    path = Path(path)
+    if path.suffix != ".jsonl" or not path.is_file():
+        return False
+    with path.open(encoding="utf-8", errors="replace") as f:
+        first = next((line for line in f if line.strip()), "")
+    try:
+        record = json.loads(first)
+    except ValueError:
+        return False
+    return isinstance(record, dict) and "text" in record and "trial" not in record
+
+
+def score(data: str | Path | Rows, model: str | LoadedModel,
+          experiment: Experiment | str | Path | None = None) -> Scores:
+    """Score recorded data under a model: rows (with their experiment) or Psych-101 jsonl."""
+    from sbl.data import Rows, read_data
+    from sbl.experiment import Experiment, load
+    from sbl.participants import models
+
+    loaded = models.load(model) if isinstance(model, str) else model
+    if not isinstance(data, Rows) and is_psych101(data):
+        return score_psych101(data, loaded)
+    if experiment is None:
+        raise SblError.at(None, "scoring recorded rows needs their experiment",
+                          help="give it with --experiment FILE.sbl")
+    exp = experiment if isinstance(experiment, Experiment) else load(experiment)
+    rows = data if isinstance(data, Rows) else read_data(data)
+    return score_rows(exp, rows, loaded)
