@@ -20,7 +20,9 @@ __version__ = "0.1.0"
 _LAZY = {
     "Experiment": "sbl.experiment", "load": "sbl.experiment", "loads": "sbl.experiment",
     "SblError": "sbl.source", "Rows": "sbl.data", "read_data": "sbl.data",
-    "score": "sbl.scoring",
+    "score": "sbl.scoring", "compare": "sbl.comparison", "Comparison": "sbl.comparison",
+    "export_psych_ds": "sbl.export", "validate_psych_ds": "sbl.export",
+    "export_psych101": "sbl.export", "read_psych101": "sbl.export",
 }
 __all__ = [*sorted(_LAZY), "participants"]
 

@@ -7,6 +7,7 @@ Exit status: 0 when all is well, 1 for an error in the user's input (printed as
 from __future__ import annotations
 
 import functools
+import os
 import sys
 import traceback
 from collections.abc import Callable
@@ -42,6 +43,9 @@ def reports_errors(func: F) -> F:
             _fail(render_all(exc))
         except (click.exceptions.Exit, click.ClickException, KeyboardInterrupt):
             raise
+        except BrokenPipeError:  # `sbl data x.json | head`: the reader left; nothing to say
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - so the exit flush is quiet
+            sys.exit(0)
         except Exception as exc:  # noqa: BLE001 - the CLI's last line of defence
             if _State.debug:
                 raise
@@ -137,13 +141,15 @@ def fmt(files: tuple[str, ...], check_only: bool) -> None:
 
 def _register() -> None:
     """Add the commands that live in ``sbl.commands`` (each imports its own heavy parts)."""
+    from sbl.commands.compare import compare
     from sbl.commands.data import data
+    from sbl.commands.export import export
     from sbl.commands.pilot import pilot
     from sbl.commands.run import run
     from sbl.commands.score import score
     from sbl.commands.simulate import simulate
 
-    for command in (run, simulate, pilot, data, score):
+    for command in (run, simulate, pilot, data, score, compare, export):
         main.add_command(command)
 
 

@@ -62,7 +62,7 @@ def test_prefix_then_continuation(bandit, recording):
         assert r["score"] == score  # carries on from the person's score
     assert rows[-1]["score"] == 10 + 1 + sum(10 - i for i in range(2, 11))
     text = rows.transcripts["p1"]
-    assert text.count("<<") == 11 and f"You press <<{label_order(0)[1]}>> and get 1 points." \
+    assert text.count("<<") == 11 and f"You press <<{label_order(0)[1]}>> and get 1 point." \
         in text  # the person's replayed answer is a marked free response
 
 

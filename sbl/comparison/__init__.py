@@ -58,8 +58,8 @@ class Comparison:
     @property
     def overview(self) -> pandas.DataFrame:
         """One row per group: file, participants, trials, free responses, sources."""
-        rows = [[g.label, g.origin, len(g.rows.participants), len(g.rows), g.rows.n_responses,
-                 ", ".join(dict.fromkeys(str(r.get("source")) for r in g.rows))]
+        rows = [[g.label, Path(g.origin).name, len(g.rows.participants), len(g.rows),
+                 g.rows.n_responses, ", ".join(dict.fromkeys(str(r.get("source")) for r in g.rows))]
                 for g in self.groups]
         return pandas.DataFrame(rows, columns=["group", "file", "participants", "trials",
                                                "responses", "source"])

@@ -34,7 +34,8 @@ def bandit(groups: Sequence[Group], options: Options) -> Section | None:
     summary = stats.summarise(stats.long_measures(people, MEASURES), ["measure"])
     summary = summary[["measure", "group", *stats.SUMMARY]]
     score = summary[summary["measure"] == "total points"][["group", *stats.SUMMARY]]
-    arms = _arm_names(groups)
+    chosen = [c["choice"] for _, _, seq in runs for c in seq if c["choice"] is not None]
+    arms = _arm_names(groups, max(chosen, default=-1) + 1)
     choice = _choice_curve(runs, len(arms))
     choice["arm"] = choice["arm"].map(lambda i: arms[i][0])
     curve = _cumulative_curve(runs)
@@ -43,19 +44,18 @@ def bandit(groups: Sequence[Group], options: Options) -> Section | None:
     length = max(len(seq) for _, _, seq in runs)
     return Section(
         "bandit", f"Bandit: {length} choices, {len(arms)} machines", frames,
-        tables=(Table("summary", "Bandit measures (per participant, mean ± SE)", summary,
+        tables=(Table("summary", "Bandit measures (per participant)", summary,
                       digits={**DIGITS, **{m: 2 for m in MEASURES[1:]}}),),
         plots=_plots(frames, arms),
         headline=Headline("total points per participant", frames["score"]),
-        notes=(f"A win is a choice that paid more than {stats_number(threshold)} points "
-               f"({'set with --win-above' if options.win_above is not None else 'the midpoint of the points the machines offered'}"
-               f"). Best-arm rate: choices of a machine paying the most on that trial, "
-               f"among trials whose machines paid differently.",))
+        notes=(_win_note(threshold, options.win_above is not None),))
 
 
-def stats_number(x: float) -> str:
-    """A threshold as people write it: 5, 0.5."""
-    return f"{x:g}"
+def _win_note(threshold: float, given: bool) -> str:
+    why = "set with --win-above" if given else "the midpoint of the points the machines offered"
+    return (f"A win is a choice that paid more than {threshold:g} points ({why}). Best-arm "
+            f"rate: choices of a machine paying the most on that trial, among trials whose "
+            f"machines paid differently.")
 
 
 def _choices(rows: Any) -> list[dict[str, Any]]:
@@ -63,11 +63,15 @@ def _choices(rows: Any) -> list[dict[str, Any]]:
     out = []
     for row in rows:
         response = row.get("response")
-        arms = row.get("arms") if isinstance(row.get("arms"), list) else []
+        arms = _as_list(row.get("arms"))
         offered = [a.get("value") if isinstance(a, dict) else None for a in arms]
         out.append({"choice": int(response) if isinstance(response, (int, float)) else None,
                     "value": row.get("value"), "offered": offered, "arms": arms})
     return out
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _midpoint(runs: Sequence[tuple[str, str, list[dict[str, Any]]]]) -> float:
@@ -101,19 +105,20 @@ def _best_rate(seq: list[dict[str, Any]]) -> float | None:
     return sum(hits) / len(hits) if hits else None
 
 
-def _arm_names(groups: Sequence[Group]) -> list[tuple[str, str | None]]:
-    """Each arm's name and colour: ``arm 1 (orange)`` when its colour never changes."""
-    colours: dict[int, set[str]] = {}
+def _arm_names(groups: Sequence[Group], least: int = 0) -> list[tuple[str, str | None]]:
+    """Each arm's name and colour: ``arm 1 (orange)`` when its colour never changes; at
+    least ``least`` arms (every arm chosen, even where the data lacks ``arms``)."""
+    colours: dict[int, set[str]] = {i: set() for i in range(least)}
     for g in groups:
         for row in g.rows:
-            arms = row.get("arms") if isinstance(row.get("arms"), list) else []
-            for i, arm in enumerate(arms):
+            for i, arm in enumerate(_as_list(row.get("arms"))):
                 colours.setdefault(i, set()).add(str(arm.get("color")) if isinstance(
                     arm, dict) else "")
     out = []
     for i in range(max(colours, default=-1) + 1):
         only = colours.get(i, set())
         colour = next(iter(only)) if len(only) == 1 and "" not in only else None
+        colour = colour if colour != "None" else None
         out.append((f"arm {i + 1} ({colour})" if colour else f"arm {i + 1}", colour))
     return out
 
@@ -148,6 +153,6 @@ def _plots(frames: dict[str, pandas.DataFrame],
              xlabel="trial", ylabel="points so far (mean)"),
         Plot("score", "Total points per participant", "bars", frames["score"].assign(
             measure="total points"), x="measure", ylabel="points"),
-        Plot("switching", "Best-arm rate, switch rate, win-stay and lose-shift", "bars", rates, x="measure",
-             ylabel="proportion", ylim=(0, 1)),
+        Plot("switching", "Best-arm rate, switch rate, win-stay and lose-shift", "bars", rates,
+             x="measure", ylabel="proportion", ylim=(0, 1)),
     )

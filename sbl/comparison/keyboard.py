@@ -3,8 +3,9 @@ answer (``text`` and ``html_keyboard`` with a ``correct_key``, ``choice`` with a
 ``correct_choice``).
 
 A **condition** is what varies between the trials of one stimulus: the recorded parameters
-whose values differ across its rows (at most 8 values each, at most 16 conditions in all;
-the answer itself, ``correct_key``/``correct_choice``, and the list of valid keys are not
+whose values differ across its rows (at most 8 values each, at most 16 conditions in all,
+none that only repeats another, such as an HTML stimulus and its text description; the
+answer itself, ``correct_key``/``correct_choice``, and the list of valid keys are not
 conditions). In the Stroop example that is the word (``text``) and its ink (``color``).
 ``--by COLUMN`` names the columns instead. Response times are the mean rt of correct
 responses, where rt was recorded: text runs record none.
@@ -18,7 +19,7 @@ from typing import Any
 
 import pandas
 
-from sbl import kinds
+from sbl import kinds, types
 from sbl.comparison import stats
 from sbl.comparison.registry import Group, Headline, Options, Plot, Section, Table, analysis
 from sbl.data.schema import encode_cell, recorded_params
@@ -98,20 +99,25 @@ def _conditions(rows: list[dict[str, Any]], by: Sequence[str]):  # type: ignore[
 
 
 def _varying(rows: list[dict[str, Any]]) -> list[str]:
-    """The parameters that vary across these rows of one stimulus, fewest values first, as
-    many as keep the number of conditions at most MAX_CONDITIONS."""
+    """The parameters that vary across these rows of one stimulus: plain text before HTML,
+    fewest values first; one that splits the rows no further than those already taken
+    (an HTML stimulus and its description) is left out, and so is any that would make
+    more than MAX_CONDITIONS conditions."""
     kind = kinds.get(str(rows[0].get("kind")))
-    names = [p.name for p in recorded_params(kind)] if kind else []
-    levels = {n: len({encode_cell(r.get(n)) for r in rows}) for n in names
-              if n not in NOT_CONDITIONS}
-    candidates = sorted((n for n, k in levels.items() if 1 < k <= MAX_LEVELS),
-                        key=lambda n: (levels[n], names.index(n)))
-    chosen, product = [], 1
+    params = [p for p in recorded_params(kind) if p.name not in NOT_CONDITIONS] if kind else []
+    html = {p.name for p in params if types.strip_optional(p.type) == types.HTML}
+    names = [p.name for p in params]
+    cells = {n: [encode_cell(r.get(n)) for r in rows] for n in names}
+    levels = {n: len(set(cells[n])) for n in names}
+    candidates = sorted((n for n in names if 1 < levels[n] <= MAX_LEVELS),
+                        key=lambda n: (n in html, levels[n], names.index(n)))
+    chosen: list[str] = []
+    count = 1
     for name in candidates:
-        if product * levels[name] > MAX_CONDITIONS:
-            break
-        chosen.append(name)
-        product *= levels[name]
+        combined = len(set(zip(*(cells[c] for c in [*chosen, name]), strict=True)))
+        if combined > count and combined <= MAX_CONDITIONS:
+            chosen.append(name)
+            count = combined
     return sorted(chosen, key=names.index)
 
 
@@ -120,11 +126,11 @@ def _short(text: str) -> str:
 
 
 def _tables(accuracy: pandas.DataFrame, rt: pandas.DataFrame) -> tuple[Table, ...]:
-    out = [Table("accuracy", "Accuracy by condition (proportion correct, mean ± SE)",
+    out = [Table("accuracy", "Accuracy by condition (proportion correct)",
                  accuracy, keys=("condition",), digits=2)]
     if len(rt):
-        out.append(Table("rt", "Response time of correct responses by condition (ms, "
-                               "mean ± SE)", rt, keys=("condition",), digits=0))
+        out.append(Table("rt", "Response time by condition (ms, correct only)", rt,
+                         keys=("condition",), digits=0))
     return tuple(out)
 
 

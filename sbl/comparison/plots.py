@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import math
+import textwrap
 from collections.abc import Sequence
 
 import pandas
@@ -106,28 +107,51 @@ def _bars(plot: Plot, groups: dict[str, str]) -> Figure:
     series = _order(frame[plot.series])
     colours = _palette(plot, series, groups)
     width = 0.8 / max(1, len(series))
+    # Long labels (conditions, questions) wrap; many of them also slant.
     long = max((len(c) for c in categories), default=0) > 14
-    figure = Figure(figsize=(max(4.5, 1.2 + 0.9 * len(categories) * max(1, len(series)) ** 0.5),
-                             3.6 + (1.2 if long else 0)), layout="constrained")
+    slant = long and len(categories) > 4
+    labels = [textwrap.fill(c, 28 if slant else 18) for c in categories]
+    per = 0.9 * max(1, len(series)) ** 0.5
+    per = max(per, 1.8) if long and not slant else per
+    across = 2.2 + per * len(categories)  # 2.2: the axis and the legend
+    figure = Figure(figsize=(max(3.5, across), 3.6 + (1.6 if slant else 0.6 if long else 0)),
+                    layout="constrained")
     ax = figure.subplots()
     for i, name in enumerate(series):
-        rows = frame[frame[plot.series].astype(str) == name].set_index(
-            frame[frame[plot.series].astype(str) == name][plot.x].astype(str))
+        part = frame[frame[plot.series].astype(str) == name]
+        rows = part.set_index(part[plot.x].astype(str))
         y = [_value(rows, c, plot.y) for c in categories]
         err = [_value(rows, c, plot.se) for c in categories]
         positions = [k - 0.4 + width * (i + 0.5) for k in range(len(categories))]
         ax.bar(positions, [0 if math.isnan(v) else v for v in y], width, color=colours[name],
-               label=name, yerr=[0 if math.isnan(e) else e for e in err], capsize=3,
+               label=name, yerr=_clipped(y, err, plot.ylim), capsize=3,
                error_kw={"elinewidth": 1})
-    ax.set_xticks(range(len(categories)), categories, rotation=25 if long else 0,
-                  ha="right" if long else "center", fontsize=8 if long else 9)
+    ax.set_xticks(range(len(categories)), labels, rotation=25 if slant else 0,
+                  ha="right" if slant else "center", fontsize=8 if long else 9)
     ax.set_ylabel(plot.ylabel)
     if plot.ylim:
         ax.set_ylim(*plot.ylim)
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(fontsize=8, loc="best")
+    # Outside the axes, so it never hides a bar.
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
     ax.set_title(plot.title, fontsize=11)
     return figure
+
+
+def _clipped(y: list[float], err: list[float],
+             ylim: tuple[float, float] | None) -> list[list[float]]:
+    """Error bars (below, above) of mean ± SE, kept inside ``ylim`` (a proportion's bar
+    never passes 1); none where the SE is undefined."""
+    low, high = ylim if ylim else (-math.inf, math.inf)
+    below, above = [], []
+    for v, e in zip(y, err, strict=True):
+        if math.isnan(v) or math.isnan(e):
+            below.append(0.0)
+            above.append(0.0)
+            continue
+        below.append(v - max(low, v - e))
+        above.append(min(high, v + e) - v)
+    return [below, above]
 
 
 def _value(rows: pandas.DataFrame, category: str, column: str) -> float:

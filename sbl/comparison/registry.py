@@ -4,9 +4,9 @@ An analysis is one function registered for the stimulus kinds it understands
 (``@analysis("bandit")``). It gets every group's rows of those kinds and returns a
 :class:`Section`: its numbers as DataFrames (``frames``), the summaries shown in the terminal
 and the report (``tables``), the plots to draw (``plots``, drawn by
-:mod:`sbl.comparison.plots`) and, optionally, the headline score of the comparison. Analyses never draw and never print,
-so their numbers can be tested alone. A new kind's analysis is one function with the
-decorator, in a module listed in ``MODULES``.
+:mod:`sbl.comparison.plots`) and, optionally, the headline score of the comparison.
+Analyses never draw and never print, so their numbers can be tested alone. A new kind's
+analysis is one function with the decorator, in a module listed in ``MODULES``.
 """
 
 from __future__ import annotations

@@ -90,9 +90,13 @@ def headline_text(headline: Headline, labels: Sequence[str]) -> str:
 
 
 def overview(comparison: Comparison) -> Shown:
-    """Which data each group is: file, participants, trials, responses, sources."""
-    rows = [[str(v) for v in r] for r in comparison.overview.itertuples(index=False)]
-    return Shown("Data compared", list(comparison.overview.columns), rows)
+    """Which data each group is: file (unless each label is its file's stem), participants,
+    trials, responses, sources."""
+    frame = comparison.overview
+    if all(not f or Path(f).stem == g for g, f in zip(frame["group"], frame["file"], strict=True)):
+        frame = frame.drop(columns="file")
+    rows = [[str(v) for v in r] for r in frame.itertuples(index=False)]
+    return Shown("Data compared", list(frame.columns), rows)
 
 
 def headlines(comparison: Comparison) -> list[str]:
@@ -130,7 +134,8 @@ def numeric(column: Sequence[str]) -> bool:
 
 
 def _print_table(console: Console, shown: Shown) -> None:
-    table = RichTable(title=shown.title, title_justify="left", header_style="bold")
+    table = RichTable(title=shown.title, title_justify="left", header_style="bold",
+                      min_width=len(shown.title))
     for name, right in zip(shown.header, shown.right, strict=True):
         table.add_column(name, justify="right" if right else "left", overflow="fold")
     for row in shown.rows:
@@ -145,7 +150,8 @@ def summary_text(comparison: Comparison, width: int = WIDTH) -> str:
     console = Console(file=io.StringIO(), width=width, color_system=None, record=True,
                       force_terminal=False, legacy_windows=False)
     print_summary(comparison, console)
-    return console.export_text()
+    # rich pads every line to the console's width; the padding carries nothing.
+    return "\n".join(line.rstrip() for line in console.export_text().splitlines()) + "\n"
 
 
 # ---------------------------------------------------------------- HTML

@@ -51,8 +51,10 @@ def _summary(rows: list[list[Any]]) -> pandas.DataFrame:
 
 def _questions(row: dict[str, Any]) -> list[tuple[str, Any, dict[str, Any]]]:
     """(key, answer, question) for each question of a survey row."""
-    qs = row.get("questions") if isinstance(row.get("questions"), list) else []
-    answers = row.get("response") if isinstance(row.get("response"), dict) else {}
+    qs = row.get("questions")
+    qs = qs if isinstance(qs, list) else []
+    answers = row.get("response")
+    answers = answers if isinstance(answers, dict) else {}
     return [(f"Q{i}", answers.get(f"Q{i}"), q if isinstance(q, dict) else {})
             for i, q in enumerate(qs)]
 

@@ -57,15 +57,25 @@ def replayed_transcript(experiment: Any, rows: Rows, seed: int = 0) -> str:
     return "\n".join(run.lines[:len(rows)]).rstrip("\n")
 
 
+def default_seed(participant: str, seed: int = 0) -> int:
+    """The seed of a participant whose data recorded none: as ``sbl run`` and ``sbl simulate``
+    number them, participant ``k`` (1, 2, ...) had ``seed + k - 1``; any other id ``seed``."""
+    if participant.isdigit() and int(participant) >= 1:
+        return (seed + int(participant) - 1) & 0xFFFFFFFF
+    return seed
+
+
 def psych101_records(rows: Rows, experiment: Any, *, seeds: Mapping[str, int] | None = None,
                      seed: int = 0, name: str | None = None) -> list[dict[str, str]]:
     """One Psych-101 record per participant of ``rows``. Each participant's seed (option
-    labels, trial order) is the one the data recorded, else ``seeds[id]``, else ``seed``."""
+    labels, trial order) is the one the data recorded, else ``seeds[id]``, else
+    :func:`default_seed`."""
     study = name or f"{experiment.name}/{Path(rows.origin).name if rows.origin else 'data'}"
     given = {**(seeds or {}), **rows.seeds}
     out = []
     for participant, part in rows.by_participant().items():
-        text = replayed_transcript(experiment, part, given.get(participant, seed))
+        chosen = given.get(participant, default_seed(participant, seed))
+        text = replayed_transcript(experiment, part, chosen)
         out.append({"text": text, "experiment": study, "participant": participant})
     return out
 

@@ -108,10 +108,11 @@ def _declared(name: str, used: list[str]) -> str:
     for kind_name in used:
         kind = kinds.get(kind_name)
         assert kind is not None
-        for decl, role in [*((d, "data field") for d in kind.data),
-                           *((p, "parameter") for p in schema.recorded_params(kind))]:
-            if decl.name == name:
-                said.setdefault(f"{role}: {decl.doc}", []).append(kind_name)
+        roles = [(d.name, d.doc, "data field") for d in kind.data]
+        roles += [(p.name, p.doc, "parameter") for p in schema.recorded_params(kind)]
+        for declared, doc, role in roles:
+            if declared == name:
+                said.setdefault(f"{role}: {doc}", []).append(kind_name)
     return "; ".join(f"{', '.join(ks)} {doc}" for doc, ks in said.items())
 
 

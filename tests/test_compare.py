@@ -1,0 +1,308 @@
+"""``sbl compare``: numbers checked by hand on fixed data (tests/data/, made by
+tests/data/build.py), golden terminal summaries, the HTML report in a real browser, the
+analysis registry and the command line."""
+
+from __future__ import annotations
+
+import base64
+import math
+import re
+from pathlib import Path
+
+import pytest
+from browser import file_url, launch, needs_chromium, session
+from click.testing import CliRunner
+from conftest import ROOT
+
+import sbl
+from sbl.backends.text import run_experiment
+from sbl.commands.compare import compare as compare_command
+from sbl.comparison import compare, registry, stats
+from sbl.comparison.registry import Section
+from sbl.data import Rows, read_data
+from sbl.participants.random import RandomResponder
+from sbl.source import SblError
+
+DATA = ROOT / "tests" / "data"
+GOLDEN = ROOT / "tests" / "golden" / "compare"
+BANDIT = [DATA / "bandit_people.json", DATA / "bandit_model.csv"]
+STROOP = [DATA / "stroop_people.json", DATA / "stroop_model.csv"]
+
+
+@pytest.fixture(scope="module")
+def bandit():
+    return compare(BANDIT, labels=["people", "smollm2"])
+
+
+@pytest.fixture(scope="module")
+def stroop():
+    return compare(STROOP, labels=["people", "smollm2"])
+
+
+def by_participant(comparison, frame: str, participant: str) -> dict:
+    table = comparison[frame]
+    return table[table["participant"] == participant].iloc[0].to_dict()
+
+
+def summary_of(comparison, frame: str, group: str, **keys) -> dict:
+    table = comparison[frame]
+    mask = table["group"] == group
+    for k, v in keys.items():
+        mask &= table[k] == v
+    rows = table[mask]
+    assert len(rows) == 1, rows
+    return rows.iloc[0].to_dict()
+
+
+# ---------------------------------------------------------------- numbers by hand
+
+
+def test_six_choices_by_hand() -> None:
+    # Arms 0 0 1 1 1 0 paying 10 9 2 3 4 5; a win pays more than 5: W W L L L L.
+    choices = [0, 0, 1, 1, 1, 0]
+    wins = [v > 5 for v in [10, 9, 2, 3, 4, 5]]
+    # After W: stay (0->0), switch (0->1): win-stay 1/2.
+    # After L: stay (1->1), stay (1->1), switch (1->0): lose-shift 1/3.
+    assert stats.win_stay_lose_shift(choices, wins) == (1 / 2, 1 / 3)
+    assert stats.switch_rate(choices) == 2 / 5
+    assert stats.cumulative([10, 9, None, 3]) == [10, 19, 19, 22]
+
+
+def test_missing_choices_break_pairs() -> None:
+    # A timeout (None) makes no pair with its neighbours.
+    assert stats.switches([0, None, 1, 1]) == [False]
+    assert stats.win_stay_lose_shift([0, None, 0], [True, None, True]) == (None, None)
+    assert stats.switch_rate([1]) is None
+
+
+def test_mean_se_by_hand() -> None:
+    n, mean, se = stats.mean_se([85, 73, 65, None])
+    assert n == 3 and mean == pytest.approx(74.3333, abs=1e-4)
+    # SD = sqrt(((10.667)^2 + (1.333)^2 + (9.333)^2) / 2) = 10.066; SE = SD / sqrt(3)
+    assert se == pytest.approx(5.8119, abs=1e-4)
+    assert math.isnan(stats.mean_se([4])[2]) and stats.mean_se([])[0] == 0
+
+
+def test_bandit_participant_by_hand(bandit) -> None:
+    # p1 takes orange (10, 9, 8, 7, 6) then blue (5, 6, ..., 10): 85 points. Wins (> 5)
+    # everywhere but the 5; one switch, after the win of 6; the 5 is followed by a stay.
+    p1 = by_participant(bandit, "bandit.participants", "p1")
+    assert p1["total points"] == 85 and p1["choices"] == 11
+    assert p1["switch rate"] == pytest.approx(1 / 10)
+    assert p1["win-stay"] == pytest.approx(8 / 9) and p1["lose-shift"] == 0
+    assert p1["best-arm rate"] == 1  # the 5-5 trial does not count
+    # Model participant 1 always takes blue (0..10): losses on 0..5 all stay, wins stay.
+    m1 = by_participant(bandit, "bandit.participants", "1")
+    assert (m1["total points"], m1["lose-shift"], m1["win-stay"]) == (55, 0, 1)
+    assert m1["best-arm rate"] == pytest.approx(5 / 10)
+
+
+def test_bandit_score_is_the_tutorials_comparison(bandit) -> None:
+    score = bandit.score.set_index("group")
+    # people: 85, 73 and 65 points; the model's four: 55, 60, 55 and 52.
+    assert score.loc["people", "mean"] == pytest.approx((85 + 73 + 65) / 3)
+    assert score.loc["people", "se"] == pytest.approx(5.8119, abs=1e-4)
+    assert score.loc["smollm2", "mean"] == pytest.approx(55.5)
+    assert list(score["n"]) == [3, 4]
+    assert bandit.summary().splitlines()[0] == (
+        "Score (total points per participant): people 74.3 ± 5.8 (n=3), smollm2 55.5 ± 0.5 "
+        "(n=4)")
+
+
+def test_bandit_choice_curve(bandit) -> None:
+    # Trial 1: p1 and p2 take orange, P-07 blue.
+    first = summary_of(bandit, "bandit.choice", "people", trial=1, arm="arm 1 (orange)")
+    assert (first["n"], first["mean"]) == (3, pytest.approx(2 / 3))
+    last = summary_of(bandit, "bandit.cumulative", "people", trial=11)
+    assert last["mean"] == pytest.approx((85 + 73 + 65) / 3)
+
+
+def test_win_threshold_can_be_set() -> None:
+    low = compare(BANDIT[:1], win_above=-1)  # every choice wins
+    p1 = by_participant(low, "bandit.participants", "p1")
+    assert p1["lose-shift"] is None or math.isnan(p1["lose-shift"])
+    assert p1["win-stay"] == pytest.approx(9 / 10)
+    assert "more than -1 points (set with --win-above)" in low.summary()
+
+
+def test_stroop_accuracy_and_rt_by_condition(stroop) -> None:
+    # s1 misses RED in green, s3 GREEN in red, s2 nothing: 3/4, 4/4, 3/4.
+    score = stroop.score.set_index("group")
+    assert score.loc["people", "mean"] == pytest.approx(10 / 12)
+    red_green = summary_of(stroop, "keyboard.accuracy", "people",
+                           condition="text=RED, color=green")
+    assert (red_green["n"], red_green["mean"]) == (3, pytest.approx(2 / 3))
+    # Model participant 2 reads the word: wrong on both incongruent words.
+    trials = stroop["keyboard.trials"]
+    two = trials[(trials["group"] == "smollm2") & (trials["participant"] == "2")]
+    assert sorted(two[~two["correct"]]["condition"]) == ["text=GREEN, color=red",
+                                                         "text=RED, color=green"]
+    rt = stroop["keyboard.rt"]
+    assert set(rt["group"]) == {"people"}  # text runs record no rt
+    # Each person answered GREEN in green correctly once: its rt, from the raw data.
+    raw = [r["rt"] for r in read_data(STROOP[0])
+           if r["kind"] == "text" and (r["text"], r["color"]) == ("GREEN", "green")]
+    green = summary_of(stroop, "keyboard.rt", "people", condition="text=GREEN, color=green")
+    assert len(raw) == 3 and green["mean"] == pytest.approx(sum(raw) / 3)
+    assert "No response times for smollm2" in stroop.summary()
+
+
+def test_conditions_by_named_columns() -> None:
+    by_ink = compare(STROOP, by=["color"])
+    assert set(by_ink["keyboard.accuracy"]["condition"]) == {"color=red", "color=green"}
+
+
+def test_conditions_skip_parameters_that_repeat_others() -> None:
+    # The flanker's HTML stimulus and its description split the trials the same way: the
+    # condition names the readable one only.
+    exp = sbl.load(ROOT / "examples" / "flanker.sbl")
+    rows = run_experiment(exp, RandomResponder(1), participants=2)
+    conditions = set(compare([rows])["keyboard.accuracy"]["condition"])
+    assert len(conditions) == 8 and "test/arrows, description=← ← → ← ←" in conditions
+    assert not any("stimulus=" in c for c in conditions)
+
+
+def test_bandit_data_has_no_keyboard_section(bandit) -> None:
+    # The score screens are text trials without a correct key: nothing to score.
+    assert [s.name for s in bandit.sections] == ["bandit"]
+
+
+def test_survey_ratings() -> None:
+    exp = sbl.load(ROOT / "examples" / "survey.sbl")
+    rows = run_experiment(exp, RandomResponder(4), participants=3, seed=2)
+    result = compare([rows])
+    ratings = result["survey.ratings"]
+    expected = [r["response"]["Q0"] + 1 for r in rows if r["kind"] == "likert"]
+    assert ratings.iloc[0]["mean"] == pytest.approx(sum(expected) / 3)
+    options = result["survey.options"]
+    assert options.groupby("group")["mean"].sum().iloc[0] == pytest.approx(1.0)
+
+
+# ---------------------------------------------------------------- golden summaries
+
+
+@pytest.mark.parametrize("name, files", [("bandit", BANDIT), ("stroop", STROOP)])
+def test_golden_summary(golden, name: str, files: list[Path]) -> None:
+    golden(GOLDEN / f"{name}.txt", compare(files, labels=["people", "smollm2"]).summary())
+
+
+# ---------------------------------------------------------------- several groups, registry
+
+
+def test_any_number_of_groups_and_unique_labels(tmp_path: Path) -> None:
+    other = tmp_path / "bandit_model.csv"
+    other.write_bytes(BANDIT[1].read_bytes())
+    result = compare([*BANDIT, other])
+    assert result.labels == ["bandit_people", "bandit_model", "bandit_model (2)"]
+    header = [line for line in result.summary().splitlines() if "┃ measure" in line][0]
+    assert "bandit_model (2) (n=4)" in header
+
+
+def test_labels_must_match_files() -> None:
+    with pytest.raises(SblError, match="1 labels for 2 data files"):
+        compare(BANDIT, labels=["people"])
+
+
+def test_rows_objects_compare_too() -> None:
+    rows = read_data(BANDIT[0])
+    assert compare([rows]).labels == ["bandit_people"]
+
+
+def test_bandit_without_recorded_arms() -> None:
+    # Data that lacks the arms column still has choices and points: the arms are numbered.
+    rows = Rows([{k: v for k, v in r.items() if k != "arms"} for r in read_data(BANDIT[1])])
+    result = compare([rows])
+    assert set(result["bandit.choice"]["arm"]) == {"arm 1", "arm 2"}
+    assert result.score.iloc[0]["mean"] == pytest.approx(55.5)
+
+
+def test_a_new_kinds_analysis_is_one_registered_function() -> None:
+    @registry.analysis("fixation")
+    def fixations(groups, options):
+        frame = stats.summarise(stats.long_measures(
+            __import__("pandas").DataFrame(
+                [{"group": g.label, "participant": p, "count": len(part)}
+                 for g in groups for p, part in g.rows.by_participant().items()]),
+            ["count"]), ["measure"])
+        return Section("fixations", "Fixations", {"count": frame})
+    try:
+        result = compare(STROOP)
+        assert [s.name for s in result.sections] == ["keyboard", "fixations"]
+        assert set(result["fixations.count"]["mean"]) == {4.0}  # four words, four crosses
+        assert [s.name for s in compare(BANDIT).sections] == ["bandit"]  # no fixations there
+    finally:
+        registry.ANALYSES.pop("fixations")
+
+
+# ---------------------------------------------------------------- the report
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory, bandit):
+    folder = tmp_path_factory.mktemp("report")
+    bandit.write(folder)
+    return folder
+
+
+def test_report_is_self_contained(report: Path) -> None:
+    html = (report / "index.html").read_text(encoding="utf-8")
+    assert "<script" not in html and "http://" not in html and "https://" not in html
+    uris = re.findall(r'src="data:image/png;base64,([^"]+)"', html)
+    pngs = sorted(report.glob("*.png"))
+    assert [p.name for p in pngs] == ["bandit-choices.png", "bandit-cumulative.png",
+                                      "bandit-score.png", "bandit-switching.png"]
+    assert sorted(base64.b64decode(u) for u in uris) == sorted(p.read_bytes() for p in pngs)
+    assert "Score (total points per participant): people 74.3 ± 5.8 (n=3)" in html
+    assert "win-stay" in html and "0.80 ± 0.07" in html
+
+
+def test_report_is_deterministic(report: Path, bandit, tmp_path: Path) -> None:
+    bandit.write(tmp_path)
+    assert (tmp_path / "index.html").read_bytes() == (report / "index.html").read_bytes()
+
+
+def test_report_escapes_labels(tmp_path: Path) -> None:
+    result = compare(BANDIT, labels=["<b>people</b>", "model & co"])
+    result.sections.clear()  # only the labels matter here: no plots to draw
+    html = result.write(tmp_path).read_text(encoding="utf-8")
+    assert "&lt;b&gt;people&lt;/b&gt;" in html and "<b>people" not in html
+
+
+@needs_chromium
+def test_report_in_chromium(report: Path, tmp_path: Path) -> None:
+    with launch() as browser, session(browser, tmp_path, clock=False) as s:
+        s.goto(file_url(report / "index.html"))
+        loaded = s.page.evaluate(
+            "[...document.images].map(i => i.complete && i.naturalWidth > 0)")
+        s.page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
+        headline = s.page.inner_text("p.headline")
+    assert loaded == [True] * 4
+    assert s.errors == [] and [c for c in s.console if c.startswith("error")] == []
+    assert all(u.startswith(("file:", "data:")) for u in s.requests)
+    assert headline.startswith("Score (total points per participant)")
+    assert (tmp_path / "report.png").stat().st_size > 50_000
+
+
+# ---------------------------------------------------------------- the command line
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(compare_command, [str(a) for a in args])
+
+
+def test_cli_prints_the_score_first_and_writes_the_report(tmp_path: Path) -> None:
+    result = invoke(*BANDIT, "-l", "people", "-l", "smollm2", "-o", tmp_path / "report")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0].startswith(
+        "Score (total points per participant): people 74.3 ± 5.8 (n=3), smollm2 55.5")
+    assert "lose-shift" in result.stdout
+    assert (tmp_path / "report" / "index.html").is_file()
+    assert "4 plots" in result.stderr
+
+
+def test_cli_errors() -> None:
+    mismatch = invoke(*BANDIT, "-l", "people")
+    assert mismatch.exit_code == 2 and "1 --label for 2 data files" in mismatch.output
+    missing = invoke(DATA / "nope.json")
+    assert missing.exit_code == 1 and "cannot read data file" in missing.stderr
+    assert "Traceback" not in missing.output
