@@ -52,8 +52,9 @@ CORE_MEANINGS: dict[str, str] = {
              "trials by this id.",
     "kind": "The stimulus kind (bandit, text, likert, ...).",
     "response": "What the participant answered, as jsPsych records it: for key kinds (text, "
-                "html_keyboard) the key as jsPsych names it (\"f\", \" \" for space, "
-                "\"ArrowLeft\"); for option kinds (bandit, choice) the 0-based index of the "
+                "html_keyboard) the key as the trial's choices write it (\"f\", \" \" for "
+                "space, \"ArrowLeft\"; a key pressed in another case, f for a choice \"F\", is "
+                "recorded as written); for option kinds (bandit, choice) the 0-based index of the "
                 "chosen option; for survey kinds jsPsych's response object {\"Q0\": ..., "
                 "\"Q1\": ...} (for multi_choice the option text, for likert the index of the "
                 "label, for text_survey the text). Empty when there was no response: kinds "

@@ -13,6 +13,9 @@ from sbl.source import Diagnostic, SblError, did_you_mean
 from sbl.types import SblType
 
 
+RANDOM_BUILTINS = frozenset({"shuffle", "sample", "choice", "randint", "random"})
+
+
 def check(experiment: ir.Experiment) -> ir.Experiment:
     """Return ``experiment`` unchanged if it is valid; raise SblError listing every problem."""
     checker = _Checker()
@@ -152,8 +155,10 @@ class _Checker:
             if param.name in seen:
                 self.error(param.span, f"parameter '{param.name}' is given twice")
             seen.add(param.name)
-            found = self.infer.infer(param.value, prompt if prompt and param.name == "prompt"
-                                     else scope)
+            is_prompt = prompt is not None and param.name == "prompt"
+            found = self.infer.infer(param.value, prompt if is_prompt else scope)
+            if is_prompt:
+                self._no_randomness(param.value)
             if decl is None:
                 suggestion = did_you_mean(param.name, by_name)
                 if suggestion:
@@ -182,6 +187,15 @@ class _Checker:
                 t.NONE not in (declared, found):
             self.error(assign.value.span, f"shared '{assign.target}' holds {t.a(declared)}; "
                                           f"this gives it {t.a(found)}")
+
+    def _no_randomness(self, expr: ir.Expr) -> None:
+        """A prompt is text for models only: the browser never evaluates it, so it must not
+        draw from the random stream both runtimes share."""
+        for node in ir.walk(expr):
+            if isinstance(node, ir.Call) and node.func in RANDOM_BUILTINS:
+                self.error(node.span, f"a prompt cannot use '{node.func}': random draws "
+                                      "would differ between the page and the text",
+                           help="draw the value in a 'let' or a table column instead")
 
     def _prompt_scope(self, kind: Kind, scope: Scope) -> Scope:
         """What a ``prompt:`` template sees: the trial's own parameters, its option labels,

@@ -21,7 +21,9 @@ The browser runtime (``runtime.js``) follows the same rules, so rows agree cell 
   then shared variables (current values), ``let`` constants and tables.
 - After the response: the kind's data fields (scope: the parameters and ``response``), then
   the ``after`` assignments in order, each seeing the previous one's effect (scope: the
-  parameters' names, with ``response``, ``rt`` and the data fields in front).
+  current rows' columns, shared variables and constants, with ``response``, ``rt`` and the
+  data fields in front; a name that hides a shared variable keeps hiding it all through
+  ``after``).
 - The row: the core columns, the data fields, every recorded parameter (declaration order),
   then each shared variable after the side effects; ``prev(n)`` is the row n trials back.
 """

@@ -197,10 +197,21 @@
   /** How each answer type reads jsPsych's data; null means no response. */
   const RESPONSES = {
     none: () => null,
-    key: (data) => (data.response === undefined ? null : data.response),
+    key: (data, t) => (data.response === undefined || data.response === null ? null :
+      keyAsWritten(t.p[t.kind.answer.source], data.response)),
     option: (data) => (data.response === undefined ? null : data.response),
     survey: (data) => (data.response === undefined ? null : data.response),
   };
+
+  /** A pressed key as the trial's choices write it. jsPsych matches keys ignoring case (its
+   * default) but records the key as pressed: "f" for a choice written "F". Text runs record
+   * the choice, and data fields such as `correct` compare with it, so the page does too. */
+  function keyAsWritten(choices, key) {
+    if (typeof key !== "string" || !Array.isArray(choices)) return key;
+    const lower = key.toLowerCase();
+    const found = choices.find((c) => typeof c === "string" && c.toLowerCase() === lower);
+    return found === undefined ? key : found;
+  }
 
   // ------------------------------------------------------------ the page's data
 
@@ -361,13 +372,14 @@
     const fields = {};
     const fieldScope = Object.assign({}, t.p, { response });
     for (const d of t.kind.data) fields[d.name] = evaluate(run, d.expr, fieldScope, false);
-    // Side effects run in order, each seeing the ones before it.
-    const afterScope = Object.assign(names(run), { response, rt }, fields);
+    // Side effects run in order, each seeing the shared values the ones before it set; the
+    // trial's own names (response, rt, data fields) and the rows' columns still hide a
+    // shared variable of the same name, as in the text runtime and the checker.
+    const trialNames = Object.assign({ response, rt }, fields);
     for (const assign of t.stim.after) {
       if (!hasOwn(st.shared, assign.target)) throw new Error(`'${assign.target}' is not shared`);
-      const value = evaluate(run, assign.value, afterScope);
-      afterScope[assign.target] = value;
-      st.shared[assign.target] = value;
+      st.shared[assign.target] =
+        evaluate(run, assign.value, Object.assign(names(run), trialNames));
     }
     // Core columns, data fields, parameters, shared variables: on a clash the first wins.
     const row = {

@@ -1,0 +1,313 @@
+"""Cross-backend parity: for every example, the page in Chromium and the text interpreter, given
+the same responses and seed, write the same rows: 0 differing cells over every column but
+``rt``, ``time_elapsed`` and ``source``.
+
+Both directions, for every example and several seeds:
+
+- text -> page: a text run's responses (the random participant) replayed through the page in
+  jsPsych's data-only simulation (per-trial ``simulation_options.data``), and played for real
+  with clicks and key presses on a fake clock;
+- page -> text: the answers jsPsych's own simulated participant gave in the page, given to a
+  scripted text participant.
+
+Run ``pytest tests/test_parity.py -s`` to see the numbers of rows and cells compared.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import sbl
+from sbl import ir, kinds
+from sbl.backends.web import payload
+from sbl.data import Rows
+from sbl.participants.random import RandomResponder
+from sbl.participants.scripted import Scripted
+from tests import parity
+from tests.browser import launch, needs_chromium
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = sorted(p.stem for p in (ROOT / "examples").glob("*.sbl"))
+# Seeds chosen so that, with the random participant, the flanker practice loop ends early
+# (7) and runs to its maximum (0, 3), its `if` block runs (7) and is skipped (0, 3), and the
+# digit span ends by its `until` (0, 7) and by its `max` (3): see test_seeds_take_every_branch.
+SEEDS = (0, 3, 7)
+PLAY_SEED = 7
+# jsPsych's simulated participant answers at random, with an rt inside every response window.
+JSPSYCH_ANSWERS = f"() => ({{data: {{rt: {parity.SIM_RT}}}}})"
+slow = pytest.mark.slow
+
+
+def cases(fast: dict[str, tuple[int, ...]], default: tuple[int, ...]) -> list[Any]:
+    """(example, seed) for every example and seed; those not in ``fast`` (else ``default``)
+    are marked slow, so the default run stays quick and ``-m slow`` runs the rest."""
+    return [pytest.param(name, seed, id=f"{name}-{seed}",
+                         marks=() if seed in fast.get(name, default) else slow)
+            for name in EXAMPLES for seed in SEEDS]
+
+
+# The fast runs still take every branch of the loops and `if` blocks.
+TO_PAGE = cases({"flanker": (0, 7), "digit_span": (3, 7)}, (7,))
+TO_TEXT = cases({}, (3,))
+PLAYED = [pytest.param(name, id=name, marks=() if name in ("bandit", "flanker") else slow)
+          for name in EXAMPLES]
+
+
+@functools.cache
+def experiment(name: str) -> sbl.Experiment:
+    """An example, loaded once."""
+    return sbl.load(ROOT / "examples" / f"{name}.sbl")
+
+
+@functools.cache
+def text_rows(name: str, seed: int) -> Rows:
+    """The text run of an example by the random participant, participant 1 with ``seed``."""
+    return experiment(name).run(RandomResponder(0), seed=seed)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Any:
+    """One headless Chromium for the module."""
+    with launch() as b:
+        yield b
+
+
+@pytest.fixture(scope="module")
+def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Every example's page, compiled once."""
+    folder = tmp_path_factory.mktemp("pages")
+    return {name: parity.write_page(experiment(name), folder / name) for name in EXAMPLES}
+
+
+def assert_parity(browser_rows: Rows, text: Rows, what: str) -> parity.Comparison:
+    """Compare, print the numbers, and fail with a table of the differing cells."""
+    result = parity.compare_rows(browser_rows, text)
+    print(f"\n{what}: {result.summary()}")
+    assert result.rows > 0 and result.cells >= result.rows * 7  # really compared something
+    if result.diffs:
+        pytest.fail(f"{what}: {result}", pytrace=False)
+    return result
+
+
+def assert_browser_run(rows: Rows, seed: int) -> None:
+    """The rows came from the page, for participant 1 with ``seed``."""
+    assert rows.participants == [parity.PARTICIPANT]
+    assert rows.seeds == {parity.PARTICIPANT: seed}
+    assert {r["source"] for r in rows} == {"browser"}
+
+
+# ---------------------------------------------------------------- text -> page
+
+
+@needs_chromium
+@pytest.mark.parametrize(("name", "seed"), TO_PAGE)
+def test_text_responses_replayed_in_page_simulation_give_the_same_rows(
+        browser: Any, pages: dict[str, Path], tmp_path: Path, name: str, seed: int) -> None:
+    text = text_rows(name, seed)
+    options = parity.simulation_options(text)
+    rows = parity.simulate(browser, pages[name], tmp_path, seed, options)
+    assert_browser_run(rows, seed)
+    assert_parity(rows, text, f"{name} seed {seed}, text -> page simulation")
+    # The page took the given answers (and their rt), not answers of its own.
+    answered = [r for r in rows if r["response"] is not None]
+    assert answered and {r["rt"] for r in answered} == {parity.SIM_RT}
+
+
+@needs_chromium
+@pytest.mark.parametrize("name", PLAYED)
+def test_page_played_by_hand_gives_the_rows_of_the_text_run(
+        browser: Any, pages: dict[str, Path], tmp_path: Path, name: str) -> None:
+    text = text_rows(name, PLAY_SEED)
+    rows = parity.play(browser, pages[name], tmp_path, PLAY_SEED, text)
+    assert_browser_run(rows, PLAY_SEED)
+    assert_parity(rows, text, f"{name} seed {PLAY_SEED}, text -> page played by hand")
+
+
+# ---------------------------------------------------------------- page -> text
+
+
+@needs_chromium
+@pytest.mark.parametrize(("name", "seed"), TO_TEXT)
+def test_page_simulation_answers_given_to_a_text_run_give_the_same_rows(
+        browser: Any, pages: dict[str, Path], tmp_path: Path, name: str, seed: int) -> None:
+    rows = parity.simulate(browser, pages[name], tmp_path, seed, JSPSYCH_ANSWERS)
+    assert_browser_run(rows, seed)
+    assert all(r["response"] is not None for r in rows if parity.asks(r))  # no timeouts
+    labels = parity.answer_labels(rows, seed)
+    text = experiment(name).run(Scripted(labels), seed=seed)
+    assert text.summary.asks == len(labels)  # every answer was asked for
+    assert_parity(rows, text, f"{name} seed {seed}, page simulation -> text")
+
+
+# ---------------------------------------------------------------- corners the examples miss
+
+CORNERS = {
+    # In `after`, the trial's response and data fields and the rows' columns hide a shared
+    # variable of the same name, even after an assignment to it (the runtime docstring; the
+    # checker types them so). The page once let the assignment show through.
+    "data_field": """
+experiment "A shared variable named like a data field"
+shared value = 0
+shared score = 0
+bandit {
+  arms: [{color: "red", value: 1}, {color: "blue", value: 2}]
+  after {
+    value = 100
+    score = score + value
+  }
+}
+""",
+    "column": """
+experiment "A shared variable named like a column"
+shared x = 0
+shared y = 0
+block b over [{x: 7}, {x: 8}] {
+  text {
+    text: "{x}"
+    duration: 100
+    after {
+      x = x + 100
+      y = x
+    }
+  }
+}
+""",
+    "response": """
+experiment "A shared variable named response"
+shared response = none
+shared copy = none
+text {
+  text: "Press F or J"
+  choices: ["f", "j"]
+  after {
+    response = "z"
+    copy = response
+  }
+}
+""",
+    # Keys written in capitals: jsPsych takes the f key for "F" (it ignores case) but
+    # recorded "f", so `correct` was false in the page and true in text runs.
+    "capital_keys": """
+experiment "Keys written in capitals"
+text {
+  text: "Press F or J"
+  choices: ["F", "J"]
+  correct_key: "F"
+}
+html_keyboard {
+  stimulus: "<p>Press J or SPACE</p>"
+  choices: ["J", " "]
+  correct_key: "J"
+}
+""",
+}
+
+
+@pytest.fixture(scope="module")
+def corner_pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Each corner case, compiled once."""
+    folder = tmp_path_factory.mktemp("corners")
+    return {name: parity.write_page(sbl.loads(text, f"{name}.sbl"), folder / name)
+            for name, text in CORNERS.items()}
+
+
+@needs_chromium
+@pytest.mark.parametrize("name", sorted(CORNERS))
+def test_corner_cases_agree_in_simulation_and_played_by_hand(
+        browser: Any, corner_pages: dict[str, Path], tmp_path: Path, name: str) -> None:
+    seed = 1
+    text = sbl.loads(CORNERS[name], f"{name}.sbl").run(RandomResponder(0), seed=seed)
+    page = corner_pages[name]
+    simulated = parity.simulate(browser, page, tmp_path / "sim", seed,
+                                parity.simulation_options(text))
+    assert_parity(simulated, text, f"{name}, text -> page simulation")
+    played = parity.play(browser, page, tmp_path / "play", seed, text)
+    assert_parity(played, text, f"{name}, text -> page played by hand")
+
+
+# ---------------------------------------------------------------- what the runs cover
+
+
+def test_examples_cover_the_language() -> None:
+    """The examples together use every IR node, block modifier, runnable kind and random
+    builtin, so parity over them covers the whole language."""
+    programs = [experiment(name).ir for name in EXAMPLES]
+    nodes = [n for p in programs for n in ir.walk(p)]
+    assert {type(n) for n in nodes} >= set(ir.NODE_CLASSES)
+    blocks = [n for n in nodes if isinstance(n, ir.Block)]
+    assert any(b.over is not None for b in blocks) and any(b.repeat > 1 for b in blocks)
+    assert any(b.order is ir.Order.SHUFFLE for b in blocks)
+    assert any(b.sample is not None for b in blocks) and any(b.condition for b in blocks)
+    assert any(b.until is not None and b.max_loops is not None for b in blocks)
+    assert any(isinstance(i, ir.Block) for b in blocks for i in b.body)  # nested blocks
+    used = {s.kind for p in programs for s in ir.stimuli(p.body)}
+    assert used == set(kinds.all_kinds()) - set(payload.UNSUPPORTED)
+    calls = {n.func for n in nodes if isinstance(n, ir.Call)}
+    assert {"choice", "randint", "sample", "random", "cross", "mean", "round"} <= calls
+    assert any(isinstance(n, ir.Prev) for n in nodes)
+
+
+def test_seeds_take_every_branch() -> None:
+    """Over SEEDS, loops end both by `until` and by `max`, and `if` blocks run and are skipped."""
+    def passes(name: str, seed: int, trial: str) -> int:
+        return sum(r["trial"] == trial for r in text_rows(name, seed))
+
+    practice = {passes("flanker", s, "practice/score") for s in SEEDS}
+    assert 1 in practice and 3 in practice
+    assert {passes("flanker", s, "above_chance/text") for s in SEEDS} == {0, 1}
+    rounds = {s: passes("digit_span", s, "span/probe") for s in SEEDS}
+    errors = {s: text_rows("digit_span", s)[-1]["errors"] for s in SEEDS}
+    assert any(errors[s] >= 2 and rounds[s] < 6 for s in SEEDS)  # ended by `until`
+    assert any(errors[s] < 2 and rounds[s] == 6 for s in SEEDS)  # ended by `max`
+    quiz = {r["stimulus"] for s in SEEDS for r in text_rows("reversal", s) if r["kind"] == "choice"}
+    assert len(quiz) == 3  # `sample 2` of three questions: different ones per seed
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_answer_labels_reproduce_a_text_run(name: str, seed: int) -> None:
+    """The page -> text mapping of responses to answers is exact on text runs themselves."""
+    text = text_rows(name, seed)
+    again = experiment(name).run(Scripted(parity.answer_labels(text, seed)), seed=seed)
+    assert not parity.compare_rows(again, text).diffs
+
+
+# ---------------------------------------------------------------- the comparison itself
+
+
+def test_same_is_strict_about_types_but_has_one_number_type() -> None:
+    assert parity.same(1, 1.0) and parity.same(None, None) and parity.same("a", "a")
+    assert not parity.same(True, 1) and not parity.same(0, False) and not parity.same(None, "")
+    assert not parity.same("1", 1) and not parity.same([1, 2], [2, 1])
+    assert parity.same({"a": [1, {"b": True}]}, {"a": [1.0, {"b": True}]})
+    assert not parity.same({"a": 1, "b": 2}, {"b": 2, "a": 1})  # a CSV cell shows the order
+
+
+def test_compare_rows_counts_and_shows_every_differing_cell() -> None:
+    text = [{"participant": "1", "source": "random", "trial_index": 0, "trial": "t",
+             "response": "f", "rt": None, "score": 1},
+            {"participant": "1", "source": "random", "trial_index": 1, "trial": "u",
+             "response": None, "rt": None}]
+    same_rows = [{**r, "source": "browser", "rt": 512, "time_elapsed": 9} for r in text]
+    assert parity.compare_rows(same_rows, text).diffs == []
+    assert parity.compare_rows(same_rows, text).cells == 9  # rt, source, time_elapsed ignored
+    changed = [dict(same_rows[0], score=True), {k: v for k, v in same_rows[1].items()
+                                                if k != "response"}]
+    result = parity.compare_rows(changed + [{"trial": "extra"}], text)
+    assert [(d.row, d.column) for d in result.diffs] == [(0, "score"), (1, "response"),
+                                                         (2, "trial")]
+    table = str(result)
+    assert table.startswith("3 rows, 10 cells compared, 3 differ\nrow  trial  column")
+    assert "0    t      score     true" in table and parity.MISSING in table
+
+
+def test_simulation_options_give_each_trial_its_response() -> None:
+    rows: list[dict[str, Any]] = [{"response": 1}, {"response": None},
+                                  {"response": {"Q0": "Left"}}]
+    assert parity.simulation_options(rows) == [
+        {"data": {"response": 1, "rt": parity.SIM_RT}}, {"data": {"response": None, "rt": None}},
+        {"data": {"response": {"Q0": "Left"}, "rt": parity.SIM_RT}}]
