@@ -15,7 +15,7 @@ import enum
 import json
 import typing
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 IR_VERSION = 1
 
@@ -151,7 +151,7 @@ class Cond(Node):
 class Template(Node):
     """An interpolated string: literal text and ``{expr}`` holes, in order."""
 
-    parts: tuple[Union[str, Expr], ...]
+    parts: tuple[str | Expr, ...]
     span: Span | None = _span()
 
 
@@ -210,10 +210,8 @@ class Call(Node):
     span: Span | None = _span()
 
 
-Expr = Union[
-    Literal, Name, Prev, Attr, Index, Unary, Binary, Cond, Template, ListExpr, RecordExpr,
-    Range, Comprehension, Call,
-]
+Expr = (Literal | Name | Prev | Attr | Index | Unary | Binary | Cond | Template | ListExpr
+        | RecordExpr | Range | Comprehension | Call)
 
 # ---------------------------------------------------------------- declarations
 
@@ -264,7 +262,7 @@ class Block(Node):
     """
 
     name: str
-    body: tuple[Union[Block, Stimulus], ...]
+    body: tuple[Block | Stimulus, ...]
     over: Expr | None = None
     order: Order = Order.SEQUENTIAL
     repeat: int = 1
@@ -275,7 +273,7 @@ class Block(Node):
     span: Span | None = _span()
 
 
-Item = Union[Block, Stimulus]
+Item = Block | Stimulus
 
 
 @dataclass(frozen=True, slots=True)
@@ -316,7 +314,7 @@ class Experiment(Node):
 
     title: str
     settings: tuple[Param, ...] = ()
-    decls: tuple[Union[Shared, Let, Table], ...] = ()
+    decls: tuple[Shared | Let | Table, ...] = ()
     body: tuple[Item, ...] = ()
     span: Span | None = _span()
 

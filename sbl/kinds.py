@@ -80,10 +80,11 @@ class Kind:
     @property
     def response_type(self) -> SblType:
         """The type of the ``response`` this kind records."""
-        return {AnswerType.NONE: types.NONE, AnswerType.KEY: types.Optional(types.STR),
-                AnswerType.OPTION: types.Optional(types.INT),
-                AnswerType.SURVEY: types.Optional(types.RecordType((), open=True)),
-                }[self.answer.type]
+        by_answer: dict[AnswerType, SblType] = {
+            AnswerType.NONE: types.NONE, AnswerType.KEY: types.Optional(types.STR),
+            AnswerType.OPTION: types.Optional(types.INT),
+            AnswerType.SURVEY: types.Optional(types.RecordType((), open=True))}
+        return by_answer[self.answer.type]
 
 
 # Parameters every kind accepts, whatever its declaration says.

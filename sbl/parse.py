@@ -420,5 +420,5 @@ def _shift(node: Any, lines: int, cols: int) -> Any:
     if isinstance(node, ir.Node):
         changes = {f.name: _shift(getattr(node, f.name), lines, cols)
                    for f in dataclasses.fields(node)}  # type: ignore[arg-type]
-        return dataclasses.replace(node, **changes)
+        return dataclasses.replace(node, **changes)  # type: ignore[type-var]
     return node

@@ -7,6 +7,7 @@ choice and per participant, and pseudo-R² against choosing at random (ln k per 
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,10 +66,8 @@ def transcripts(experiment: Experiment, rows: Rows) -> dict[str, tuple[str, list
     for participant, own in rows.by_participant().items():
         run = ParticipantRun(prog, participant, rows.seeds.get(participant, 0), "replay",
                              replay=Replay(own))
-        try:
+        with contextlib.suppress(StopIteration):
             next(run.run())  # an ask: the recording ended before the experiment did
-        except StopIteration:
-            pass
         out[participant] = (run.transcript, list(run.option_counts))
     return out
 

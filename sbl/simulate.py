@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sbl.backends.text.driver import drive, jobs_for
 from sbl.backends.text.program import program
-from sbl.data import RowWriter, Rows, read_data
+from sbl.data import Rows, RowWriter, read_data
 from sbl.source import SblError
 
 if TYPE_CHECKING:
@@ -85,7 +85,7 @@ def _counter(responder: Responder, progress: Progress | None,
 class _Store:
     """The output file and its progress file: finished participants, appended safely."""
 
-    def __init__(self, path: Path, columns: list[str], resume: bool) -> None:
+    def __init__(self, path: Path, columns: Sequence[str], resume: bool) -> None:
         self.path, self.columns = path, list(columns)
         self.progress = path.with_name(path.name + ".progress")
         self.finished: dict[str, list[dict[str, Any]]] = {}
@@ -143,8 +143,7 @@ class _Store:
 
 def timed_progress(total: int) -> tuple[Progress, Callable[[], None]]:
     """A rich progress bar over participants, showing trials and tokens per second."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, \
-        TimeElapsedColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     bar = Progress(TextColumn("[bold]participants"), BarColumn(), MofNCompleteColumn(),
                    TextColumn("{task.fields[trials]} trials · {task.fields[rate]} tokens/s"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -155,7 +156,7 @@ def render_all(error: SblError, sources: Sources = SOURCES) -> str:
     return "\n\n".join(blocks)
 
 
-def did_you_mean(name: str, candidates: list[str] | tuple[str, ...] | set[str]) -> str | None:
+def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
     """A ``did you mean 'x'?`` help line for the candidate closest to ``name``, if any is close."""
     import difflib
 

@@ -60,7 +60,7 @@ def _span_at(text: str, path: str, start: int, end: int) -> Span:
 
 
 def _bad_character(exc: UnexpectedCharacters, text: str, path: str) -> SblError:
-    pos = exc.pos_in_stream
+    pos = exc.pos_in_stream or 0
     char = text[pos] if pos < len(text) else ""
     span = _span_at(text, path, pos, pos + 1)
     if char in "\"'":

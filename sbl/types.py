@@ -154,9 +154,12 @@ def assignable(actual: SblType, expected: SblType) -> bool:
         return isinstance(actual, ListType) and assignable(actual.item, expected.item)
     if isinstance(expected, RecordType):
         return isinstance(actual, RecordType) and all(
-            actual.open or (actual.field(n) is not None and assignable(actual.field(n), t))
-            for n, t in expected.fields)  # type: ignore[arg-type]
+            actual.open or _field_fits(actual.field(n), t) for n, t in expected.fields)
     return actual == expected
+
+
+def _field_fits(actual: SblType | None, expected: SblType) -> bool:
+    return actual is not None and assignable(actual, expected)
 
 
 def join(a: SblType, b: SblType) -> SblType:

@@ -10,9 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
-from browser import file_url, launch, needs_chromium, session
 from click.testing import CliRunner
-from conftest import ROOT
 
 import sbl
 from sbl.backends.text import run_experiment
@@ -22,6 +20,9 @@ from sbl.comparison.registry import Section
 from sbl.data import Rows, read_data
 from sbl.participants.random import RandomResponder
 from sbl.source import SblError
+
+from browser import file_url, launch, needs_chromium, session
+from conftest import ROOT
 
 DATA = ROOT / "tests" / "data"
 GOLDEN = ROOT / "tests" / "golden" / "compare"

@@ -11,9 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from browser import file_url, launch, needs_chromium, session
 from click.testing import CliRunner
-from conftest import ROOT
 
 import sbl
 from sbl.backends.text import run_experiment
@@ -34,6 +32,9 @@ from sbl.export.psych_ds import CORE_MEANINGS, subject_names
 from sbl.participants.random import RandomResponder
 from sbl.participants.scripted import Scripted
 from sbl.source import SblError
+
+from browser import file_url, launch, needs_chromium, session
+from conftest import ROOT
 
 DATA = ROOT / "tests" / "data"
 EXAMPLES = ROOT / "examples"

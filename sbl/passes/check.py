@@ -12,7 +12,6 @@ from sbl.passes.infer import Inferrer, Scope
 from sbl.source import Diagnostic, SblError, did_you_mean
 from sbl.types import SblType
 
-
 RANDOM_BUILTINS = frozenset({"shuffle", "sample", "choice", "randint", "random"})
 
 
@@ -156,7 +155,7 @@ class _Checker:
                 self.error(param.span, f"parameter '{param.name}' is given twice")
             seen.add(param.name)
             is_prompt = prompt is not None and param.name == "prompt"
-            found = self.infer.infer(param.value, prompt if is_prompt else scope)
+            found = self.infer.infer(param.value, prompt if prompt and is_prompt else scope)
             if is_prompt:
                 self._no_randomness(param.value)
             if decl is None:

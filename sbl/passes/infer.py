@@ -214,7 +214,8 @@ class Inferrer:
         if not (t.assignable(a, t.NUMBER) and t.assignable(b, t.NUMBER)):
             help = "use a template such as \"Score: {score}\" to put numbers into text" \
                 if t.STR in (a, b) else None
-            return self.error(node, f"'{op.value}' cannot combine {t.a(left)} and {t.a(right)}", help)
+            return self.error(node, f"'{op.value}' cannot combine {t.a(left)} and "
+                                    f"{t.a(right)}", help)
         whole = a == t.INT and b == t.INT and op in (
             ir.BinaryOp.ADD, ir.BinaryOp.SUB, ir.BinaryOp.MUL, ir.BinaryOp.FLOORDIV,
             ir.BinaryOp.MOD)
