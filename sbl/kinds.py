@@ -95,7 +95,7 @@ COMMON_PARAMS: tuple[ParamDecl, ...] = (
 )
 # Fields every row has (DESIGN decision 9); they may not be declared again by a kind.
 CORE_FIELDS: tuple[str, ...] = (
-    "participant", "source", "block", "trial_index", "trial", "kind", "response", "rt",
+    "participant", "seed", "source", "block", "trial_index", "trial", "kind", "response", "rt",
 )
 
 

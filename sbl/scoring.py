@@ -1,7 +1,7 @@
 """``sbl score``: how well a model predicts people's recorded choices (the Centaur paper's
 measure). Each participant's rows are replayed through the text backend to rebuild the exact
 transcript a model would have read, then scored in one teacher-forced pass
-(:func:`sbl.score.score_transcript`): the negative log-likelihood of the response tokens, per
+(:func:`sbl.likelihood.score_transcript`): the negative log-likelihood of the response tokens, per
 choice and per participant, and pseudo-R² against choosing at random (ln k per choice).
 """
 
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from sbl.data import Rows
     from sbl.experiment import Experiment
     from sbl.participants.models import LoadedModel
-    from sbl.score import ScoreResult
+    from sbl.likelihood import ScoreResult
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class Scores:
     @property
     def pseudo_r2(self) -> float | None:
         """1 − NLL / NLL of random choice, over all participants (None if k is unknown)."""
-        from sbl.score import pseudo_r2
+        from sbl.likelihood import pseudo_r2
 
         return pseudo_r2(self.participants.values())
 
@@ -74,7 +74,7 @@ def transcripts(experiment: Experiment, rows: Rows) -> dict[str, tuple[str, list
 
 def score_rows(experiment: Experiment, rows: Rows, loaded: LoadedModel) -> Scores:
     """Score every participant of ``rows`` under the model ``loaded``."""
-    from sbl.score import score_transcript
+    from sbl.likelihood import score_transcript
 
     results = {p: score_transcript(loaded, text, counts)
                for p, (text, counts) in transcripts(experiment, rows).items()}
@@ -83,7 +83,7 @@ def score_rows(experiment: Experiment, rows: Rows, loaded: LoadedModel) -> Score
 
 def score_psych101(path: str | Path, loaded: LoadedModel) -> Scores:
     """Score the texts of a Psych-101 jsonl file (one participant per record)."""
-    from sbl.score import score_transcript
+    from sbl.likelihood import score_transcript
 
     results = {}
     for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):

@@ -14,7 +14,7 @@ pytest.importorskip("transformers")
 
 from sbl.participants import models  # noqa: E402
 from sbl.participants.hf import HFResponder  # noqa: E402
-from sbl.score import pseudo_r2, response_spans, score_transcript  # noqa: E402
+from sbl.likelihood import pseudo_r2, response_spans, score_transcript  # noqa: E402
 from sbl.source import SblError  # noqa: E402
 
 try:
@@ -33,7 +33,7 @@ TEXT = (INSTRUCTIONS.format(a="C", b="A")
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
-    path = build_tiny_model(tmp_path_factory.getbasetemp() / "tiny-model")
+    path = build_tiny_model(tmp_path_factory.getbasetemp() / "tiny-model-shared")
     return models.load(str(path), device="cpu")
 
 

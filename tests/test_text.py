@@ -83,8 +83,8 @@ def test_scripted_bandit_rows_and_running_score(bandit):
     assert rows[0]["kind"] == "instructions" and rows[0]["trial"] == "instructions"
     assert [r["trial_index"] for r in rows] == list(range(23))
     assert {r["source"] for r in rows} == {"scripted"} and {r["rt"] for r in rows} == {None}
-    assert list(rows[1])[:8] == ["participant", "source", "block", "trial_index", "trial",
-                                 "kind", "response", "rt"]
+    assert list(rows[1])[:9] == ["participant", "seed", "source", "block", "trial_index",
+                                 "trial", "kind", "response", "rt"]
     assert rows[1]["block"] == "main" and rows[1]["trial"] == "main/bandit"
 
 

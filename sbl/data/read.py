@@ -55,7 +55,6 @@ def rows_from_records(records: list[Any], origin: str | None = None) -> Rows:
         seed = record.get("seed")
         if isinstance(seed, (int, float, str)) and str(seed).strip().isdigit():
             seeds.setdefault(row["participant"], int(str(seed).strip()) & 0xFFFFFFFF)
-        row.pop("seed", None)
         rows.append(row)
         numbers.append(number)
     return Rows(rows, origin=origin, numbers=numbers, seeds=seeds)

@@ -30,7 +30,10 @@ class Rows(Sequence[dict[str, Any]]):
         self.origin = origin
         self.numbers = list(numbers) if numbers is not None else list(
             range(1, len(self._rows) + 1))
-        self.seeds = dict(seeds or {})
+        # the recorded seed of each participant: given, else from the rows' seed column
+        self.seeds = dict(seeds) if seeds is not None else {
+            str(r.get("participant")): r["seed"] for r in self._rows
+            if isinstance(r.get("seed"), int) and not isinstance(r.get("seed"), bool)}
         self.transcripts = dict(transcripts or {})
         self.summary = summary
 

@@ -23,7 +23,7 @@ TEXT_ONLY: frozenset[str] = frozenset(p.name for p in kinds.COMMON_PARAMS)
 JSPSYCH_FIELDS: frozenset[str] = frozenset({
     "trial_type", "trial_index", "time_elapsed", "internal_node_id", "sbl_trial_index",
     "stimulus", "view_history", "question_order", "success", "plugin_version",
-    "extension_type", "extension_version", "seed", "rt_key_duration", "response_index",
+    "extension_type", "extension_version", "rt_key_duration", "response_index",
 })
 TEXT_COLUMNS = ("participant", "source", "block", "trial", "kind")
 

@@ -21,7 +21,7 @@ from typing import Any
 from sbl.data.rows import Rows
 from sbl.source import SblError
 
-# A response: the text between " <<" and the next ">>" (the convention sbl.score reads too).
+# A response: the text between " <<" and the next ">>" (the convention sbl.likelihood reads too).
 RESPONSE = re.compile(r" <<(.*?)>>", re.DOTALL)
 
 

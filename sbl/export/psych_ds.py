@@ -37,6 +37,10 @@ CORE_MEANINGS: dict[str, str] = {
     "participant": "Who: the page's participant URL parameter (or Prolific's PROLIFIC_PID); "
                    "in text runs 1, 2, ... (a run that continues recorded data keeps the "
                    "recorded id). Always text, so 007 stays 007.",
+    "seed": "The participant's seed: it fixes the trial order, every random draw and a text "
+            "participant's option letters, so replaying the rows rebuilds exactly what the "
+            "participant saw. The page's seed URL parameter, or one it drew and recorded; in "
+            "text runs --seed + participant − 1.",
     "source": "What produced the row: browser (the page), terminal (a person at sbl run), "
               "scripted, random, or the model's name (e.g. a Hugging Face id) for sbl "
               "simulate. A replayed row keeps the source it was recorded with.",

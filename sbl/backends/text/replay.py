@@ -19,7 +19,7 @@ from sbl.data.rows import Rows
 from sbl.source import SblError
 
 # Columns that are not recomputed: who, where from, when, and the response itself.
-_NOT_CHECKED = frozenset({"participant", "source", "rt", "response", "trial_index"})
+_NOT_CHECKED = frozenset({"participant", "seed", "source", "rt", "response", "trial_index"})
 _HELP = ("the data must come from this experiment, unchanged since it was recorded, and "
          "from the same seed")
 

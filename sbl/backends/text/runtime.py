@@ -267,7 +267,8 @@ class ParticipantRun:
     def _row(self, stim: ir.Stimulus, info: KindInfo, path: tuple[str, ...], response: Any,
              rt: Any, data: dict[str, Value], params: dict[str, Value]) -> dict[str, Any]:
         row: dict[str, Any] = {
-            "participant": self.participant, "source": self.source, "block": "/".join(path),
+            "participant": self.participant, "seed": self.seed, "source": self.source,
+            "block": "/".join(path),
             "trial_index": len(self.rows), "trial": stim.id, "kind": stim.kind,
             "response": response, "rt": rt}
         for name, value in data.items():

@@ -383,7 +383,8 @@
     }
     // Core columns, data fields, parameters, shared variables: on a clash the first wins.
     const row = {
-      participant: st.participant, source: "browser", block: t.block, trial_index: t.index,
+      participant: st.participant, seed: st.seed, source: "browser", block: t.block,
+      trial_index: t.index,
       trial: t.stim.id, kind: t.stim.kind, response, rt,
     };
     for (const part of [fields, t.p, st.shared]) {
