@@ -17,17 +17,22 @@ from sbl.participants import models  # noqa: E402
 from sbl.participants.base import Ask  # noqa: E402
 from sbl.participants.hf import HFResponder, sample_index  # noqa: E402
 from sbl.source import SblError  # noqa: E402
-from tests.tinymodel import (  # noqa: E402
-    COLOURS,
-    INSTRUCTIONS,
-    build_tiny_adapter,
-    build_tiny_model,
-)
+
+try:
+    from tests.tinymodel import COLOURS, INSTRUCTIONS, build_tiny_adapter, build_tiny_model
+except ImportError:  # tests/ itself on sys.path
+    from tinymodel import (  # type: ignore[no-redef]
+        COLOURS,
+        INSTRUCTIONS,
+        build_tiny_adapter,
+        build_tiny_model,
+    )
 
 
 @pytest.fixture(scope="session")
 def tiny_dir(tmp_path_factory):
-    return build_tiny_model(tmp_path_factory.getbasetemp() / "tiny-model")
+    # The same directory as conftest's tiny_model_dir, so a session builds the model once.
+    return build_tiny_model(tmp_path_factory.getbasetemp() / "tiny-model-shared")
 
 
 @pytest.fixture(scope="session")
@@ -65,7 +70,8 @@ class Bandit:
         for i in participants if participants is not None else range(len(self.text)):
             a, b = self.options[i][:2]
             colours = self.rng.sample(COLOURS, 2)
-            self.text[i] += f"Machine {a} is {colours[0]} and machine {b} is {colours[1]}. You press <<"
+            self.text[i] += (f"Machine {a} is {colours[0]} and machine {b} is {colours[1]}. "
+                             "You press <<")
             out.append(Ask(f"p{i}", self.text[i], self.options[i], seed=100 + i))
         return out
 
@@ -91,12 +97,15 @@ def play(responder, bandit: Bandit, trials: int, one_at_a_time: bool = False):
 
 
 def test_same_seed_same_choices_and_a_new_seed_differs(tiny):
-    runs = [play(HFResponder(tiny), Bandit(3), 15) for _ in range(2)]
+    runs = [play(HFResponder(tiny), Bandit(3), 10) for _ in range(2)]
     choices = [[[a.response for a in step] for step in run] for run in runs]
     assert choices[0] == choices[1]
     other = Bandit(3)
-    other_asks = play(_ReSeeded(HFResponder(tiny)), other, 15)
+    other_asks = play(_ReSeeded(HFResponder(tiny)), other, 10)
     assert [[a.response for a in s] for s in other_asks] != choices[0]
+    mixed = [play(HFResponder(tiny, seed=5), Bandit(3), 10) for _ in range(2)]
+    mixed_choices = [[[a.response for a in step] for step in run] for run in mixed]
+    assert mixed_choices[0] == mixed_choices[1] != choices[0]  # a run seed, mixed in
 
 
 class _ReSeeded:
@@ -142,7 +151,7 @@ def test_response_starting_with_punctuation_keeps_tokenisation_exact(tiny):
     responder = HFResponder(tiny)
     first = INSTRUCTIONS.format(a="C", b="A") + "Say something: <<"
     responder.answer([Ask("p", first, ("C", "A"))])
-    second = first + "?!>> fine. Again: <<"
+    second = first + "-1>> fine. Again: <<"  # " <<-" is one token, as in Llama-3
     answer = responder.answer([Ask("p", second, ("C", "A"))])[0]
     assert responder.fed_tokens("p") == tiny.tokenizer(second)["input_ids"]
     expected = full_logprobs(tiny, second)
@@ -204,7 +213,8 @@ def test_transcript_that_does_not_extend_rebuilds(tiny):
     responder = HFResponder(tiny)
     bandit = Bandit(1)
     play(responder, bandit, 3)
-    other = INSTRUCTIONS.format(a="Q", b="Z") + "Machine Q is red and machine Z is blue. You press <<"
+    other = (INSTRUCTIONS.format(a="Q", b="Z")
+             + "Machine Q is red and machine Z is blue. You press <<")
     ans = responder.answer([Ask("p0", other, ("Q", "Z"))])[0]
     assert responder.fed_tokens("p0") == tiny.tokenizer(other)["input_ids"]
     assert ans.meta["option_logprobs"]["Q"] == pytest.approx(
@@ -239,6 +249,18 @@ def test_free_text_stops_at_close_marker(tiny_dir):
     nxt = prompt + texts[0].response + ">> ok. Again: <<"
     responder.answer([Ask("p0", nxt, ("C", "A"))])
     assert responder.fed_tokens("p0") == lm.tokenizer(nxt)["input_ids"]
+
+
+def test_free_text_leaves_the_cache_as_whole_text_recomputation(tiny):
+    responder = HFResponder(tiny)
+    prompt = INSTRUCTIONS.format(a="C", b="A") + "Describe the machines: <<"
+    free = responder.answer([Ask("p", prompt, None, seed=4, max_chars=12)])[0]
+    assert 0 < len(free.response) <= 12 and ">>" not in free.response
+    nxt = prompt + free.response + ">> Now choose. You press <<"
+    ans = responder.answer([Ask("p", nxt, ("C", "A"))])[0]
+    assert responder.fed_tokens("p") == tiny.tokenizer(nxt)["input_ids"]
+    assert ans.meta["option_logprobs"]["C"] == pytest.approx(
+        _option_logprob(tiny, nxt, "C"), abs=1e-4)
 
 
 def test_free_text_stops_at_max_chars(tiny_dir):

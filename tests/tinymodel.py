@@ -61,7 +61,7 @@ def _train_tokenizer():  # -> transformers.PreTrainedTokenizerFast
 
 
 def build_tiny_model(path: str | Path) -> Path:
-    """Write a tiny random Llama (hidden 64, 2 layers, GQA 4/2 heads) and its tokenizer to ``path``."""
+    """Write a tiny random Llama (hidden 64, 2 layers, GQA 4/2 heads) and tokenizer to ``path``."""
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 

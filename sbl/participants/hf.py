@@ -16,8 +16,9 @@ digit or space (a response starting with punctuation re-feeds the ``" <<"`` toke
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -57,6 +58,18 @@ class _Row:
 
 
 @dataclass(eq=False)
+class _Draft:
+    """A free-text answer being sampled for one row: its tokens so far and their log-prob."""
+
+    row: _Row
+    ask: int
+    max_chars: int
+    last: Any  # log-probs of the next token
+    ids: list[int] = field(default_factory=list)
+    logprob: float = 0.0
+
+
+@dataclass(eq=False)
 class _Group:
     """Rows that share one batched KV cache and its 2-D attention mask (1 = real token)."""
 
@@ -66,7 +79,11 @@ class _Group:
 
 
 class HFResponder:
-    """Answers asks with a transformers causal LM; see the module docstring for how."""
+    """Answers asks with a transformers causal LM; see the module docstring for how.
+
+    Each participant samples with its own RNG, seeded by its ask's ``seed`` (mixed with
+    ``seed`` here unless that is 0), so the same seeds give the same choices, batched or not.
+    """
 
     def __init__(self, loaded: LoadedModel, *, temperature: float = 1.0, seed: int = 0,
                  batch_size: int = 16) -> None:
@@ -141,7 +158,7 @@ class HFResponder:
             group = _Group(self._new_cache(), torch.zeros((len(part), 0), dtype=torch.long,
                                                           device=self._device))
             for i, ask in enumerate(part):
-                row = _Row(ask.participant, np.random.default_rng(ask.seed), group, i)
+                row = _Row(ask.participant, participant_rng(ask.seed, self.seed), group, i)
                 group.rows.append(row)
                 self._rows[ask.participant] = row
         return [self._rows[a.participant] for a in asks]
@@ -162,9 +179,10 @@ class HFResponder:
         index = self._torch.tensor(live, device=self._device)
         group.cache.batch_select_indices(index)
         group.mask = group.mask[index]
-        group.rows = [group.rows[i] for i in live]
-        for i, r in enumerate(group.rows):
+        kept = [r for r in group.rows if r is not None]
+        for i, r in enumerate(kept):
             r.index = i
+        group.rows = list(kept)
 
     def _forget(self, row: _Row, count: int) -> None:
         """Mask out the row's last ``count`` real tokens (all of them with count=-1)."""
@@ -306,7 +324,8 @@ class HFResponder:
         firsts = {self._option_ids(o)[0] for o in ask.options}
         valid = float(sum(np.exp(float(row.last[t])) for t in firsts))
         chosen = raw[pick] - np.logaddexp.reduce(raw)
-        meta: dict[str, object] = {"option_logprobs": dict(zip(ask.options, raw.tolist()))}
+        scored = dict(zip(ask.options, raw.tolist(), strict=True))
+        meta: dict[str, object] = {"option_logprobs": scored}
         return Answer(ask.options[pick], float(chosen), max(0.0, 1.0 - valid), tokens, meta)
 
     # -- free text -----------------------------------------------------------------------
@@ -315,42 +334,40 @@ class HFResponder:
                   spent: list[int]) -> dict[int, tuple[str, float]]:
         """Sample free-text answers token by token until ``>>``, EOS or ``max_chars``."""
         out: dict[int, tuple[str, float]] = {}
-        wanted = {id(r): i for i, (r, a) in enumerate(zip(rows, asks, strict=True))
-                  if a.options is None}
         for group in _groups(rows):
-            active = {j: wanted[id(r)] for j, r in enumerate(group.rows)
-                      if r is not None and id(r) in wanted}
-            if active:
-                self._generate_group(group, active, asks, spent, out)
+            drafts = [_Draft(r, i, a.max_chars, r.last)
+                      for i, (r, a) in enumerate(zip(rows, asks, strict=True))
+                      if a.options is None and r.group is group]
+            if drafts:
+                self._generate_group(group, drafts, spent, out)
         return out
 
-    def _generate_group(self, group: _Group, active: dict[int, int], asks: Sequence[Ask],
-                        spent: list[int], out: dict[int, tuple[str, float]]) -> None:
-        state = {j: (group.rows[j].last, [], 0.0) for j in active}  # type: ignore[union-attr]
+    def _generate_group(self, group: _Group, drafts: list[_Draft], spent: list[int],
+                        out: dict[int, tuple[str, float]]) -> None:
+        """Sample the drafts' tokens in lockstep, then crop them back out of the cache."""
         steps = 0
-        while active:
+        while drafts:
             feed: list[list[int]] = [[] for _ in group.rows]
-            for j, i in list(active.items()):
-                row, (last, ids, logprob) = group.rows[j], state[j]
-                assert row is not None
-                token = sample_index(last.double().cpu().numpy(), self.temperature, row.rng)
-                text = self.lm.tokenizer.decode(ids + [token], skip_special_tokens=True)
-                done = _free_text_done(text, token == self._eos, len(ids) + 1,
-                                       asks[i].max_chars)
+            for d in list(drafts):
+                token = sample_index(d.last.double().cpu().numpy(), self.temperature, d.row.rng)
+                text = self.lm.tokenizer.decode(d.ids + [token], skip_special_tokens=True)
+                done = _free_text_done(text, token == self._eos, len(d.ids) + 1, d.max_chars)
                 if done is not None:
-                    out[i] = (done, logprob if CLOSE in text or token == self._eos
-                              else logprob + float(last[token]))
-                    del active[j]
+                    closing = CLOSE in text or token == self._eos  # not part of the answer
+                    out[d.ask] = (done, d.logprob + (0.0 if closing else float(d.last[token])))
+                    drafts.remove(d)
                     continue
-                state[j] = (last, ids + [token], logprob + float(last[token]))
-                feed[j] = [token]
-                spent[i] += 1
-                row.processed += 1
-            lps = self._step(group, feed, [[0] if f else [] for f in feed])
-            steps += any(feed)
-            for j in active:
-                _, ids, logprob = state[j]
-                state[j] = (lps[j][0], ids, logprob)
+                d.ids.append(token)
+                d.logprob += float(d.last[token])
+                feed[d.row.index] = [token]
+                spent[d.ask] += 1
+                d.row.processed += 1
+            if not any(feed):
+                break
+            logprobs = self._step(group, feed, [[0] if f else [] for f in feed])
+            steps += 1
+            for d in drafts:
+                d.last = logprobs[d.row.index][0]
         self._crop(group, steps)  # the answer is fed with the next ask's text
 
     # -- tokens --------------------------------------------------------------------------
@@ -390,6 +407,11 @@ def special_prefix(tokenizer: Any) -> list[int]:
     return []
 
 
+def participant_rng(seed: int, base: int = 0) -> np.random.Generator:
+    """The RNG a participant samples with: its own seed, mixed with a run's ``base`` if any."""
+    return np.random.default_rng(seed if base == 0 else [base & 0xFFFFFFFF, seed & 0xFFFFFFFF])
+
+
 def sample_index(logprobs: np.ndarray, temperature: float, rng: np.random.Generator) -> int:
     """Draw an index from softmax(logprobs / temperature); argmax at temperature 0."""
     if temperature <= 0:
@@ -397,4 +419,4 @@ def sample_index(logprobs: np.ndarray, temperature: float, rng: np.random.Genera
     z = np.asarray(logprobs, dtype=np.float64) / temperature
     p = np.exp(z - z.max())
     cumulative = np.cumsum(p / p.sum())
-    return int(min(np.searchsorted(cumulative, rng.random(), side="right"), len(p) - 1))
+    return min(int(np.searchsorted(cumulative, rng.random(), side="right")), len(p) - 1)

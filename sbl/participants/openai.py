@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import socket
 import threading
 import time
 import urllib.error
@@ -26,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from sbl.participants.base import Answer, Ask
-from sbl.participants.hf import CLOSE, Usage, sample_index
+from sbl.participants.hf import CLOSE, Usage, participant_rng, sample_index
 from sbl.source import SblError
 
 RETRY_STATUS = {408, 429, 500, 502, 503, 504}
@@ -46,12 +45,18 @@ def parse_spec(spec: str) -> tuple[str, str | None]:
 
 
 class OpenAIResponder:
-    """Answers asks through an OpenAI-compatible ``/v1/completions`` endpoint."""
+    """Answers asks through an OpenAI-compatible ``/v1/completions`` endpoint.
 
-    def __init__(self, spec: str, *, temperature: float = 1.0, workers: int = 8,
+    ``workers`` requests are in flight at once; a request that times out (``timeout``
+    seconds) or finds the server overloaded is tried again up to ``retries`` times, after
+    ``backoff`` × 2^attempt seconds, and counted in ``retries``. Seeds work as in
+    :class:`~sbl.participants.hf.HFResponder`.
+    """
+
+    def __init__(self, spec: str, *, temperature: float = 1.0, seed: int = 0, workers: int = 8,
                  timeout: float = 60.0, retries: int = 4, backoff: float = 0.5) -> None:
         self.url, model = parse_spec(spec)
-        self.temperature, self.timeout = temperature, timeout
+        self.temperature, self.seed, self.timeout = temperature, seed, timeout
         self.max_retries, self.backoff = retries, backoff
         self.retries = 0  # requests tried again after a timeout or an overloaded server
         self._lock = threading.Lock()
@@ -69,7 +74,8 @@ class OpenAIResponder:
     def answer(self, asks: Sequence[Ask]) -> list[Answer]:
         """Answer every ask; their requests are in flight together."""
         for ask in asks:
-            self._rngs.setdefault(ask.participant, np.random.default_rng(ask.seed))
+            if ask.participant not in self._rngs:
+                self._rngs[ask.participant] = participant_rng(ask.seed, self.seed)
             self._live.setdefault(ask.participant, Usage(participants=1))
         first = list(self._pool.map(self._first_request, asks))
         return list(self._pool.map(self._finish_ask, asks, first))
@@ -161,7 +167,8 @@ class OpenAIResponder:
         raw = np.array([scores[o] for o in ask.options], dtype=np.float64)
         pick = sample_index(raw, self.temperature, self._rngs[ask.participant])
         valid = sum(math.exp(v) for v in heads.values())
-        meta: dict[str, object] = {"option_logprobs": dict(zip(ask.options, raw.tolist()))}
+        scored = dict(zip(ask.options, raw.tolist(), strict=True))
+        meta: dict[str, object] = {"option_logprobs": scored}
         return Answer(ask.options[pick], float(raw[pick] - np.logaddexp.reduce(raw)),
                       max(0.0, 1.0 - valid), tokens, meta)
 
@@ -195,7 +202,7 @@ class OpenAIResponder:
             except urllib.error.HTTPError as e:
                 if e.code not in RETRY_STATUS or attempt == self.max_retries:
                     raise self._http_error(e) from e
-            except (TimeoutError, socket.timeout, ConnectionError, urllib.error.URLError) as e:
+            except (TimeoutError, ConnectionError, urllib.error.URLError) as e:
                 if attempt == self.max_retries:
                     raise SblError.at(None, f"the server at {self.url} did not answer after "
                                             f"{attempt + 1} tries: {e}") from e

