@@ -18,8 +18,8 @@ from sbl.source import SblError
 if TYPE_CHECKING:
     from sbl.data import Rows
     from sbl.experiment import Experiment
-    from sbl.participants.models import LoadedModel
     from sbl.likelihood import ScoreResult
+    from sbl.participants.models import LoadedModel
 
 
 @dataclass(frozen=True)

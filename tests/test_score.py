@@ -12,9 +12,9 @@ import pytest  # noqa: E402
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
+from sbl.likelihood import pseudo_r2, response_spans, score_transcript  # noqa: E402
 from sbl.participants import models  # noqa: E402
 from sbl.participants.hf import HFResponder  # noqa: E402
-from sbl.likelihood import pseudo_r2, response_spans, score_transcript  # noqa: E402
 from sbl.source import SblError  # noqa: E402
 
 try:
@@ -22,6 +22,7 @@ try:
     from tests.tinymodel import INSTRUCTIONS, build_tiny_model
 except ImportError:  # tests/ itself on sys.path
     from test_hf import Bandit, play  # type: ignore[no-redef]
+
     from tinymodel import INSTRUCTIONS, build_tiny_model  # type: ignore[no-redef]
 
 TEXT = (INSTRUCTIONS.format(a="C", b="A")

@@ -11,8 +11,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from browser import needs_chromium
 from conftest import ROOT
 
