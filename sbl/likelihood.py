@@ -9,14 +9,12 @@ pseudo-R² = 1 − NLL / NLL_random.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from sbl.participants.base import RESPONSE
 from sbl.participants.models import LoadedModel
 from sbl.source import SblError
-
-RESPONSE = re.compile(r" <<(.*?)>>", re.DOTALL)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,17 +12,14 @@ to evaluate a model (``sbl score``), and a text run's export is the text its mod
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sbl.data.rows import Rows
+from sbl.participants.base import RESPONSE
 from sbl.source import SblError
-
-# A response: the text between " <<" and the next ">>" (the convention sbl.likelihood reads too).
-RESPONSE = re.compile(r" <<(.*?)>>", re.DOTALL)
 
 
 @dataclass(frozen=True, slots=True)

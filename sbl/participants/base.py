@@ -10,9 +10,13 @@ seen, and one that does not (a person at a terminal prints only the new part) ne
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
+
+# Psych-101 marks a free response as " <<X>>": a space, then the answer, then ">>".
+RESPONSE = re.compile(r" <<(.*?)>>", re.DOTALL)
 
 
 @dataclass(frozen=True, slots=True)
