@@ -125,9 +125,13 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=100, help="trials per participant")
     parser.add_argument("--batch", type=int, default=16, help="participants batched in (c)")
     parser.add_argument("--repeat", type=int, default=3, help="runs; each time is the best")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch CPU threads (on a shared 2-core machine, 2 threads spin on "
+                             "OpenMP barriers whenever another process runs)")
     args = parser.parse_args()
     import torch
 
+    torch.set_num_threads(args.threads)
     started = time.perf_counter()
     lm = load_model(args.model)
     print(f"model {lm.source}: loaded in {time.perf_counter() - started:.1f} s; "

@@ -323,6 +323,9 @@ def test_unknown_models_are_sbl_errors(tmp_path, monkeypatch):
         models.load(str(tmp_path))
     with pytest.raises(SblError, match="not in the local Hugging Face cache"):
         models.load("sbl-test-nobody/no-such-model")
+    with pytest.raises(SblError) as typo:
+        models.load("centuar")
+    assert typo.value.diagnostics[0].help == "did you mean 'centaur'?"
     monkeypatch.setattr(models, "smollm2_gguf", lambda: None)
     with pytest.raises(SblError) as err:
         models.load("smollm2")

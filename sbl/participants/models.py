@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sbl.source import SblError
+from sbl.source import SblError, did_you_mean
 
 CENTAUR_8B = "marcelbinz/Llama-3.1-Centaur-8B-adapter"
 CENTAUR_70B = "marcelbinz/Llama-3.1-Centaur-70B-adapter"
@@ -89,8 +89,14 @@ def _load_hub(repo: str, device: str | None, dtype: str | None,
         hint = ("it is not in the local Hugging Face cache; allow downloads "
                 "(allow_download=True or SBL_ALLOW_DOWNLOAD=1) or give a local directory"
                 if not allow_download else f"download failed: {e}")
-        raise SblError.at(None, f"cannot load model '{repo}': {hint}") from e
+        raise SblError.at(None, f"cannot load model '{repo}': {hint}",
+                          help=_did_you_mean(repo)) from e
     return _load_dir(Path(local), repo, device, dtype, allow_download)
+
+
+def _did_you_mean(name: str) -> str | None:
+    """A preset close to a mistyped short name (a Hub id has a slash and is left alone)."""
+    return None if "/" in name else did_you_mean(name.lower(), [*PRESETS, "smollm2"])
 
 
 def _load_dir(path: Path, source: str, device: str | None, dtype: str | None,
