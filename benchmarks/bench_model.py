@@ -118,6 +118,11 @@ def run_resend(lm, log: list, trials: int) -> tuple[float, float, int]:
     return time.perf_counter() - start, max(diffs), processed
 
 
+def _say(what: str, seconds: float, end: str = "") -> None:
+    print(f"  {what} {seconds:.2f} s;" if end == "" else f"  {what} {seconds:.2f} s",
+          end=end, flush=True)
+
+
 def main() -> None:
     """Run the three measures and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -142,15 +147,17 @@ def main() -> None:
     one, resend, batch, single = [], [], [], []
     for _ in range(args.repeat):
         one_s, log, usage = run_cached(lm, [0], args.trials, 1)
+        _say("cached", one_s)
         resend_s, max_diff, resend_tokens = run_resend(lm, log, args.trials)
+        _say("re-send", resend_s)
         batch_s, _, batch_usage = run_cached(lm, list(range(args.batch)), args.trials,
                                              args.batch)
+        _say("batched", batch_s)
         single_s = sum(run_cached(lm, [s], args.trials, 1)[0] for s in range(args.batch))
+        _say("one at a time", single_s, end="\n")
         for times, t in zip((one, resend, batch, single), (one_s, resend_s, batch_s, single_s),
                             strict=True):
             times.append(t)
-        print(f"  run: cached {one_s:.2f} s, re-send {resend_s:.2f} s, batched {batch_s:.2f} s,"
-              f" one at a time {single_s:.2f} s", flush=True)
     one_s, resend_s, batch_s, single_s = min(one), min(resend), min(batch), min(single)
     final = usage.transcript_tokens
 

@@ -81,6 +81,10 @@ class _Printer:
                 return "  " + c.text
         return ""
 
+    def has_trailing(self, line: int | None) -> bool:
+        """Whether a comment not yet printed ends source line ``line``."""
+        return any(not c.used and c.trailing and c.line == line for c in self.comments)
+
     def rest(self, depth: int) -> None:
         for c in self.comments:
             if not c.used:
@@ -223,10 +227,10 @@ class _Printer:
             return self._comprehension(node, depth)
         if isinstance(node, ir.ListExpr):
             return self._sequence("[", [self.expr(i, depth + 1) for i in node.items], "]",
-                                  depth, ","), 11
+                                  depth, ",", node.items, node), 11
         assert isinstance(node, ir.RecordExpr)
         fields = [f"{f.name}: {self.expr(f.value, depth + 1)}" for f in node.fields]
-        return self._sequence("{", fields, "}", depth, ""), 11
+        return self._sequence("{", fields, "}", depth, "", node.fields, node), 11
 
     def _binary(self, node: ir.Binary, depth: int) -> tuple[str, int]:
         prec = _PREC[node.op]
@@ -246,14 +250,22 @@ class _Printer:
             return f"{head} {self.expr(node.body, depth)}", 0
         return f"[{self.expr(node.body, depth)} {head}]", 11
 
-    def _sequence(self, open_: str, items: list[str], close: str, depth: int,
-                  sep: str) -> str:
+    def _sequence(self, open_: str, items: list[str], close: str, depth: int, sep: str,
+                  nodes: tuple[ir.Node, ...], whole: ir.Node) -> str:
+        """Items inline when they fit and carry no comment, else one a line, each followed
+        by the comment that ended its source line (a comment after the closing bracket
+        belongs to what encloses the sequence)."""
+        last = whole.span.end_line if whole.span else None
+        ends = [n.span.end_line if n.span and n.span.end_line != last else None
+                for n in nodes]
         inline = open_ + ", ".join(items) + close
         fits = len(inline) + len(INDENT) * depth <= WIDTH - 20 and "\n" not in inline
-        if fits or self.in_template:  # a hole in a one-line string must stay on one line
+        commented = any(self.has_trailing(end) for end in ends)
+        if (fits and not commented) or self.in_template:  # a hole's string is one line
             return inline
         inner = INDENT * (depth + 1)
-        body = "\n".join(f"{inner}{item}{sep}" for item in items)
+        body = "\n".join(f"{inner}{item}{sep}{self.trailing(end)}"
+                         for item, end in zip(items, ends, strict=True))
         return f"{open_}\n{body}\n{INDENT * depth}{close}"
 
 

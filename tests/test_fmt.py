@@ -146,6 +146,12 @@ def test_comments_are_kept_in_place() -> None:
     assert format_source(source) == source
 
 
+def test_a_comment_inside_a_record_stays_on_its_field() -> None:
+    source = ('experiment "x"\n\ntable t = for n in 0..2 {\n  a: n  # what a is\n  b: n\n}\n\n'
+              'let colors = sample(["a", "b"], 1)  # after the closing bracket\n')
+    assert format_source(source) == source
+
+
 def test_layout_is_canonical() -> None:
     messy = 'experiment "x"\nshared  s=0 block b over [ {a:1} ]{text{text:"v {s}" ,duration:1}}'
     assert format_source(messy) == (
