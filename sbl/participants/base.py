@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 # Psych-101 marks a free response as " <<X>>": a space, then the answer, then ">>".
-RESPONSE = re.compile(r" <<(.*?)>>", re.DOTALL)
+MARK, CLOSE = " <<", ">>"
+RESPONSE = re.compile(re.escape(MARK) + "(.*?)" + re.escape(CLOSE), re.DOTALL)
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,10 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from sbl.participants.base import Answer, Ask
+from sbl.participants.base import CLOSE, MARK, Answer, Ask
 from sbl.participants.models import LoadedModel
-
-MARK, CLOSE = " <<", ">>"
 
 
 @dataclass
