@@ -140,6 +140,28 @@ def test_options_missing_from_the_top_are_scored_by_echo(scripted):
     assert not responder.echo_shifted
 
 
+def test_echo_requests_of_every_ask_are_in_flight_together(scripted):
+    lock, inflight, most = threading.Lock(), [0], [0]
+
+    def slow_echo(body: dict) -> dict:
+        if body.get("echo"):
+            with lock:
+                inflight[0] += 1
+                most[0] = max(most[0], inflight[0])
+            time.sleep(0.5)
+            with lock:
+                inflight[0] -= 1
+        return LOGPROB_REPLY(body)
+
+    Scripted.reply = slow_echo
+    responder = OpenAIResponder(scripted)
+    most[0] = 0  # the probe's echo does not count
+    asks = [Ask(p, "You press <<", ("A", "left"), seed=i) for i, p in enumerate("pq")]
+    answers = responder.answer(asks)
+    assert most[0] == 4  # two asks x two options, none waiting for another
+    assert [a.meta["option_logprobs"] for a in answers] == [{"A": -0.5, "left": -3.0}] * 2
+
+
 def test_a_server_with_shifted_echo_is_scored_by_next_token_requests(scripted):
     Scripted.reply = lambda body: LOGPROB_REPLY(body, shifted=True)
     responder = OpenAIResponder(scripted)

@@ -16,6 +16,7 @@ digit or space (a response starting with punctuation re-feeds the ``" <<"`` toke
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -67,6 +68,14 @@ class _Draft:
     logprob: float = 0.0
 
 
+@dataclass
+class _Scores:
+    """One choice ask's option log-probs and the probability mass on the valid first tokens."""
+
+    option: dict[str, float]
+    valid_mass: float
+
+
 @dataclass(eq=False)
 class _Group:
     """Rows that share one batched KV cache and its 2-D attention mask (1 = real token)."""
@@ -109,24 +118,21 @@ class HFResponder:
         with self._torch.inference_mode():
             rows = self._rows_for(asks)
             spent = self._advance(rows, asks)
-            scores = self._score_options(rows, asks, spent)
+            choices = self._choose(rows, asks, self._score_options(rows, asks, spent), spent)
             texts = self._generate(rows, asks, spent)
-        answers = []
-        for i, (row, ask) in enumerate(zip(rows, asks, strict=True)):
-            if ask.options is None:
-                text, logprob = texts[i]
-                answers.append(Answer(text, logprob, None, spent[i]))
-            else:
-                answers.append(self._choose(row, ask, scores[i], spent[i]))
-        return answers
+        return [choices[i] if i in choices else Answer(*texts[i], None, spent[i])
+                for i in range(len(asks))]
 
     def finish(self, participant: str, transcript: str) -> None:
         """Record the participant's totals and free its row of the cache."""
         row = self._rows.pop(participant, None)
-        total = len(self._prefix) + len(self._encode(transcript))
-        self._finished[participant] = Usage(row.processed if row else 0, total, 1)
-        if row is not None:
+        if row is None:
+            total = len(self._prefix) + len(self._encode(transcript))
+        else:  # what was fed plus the tail: equal to encoding it all, and much cheaper
+            start, tail = self._unfed(row, transcript)
+            total = len(row.fed) + len(start) + len(self._encode(tail))
             self._drop(row)
+        self._finished[participant] = Usage(row.processed if row else 0, total, 1)
 
     # -- totals --------------------------------------------------------------------------
 
@@ -162,17 +168,21 @@ class HFResponder:
         return [self._rows[a.participant] for a in asks]
 
     def _new_cache(self) -> Any:
-        from transformers import DynamicCache
+        from sbl.participants.kvcache import GrowingCache
 
-        return DynamicCache()
+        return GrowingCache()
 
     def _drop(self, row: _Row) -> None:
-        """Remove a finished row from its group's cache (the others keep their state)."""
+        """Free a finished row; its group's cache keeps it until the group's next step."""
         group = row.group
         group.rows[row.index] = None
-        live = [i for i, r in enumerate(group.rows) if r is not None]
-        if not live:
+        if all(r is None for r in group.rows):
             group.cache, group.mask = None, None
+
+    def _compact(self, group: _Group) -> None:
+        """Take finished rows out of the group's cache and mask (once, however many finished)."""
+        live = [i for i, r in enumerate(group.rows) if r is not None]
+        if len(live) == len(group.rows):
             return
         index = self._torch.tensor(live, device=self._device)
         group.cache.batch_select_indices(index)
@@ -192,9 +202,13 @@ class HFResponder:
 
     def _advance(self, rows: list[_Row], asks: Sequence[Ask]) -> list[int]:
         """Feed each row the new part of its transcript; returns tokens fed per ask."""
+        for group in _groups(rows):
+            self._compact(group)
+        news = [self._unfed(row, ask.transcript) for row, ask in zip(rows, asks, strict=True)]
+        encoded = self._encode_many([text for _, text in news])
         chunks: dict[int, list[int]] = {}
-        for row, ask in zip(rows, asks, strict=True):
-            chunks[id(row)] = ids = self._chunk(row, ask.transcript)
+        for row, ask, (start, _), ids in zip(rows, asks, news, encoded, strict=True):
+            chunks[id(row)] = ids = start + ids
             row.seen = ask.transcript
             row.fed.extend(ids)
             if ids:
@@ -210,19 +224,19 @@ class HFResponder:
             row.processed += n
         return spent
 
-    def _chunk(self, row: _Row, transcript: str) -> list[int]:
-        """Token ids of the text the row has not been fed yet."""
+    def _unfed(self, row: _Row, transcript: str) -> tuple[list[int], str]:
+        """The text the row has not been fed yet, and the token ids that go before it."""
         if row.seen and not transcript.startswith(row.seen):
             self._forget(row, -1)  # the transcript changed under us: start this row afresh
             row.seen, row.last = "", None
         if not row.seen:
-            return self._prefix + self._encode(transcript)
+            return self._prefix, transcript
         new = transcript[len(row.seen):]
         if new and not (new[0].isalnum() or new[0].isspace()) and row.ends_with_mark:
             # Whole-text tokenisation would glue "<<" to this punctuation: re-feed " <<".
             self._forget(row, len(self._mark))
             new = MARK + new
-        return self._encode(new)
+        return [], new
 
     def _step(self, group: _Group, chunks: list[list[int]],
               keep: list[list[int]]) -> list[Any]:
@@ -235,18 +249,17 @@ class HFResponder:
         width = max((len(c) for c in chunks), default=0)
         if width == 0:
             return [None] * len(chunks)
-        ids = torch.full((len(chunks), width), self._pad, dtype=torch.long)
-        new = torch.zeros((len(chunks), width), dtype=torch.long)
-        for i, c in enumerate(chunks):
-            ids[i, :len(c)] = torch.tensor(c, dtype=torch.long)
-            new[i, :len(c)] = 1
-        mask = torch.cat([group.mask, new.to(self._device)], dim=1)
+        ids = torch.tensor([c + [self._pad] * (width - len(c)) for c in chunks],
+                           dtype=torch.long, device=self._device)
+        new = torch.tensor([[1] * len(c) + [0] * (width - len(c)) for c in chunks],
+                           dtype=torch.long, device=self._device)
+        mask = torch.cat([group.mask, new], dim=1)
         # Pads do not count as positions, so each row's RoPE positions are its own.
         positions = (mask.cumsum(dim=1) - 1).clamp(min=0)[:, -width:]
         most = max(1, max(len(k) for k in keep))
         where = torch.tensor([(k + k[-1:] * (most - len(k))) if k else [0] * most
                               for k in keep], dtype=torch.long, device=self._device)
-        logits = self._forward(group, ids.to(self._device), mask, positions, where)
+        logits = self._forward(group, ids, mask, positions, where)
         group.mask = mask
         logprobs = torch.log_softmax(logits.float(), dim=-1)
         return [logprobs[i, :len(k)] if k else None for i, k in enumerate(keep)]
@@ -279,26 +292,32 @@ class HFResponder:
         return self._option_cache[option]
 
     def _score_options(self, rows: list[_Row], asks: Sequence[Ask],
-                       spent: list[int]) -> dict[int, dict[str, float]]:
+                       spent: list[int]) -> dict[int, _Scores]:
         """Log-prob of each valid option for each choice ask (multi-token ones on the cache)."""
-        scores: dict[int, dict[str, float]] = {}
+        choice = [i for i, ask in enumerate(asks) if ask.options is not None]
+        if not choice:
+            return {}
+        ids = {i: [self._option_ids(o) for o in asks[i].options or ()] for i in choice}
+        # Every first token of every row in one lookup: per-row lookups cost more than the math.
+        width = max(len(ids[i]) for i in choice)
+        index = [[t[0] for t in ids[i]] + [0] * (width - len(ids[i])) for i in choice]
+        lasts = self._torch.stack([rows[i].last for i in choice])
+        firsts = lasts.gather(1, self._torch.tensor(index, device=lasts.device)).tolist()
+        scores: dict[int, _Scores] = {}
         pending: dict[int, list[tuple[int, str, list[int]]]] = {}
-        for i, (row, ask) in enumerate(zip(rows, asks, strict=True)):
-            if ask.options is None:
-                continue
-            scores[i] = {}
-            for option in ask.options:
-                ids = self._option_ids(option)
-                if len(ids) == 1:
-                    scores[i][option] = float(row.last[ids[0]])
-                else:
-                    pending.setdefault(id(row), []).append((i, option, ids))
+        for i, first in zip(choice, firsts, strict=True):
+            options = asks[i].options or ()
+            unique = dict(zip((t[0] for t in ids[i]), first, strict=False))
+            scores[i] = _Scores({o: lp for o, t, lp in zip(options, ids[i], first, strict=False)
+                                 if len(t) == 1}, sum(math.exp(lp) for lp in unique.values()))
+            pending.setdefault(id(rows[i]), []).extend(
+                (i, o, t) for o, t in zip(options, ids[i], strict=True) if len(t) > 1)
         for group in _groups(rows):
             self._score_multi(group, pending, scores, spent)
         return scores
 
     def _score_multi(self, group: _Group, pending: dict[int, list[tuple[int, str, list[int]]]],
-                     scores: dict[int, dict[str, float]], spent: list[int]) -> None:
+                     scores: dict[int, _Scores], spent: list[int]) -> None:
         """Feed multi-token options, one per row per round, and crop them back out."""
         todo = [pending.get(id(r), []) if r else [] for r in group.rows]
         for k in range(max((len(t) for t in todo), default=0)):
@@ -309,22 +328,30 @@ class HFResponder:
                     continue
                 ask_index, option, ids = t[k]
                 follow = lp.gather(1, self._torch.tensor(ids[1:], device=lp.device)[:, None])
-                scores[ask_index][option] = float(row.last[ids[0]]) + float(follow.sum())
+                scores[ask_index].option[option] = float(row.last[ids[0]]) + float(follow.sum())
                 spent[ask_index] += len(ids) - 1
                 row.processed += len(ids) - 1
             self._crop(group, max(len(c) for c in feed))
 
-    def _choose(self, row: _Row, ask: Ask, scores: dict[str, float], tokens: int) -> Answer:
-        """Sample among the valid options, renormalised, at the responder's temperature."""
-        assert ask.options
-        raw = np.array([scores[o] for o in ask.options], dtype=np.float64)
-        pick = sample_index(raw, self.temperature, row.rng)
-        firsts = {self._option_ids(o)[0] for o in ask.options}
-        valid = float(sum(np.exp(float(row.last[t])) for t in firsts))
-        chosen = raw[pick] - np.logaddexp.reduce(raw)
-        scored = dict(zip(ask.options, raw.tolist(), strict=True))
-        meta: dict[str, object] = {"option_logprobs": scored}
-        return Answer(ask.options[pick], float(chosen), max(0.0, 1.0 - valid), tokens, meta)
+    def _choose(self, rows: list[_Row], asks: Sequence[Ask], scores: dict[int, _Scores],
+                spent: list[int]) -> dict[int, Answer]:
+        """Sample among each ask's valid options, renormalised, at the responder's temperature."""
+        if not scores:
+            return {}
+        order = list(scores)
+        options = [asks[i].options or () for i in order]
+        raw = np.full((len(order), max(map(len, options))), -np.inf)
+        for k, (i, names) in enumerate(zip(order, options, strict=True)):
+            raw[k, :len(names)] = [scores[i].option[o] for o in names]
+        picks = sample_rows(raw, [len(o) for o in options], self.temperature,
+                            [rows[i].rng for i in order])
+        chosen = raw[np.arange(len(order)), picks] - np.logaddexp.reduce(raw, axis=1)
+        answers = {}
+        for k, (i, names) in enumerate(zip(order, options, strict=True)):
+            meta: dict[str, object] = {"option_logprobs": dict(scores[i].option)}
+            answers[i] = Answer(names[picks[k]], float(chosen[k]),
+                                max(0.0, 1.0 - scores[i].valid_mass), spent[i], meta)
+        return answers
 
     # -- free text -----------------------------------------------------------------------
 
@@ -373,6 +400,11 @@ class HFResponder:
     def _encode(self, text: str) -> list[int]:
         return list(self.lm.tokenizer(text, add_special_tokens=False)["input_ids"])
 
+    def _encode_many(self, texts: list[str]) -> list[list[int]]:
+        """Token ids of each text, in one call: for short chunks the per-call cost dominates."""
+        encoded = self.lm.tokenizer(texts, add_special_tokens=False)["input_ids"]
+        return [list(ids) for ids in encoded]
+
     def encode_transcript(self, text: str) -> list[int]:
         """Token ids of a whole transcript, as the model is fed it (leading BOS included)."""
         return self._prefix + self._encode(text)
@@ -412,9 +444,21 @@ def participant_rng(seed: int, base: int = 0) -> np.random.Generator:
 
 def sample_index(logprobs: np.ndarray, temperature: float, rng: np.random.Generator) -> int:
     """Draw an index from softmax(logprobs / temperature); argmax at temperature 0."""
+    row = np.asarray(logprobs, dtype=np.float64)[None]
+    return int(sample_rows(row, [row.shape[1]], temperature, [rng])[0])
+
+
+def sample_rows(logprobs: np.ndarray, counts: Sequence[int], temperature: float,
+                rngs: Sequence[np.random.Generator]) -> np.ndarray:
+    """One draw per row from softmax(row / temperature) over its first ``counts[i]`` entries
+    (the rest are padding), each with its row's RNG; argmax at temperature 0."""
+    valid = np.arange(logprobs.shape[1])[None] < np.asarray(counts)[:, None]
+    z = np.where(valid, logprobs, -np.inf)
     if temperature <= 0:
-        return int(np.argmax(logprobs))
-    z = np.asarray(logprobs, dtype=np.float64) / temperature
-    p = np.exp(z - z.max())
-    cumulative = np.cumsum(p / p.sum())
-    return min(int(np.searchsorted(cumulative, rng.random(), side="right")), len(p) - 1)
+        return z.argmax(axis=1)
+    z = z / temperature
+    p = np.exp(z - z.max(axis=1, keepdims=True))
+    cumulative = np.cumsum(p / p.sum(axis=1, keepdims=True), axis=1)
+    draws = np.array([rng.random() for rng in rngs])
+    picks = (cumulative <= draws[:, None]).sum(axis=1)  # searchsorted(side="right"), per row
+    return np.minimum(picks, np.asarray(counts) - 1)

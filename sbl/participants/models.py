@@ -206,6 +206,9 @@ def _finish(model, tokenizer, source: str, device: str | None) -> LoadedModel:
     if not getattr(model, "hf_device_map", None) and not _is_quantized(model):
         model = model.to(where)
     model.eval()
+    from sbl.participants.kvcache import use_grouped_attention
+
+    use_grouped_attention(model, where)
     return LoadedModel(model, tokenizer, source, where, cache_argument(model))
 
 

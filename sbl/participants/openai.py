@@ -78,7 +78,17 @@ class OpenAIResponder:
                 self._rngs[ask.participant] = participant_rng(ask.seed, self.seed)
             self._live.setdefault(ask.participant, Usage(participants=1))
         first = list(self._pool.map(self._first_request, asks))
-        return list(self._pool.map(self._finish_ask, asks, first))
+        # Options that are not all among the top log-probs are scored one request each; all
+        # of those, from every ask, are in flight together too.
+        echoes = [(k, option) for k, (ask, reply) in enumerate(zip(asks, first, strict=True))
+                  if ask.options and not set(ask.options) <= _top_logprobs(reply).keys()
+                  for option in ask.options]
+        scored = dict(zip(echoes, self._pool.map(
+            lambda ko: self._score_option(asks[ko[0]], ko[1], _top_logprobs(first[ko[0]])),
+            echoes), strict=True))
+        return [self._finish_ask(ask, reply, {o: scored[k, o] for o in ask.options or ()
+                                             if (k, o) in scored})
+                for k, (ask, reply) in enumerate(zip(asks, first, strict=True))]
 
     def finish(self, participant: str, transcript: str) -> None:
         """Forget the participant's RNG; keep its totals."""
@@ -112,7 +122,10 @@ class OpenAIResponder:
     def _next_token(self, prompt: str) -> dict[str, Any]:
         return self._complete(prompt, max_tokens=1, logprobs=self.top_k, temperature=0.0)
 
-    def _finish_ask(self, ask: Ask, first: dict[str, Any]) -> Answer:
+    def _finish_ask(self, ask: Ask, first: dict[str, Any],
+                    echoed: dict[str, tuple[list[tuple[str, float]], int]]) -> Answer:
+        """The answer from the first reply, and for options scored one by one, ``echoed``:
+        each option's tokens with their log-probs, and the tokens that cost."""
         tokens = self._count(ask, first)
         if ask.options is None:
             choice = first["choices"][0]
@@ -121,27 +134,33 @@ class OpenAIResponder:
             lps = (choice.get("logprobs") or {}).get("token_logprobs") or []
             return Answer(text[:ask.max_chars], float(sum(x for x in lps if x is not None)),
                           None, tokens)
-        top = _top_logprobs(first)
-        if all(o in top for o in ask.options):
+        if not echoed:
+            top = _top_logprobs(first)
             scores = {o: top[o] for o in ask.options}
             return self._choose(ask, scores, scores, tokens)
         scores, heads = {}, {}
-        for option in ask.options:
-            reply = self._complete(ask.transcript + option, max_tokens=1, logprobs=1,
-                                   echo=True, temperature=0.0)
-            tokens += self._count(ask, reply)
-            pieces = _option_tokens(reply, len(ask.transcript))
-            if self.echo_shifted:
-                pieces, used = self._chain(ask.transcript, [t for t, _ in pieces], top)
-                tokens += used
+        for option, (pieces, used) in echoed.items():
+            tokens += used
             scores[option] = sum(lp for _, lp in pieces)
             heads[pieces[0][0]] = pieces[0][1]
         return self._choose(ask, scores, heads, tokens)
 
-    def _chain(self, prefix: str, texts: list[str],
+    def _score_option(self, ask: Ask, option: str,
+                      top: dict[str, float]) -> tuple[list[tuple[str, float]], int]:
+        """The option's tokens after the transcript with their log-probs, and the tokens used."""
+        reply = self._complete(ask.transcript + option, max_tokens=1, logprobs=1,
+                               echo=True, temperature=0.0)
+        used = self._count(ask, reply)
+        pieces = _option_tokens(reply, len(ask.transcript))
+        if self.echo_shifted:
+            pieces, more = self._chain(ask, [t for t, _ in pieces], top)
+            used += more
+        return pieces, used
+
+    def _chain(self, ask: Ask, texts: list[str],
                top: dict[str, float]) -> tuple[list[tuple[str, float]], int]:
-        """Each token text in ``texts`` with its log-prob after ``prefix`` and the texts before it,
-        from plain next-token requests (and the tokens those cost).
+        """Each token text in ``texts`` with its log-prob after the transcript and the texts
+        before it, from plain next-token requests (and the tokens those cost).
 
         For servers whose echoed log-probs are one position off (llama-cpp-python): the top
         log-probs of a next-token request are right.
@@ -149,9 +168,9 @@ class OpenAIResponder:
         pieces, used = [], 0
         for j, text in enumerate(texts):
             if j > 0:
-                reply = self._next_token(prefix + "".join(texts[:j]))
+                reply = self._next_token(ask.transcript + "".join(texts[:j]))
                 top = _top_logprobs(reply)
-                used += int((reply.get("usage") or {}).get("total_tokens", 0))
+                used += self._count(ask, reply)
             if text not in top:
                 raise SblError.at(None, f"token {text!r} is not among the server's top "
                                         f"{self.top_k} log-probs, and its echoed log-probs "
