@@ -7,6 +7,7 @@ Exit status: 0 when all is well, 1 for an error in the user's input (printed as
 from __future__ import annotations
 
 import functools
+import importlib
 import os
 import sys
 import traceback
@@ -24,6 +25,28 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 class _State:
     debug = False
+
+
+class LazyGroup(click.Group):
+    """A group whose commands from :mod:`sbl.commands` are imported only when used: command
+    ``NAME`` is the function ``NAME`` of module ``sbl.commands.NAME``, so ``sbl compile``
+    never pays for importing ``sbl run`` or ``sbl simulate``."""
+
+    def __init__(self, *args: Any, lazy: tuple[str, ...] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Every command's name, sorted, without importing any."""
+        return sorted({*self.commands, *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """The command called ``cmd_name``, importing its module on first use."""
+        if cmd_name in self.commands or cmd_name not in self.lazy:
+            return self.commands.get(cmd_name)
+        command = getattr(importlib.import_module(f"sbl.commands.{cmd_name}"), cmd_name)
+        assert isinstance(command, click.Command)
+        return command
 
 
 def _fail(message: str) -> None:
@@ -54,7 +77,13 @@ def reports_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+# The commands that live in sbl/commands/, one module each (tests/test_cli_lazy.py checks
+# that this matches the directory).
+COMMANDS = ("compare", "data", "export", "pilot", "run", "score", "simulate")
+
+
+@click.group(cls=LazyGroup, lazy=COMMANDS,
+             context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--debug", is_flag=True, help="Show Python tracebacks for errors.")
 @click.version_option(package_name="sbl")
 def main(debug: bool) -> None:
@@ -137,20 +166,3 @@ def fmt(files: tuple[str, ...], check_only: bool) -> None:
         click.echo(f"{verb} {file}", err=True)
     if check_only and unformatted:
         sys.exit(1)
-
-
-def _register() -> None:
-    """Add the commands that live in ``sbl.commands`` (each imports its own heavy parts)."""
-    from sbl.commands.compare import compare
-    from sbl.commands.data import data
-    from sbl.commands.export import export
-    from sbl.commands.pilot import pilot
-    from sbl.commands.run import run
-    from sbl.commands.score import score
-    from sbl.commands.simulate import simulate
-
-    for command in (run, simulate, pilot, data, score, compare, export):
-        main.add_command(command)
-
-
-_register()

@@ -28,9 +28,11 @@ MAX_NESTING = 200
 
 
 @functools.cache
-def _parser(start: str) -> lark.Lark:
+def _parser() -> lark.Lark:
+    """One parser for both start symbols: loading it (from Lark's cache file, written on first
+    use) and the lexer states it builds are shared by whole files and string holes."""
     grammar = resources.files("sbl.grammar").joinpath("sbl.lark").read_text(encoding="utf-8")
-    return lark.Lark(grammar, start=start, parser="lalr", lexer="contextual",
+    return lark.Lark(grammar, start=["start", "expr"], parser="lalr", lexer="contextual",
                      propagate_positions=True, maybe_placeholders=True, cache=True)
 
 
@@ -58,7 +60,7 @@ def _build(tree: lark.Tree, path: str) -> Any:
 def _parse_tree(text: str, path: str, start: str) -> lark.Tree:
     _check_nesting(text, path)
     try:
-        return _parser(start).parse(text)
+        return _parser().parse(text, start=start)
     except lark.exceptions.LarkError as exc:
         raise translate(exc, text, path) from None
 

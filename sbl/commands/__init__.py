@@ -1,5 +1,6 @@
-"""Commands of the ``sbl`` command line that live outside ``sbl/cli.py``; each module exports
-one click command, which ``sbl.cli`` registers with ``main.add_command``."""
+"""Commands of the ``sbl`` command line that live outside ``sbl/cli.py``: module ``NAME`` exports
+the click command ``NAME``, which ``sbl.cli`` imports only when that command runs (its name is
+listed in ``sbl.cli.COMMANDS``)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def reports_errors(func: F) -> F:
-    """``sbl.cli.reports_errors``, looked up when the command runs, so that ``sbl.cli`` can
-    import these modules (to register them) without an import cycle."""
+    """``sbl.cli.reports_errors``, looked up when the command runs, so that these modules
+    never import ``sbl.cli`` at import time (no import cycle)."""
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from sbl.cli import reports_errors as report

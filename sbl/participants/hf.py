@@ -348,7 +348,7 @@ class HFResponder:
         chosen = raw[np.arange(len(order)), picks] - np.logaddexp.reduce(raw, axis=1)
         answers = {}
         for k, (i, names) in enumerate(zip(order, options, strict=True)):
-            meta: dict[str, object] = {"option_logprobs": dict(scores[i].option)}
+            meta: dict[str, object] = {"option_logprobs": {o: scores[i].option[o] for o in names}}
             answers[i] = Answer(names[picks[k]], float(chosen[k]),
                                 max(0.0, 1.0 - scores[i].valid_mass), spent[i], meta)
         return answers

@@ -11,11 +11,10 @@ with no network; ``cdn=True`` loads the same pinned versions from unpkg instead.
 from __future__ import annotations
 
 import functools
+import string
 from importlib import resources
 from pathlib import Path
 from typing import Any
-
-import jinja2
 
 from sbl import ir
 from sbl.backends.web import assets, payload
@@ -25,12 +24,21 @@ __all__ = ["NAME", "UNSUPPORTED", "compile_page", "emit", "page_name", "write_pa
 
 NAME = "web"
 
+# The tags of a pinned file, loaded from the CDN or inlined. page.html is laid out with
+# string.Template (``${name}``); a template engine would cost more to import than the rest of
+# a compile takes.
+_CSS_URL = '<link rel="stylesheet" href="{url}" integrity="{sri}" crossorigin="anonymous">'
+_CSS_INLINE = "<style>\n{text}</style>"
+_SCRIPT_URL = '<script src="{url}" integrity="{sri}" crossorigin="anonymous"></script>'
+_SCRIPT_INLINE = "<script>/* {label} */\n{text}</script>"
+_JATOS = '<script src="jatos.js"></script>'
+_HTML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&#34;",
+                               "'": "&#39;"})
+
 
 @functools.cache
-def _template() -> jinja2.Template:
-    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined,
-                             keep_trailing_newline=True)
-    return env.from_string(_read("page.html"))
+def _template() -> string.Template:
+    return string.Template(_read("page.html"))
 
 
 @functools.cache
@@ -55,11 +63,13 @@ def compile_page(experiment: ir.Experiment, *, cdn: bool = False) -> str:
     plugins = [assets.plugin(n) for n in names]
     globals_ = {n: p.global_name for n, p in zip(names, plugins, strict=True)}
     data = payload.build(experiment, globals_)
-    return _template().render(
-        title=experiment.title,
-        css=_file(assets.css(), cdn),
-        scripts=[_file(a, cdn) for a in (assets.jspsych(), *plugins)],
-        jatos=payload.flag(experiment, "jatos"),
+    tags = [_tag(assets.css(), cdn, _CSS_URL, _CSS_INLINE)]
+    tags += [_tag(a, cdn, _SCRIPT_URL, _SCRIPT_INLINE) for a in (assets.jspsych(), *plugins)]
+    if payload.flag(experiment, "jatos"):
+        tags.append(_JATOS)
+    return _template().substitute(
+        title=_escape(experiment.title),
+        assets="\n".join(tags),
         sbl_css=_read("sbl.css"),
         ir_json=payload.script_json(data),
         expr_js=_read("expr.js"),
@@ -67,10 +77,17 @@ def compile_page(experiment: ir.Experiment, *, cdn: bool = False) -> str:
     )
 
 
-def _file(asset: assets.Asset, cdn: bool) -> dict[str, str | None]:
-    """What the template needs of a pinned file: its URL, or its text to inline."""
-    return {"label": f"{asset.package}@{asset.version}", "url": asset.url if cdn else None,
-            "sri": asset.sri, "text": None if cdn else asset.text()}
+def _tag(asset: assets.Asset, cdn: bool, url_tag: str, inline_tag: str) -> str:
+    """The tag that loads a pinned file from its URL, or that holds its text inline."""
+    if cdn:
+        return url_tag.format(url=_escape(asset.url), sri=_escape(asset.sri))
+    label = _escape(f"{asset.package}@{asset.version}")
+    return inline_tag.format(label=label, text=asset.text())
+
+
+def _escape(text: str) -> str:
+    """``text`` safe in HTML text and quoted attributes (the same entities as Jinja's)."""
+    return text.translate(_HTML_ESCAPES)
 
 
 def emit(experiment: Any, *, cdn: bool = False) -> str:
