@@ -1,12 +1,13 @@
 """A KV cache that grows in place, and grouped-query attention without copies, for transformers.
 
-Two costs dominate a batch of participants on a long, growing transcript, and neither is the
-model's arithmetic:
+Two costs of a batch of participants grow with their transcripts without being the model's
+arithmetic (measured in ``benchmarks/bench_model.py``, they made batching slower than it
+should be):
 
 * transformers' ``DynamicCache`` appends each step's keys and values with ``torch.cat``, which
   copies the whole cache of every layer at every step. :class:`GrowingCache` keeps each layer
-  in a buffer with room to spare (doubled when full) and writes the new slots in place; the
-  keys and values the model sees are views of its filled part.
+  in a buffer with room to spare (grown by half when full) and writes the new slots in
+  place; the keys and values the model sees are views of its filled part.
 * For models whose key/value heads are shared by several query heads (GQA: Llama 3, SmolLM2),
   transformers' SDPA path on CPU copies every layer's keys and values once per query head
   group (``repeat_kv``) whenever there is an attention mask, which a batch of ragged rows
@@ -83,10 +84,11 @@ class GrowingLayer(DynamicLayer):
 
 def _grown(buffers: tuple[torch.Tensor, torch.Tensor] | None, which: int, new: torch.Tensor,
            filled: int, needed: int) -> torch.Tensor:
-    """A buffer shaped like ``new`` with room for at least twice ``needed`` slots, holding the
-    first ``filled`` slots of the old one."""
+    """A buffer shaped like ``new`` with room for ``needed`` slots and half as many again
+    (so copies stay rare and memory at most 1.5 times the cache), holding the first
+    ``filled`` slots of the old one."""
     batch, heads, _, dim = new.shape
-    buffer = new.new_empty((batch, heads, max(_MIN_CAPACITY, 2 * needed), dim))
+    buffer = new.new_empty((batch, heads, needed + max(_MIN_CAPACITY, needed // 2), dim))
     if buffers is not None and filled:
         buffer[..., :filled, :] = buffers[which][..., :filled, :]
     return buffer
