@@ -118,6 +118,13 @@ def run_resend(lm, log: list, trials: int) -> tuple[float, float, int]:
     return time.perf_counter() - start, max(diffs), processed
 
 
+def flop_rate(lm, usage, seconds: float) -> float:
+    """GFLOP/s of the weight matrices (2 per parameter per token; embeddings are lookups)."""
+    embedding = lm.model.get_input_embeddings().weight.numel()
+    weights = sum(p.numel() for p in lm.model.parameters()) - embedding
+    return 2 * weights * usage.tokens_processed / seconds / 1e9
+
+
 def _say(what: str, seconds: float, end: str = "") -> None:
     print(f"  {what} {seconds:.2f} s;" if end == "" else f"  {what} {seconds:.2f} s",
           end=end, flush=True)
@@ -170,6 +177,12 @@ def main() -> None:
         ("(b) max |log-prob cached - re-send|", max_diff, "<= 1e-4"),
         (f"(c) {args.batch} participants batched (s)", batch_s, ""),
         (f"(c) {args.batch} participants one at a time (s)", single_s, ""),
+        # Batching can only save what is not arithmetic: where the batched rate is near the
+        # machine's peak, the gain is capped by it (a CPU), where it is far below (a GPU, or
+        # a model so small that per-call costs dominate), the gain is large.
+        ("(c) GFLOP/s in weight matmuls, batched", flop_rate(lm, batch_usage, batch_s), ""),
+        ("(c) GFLOP/s in weight matmuls, one at a time",
+         flop_rate(lm, batch_usage, single_s), ""),
     ]
     print(f"{args.trials} trials; final transcript {final} tokens "
           f"({batch_usage.transcript_tokens // args.batch} on average in (c))")
