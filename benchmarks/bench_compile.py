@@ -1,6 +1,6 @@
 """Benchmark the web backend on the bandit: compile time, page size, time to the first trial.
 
-    python benchmarks/bench_compile.py [--runs 5]
+    python benchmarks/bench_compile.py [--runs 5] [--sweetbean-python /path/to/venv/bin/python]
 
 * compile: the whole process, as a user runs it: ``sbl compile examples/bandit.sbl -o …``
   when the ``sbl`` command works, else ``python -c`` (import, load, compile, write). Python
@@ -11,7 +11,8 @@
 * page size of the self-contained page;
 * first trial visible: from navigation start to the first trial in the DOM, opening the page
   from disk in headless Chromium (a fresh browser context per run);
-* SweetBean's ``Experiment.to_html`` on the same bandit, when ``sweetbean`` is importable.
+* SweetBean's ``Experiment.to_html`` on the tutorial's bandit, when ``--sweetbean-python``
+  (default: this interpreter) has ``sweetbean`` installed, and the ratio.
 
 Each measure is printed beside its target; the exit status is 0 either way.
 """
@@ -63,6 +64,27 @@ t5 = time.perf_counter()
 print(json.dumps({"import cli (click)": t1 - t0, "import parser, passes (lark)": t2 - t1,
                   "parse + check": t3 - t2, "import web backend": t4 - t3,
                   "compile + write": t5 - t4}))
+"""
+# The seed tutorial's SweetBean bandit, as written there; prints to_html's seconds.
+SWEETBEAN_TUTORIAL = """
+import sys, time
+from sweetbean import Block, Experiment
+from sweetbean.stimulus import Bandit, Text
+from sweetbean.variable import (DataVariable, FunctionVariable, SharedVariable, SideEffect,
+                                TimelineVariable)
+timeline = [{"bandit_1": {"color": "orange", "value": 10 - i},
+             "bandit_2": {"color": "blue", "value": i}} for i in range(11)]
+bandit_1, bandit_2 = TimelineVariable("bandit_1"), TimelineVariable("bandit_2")
+score, value = SharedVariable("score", 0), DataVariable("value", 0)
+update_score = FunctionVariable("update_score", lambda sc, val: sc + val, [score, value])
+bandit_task = Bandit(bandits=[bandit_1, bandit_2],
+                     side_effects=[SideEffect(score, update_score)])
+score_text = FunctionVariable("score_text", lambda sc: f"Score: {sc}", [score])
+show_score = Text(duration=2000, text=score_text)
+experiment = Experiment([Block([bandit_task, show_score], timeline=timeline)])
+start = time.perf_counter()
+experiment.to_html(sys.argv[1], path_local_download="bandit.json")
+print("seconds", time.perf_counter() - start)  # SweetBean prints too: mark the line
 """
 # Records when the first trial appears, measured in the page from navigation start.
 FIRST_TRIAL = """
@@ -154,30 +176,18 @@ def time_first_trial(page: Path, runs: int) -> list[float] | None:
     return out
 
 
-def time_sweetbean() -> float | None:
-    """Seconds for SweetBean to write the same bandit with to_html, or None without it."""
-    try:
-        from sweetbean import Block, Experiment
-        from sweetbean.stimulus import Bandit, Text
-        from sweetbean.variable import (
-            DataVariable,
-            SharedVariable,
-            SideEffect,
-            TimelineVariable,
-        )
-    except ImportError:
-        return None
-    timeline = [{"bandit_1": {"color": "orange", "value": 10 - i},
-                 "bandit_2": {"color": "blue", "value": i}} for i in range(11)]
-    score = SharedVariable("score", 0)
-    value = DataVariable("value", 0)
-    bandit = Bandit(bandits=[TimelineVariable("bandit_1"), TimelineVariable("bandit_2")],
-                    side_effects=[SideEffect(score, score + value)])  # type: ignore[operator]
-    text = Text(duration=2000, text=score)
-    start = time.perf_counter()
+def time_sweetbean(python: str) -> float | None:
+    """Seconds SweetBean's ``to_html`` takes for the tutorial's bandit (its code as written),
+    run by ``python``; None where that interpreter has no SweetBean."""
     with tempfile.TemporaryDirectory() as tmp:
-        Experiment([Block([bandit, text], timeline)]).to_html(str(Path(tmp) / "sb.html"))
-    return time.perf_counter() - start
+        done = subprocess.run([python, "-c", SWEETBEAN_TUTORIAL, str(Path(tmp) / "sb.html")],
+                              capture_output=True, text=True)
+    if done.returncode != 0:
+        if "No module named 'sweetbean'" not in done.stderr:
+            print(done.stderr.strip().splitlines()[-1], file=sys.stderr)
+        return None
+    return float(next(line.split()[1] for line in done.stdout.splitlines()
+                      if line.startswith("seconds ")))
 
 
 def report(name: str, values: list[float] | None, unit: str, target: float | None) -> None:
@@ -196,6 +206,9 @@ def main() -> None:
     """Run every measure and print it beside its target."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="repetitions of each timing")
+    parser.add_argument("--sweetbean-python", default=sys.executable, metavar="PYTHON",
+                        help="an interpreter with sweetbean==1.3.17 installed (its pins clash "
+                             "with sbl's, so a separate virtualenv); default: this one")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "bandit.html"
@@ -213,11 +226,14 @@ def main() -> None:
         report(f"  of which {stage}", seconds, "s", None)
     report("page size", [size_kb], "KB", TARGETS["size_kb"])
     report("first trial visible", first, "ms", TARGETS["first_trial_ms"])
-    sweetbean = time_sweetbean()
+    sweetbean = time_sweetbean(args.sweetbean_python)
     if sweetbean is None:
-        print(f"{'SweetBean to_html':<40} not measured (sweetbean is not installed)")
+        print(f"{'SweetBean to_html':<40} not measured (no sweetbean in "
+              f"{args.sweetbean_python}; see --sweetbean-python)")
     else:
         report("SweetBean to_html", [sweetbean], "s", None)
+        print(f"ratio: SweetBean to_html / sbl compile (whole process) = "
+              f"{sweetbean / statistics.median(compile_times):.0f}x")
 
 
 if __name__ == "__main__":

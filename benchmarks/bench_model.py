@@ -19,6 +19,7 @@ Times are the best of ``--repeat`` interleaved runs, since a shared machine's lo
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
 import random
 import sys
@@ -73,7 +74,9 @@ def load_model(name: str):
         return models.load(name, device="cpu")
     from tests.tinymodel import build_tiny_model
 
-    path = build_tiny_model(Path(tempfile.mkdtemp(prefix="sbl-bench-")) / "tiny")
+    where = tempfile.TemporaryDirectory(prefix="sbl-bench-")
+    atexit.register(where.cleanup)
+    path = build_tiny_model(Path(where.name) / "tiny")
     return models.load(str(path), device="cpu")
 
 
