@@ -176,16 +176,18 @@ def time_first_trial(page: Path, runs: int) -> list[float] | None:
     return out
 
 
-def time_sweetbean(python: str) -> float | None:
-    """Seconds SweetBean's ``to_html`` takes for the tutorial's bandit (its code as written),
-    run by ``python``; None where that interpreter has no SweetBean."""
+def time_sweetbean(python: str) -> float | str:
+    """Seconds SweetBean's ``to_html`` takes for the tutorial's bandit (its code as written,
+    in a file, since SweetBean reads its lambdas' source), run by ``python``; else why not."""
     with tempfile.TemporaryDirectory() as tmp:
-        done = subprocess.run([python, "-c", SWEETBEAN_TUTORIAL, str(Path(tmp) / "sb.html")],
-                              capture_output=True, text=True)
+        script = Path(tmp) / "sweetbean_bandit.py"
+        script.write_text(SWEETBEAN_TUTORIAL)
+        done = subprocess.run([python, str(script), str(Path(tmp) / "sb.html")],
+                              capture_output=True, text=True, cwd=tmp)
+    if "No module named 'sweetbean'" in done.stderr:
+        return f"no sweetbean in {python}; see --sweetbean-python"
     if done.returncode != 0:
-        if "No module named 'sweetbean'" not in done.stderr:
-            print(done.stderr.strip().splitlines()[-1], file=sys.stderr)
-        return None
+        return "it failed: " + (done.stderr.strip().splitlines() or ["?"])[-1]
     return float(next(line.split()[1] for line in done.stdout.splitlines()
                       if line.startswith("seconds ")))
 
@@ -227,14 +229,12 @@ def main() -> None:
     report("page size", [size_kb], "KB", TARGETS["size_kb"])
     report("first trial visible", first, "ms", TARGETS["first_trial_ms"])
     sweetbean = time_sweetbean(args.sweetbean_python)
-    if sweetbean is None:
-        print(f"{'SweetBean to_html':<40} not measured (no sweetbean in "
-              f"{args.sweetbean_python}; see --sweetbean-python)")
+    if isinstance(sweetbean, str):
+        print(f"{'SweetBean to_html':<40} not measured ({sweetbean})")
     else:
         report("SweetBean to_html", [sweetbean], "s", None)
         print(f"ratio: SweetBean to_html / sbl compile (whole process) = "
               f"{sweetbean / statistics.median(compile_times):.0f}x")
-
 
 if __name__ == "__main__":
     main()
