@@ -80,15 +80,18 @@ class OpenAIResponder:
         first = list(self._pool.map(self._first_request, asks))
         # Options that are not all among the top log-probs are scored one request each; all
         # of those, from every ask, are in flight together too.
-        echoes = [(k, option) for k, (ask, reply) in enumerate(zip(asks, first, strict=True))
-                  if ask.options and not set(ask.options) <= _top_logprobs(reply).keys()
+        tops = [_top_logprobs(reply) if ask.options else {}
+                for ask, reply in zip(asks, first, strict=True)]
+        echoes = [(k, option) for k, ask in enumerate(asks)
+                  if ask.options and not set(ask.options) <= tops[k].keys()
                   for option in ask.options]
-        scored = dict(zip(echoes, self._pool.map(
-            lambda ko: self._score_option(asks[ko[0]], ko[1], _top_logprobs(first[ko[0]])),
-            echoes), strict=True))
-        return [self._finish_ask(ask, reply, {o: scored[k, o] for o in ask.options or ()
-                                             if (k, o) in scored})
-                for k, (ask, reply) in enumerate(zip(asks, first, strict=True))]
+        scored = self._pool.map(lambda ko: self._score_option(asks[ko[0]], ko[1], tops[ko[0]]),
+                                echoes)
+        echoed: list[dict[str, tuple[list[tuple[str, float]], int]]] = [{} for _ in asks]
+        for (k, option), result in zip(echoes, scored, strict=True):
+            echoed[k][option] = result
+        return [self._finish_ask(ask, reply, mine)
+                for ask, reply, mine in zip(asks, first, echoed, strict=True)]
 
     def finish(self, participant: str, transcript: str) -> None:
         """Forget the participant's RNG; keep its totals."""
