@@ -15,7 +15,8 @@ pytest.importorskip("transformers")
 
 from sbl.participants import models  # noqa: E402
 from sbl.participants.base import Ask  # noqa: E402
-from sbl.participants.hf import HFResponder, sample_index  # noqa: E402
+from sbl.participants.hf import HFResponder  # noqa: E402
+from sbl.participants.sampling import sample_index  # noqa: E402
 from sbl.source import SblError  # noqa: E402
 
 try:

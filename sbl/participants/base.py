@@ -62,3 +62,17 @@ class Responder(Protocol):
     def finish(self, participant: str, transcript: str) -> None:
         """The participant's run is over; ``transcript`` is its final text. Free its state."""
         ...
+
+
+@dataclass
+class Usage:
+    """What a responder processed: tokens fed to the model and tokens of the final transcripts."""
+
+    tokens_processed: int = 0
+    transcript_tokens: int = 0
+    participants: int = 0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(self.tokens_processed + other.tokens_processed,
+                     self.transcript_tokens + other.transcript_tokens,
+                     self.participants + other.participants)

@@ -23,22 +23,9 @@ from typing import Any
 
 import numpy as np
 
-from sbl.participants.base import CLOSE, MARK, Answer, Ask
+from sbl.participants.base import CLOSE, MARK, Answer, Ask, Usage
 from sbl.participants.models import LoadedModel
-
-
-@dataclass
-class Usage:
-    """What a responder processed: tokens fed to the model and tokens of the final transcripts."""
-
-    tokens_processed: int = 0
-    transcript_tokens: int = 0
-    participants: int = 0
-
-    def __add__(self, other: Usage) -> Usage:
-        return Usage(self.tokens_processed + other.tokens_processed,
-                     self.transcript_tokens + other.transcript_tokens,
-                     self.participants + other.participants)
+from sbl.participants.sampling import participant_rng, sample_index, sample_rows
 
 
 @dataclass(eq=False)
@@ -435,30 +422,3 @@ def special_prefix(tokenizer: Any) -> list[int]:
         if full[k:k + len(plain)] == plain:
             return full[:k]
     return []
-
-
-def participant_rng(seed: int, base: int = 0) -> np.random.Generator:
-    """The RNG a participant samples with: its own seed, mixed with a run's ``base`` if any."""
-    return np.random.default_rng(seed if base == 0 else [base & 0xFFFFFFFF, seed & 0xFFFFFFFF])
-
-
-def sample_index(logprobs: np.ndarray, temperature: float, rng: np.random.Generator) -> int:
-    """Draw an index from softmax(logprobs / temperature); argmax at temperature 0."""
-    row = np.asarray(logprobs, dtype=np.float64)[None]
-    return int(sample_rows(row, [row.shape[1]], temperature, [rng])[0])
-
-
-def sample_rows(logprobs: np.ndarray, counts: Sequence[int], temperature: float,
-                rngs: Sequence[np.random.Generator]) -> np.ndarray:
-    """One draw per row from softmax(row / temperature) over its first ``counts[i]`` entries
-    (the rest are padding), each with its row's RNG; argmax at temperature 0."""
-    valid = np.arange(logprobs.shape[1])[None] < np.asarray(counts)[:, None]
-    z = np.where(valid, logprobs, -np.inf)
-    if temperature <= 0:
-        return z.argmax(axis=1)
-    z = z / temperature
-    p = np.exp(z - z.max(axis=1, keepdims=True))
-    cumulative = np.cumsum(p / p.sum(axis=1, keepdims=True), axis=1)
-    draws = np.array([rng.random() for rng in rngs])
-    picks = (cumulative <= draws[:, None]).sum(axis=1)  # searchsorted(side="right"), per row
-    return np.minimum(picks, np.asarray(counts) - 1)

@@ -24,8 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from sbl.participants.base import CLOSE, Answer, Ask
-from sbl.participants.hf import Usage, participant_rng, sample_index
+from sbl.participants.base import CLOSE, Answer, Ask, Usage
+from sbl.participants.sampling import participant_rng, sample_index
 from sbl.source import SblError
 
 RETRY_STATUS = {408, 429, 500, 502, 503, 504}
