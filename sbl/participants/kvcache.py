@@ -45,8 +45,9 @@ class GrowingLayer(DynamicLayer):
             self.lazy_initialization(key_states, value_states)
         start, end = self._length, self._length + key_states.shape[-2]
         if self._buffers is None or end > self._buffers[0].shape[-2]:
-            self._buffers = (_grown(self._buffers, 0, key_states, start, end),
-                             _grown(self._buffers, 1, value_states, start, end))
+            old = self._buffers or (None, None)
+            self._buffers = (_grown(old[0], key_states, start, end),
+                             _grown(old[1], value_states, start, end))
         keys, values = self._buffers
         keys[..., start:end, :] = key_states
         values[..., start:end, :] = value_states
@@ -82,15 +83,15 @@ class GrowingLayer(DynamicLayer):
         return keys, values
 
 
-def _grown(buffers: tuple[torch.Tensor, torch.Tensor] | None, which: int, new: torch.Tensor,
-           filled: int, needed: int) -> torch.Tensor:
+def _grown(old: torch.Tensor | None, new: torch.Tensor, filled: int,
+           needed: int) -> torch.Tensor:
     """A buffer shaped like ``new`` with room for ``needed`` slots and half as many again
     (so copies stay rare and memory at most 1.5 times the cache), holding the first
-    ``filled`` slots of the old one."""
+    ``filled`` slots of ``old``."""
     batch, heads, _, dim = new.shape
     buffer = new.new_empty((batch, heads, needed + max(_MIN_CAPACITY, needed // 2), dim))
-    if buffers is not None and filled:
-        buffer[..., :filled, :] = buffers[which][..., :filled, :]
+    if old is not None and filled:
+        buffer[..., :filled, :] = old[..., :filled, :]
     return buffer
 
 
