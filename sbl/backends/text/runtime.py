@@ -162,6 +162,9 @@ class ParticipantRun:
         taken = self.replay.take(stim) if self.replay is not None else None
         record = taken[0] if taken else None
         qs = answers.questions(info.kind, params, self.order)
+        if taken is not None:
+            assert self.replay is not None
+            self.replay.check_response(info.kind, qs, *taken)
         view = self._view(stim, info, params, qs)
         prompt = self._prompt(stim, info, params, qs, names)
         pre = self._pre_layout(info, view, qs, prompt)
