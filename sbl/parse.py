@@ -23,7 +23,9 @@ from sbl.syntax_errors import translate
 
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "/": "/", "\\": "\\", '"': '"',
             "'": "'", "0": "\0"}
-_ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)", re.S)
+# A surrogate pair (\ud83d\ude00) is one escape: it stands for one character, as in JSON.
+_ESCAPE = re.compile(r"\\(u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+                     r"|u[0-9a-fA-F]{4}|.)", re.S)
 MAX_NESTING = 200
 
 
@@ -84,7 +86,10 @@ def unescape(raw: str, span: ir.Span) -> str:
     """Resolve backslash escapes in the body of a string literal (``span`` covers ``raw``)."""
     def one(match: re.Match[str]) -> str:
         code = match.group(1)
-        if code.startswith("u") and len(code) == 5:
+        if code.startswith("u") and len(code) == 11:  # a surrogate pair: one character
+            high, low = int(code[1:5], 16), int(code[7:], 16)
+            return chr(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00))
+        if code.startswith("u") and len(code) == 5 and not 0xD800 <= int(code[1:], 16) < 0xE000:
             return chr(int(code[1:], 16))
         if code in _ESCAPES:
             return _ESCAPES[code]
@@ -92,6 +97,11 @@ def unescape(raw: str, span: ir.Span) -> str:
         if span.line == span.end_line and "\n" not in raw[:match.start()]:
             col = span.col + match.start()
             where = ir.Span(span.path, span.line, col, span.line, col + 1 + len(code))
+        if code.startswith("u") and len(code) == 5:
+            raise SblError.at(where, f"'\\{code}' is half of a surrogate pair, not a "
+                                     f"character",
+                              help="write the character itself, or both halves of the pair "
+                                   "('\\ud83d\\ude00' is one emoji)")
         raise SblError.at(where, f"unknown escape '\\{code}' in a string",
                           help="write '\\\\' for a backslash")
     return _ESCAPE.sub(one, raw)

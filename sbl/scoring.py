@@ -81,22 +81,41 @@ def score_rows(experiment: Experiment, rows: Rows, loaded: LoadedModel) -> Score
     return Scores(loaded.source, results)
 
 
-def score_psych101(path: str | Path, loaded: LoadedModel) -> Scores:
-    """Score the texts of a Psych-101 jsonl file (one participant per record)."""
+def score_psych101(path: str | Path, loaded: LoadedModel | str) -> Scores:
+    """Score the texts of a Psych-101 jsonl file (one participant per record); the file is
+    read and checked whole before a model named by ``loaded`` is loaded."""
     from sbl.likelihood import score_transcript
+    from sbl.participants import models
 
-    results = {}
-    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+    texts = psych101_texts(path)
+    model = models.load(loaded) if isinstance(loaded, str) else loaded
+    return Scores(model.source, {p: score_transcript(model, text) for p, text in texts.items()})
+
+
+def psych101_texts(path: str | Path) -> dict[str, str]:
+    """Each participant's text in a Psych-101 jsonl file; a line that is not a record with a
+    text is an SblError naming the line."""
+    from sbl.data.schema import loads
+
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SblError.at(None, f"cannot read data file '{path}': "
+                                f"{getattr(exc, 'strerror', None) or 'it is not UTF-8 text'}"
+                          ) from None
+    texts = {}
+    for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
-            results[str(record.get("participant", number))] = score_transcript(
-                loaded, record["text"])
+            record = loads(line)
+            if not isinstance(record["text"], str):
+                raise TypeError
+            texts[str(record.get("participant", number))] = record["text"]
         except (ValueError, KeyError, TypeError):
             raise SblError.at(None, f"{path}:{number}: not a Psych-101 record (a JSON object "
                                     "with a 'text')") from None
-    return Scores(loaded.source, results)
+    return texts
 
 
 def is_psych101(path: str | Path) -> bool:
@@ -120,12 +139,13 @@ def score(data: str | Path | Rows, model: str | LoadedModel,
     from sbl.experiment import Experiment, load
     from sbl.participants import models
 
-    loaded = models.load(model) if isinstance(model, str) else model
+    # Everything that can be wrong with the input is found before the (slow) model load.
     if not isinstance(data, Rows) and is_psych101(data):
-        return score_psych101(data, loaded)
+        return score_psych101(data, model)
     if experiment is None:
         raise SblError.at(None, "scoring recorded rows needs their experiment",
                           help="give it with --experiment FILE.sbl")
     exp = experiment if isinstance(experiment, Experiment) else load(experiment)
     rows = data if isinstance(data, Rows) else read_data(data)
+    loaded = models.load(model) if isinstance(model, str) else model
     return score_rows(exp, rows, loaded)

@@ -7,7 +7,7 @@ import importlib
 
 import click
 
-from sbl.commands import reports_errors
+from sbl.commands import ROW_SUFFIXES, check_output, reports_errors
 from sbl.source import SblError, did_you_mean
 
 # Participant kinds by name: each module exports ``from_spec(argument, seed) -> Responder``,
@@ -73,6 +73,7 @@ def run(file: str, participant: str, from_: str | None, until: int | None, seed:
         raise click.UsageError("--until needs --from DATA")
     if participants > 1 and (from_ or participant == "terminal"):
         raise click.UsageError("-n needs a scripted or random participant and no --from")
+    check_output(output, ROW_SUFFIXES)
     experiment = load(file)
     responder = make_participant(participant, seed)
     prefix = read_data(from_) if from_ else None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from sbl.commands import reports_errors
+from sbl.commands import check_output, reports_errors
 
 
 @click.command()
@@ -35,6 +35,7 @@ def score(data: str, model: str, experiment: str | None, output: str | None) -> 
 
     from sbl.scoring import score as run_score
 
+    check_output(output, (".csv",))
     scores = run_score(data, model, experiment)
     table = Table(title=f"{data} under {scores.model}")
     for column in ("participant", "choices", "NLL", "NLL/choice", "random NLL", "pseudo-R²"):

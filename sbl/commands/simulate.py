@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from sbl.commands import reports_errors
+from sbl.commands import ROW_SUFFIXES, check_output, reports_errors
 
 
 @click.command()
@@ -33,12 +33,15 @@ from sbl.commands import reports_errors
               help="Write rows here (.csv, .json, .jsonl) as each participant finishes.")
 @click.option("--resume", is_flag=True,
               help="Continue an interrupted run into the same --output: finished participants "
-                   "are kept, the others run again with the same seeds.")
+                   "are kept, the others run again with the same seeds. The command must be "
+                   "the interrupted one (same experiment, model, seed, temperature, -n, "
+                   "--batch, --from) and the kept rows unchanged; a run killed before any "
+                   "participant finished starts over.")
 @click.option("--summary", type=click.Path(dir_okay=False),
               help="Write what the run cost as JSON: participants, trials, tokens_processed, "
                    "transcript_tokens, invalid_mass, seconds.")
-@click.option("--device", help="Where the model runs: cpu, cuda, mps (default: the best there "
-                               "is).")
+@click.option("--device", help="Where the model runs: cpu, cuda, cuda:N, mps (default: the "
+                               "best there is). One this machine does not have is an error.")
 @reports_errors
 def simulate(file: str, model: str, participants: int, batch: int, seed: int,
              temperature: float, from_: str | None, until: int | None, output: str | None,
@@ -62,6 +65,8 @@ def simulate(file: str, model: str, participants: int, batch: int, seed: int,
         raise click.UsageError("--until needs --from DATA")
     if resume and output is None:
         raise click.UsageError("--resume needs the --output of the interrupted run")
+    check_output(output, ROW_SUFFIXES)
+    check_output(summary, (".json",))
     experiment = load(file)
     prefix = read_data(from_) if from_ else None
     if prefix is not None and until is not None:
