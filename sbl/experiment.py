@@ -69,12 +69,17 @@ class Experiment:
                  output: str | Path | None = None, resume: bool = False) -> Rows:
         """Run language-model participants (a model name as ``sbl simulate --model`` takes,
         or a responder), continuing ``prefix`` when given; see :mod:`sbl.simulate`."""
-        from sbl.simulate import responder_for, simulate
+        from sbl.simulate import check_resume, responder_for, simulate
 
+        name = model if isinstance(model, str) else model.name
+        if output is not None:  # before a model is loaded
+            check_resume(self, output, resume, name, temperature if isinstance(model, str)
+                         else getattr(model, "temperature", None), participants=participants,
+                         batch=batch, seed=seed, prefix=prefix)
         responder = responder_for(model, temperature=temperature, seed=seed, batch=batch) \
             if isinstance(model, str) else model
         return simulate(self, responder, participants=participants, batch=batch, seed=seed,
-                        prefix=prefix, output=output, resume=resume)
+                        prefix=prefix, output=output, resume=resume, model=name)
 
     def transcript(self, participant: Responder | None = None, *, prefix: Rows | None = None,
                    seed: int = 0) -> str:

@@ -58,7 +58,7 @@ def simulate(file: str, model: str, participants: int, batch: int, seed: int,
     """
     from sbl.data import read_data
     from sbl.experiment import load
-    from sbl.simulate import responder_for, timed_progress
+    from sbl.simulate import check_resume, responder_for, timed_progress
     from sbl.simulate import simulate as run_simulation
 
     if until is not None and from_ is None:
@@ -71,6 +71,9 @@ def simulate(file: str, model: str, participants: int, batch: int, seed: int,
     prefix = read_data(from_) if from_ else None
     if prefix is not None and until is not None:
         prefix = prefix.until_response(until)
+    if output is not None:  # everything about --resume is checked before the model loads
+        check_resume(experiment, output, resume, model, temperature, participants=participants,
+                     batch=batch, seed=seed, prefix=prefix)
     click.echo(f"loading {model} ...", err=True)
     responder = responder_for(model, temperature=temperature, seed=seed, batch=batch,
                               device=device)
@@ -79,7 +82,7 @@ def simulate(file: str, model: str, participants: int, batch: int, seed: int,
     try:
         rows = run_simulation(experiment, responder, participants=participants, batch=batch,
                               seed=seed, prefix=prefix, output=output, resume=resume,
-                              progress=update)
+                              progress=update, model=model)
     finally:
         stop()
     if summary:
