@@ -18,6 +18,7 @@ import lark
 from lark import Token, Transformer, v_args
 
 from sbl import ir
+from sbl.limits import check_depth, check_syntax_depth
 from sbl.source import SOURCES, SblError
 from sbl.syntax_errors import translate
 
@@ -41,13 +42,17 @@ def _parser() -> lark.Lark:
 def parse(text: str, path: str = "<input>") -> ir.Experiment:
     """Parse a whole .sbl program; raises SblError at the first syntax error."""
     SOURCES.add(path, text)
-    return _build(_parse_tree(text, path, "start"), path)  # type: ignore[no-any-return]
+    experiment = _build(_parse_tree(text, path, "start"), path)
+    check_depth(experiment)  # before any pass recurses on it
+    return experiment  # type: ignore[no-any-return]
 
 
 def parse_expr(text: str, path: str = "<expr>") -> ir.Expr:
     """Parse a single expression (used for kind declarations and tests)."""
     SOURCES.add(path, text)
-    return _build(_parse_tree(text, path, "expr"), path)  # type: ignore[no-any-return]
+    expr = _build(_parse_tree(text, path, "expr"), path)
+    check_depth(expr)
+    return expr  # type: ignore[no-any-return]
 
 
 def _build(tree: lark.Tree, path: str) -> Any:
@@ -62,9 +67,11 @@ def _build(tree: lark.Tree, path: str) -> Any:
 def _parse_tree(text: str, path: str, start: str) -> lark.Tree:
     _check_nesting(text, path)
     try:
-        return _parser().parse(text, start=start)
+        tree = _parser().parse(text, start=start)
     except lark.exceptions.LarkError as exc:
         raise translate(exc, text, path) from None
+    check_syntax_depth(tree, path)
+    return tree
 
 
 def _check_nesting(text: str, path: str) -> None:

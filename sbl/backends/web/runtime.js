@@ -614,6 +614,7 @@
     });
     window.sblRun = run; // for tests and debugging: the live state
     try {
+      X.checkDepth(PAGE.experiment); // hand-made IR too: a clear error, not a stack overflow
       const participant = participantId(params, store);
       const stored = load(store, participant);
       if (stored && stored.done) return complete(run, stored);
