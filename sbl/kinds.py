@@ -1,9 +1,12 @@
 """Stimulus kinds, read from their declarations in ``stdlib/kinds/*.toml``.
 
 A kind is data (DESIGN decision 5): its parameters (type, default, whether required), the
-jsPsych 8 plugin it runs on, the data fields it records (each an sbl expression over the
-trial's parameters and ``response``), how it is answered, and its text template. The checker,
-both backends and the documentation all read these declarations; none of them lists kinds.
+jsPsych 8 plugin it runs on (and any others its runtime mapping uses), the data fields it
+records (each an sbl expression over the trial's parameters and ``response``, parsed here,
+once, when the kind is first used), how it is answered, the ``sbl compare`` analysis of its
+rows, an example trial for the tests, and its text template. The checker, both backends,
+the comparisons and the documentation all read these declarations; none of them lists kinds.
+``docs/extending.md`` says how to add one.
 """
 
 from __future__ import annotations
@@ -138,18 +141,26 @@ def _kind(name: str, raw: dict[str, Any]) -> Kind:
     labels = answer.get("labels", "letters")
     if labels not in ("letters", "numbers"):
         raise ValueError(f"kind {name!r}: answer labels must be 'letters' or 'numbers'")
-    answered = AnswerType(answer["type"]) is not AnswerType.NONE
-    if answered != ("compare" in raw):
-        raise ValueError(f"kind {name!r}: " + ("an answered kind names its compare analysis "
-                                               "(compare = \"name\" or \"none\")" if answered
-                                               else "a kind without answers has no compare"))
+    answer_type = AnswerType(answer["type"])
     example = raw.get("example")
     return Kind(name, raw.get("doc", ""), raw["plugin"],
-                Answer(AnswerType(answer["type"]), answer.get("from"), answer.get("options"),
+                Answer(answer_type, answer.get("from"), answer.get("options"),
                        labels == "numbers"),
                 params, data, bool(raw.get("multiline", False)),
-                tuple(raw.get("extra_plugins", ())), raw.get("compare"),
+                tuple(raw.get("extra_plugins", ())), _compare(name, answer_type, raw),
                 Example(example["stimulus"], example.get("response")) if example else None)
+
+
+def _compare(name: str, answer: AnswerType, raw: dict[str, Any]) -> str | None:
+    """The kind's ``sbl compare`` analysis: an answered kind names one (or "none"), so that
+    a new kind cannot drop out of comparisons unnoticed; a kind without answers names none."""
+    compare: str | None = raw.get("compare")
+    if answer is not AnswerType.NONE and compare is None:
+        raise ValueError(f"kind {name!r}: an answered kind names its compare analysis "
+                         f'(compare = "<analysis>" or "none")')
+    if answer is AnswerType.NONE and compare is not None:
+        raise ValueError(f"kind {name!r}: a kind without answers has no compare analysis")
+    return compare
 
 
 # Folders laid out like ``stdlib/`` (``kinds/<kind>.toml``, ``templates/<kind>.txt``) that
