@@ -113,7 +113,8 @@ def test_every_kind_has_a_runtime_mapping() -> None:
     assert not missing, f"kinds without a mapping in runtime.js: {sorted(missing)}"
     assert not mapped - declared, f"runtime.js maps undeclared kinds: {sorted(mapped - declared)}"
     for name in declared - set(payload.UNSUPPORTED):
-        assert kinds.all_kinds()[name].plugin in assets.plugin_names()
+        kind = kinds.all_kinds()[name]
+        assert {kind.plugin, *kind.extra_plugins} <= set(assets.plugin_names()), name
 
 
 def test_page_carries_the_ir_as_escaped_json() -> None:
