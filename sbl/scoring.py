@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from sbl.experiment import Experiment
     from sbl.likelihood import ScoreResult
     from sbl.participants.models import LoadedModel
-    from sbl.protocol import Scorer
+    from sbl.protocol import Responder, Scorer
 
 
 @dataclass(frozen=True)
@@ -80,8 +80,7 @@ def score_psych101(path: str | Path, scorer: Scorer | LoadedModel) -> Scores:
     """Score the texts of a Psych-101 jsonl file (one participant per record)."""
     from sbl.likelihood import as_scorer, score_transcript
 
-    loaded = as_scorer(scorer)
-
+    scoring = as_scorer(scorer)
     results = {}
     for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
@@ -89,11 +88,11 @@ def score_psych101(path: str | Path, scorer: Scorer | LoadedModel) -> Scores:
         try:
             record = json.loads(line)
             results[str(record.get("participant", number))] = score_transcript(
-                loaded, record["text"])
+                scoring, record["text"])
         except (ValueError, KeyError, TypeError):
             raise SblError.at(None, f"{path}:{number}: not a Psych-101 record (a JSON object "
                                     "with a 'text')") from None
-    return Scores(loaded.name, results)
+    return Scores(scoring.name, results)
 
 
 def is_psych101(path: str | Path) -> bool:
@@ -110,7 +109,7 @@ def is_psych101(path: str | Path) -> bool:
     return isinstance(record, dict) and "text" in record and "trial" not in record
 
 
-def score(data: str | Path | Rows, model: str | Scorer | LoadedModel,
+def score(data: str | Path | Rows, model: str | Scorer | Responder | LoadedModel,
           experiment: Experiment | str | Path | None = None, *, seed: int = 0) -> Scores:
     """Score recorded data under a model (a participant spec as ``sbl score --model`` takes,
     a participant that scores, or a loaded model): rows (with their experiment) or
@@ -118,14 +117,15 @@ def score(data: str | Path | Rows, model: str | Scorer | LoadedModel,
     is the run's seed for participants whose data recorded none (as ``export_psych101``)."""
     from sbl.data import Rows, read_data
     from sbl.experiment import Experiment, load
+    from sbl.likelihood import as_scorer
     from sbl.participants import make
 
-    loaded = make(model, scores=True) if isinstance(model, str) else model
+    scorer = as_scorer(make(model, scores=True) if isinstance(model, str) else model)
     if not isinstance(data, Rows) and is_psych101(data):
-        return score_psych101(data, loaded)
+        return score_psych101(data, scorer)
     if experiment is None:
         raise SblError.at(None, "scoring recorded rows needs their experiment",
                           help="give it with --experiment FILE.sbl")
     exp = experiment if isinstance(experiment, Experiment) else load(experiment)
     rows = data if isinstance(data, Rows) else read_data(data)
-    return score_rows(exp, rows, loaded, seed=seed)
+    return score_rows(exp, rows, scorer, seed=seed)

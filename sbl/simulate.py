@@ -21,8 +21,8 @@ from sbl.data import Rows, RowWriter, read_data
 from sbl.source import SblError
 
 if TYPE_CHECKING:
-    from sbl.backends.text.runtime import ParticipantRun
     from sbl import ir
+    from sbl.backends.text.runtime import ParticipantRun
     from sbl.protocol import Responder
 
 Progress = Callable[[int, int, int], None]  # participants done, trials done, tokens processed

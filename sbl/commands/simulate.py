@@ -55,8 +55,8 @@ def simulate(file: str, model: str, participants: int, batch: int, seed: int,
     from sbl.data import read_data
     from sbl.experiment import load
     from sbl.participants import Options, make
-    from sbl.simulate import timed_progress
     from sbl.simulate import simulate as run_simulation
+    from sbl.simulate import timed_progress
 
     if until is not None and from_ is None:
         raise click.UsageError("--until needs --from DATA")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from sbl.protocol import Answer, Ask
 from sbl.prng import Prng
+from sbl.protocol import Answer, Ask
 from sbl.source import SblError
 
 if TYPE_CHECKING:

@@ -4,8 +4,8 @@ or ``scripted:FILE`` with one answer per line)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sbl.protocol import Answer, Ask
 from sbl.source import SblError

@@ -45,8 +45,8 @@ from sbl.backends.text.replay import Replay
 from sbl.data import schema
 from sbl.evaluate import EvalError, Scope, evaluate
 from sbl.kinds import AnswerType
-from sbl.protocol import Answer, Ask
 from sbl.prng import Prng, shuffle
+from sbl.protocol import Answer, Ask
 from sbl.source import Diagnostic, SblError
 from sbl.values import Value, truthy
 

@@ -15,7 +15,6 @@ import html
 import string
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 from sbl import ir
 from sbl.backends.web import assets, payload
