@@ -95,6 +95,8 @@ def test_an_installed_scorer_scores_through_the_protocol(plugin, tmp_path):
     ("run", "-p", "rnadom", "unknown participant 'rnadom' (did you mean 'random'?)"),
     ("simulate", "--model", "centuar", "unknown participant 'centuar' (did you mean 'centaur'?)"),
     ("run", "-p", "terminal:x", "participant 'terminal' takes no argument"),
+    ("run", "-p", "scripted", "participant 'scripted' needs an argument (write "
+                              "scripted:RESPONSES)"),
     ("score", "--model", "random", "participant 'random' cannot score: it gives no "
                                    "log-probabilities"),
     ("score", "--model", "openai:http://localhost:1/v1#m", "participant 'openai' cannot score"),
@@ -111,8 +113,8 @@ def test_a_bad_participant_is_a_usage_error(tmp_path, command, option, value, me
 def test_help_lists_every_registered_participant():
     for command in ("run", "simulate", "score"):
         text = " ".join(CliRunner().invoke(main, [command, "--help"]).output.split())
-        for name in ("terminal", "random[:SEED]", "scripted[:RESPONSES]", "hf[:MODEL]",
-                     "openai[:URL#MODEL]"):
+        for name in ("terminal", "random[:SEED]", "scripted:RESPONSES", "hf:MODEL",
+                     "openai:URL#MODEL"):
             assert name in text, (command, name)
 
 

