@@ -50,7 +50,7 @@ def run(file: str, participant: str, from_: str | None, until: int | None, seed:
 
     if until is not None and from_ is None:
         raise click.UsageError("--until needs --from DATA")
-    if participants > 1 and (from_ or participant.startswith("terminal")):
+    if participants > 1 and (from_ or participant.partition(":")[0] == "terminal"):
         raise click.UsageError("-n needs a scripted or random participant and no --from")
     experiment = load(file)
     responder = make(participant, Options(seed=seed, batch=1))
