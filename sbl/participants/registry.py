@@ -170,7 +170,7 @@ def resolve(spec: str, *, scores: bool = False) -> tuple[ParticipantType, str | 
         raise SblError.at(None, f"participant '{kind.name}' cannot score: it gives no "
                                 "log-probabilities",
                           help="score with a model: " + ", ".join(
-                              t.usage for t in map(get, names()) if t and t.scores))
+                              t.usage for t in BUILTIN if t.scores))
     return kind, argument or None
 
 
