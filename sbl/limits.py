@@ -53,7 +53,7 @@ def check_depth(root: Any) -> None:
                      if f.name != "span")
 
 
-def check_syntax_depth(tree: lark.Tree, path: str) -> None:
+def check_syntax_depth(tree: lark.Tree, path: str, text: str) -> None:
     """Refuse a syntax tree deeper than MAX_SYNTAX_DEPTH before it is turned into IR (the
     transformer recurses once per level)."""
     stack = [(tree, 1)]
@@ -62,7 +62,7 @@ def check_syntax_depth(tree: lark.Tree, path: str) -> None:
         if depth > MAX_SYNTAX_DEPTH:
             meta = node.meta
             line, col = getattr(meta, "line", 1), getattr(meta, "column", 1)
-            raise SblError.at(ir.Span(path, line, col, line, col + 1),
+            raise SblError.at(ir.Span(path, line, col, line, col + 1, text),
                               f"this is nested more than {MAX_SYNTAX_DEPTH} levels deep "
                               f"(expressions nest at most {MAX_DEPTH} deep)",
                               help="split it with let, or flatten the blocks")

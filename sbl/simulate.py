@@ -21,29 +21,14 @@ from sbl.data import Rows, read_data
 from sbl.progress import Store, fingerprint, recover
 
 if TYPE_CHECKING:
+    from sbl import ir
     from sbl.backends.text.runtime import ParticipantRun
-    from sbl.experiment import Experiment
-    from sbl.participants.base import Responder
+    from sbl.protocol import Responder
 
 Progress = Callable[[int, int, int], None]  # participants done, trials done, tokens processed
 
 
-def responder_for(model: str, *, temperature: float = 1.0, seed: int = 0, batch: int = 8,
-                  device: str | None = None) -> Responder:
-    """The model participant ``model`` names: ``openai:URL#MODEL`` for an OpenAI-compatible
-    server, else a preset (``centaur``, ``smollm2``...), a local directory or a Hub id."""
-    if model.startswith("openai:"):
-        from sbl.participants.openai import OpenAIResponder
-
-        return OpenAIResponder(model, temperature=temperature, workers=max(1, batch))
-    from sbl.participants import models
-    from sbl.participants.hf import HFResponder
-
-    return HFResponder(models.load(model, device=device), temperature=temperature, seed=seed,
-                       batch_size=batch)
-
-
-def simulate(experiment: Experiment, responder: Responder, *, participants: int = 1,
+def simulate(experiment: ir.Experiment, responder: Responder, *, participants: int = 1,
              batch: int = 8, seed: int = 0, prefix: Rows | None = None,
              output: str | Path | None = None, resume: bool = False,
              progress: Progress | None = None, model: str | None = None) -> Rows:
@@ -72,7 +57,7 @@ def simulate(experiment: Experiment, responder: Responder, *, participants: int 
     return Rows(read_data(output), transcripts=rows.transcripts, summary=rows.summary)
 
 
-def run_settings(experiment: Experiment, model: str, temperature: float | None, *,
+def run_settings(experiment: ir.Experiment, model: str, temperature: float | None, *,
                  participants: int, batch: int, seed: int,
                  prefix: Rows | None) -> dict[str, Any]:
     """What makes a run's rows what they are, recorded so that a resume can check it is the
@@ -80,14 +65,14 @@ def run_settings(experiment: Experiment, model: str, temperature: float | None, 
     from sbl import ir
     from sbl.data.schema import to_json
 
-    return {"experiment": fingerprint(ir.to_json(experiment.ir)), "model": model,
+    return {"experiment": fingerprint(ir.to_json(experiment)), "model": model,
             "temperature": temperature, "seed": seed, "batch": batch,
             "participants": participants if prefix is None else None,
             "prefix": None if prefix is None else fingerprint(to_json([dict(r) for r in prefix])),
             "columns": list(program(experiment).columns)}
 
 
-def check_resume(experiment: Experiment, output: str | Path, resume: bool, model: str,
+def check_resume(experiment: ir.Experiment, output: str | Path, resume: bool, model: str,
                  temperature: float | None, *, participants: int, batch: int, seed: int,
                  prefix: Rows | None) -> None:
     """Before loading a model: an output that belongs to an unfinished run needs ``resume``,

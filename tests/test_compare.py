@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 import sbl
+from sbl import kinds
 from sbl.backends.text import run_experiment
 from sbl.commands.compare import compare as compare_command
 from sbl.comparison import compare, registry, stats
@@ -157,7 +158,7 @@ def test_conditions_skip_parameters_that_repeat_others() -> None:
     # The flanker's HTML stimulus and its description split the trials the same way: the
     # condition names the readable one only.
     exp = sbl.load(ROOT / "examples" / "flanker.sbl")
-    rows = run_experiment(exp, RandomResponder(1), participants=2)
+    rows = run_experiment(exp.ir, RandomResponder(1), participants=2)
     conditions = set(compare([rows])["keyboard.accuracy"]["condition"])
     assert len(conditions) == 8 and "test/arrows, description=← ← → ← ←" in conditions
     assert not any("stimulus=" in c for c in conditions)
@@ -170,7 +171,7 @@ def test_bandit_data_has_no_keyboard_section(bandit) -> None:
 
 def test_survey_ratings() -> None:
     exp = sbl.load(ROOT / "examples" / "survey.sbl")
-    rows = run_experiment(exp, RandomResponder(4), participants=3, seed=2)
+    rows = run_experiment(exp.ir, RandomResponder(4), participants=3, seed=2)
     result = compare([rows])
     ratings = result["survey.ratings"]
     expected = [r["response"]["Q0"] + 1 for r in rows if r["kind"] == "likert"]
@@ -233,6 +234,18 @@ def test_a_new_kinds_analysis_is_one_registered_function() -> None:
         assert [s.name for s in compare(BANDIT).sections] == ["bandit"]  # no fixations there
     finally:
         registry.ANALYSES.pop("fixations")
+
+
+def test_every_answered_kind_names_its_analysis_or_none() -> None:
+    analyses = registry.registered()
+    for kind in kinds.all_kinds().values():
+        if kind.answer.type is kinds.AnswerType.NONE:
+            assert kind.compare is None, kind.name
+        elif kind.compare != "none":
+            assert kind.compare in analyses, f"{kind.name}: no analysis {kind.compare!r}"
+            assert kind.name in analyses[kind.compare].kinds
+    assert {k for a in analyses.values() for k in a.kinds} == {
+        k.name for k in kinds.all_kinds().values() if k.compare not in (None, "none")}
 
 
 # ---------------------------------------------------------------- the report

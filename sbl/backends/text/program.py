@@ -1,11 +1,10 @@
 """What the text runtime needs of an experiment, prepared once per run: each used kind's
-declaration, parsed data-field expressions and template, and the columns of its rows."""
+declaration, data-field expressions and template, and the columns of its rows."""
 
 from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Any
 
 from sbl import ir, kinds, types
 from sbl.backends.text import render
@@ -31,13 +30,11 @@ class KindInfo:
 @functools.cache
 def kind_info(name: str) -> KindInfo:
     """The runtime view of the kind called ``name``, its template checked to exist."""
-    from sbl.parse import parse_expr
-
     kind = kinds.get(name)
     if kind is None:
         raise SblError.at(None, f"unknown stimulus kind '{name}'")
     render.template(name)
-    data = tuple((d.name, parse_expr(d.expr, f"<kind {name}: {d.name}>")) for d in kind.data)
+    data = tuple((d.name, d.expr) for d in kind.data)
     html = frozenset(p.name for p in kind.params if types.strip_optional(p.type) == types.HTML)
     return KindInfo(kind, data, schema.recorded_params(kind), html)
 
@@ -55,8 +52,7 @@ class Program:
         return self.kinds[name]
 
 
-def program(experiment: Any) -> Program:
-    """A :class:`Program` from an ``sbl.Experiment`` or an ``ir.Experiment``."""
-    tree: ir.Experiment = getattr(experiment, "ir", experiment)
+def program(tree: ir.Experiment) -> Program:
+    """The :class:`Program` of a checked experiment."""
     used = {s.kind: kind_info(s.kind) for s in ir.stimuli(tree.body)}
     return Program(tree, schema.columns_for(tree), used)
