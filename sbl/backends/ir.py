@@ -10,6 +10,6 @@ if TYPE_CHECKING:
     from sbl.experiment import Experiment
 
 
-def emit(experiment: Experiment, *, cdn: bool = False) -> str:
+def emit(experiment: Experiment, *, cdn: bool = False, allow_simulate: bool = False) -> str:
     """The experiment's IR as JSON text."""
     return ir.to_json(experiment.ir) + "\n"
