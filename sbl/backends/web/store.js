@@ -135,8 +135,8 @@
   /** What stays of a delivered run: enough to say it is complete, and for whom. */
   function marker(st) {
     return {
-      version: st.version, participant: st.participant, seed: st.seed, done: true,
-      delivered: st.delivered, data: null,
+      version: st.version, participant: st.participant, seed: st.seed, done: st.done,
+      ended: true, delivered: st.delivered, data: null,
     };
   }
 
