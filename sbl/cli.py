@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import click
 
 from sbl import backends
-from sbl.source import SblError, render_all
+from sbl.source import SblError, render, render_all
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -103,20 +103,26 @@ def main(debug: bool) -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @reports_errors
 def check(files: tuple[str, ...]) -> None:
-    """Report every problem in FILES; change nothing. Exits 1 if any file has an error."""
+    """Report every problem in FILES, and warn where participant data is shown in an html
+    parameter (it is escaped); change nothing. Exits 1 if any file has an error."""
     from sbl.experiment import load
+    from sbl.markup import warnings
 
-    failed = 0
+    failed = warned = 0
     for file in files:
         try:
-            load(file)
+            experiment = load(file)
         except SblError as exc:
             failed += 1
             click.echo(render_all(exc), err=True)
+            continue
+        for warning in warnings(experiment.ir):
+            warned += 1
+            click.echo(render(warning) + "\n", err=True)
     if failed:
         sys.exit(1)
-    click.echo(f"{len(files)} file{'s' if len(files) != 1 else ''} checked: no problems",
-               err=True)
+    found = f"{warned} warning{'s' if warned != 1 else ''}" if warned else "no problems"
+    click.echo(f"{len(files)} file{'s' if len(files) != 1 else ''} checked: {found}", err=True)
 
 
 @main.command(name="compile")

@@ -290,3 +290,78 @@ def test_a_double_click_or_held_key_does_not_answer_the_next_trial(browser: Any,
         assert s.wait_state() == "done"
         rows = s.page.evaluate("window.sblRun.st.rows")
     assert [r["response"] for r in rows] == [0, 1, "f", "f"]
+
+
+# ---------------------------------------------------------------- 6. escaping by value type
+
+
+# Script through markup: tags, event handlers, javascript: URLs, entities, a closing tag, the
+# parser's odd corners (svg, math, noscript), and braces that look like sbl holes.
+PAYLOADS = [
+    "<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "<svg onload=alert(1)>",
+    "<svg><script>alert(1)</script></svg>", '<iframe src="javascript:alert(1)"></iframe>',
+    "<body onload=alert(1)>", "<details open ontoggle=alert(1)>",
+    "<input autofocus onfocus=alert(1)>", "<video><source onerror=alert(1)></video>",
+    "<audio src=x onerror=alert(1)>", "<marquee onstart=alert(1)>x</marquee>",
+    '"><img src=x onerror=alert(1)>', "'><svg onload=alert(1)>",
+    "</p><script>alert(1)</script>", '<object data="javascript:alert(1)"></object>',
+    '<embed src="javascript:alert(1)">',
+    "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
+    "<img src=x onerror=&#97;lert(1)>", "&lt;img src=x onerror=alert(1)&gt;",
+    "<noscript><p title=\"</noscript><img src=x onerror=alert(1)>\">",
+    "{<img src=x onerror=alert(1)>}", "<form><button formaction=javascript:alert(1)>x</button>",
+    "<select autofocus onfocus=alert(1)></select>", "<style>*{display:none}</style>",
+]
+ECHO = '''experiment "Echo"
+block b over for i in range(0, 24) { i: i } {
+  text_survey { questions: [{ prompt: "Type something" }] }
+  html_keyboard echo {
+    stimulus: "<p id=\\"echo\\">You <b>wrote</b>: {prev.response.Q0}</p>"
+    choices: ["x"]
+  }
+}
+'''
+
+
+@needs_chromium
+def test_typed_answers_show_as_text_in_markup(browser: Any, tmp_path: Path) -> None:
+    assert len(PAYLOADS) == 24
+    exp = load(ECHO, "echo.sbl")
+    page = write(tmp_path, exp, "echo.html")
+    shown = []
+    with session(browser, tmp_path, clock=False) as s:
+        s.goto(file_url(page, participant="p"))
+        for payload in PAYLOADS:
+            s.page.fill("input", payload)
+            s.page.click("#jspsych-survey-text-next")
+            s.page.wait_for_selector("#echo b")  # the author's markup is markup
+            shown.append(s.page.inner_text("#echo"))
+            s.page.keyboard.press("x")
+        assert s.wait_state() == "done"
+        assert not s.dialogs and not s.errors  # no payload ran
+        echoes = [r["stimulus"] for r in s.page.evaluate("window.sblRun.st.rows")[1::2]]
+    assert shown == [f"You wrote: {p}" for p in PAYLOADS]
+    # The recorded value is the plain text; the text backend shows what the page showed.
+    assert echoes == [f'<p id="echo">You <b>wrote</b>: {p}</p>' for p in PAYLOADS]
+    from sbl.backends.text import transcript
+    from sbl.participants import Scripted
+
+    text = transcript(exp, Scripted(PAYLOADS))  # one key to press: the text run presses it
+    for payload in PAYLOADS:
+        assert f"You wrote: {payload}" in text, payload
+
+
+def test_check_warns_where_participant_data_meets_markup(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from sbl.cli import main
+
+    echo = tmp_path / "echo.sbl"
+    echo.write_text(ECHO, encoding="utf-8")
+    result = CliRunner().invoke(main, ["check", str(echo)])
+    assert result.exit_code == 0, result.output
+    assert f"{echo}:5:50: warning: participant data in html parameter 'stimulus' is " \
+           "escaped" in result.output and "checked: 1 warning" in result.output
+    flanker = Path(__file__).resolve().parent.parent / "examples" / "flanker.sbl"
+    result = CliRunner().invoke(main, ["check", str(flanker)])  # literal markup, str holes
+    assert result.exit_code == 0 and "warning" not in result.output

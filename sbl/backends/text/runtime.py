@@ -45,6 +45,7 @@ from sbl.backends.text.replay import Replay
 from sbl.data import schema
 from sbl.evaluate import EvalError, Scope, evaluate
 from sbl.kinds import AnswerType
+from sbl.markup import markup
 from sbl.participants.base import Answer, Ask
 from sbl.prng import Prng, shuffle
 from sbl.source import Diagnostic, SblError
@@ -158,11 +159,11 @@ class ParticipantRun:
                    path: tuple[str, ...]) -> Run:
         info = self.program.kind(stim.kind)
         names = self._names(columns)
-        params = self._params(stim, info, self._scope(names))
+        params, shown = self._params(stim, info, self._scope(names))
         taken = self.replay.take(stim) if self.replay is not None else None
         record = taken[0] if taken else None
         qs = answers.questions(info.kind, params, self.order)
-        view = self._view(stim, info, params, qs)
+        view = self._view(stim, info, {**params, **shown}, qs)
         prompt = self._prompt(stim, info, params, qs, names)
         pre = self._pre_layout(info, view, qs, prompt)
         labels, free, values = yield from self._answers(stim, qs, pre, record)
@@ -247,12 +248,22 @@ class ParticipantRun:
 
     # -- values --------------------------------------------------------------------------
 
-    def _params(self, stim: ir.Stimulus, info: KindInfo, scope: Scope) -> dict[str, Value]:
-        """Parameters evaluated in the order written, then defaults, in declaration order."""
-        given = {p.name: evaluate(p.value, scope) for p in stim.params
-                 if p.name not in schema.TEXT_ONLY}
-        return {d.name: given[d.name] if d.name in given else copy.deepcopy(d.default)
-                for d in info.kind.params if d.name not in schema.TEXT_ONLY}
+    def _params(self, stim: ir.Stimulus, info: KindInfo,
+                scope: Scope) -> tuple[dict[str, Value], dict[str, str]]:
+        """Parameters evaluated in the order written, then defaults, in declaration order;
+        and the markup each given ``html`` parameter shows (sbl/markup.py)."""
+        given: dict[str, Value] = {}
+        shown: dict[str, str] = {}
+        for p in stim.params:
+            if p.name in schema.TEXT_ONLY:
+                continue
+            if p.name in info.html:
+                given[p.name], shown[p.name] = markup(p.value, scope)
+            else:
+                given[p.name] = evaluate(p.value, scope)
+        params = {d.name: given[d.name] if d.name in given else copy.deepcopy(d.default)
+                  for d in info.kind.params if d.name not in schema.TEXT_ONLY}
+        return params, shown
 
     def _data(self, info: KindInfo, params: dict[str, Value], response: Any) -> dict[str, Value]:
         scope = Scope({**params, "response": response}, self._prev, None)

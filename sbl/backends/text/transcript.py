@@ -55,7 +55,8 @@ class OpenRun(ParticipantRun):
         return any(back <= len(self.unknown_rows) and self.unknown_rows[-back]
                    for back in prev_backs(expr))
 
-    def _params(self, stim: ir.Stimulus, info: KindInfo, scope: Scope) -> dict[str, Value]:
+    def _params(self, stim: ir.Stimulus, info: KindInfo,
+                scope: Scope) -> tuple[dict[str, Value], dict[str, str]]:
         params = super()._params(stim, info, scope)
         self._trial_unknown = {p.name for p in stim.params if self._depends(p.value)}
         self._stim_params = {p.name: p.value for p in stim.params}

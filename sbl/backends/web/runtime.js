@@ -54,8 +54,8 @@
 
   // ------------------------------------------------------------ stimulus kinds
   // One entry per kind: `params(t)` returns the plugin's parameters from the trial `t`
-  // (t.p: the resolved sbl parameters; t.text(name): a parameter as HTML, escaped unless it
-  // is declared `html`). Optional: `response(data, t)` turns jsPsych's data into the sbl
+  // (t.p: the resolved sbl parameters; t.text(name): a parameter as HTML: escaped, or for
+  // an `html` parameter the markup its author wrote, with computed values escaped). Optional: `response(data, t)` turns jsPsych's data into the sbl
   // response; `follow(t, row)` returns extra, unrecorded jsPsych trials to run after it.
   // The plugin is the one the kind's declaration names. Adding a kind: one declaration in
   // stdlib/kinds plus one entry here.
@@ -343,20 +343,58 @@
     for (const d of kind.params) declared[d.name] = d;
     const scope = names(run);
     const p = {};
+    const shown = {}; // the markup of html parameters
     // Given parameters in the order written (random draws happen in source order), then the
     // declared defaults. Parameters only text participants read (prompt) are not declared here.
     for (const param of stim.params) {
-      if (hasOwn(declared, param.name)) p[param.name] = evaluate(run, param.value, scope);
+      if (!hasOwn(declared, param.name)) continue;
+      if (!declared[param.name].html) {
+        p[param.name] = evaluate(run, param.value, scope);
+        continue;
+      }
+      const m = markupOf(run, param.value, scope);
+      p[param.name] = m.value;
+      shown[param.name] = m.markup;
     }
     for (const d of kind.params) {
-      if (!hasOwn(p, d.name)) p[d.name] = d.default === undefined ? null : d.default;
+      if (hasOwn(p, d.name)) continue;
+      p[d.name] = d.default === undefined ? null : d.default;
+      if (d.html) shown[d.name] = p[d.name] === null ? "" : String(p[d.name]);
     }
     const t = {
       stim, kind, p, block: blockPath(run), index: run.st.rows.length,
-      text: (name) => (declared[name].html ? String(p[name]) : esc(p[name])),
+      text: (name) => (declared[name].html ? shown[name] : esc(p[name])),
     };
     t.params = KINDS[stim.kind].params(t);
     return t;
+  }
+
+  /** An html parameter's value and the markup it shows. Markup is what the author wrote
+   * in it literally: a string literal, a template's text, the literal branches of `if`.
+   * Every value computed at run time (a column, a response, a number) is text, escaped,
+   * whatever the parameter's type: the rule of sbl/markup.py, which the text backend reads.
+   * Each part is evaluated once, in the order evaluate() would, so the random stream and
+   * the recorded value (the plain evaluation) are unchanged. */
+  function markupOf(run, node, scope) {
+    if (node.node === "Literal" && typeof node.value === "string") {
+      return { value: node.value, markup: node.value };
+    }
+    if (node.node === "Template") {
+      let value = "";
+      let markup = "";
+      for (const part of node.parts) {
+        const text = typeof part === "string" ? part : X.show(evaluate(run, part, scope));
+        value += text;
+        markup += typeof part === "string" ? part : esc(text);
+      }
+      return { value, markup };
+    }
+    if (node.node === "Cond") {
+      const test = X.truthy(evaluate(run, node.test, scope));
+      return markupOf(run, test ? node.then : node.otherwise, scope);
+    }
+    const value = evaluate(run, node, scope);
+    return { value, markup: value === null ? "" : esc(value) };
   }
 
   /** Record the finished trial `t`, run its side effects and queue what comes next. */
