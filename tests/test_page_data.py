@@ -94,6 +94,15 @@ def test_allowed_simulation_says_so_in_every_row(browser: Any, tmp_path: Path) -
         assert s.wait_state() == "done"
     rows = sbl_rows(posted[0])
     assert len(rows) == 22 and {r["source"] for r in rows} == {"browser-simulated"}
+    from click.testing import CliRunner
+
+    from sbl.cli import main
+
+    (tmp_path / "posted.json").write_text(json.dumps(posted[0]), encoding="utf-8")
+    result = CliRunner().invoke(main, ["data", str(tmp_path / "posted.json"), "-o",
+                                       str(tmp_path / "rows.csv")])
+    assert result.exit_code == 0, result.output
+    assert "participant p: 22 trials, 11 responses (simulated by the page" in result.output
 
 
 # ---------------------------------------------------------------- 3. delivery
