@@ -55,8 +55,9 @@
   // ------------------------------------------------------------ stimulus kinds
   // One entry per kind: `params(t)` returns the plugin's parameters from the trial `t`
   // (t.p: the resolved sbl parameters; t.text(name): a parameter as HTML: escaped, or for
-  // an `html` parameter the markup its author wrote, with computed values escaped). Optional: `response(data, t)` turns jsPsych's data into the sbl
-  // response; `follow(t, row)` returns extra, unrecorded jsPsych trials to run after it.
+  // an `html` parameter the markup its author wrote, with computed values escaped).
+  // Optional: `response(data, t)` turns jsPsych's data into the sbl response;
+  // `follow(t, row)` returns extra, unrecorded jsPsych trials to run after it.
   // The plugin is the one the kind's declaration names. Adding a kind: one declaration in
   // stdlib/kinds plus one entry here.
 
@@ -585,7 +586,8 @@
     const box = notice("sbl-version-notice", "This study was updated since your last visit, " +
       "so it starts again from the beginning. Your earlier answers are kept.");
     for (const r of old) {
-      const data = collection(r.st.data.map((row) => Object.assign({ sbl_version: r.version }, row)));
+      const data = collection(r.st.data.map((row) =>
+        Object.assign({ sbl_version: r.version }, row)));
       const files = `${PAGE.page.name}-${r.version}`;
       const sent = await sendOrSave(run, data, files, () => {});
       if (sent || !SblStore.sinks(webUrl(run.settings.post_url)).length) run.store.remove(r.key);
@@ -688,7 +690,8 @@
     const mode = params.get("simulate");
     if (mode !== "data-only" && mode !== "visual") return null;
     if (PAGE.page.simulate) return mode;
-    console.warn("sbl: this page collects data; simulate is ignored (compile with --allow-simulate)");
+    console.warn("sbl: this page collects data; simulate is ignored " +
+      "(compile with --allow-simulate)");
     return null;
   }
 
@@ -771,7 +774,8 @@
     run.st.ended = true;
     persist(run);
     const display = run.jsPsych.getDisplayElement();
-    display.innerHTML = `<div class="sbl-message${run.failed ? " sbl-error" : ""}" id="sbl-end"></div>`;
+    const cls = run.failed ? "sbl-message sbl-error" : "sbl-message";
+    display.innerHTML = `<div class="${cls}" id="sbl-end"></div>`;
     const lead = run.failed ? stoppedText(run.failed) : "Thank you! The experiment is complete.";
     await deliver(run, run.jsPsych.data.get(), display.querySelector("#sbl-end"), lead);
     document.documentElement.dataset.sblState = run.st.done ? "done" : "stopped";
