@@ -164,6 +164,28 @@ def test_a_slow_sink_is_waited_for_before_the_redirect(browser: Any, tmp_path: P
         assert server.answered == [200] and len(sbl_rows(server.posts[0])) == 22
 
 
+@needs_chromium
+def test_a_tab_closed_while_sending_sends_again(browser: Any, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    with sink(site) as server:
+        server.mode, server.delay_s = "slow", 3.0
+        url = sink_page(site, server.url)
+        context = browser.new_context(accept_downloads=True)
+        try:
+            with session(browser, tmp_path, clock=False, context=context) as s:
+                s.goto(url)
+                s.page.wait_for_selector("text=Sending your answers")
+            server.mode = "ok"  # the tab is closed while the first POST is unanswered
+            with session(browser, tmp_path, clock=False, context=context) as s:
+                s.goto(url)
+                s.page.wait_for_url(f"{server.url}/done.html", timeout=10_000)
+        finally:
+            context.close()
+        # at least once: the server may also get the first POST, answered after the close
+        assert server.posts and len(sbl_rows(server.posts[-1])) == 22
+
+
 # ---------------------------------------------------------------- 2. storage
 
 

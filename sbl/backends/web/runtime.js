@@ -626,7 +626,8 @@
     const previous = store.read(pointer);
     if (typeof previous === "string") {
       const found = findRun(store, previous);
-      const settled = found && found.st.ended && found.st.delivered !== "unsent";
+      const settled = found && found.st.ended &&
+        (found.st.delivered === "sent" || found.st.delivered === "downloaded");
       if (found && !settled) return previous;
     }
     const id = "anon-" + randomUint32().toString(16).padStart(8, "0") +
@@ -831,7 +832,6 @@
    * else say it is complete and offer the data again while they are kept. */
   function reopen(run, st) {
     run.st = st;
-    readSettings(run);
     const box = document.createElement("div");
     box.className = "sbl-message";
     box.id = "sbl-end";
@@ -839,7 +839,9 @@
     box.textContent = lead;
     document.body.append(box);
     const state = () => { document.documentElement.dataset.sblState = "done"; };
-    if (st.delivered === "unsent" && st.data) {
+    // Unsent, or never settled (the tab was closed while the data were being sent).
+    if (st.data && (st.delivered === "unsent" || !st.delivered)) {
+      readSettings(run); // a marker has no globals, but a run still to be sent keeps them
       deliver(run, collection(st.data), box, lead).then(state);
       return;
     }
