@@ -129,6 +129,11 @@ def test_a_device_that_is_not_there_is_an_error(tiny_model_dir: Path, device: st
     assert code == 1 and message in out, out
 
 
+def test_a_bad_participant_is_a_usage_error(no_model_load: None) -> None:
+    code, out = invoke("run", BANDIT, "-p", "randon")
+    assert code == 2 and "did you mean 'random'" in out, out
+
+
 # ---------------------------------------------------------------- every command
 
 
@@ -254,13 +259,40 @@ def _as_text(records: list[object], form: str) -> str:
 
 
 def _read(tmp: Path, name: str, text: str) -> None:
+    """Reading gives rows or an SblError naming the file; rows read are rows that fit: sbl
+    writes them and reads them back unchanged (nothing guessed that cannot be written)."""
     path = tmp / name
     path.write_text(text, encoding="utf-8", errors="surrogatepass")
     try:
-        read_data(path)
+        rows = read_data(path)
     except SblError as exc:
         message = exc.diagnostics[0].message
         assert name in message, message  # every error names the data file
+        return
+    for row in rows:
+        assert_fits(row)
+    rows.save(tmp / "back.json")
+    assert [dict(r) for r in read_data(tmp / "back.json")] == [dict(r) for r in rows]
+
+
+RESPONSE_TYPES = {"key": str, "option": int, "survey": dict}
+
+
+def assert_fits(row: dict[str, object]) -> None:
+    """docs/data.md's core columns, checked here independently of sbl.data.validate."""
+    from sbl import kinds
+
+    for name in ("participant", "trial", "kind"):
+        assert isinstance(row[name], str) and row[name], (name, row)
+    kind = kinds.get(str(row["kind"]))
+    assert kind is not None, row
+    index = row["trial_index"]
+    assert type(index) is int and index >= 0, row
+    rt = row.get("rt")
+    assert rt is None or (type(rt) in (int, float) and rt >= 0), row
+    expected = RESPONSE_TYPES.get(kind.answer.type.value)
+    response = row.get("response")
+    assert response is None or expected is None or type(response) is expected, row
 
 
 @settings(max_examples=150, derandomize=True, deadline=None,
