@@ -3,7 +3,9 @@
 One teacher-forced forward pass over a participant's whole Psych-101 transcript; the NLL counts
 only the response tokens, those between each ``" <<"`` and the ``">>"`` that closes it. Given
 the number of options of each choice, the random-guessing baseline is ``ln k`` per choice and
-pseudo-R² = 1 − NLL / NLL_random.
+pseudo-R² = 1 − NLL / NLL_random. Where a choice's options begin one another (``1`` and
+``10``), its closing ``">>"`` counts too, as the model participants score such options
+(:func:`sbl.participants.base.scored_texts`).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sbl.participants.base import RESPONSE
+from sbl.participants.base import CLOSE, RESPONSE, closes_options
 from sbl.participants.models import LoadedModel
 from sbl.source import SblError
 
@@ -74,13 +76,23 @@ def response_spans(text: str) -> list[tuple[int, int]]:
 
 
 def score_transcript(loaded: LoadedModel, text: str,
-                     option_counts: Sequence[int | None] | None = None) -> ScoreResult:
-    """NLL of each marked response in ``text`` under ``loaded``, from one forward pass."""
+                     option_counts: Sequence[int | None] | None = None,
+                     options: Sequence[Sequence[str] | None] | None = None) -> ScoreResult:
+    """NLL of each marked response in ``text`` under ``loaded``, from one forward pass.
+
+    ``options`` (each response's options, None for free text) gives the option counts and
+    says which responses are scored with their ``">>"``; else ``option_counts`` gives counts.
+    """
     spans = response_spans(text)
+    if options is not None:
+        option_counts = [len(o) if o else None for o in options]
     if option_counts is not None and len(option_counts) != len(spans):
         raise SblError.at(None, f"the transcript has {len(spans)} responses but "
                                 f"{len(option_counts)} option counts were given")
-    ids, owners = _tokens_and_owners(loaded.tokenizer, text, spans)
+    closed = [o is not None and closes_options(o) for o in options or [None] * len(spans)]
+    scored = [(s, e + len(CLOSE) if shut else e) for (s, e), shut in zip(spans, closed,
+                                                                        strict=True)]
+    ids, owners = _tokens_and_owners(loaded.tokenizer, text, scored)
     targets = [t for t, owner in enumerate(owners) if owner is not None]
     logprobs = _target_logprobs(loaded, ids, targets)
     nll = [0.0] * len(spans)

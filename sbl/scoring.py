@@ -54,9 +54,10 @@ class Scores:
                 for p, result in self.participants.items() for c in result.choices]
 
 
-def transcripts(experiment: Experiment, rows: Rows) -> dict[str, tuple[str, list[int | None]]]:
-    """Each participant's transcript rebuilt from their rows, with the option count of each
-    marked response. A recording that stops early gives the transcript up to where it stops."""
+def transcripts(experiment: Experiment,
+                rows: Rows) -> dict[str, tuple[str, list[tuple[str, ...] | None]]]:
+    """Each participant's transcript rebuilt from their rows, with the options of each marked
+    response. A recording that stops early gives the transcript up to where it stops."""
     from sbl.backends.text.program import program
     from sbl.backends.text.replay import Replay
     from sbl.backends.text.runtime import ParticipantRun
@@ -68,7 +69,7 @@ def transcripts(experiment: Experiment, rows: Rows) -> dict[str, tuple[str, list
                              replay=Replay(own))
         with contextlib.suppress(StopIteration):
             next(run.run())  # an ask: the recording ended before the experiment did
-        out[participant] = (run.transcript, list(run.option_counts))
+        out[participant] = (run.transcript, list(run.response_options))
     return out
 
 
@@ -76,8 +77,8 @@ def score_rows(experiment: Experiment, rows: Rows, loaded: LoadedModel) -> Score
     """Score every participant of ``rows`` under the model ``loaded``."""
     from sbl.likelihood import score_transcript
 
-    results = {p: score_transcript(loaded, text, counts)
-               for p, (text, counts) in transcripts(experiment, rows).items()}
+    results = {p: score_transcript(loaded, text, options=options)
+               for p, (text, options) in transcripts(experiment, rows).items()}
     return Scores(loaded.source, results)
 
 

@@ -29,13 +29,15 @@ Progress = Callable[[int, int, int], None]  # participants done, trials done, to
 
 
 def responder_for(model: str, *, temperature: float = 1.0, seed: int = 0, batch: int = 8,
-                  device: str | None = None) -> Responder:
+                  device: str | None = None, timeout: float = 60.0) -> Responder:
     """The model participant ``model`` names: ``openai:URL#MODEL`` for an OpenAI-compatible
-    server, else a preset (``centaur``, ``smollm2``...), a local directory or a Hub id."""
+    server (each request waiting at most ``timeout`` seconds), else a preset (``centaur``,
+    ``smollm2``...), a local directory or a Hub id."""
     if model.startswith("openai:"):
         from sbl.participants.openai import OpenAIResponder
 
-        return OpenAIResponder(model, temperature=temperature, workers=max(1, batch))
+        return OpenAIResponder(model, temperature=temperature, seed=seed,
+                               workers=max(1, batch), timeout=timeout)
     from sbl.participants import models
     from sbl.participants.hf import HFResponder
 

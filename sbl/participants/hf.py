@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from sbl.participants.base import CLOSE, MARK, Answer, Ask, Usage
+from sbl.participants.base import CLOSE, MARK, Answer, Ask, Usage, scored_texts
 from sbl.participants.models import LoadedModel
 from sbl.participants.sampling import participant_rng, sample_index, sample_rows
 
@@ -82,7 +82,8 @@ class HFResponder:
     def __init__(self, loaded: LoadedModel, *, temperature: float = 1.0, seed: int = 0,
                  batch_size: int = 16) -> None:
         import torch
-        import transformers
+
+        from sbl.participants.compat import keep_mode
 
         self.lm, self.name = loaded, loaded.source
         self.temperature, self.seed, self.batch_size = temperature, seed, batch_size
@@ -96,7 +97,9 @@ class HFResponder:
         self._mark = self._encode(MARK)
         self._pad = next((t for t in (tok.pad_token_id, tok.eos_token_id) if t is not None), 0)
         self._eos = tok.eos_token_id
-        self._keep_2d = int(transformers.__version__.split(".")[0]) >= 5
+        if loaded.logits_keep is None:  # probed once per loaded model
+            loaded.logits_keep = keep_mode(loaded.model, self._device)
+        self._keep = loaded.logits_keep
 
     # -- the protocol ------------------------------------------------------------------
 
@@ -243,23 +246,34 @@ class HFResponder:
         mask = torch.cat([group.mask, new], dim=1)
         # Pads do not count as positions, so each row's RoPE positions are its own.
         positions = (mask.cumsum(dim=1) - 1).clamp(min=0)[:, -width:]
-        most = max(1, max(len(k) for k in keep))
-        where = torch.tensor([(k + k[-1:] * (most - len(k))) if k else [0] * most
-                              for k in keep], dtype=torch.long, device=self._device)
-        logits = self._forward(group, ids, mask, positions, where)
+        logits = self._forward(group, ids, mask, positions, keep)
         group.mask = mask
         logprobs = torch.log_softmax(logits.float(), dim=-1)
         return [logprobs[i, :len(k)] if k else None for i, k in enumerate(keep)]
 
-    def _forward(self, group: _Group, ids: Any, mask: Any, positions: Any, where: Any) -> Any:
-        """Logits (batch, positions kept, vocab), extending the group's cache in place."""
+    def _forward(self, group: _Group, ids: Any, mask: Any, positions: Any,
+                 keep: list[list[int]]) -> Any:
+        """Logits (batch, positions kept, vocab), extending the group's cache in place.
+
+        Only the kept positions get a vocabulary row where the forward allows it (see
+        :mod:`sbl.participants.compat`); rows keeping fewer repeat their last position.
+        """
+        torch = self._torch
+        most = max(1, max(len(k) for k in keep))
+        where = [(k + k[-1:] * (most - len(k))) if k else [0] * most for k in keep]
         kwargs = {self.lm.cache_arg: group.cache, "use_cache": True}
-        if self._keep_2d:
-            kwargs["logits_to_keep"] = where
+        if self._keep == "2d":
+            kwargs["logits_to_keep"] = torch.tensor(where, device=self._device)
+        elif self._keep == "1d":
+            union = sorted({p for w in where for p in w})
+            kwargs["logits_to_keep"] = torch.tensor(union, device=self._device)
+            place = {p: i for i, p in enumerate(union)}
+            where = [[place[p] for p in w] for w in where]
         out = self.lm.model(input_ids=ids, attention_mask=mask, position_ids=positions, **kwargs)
-        if self._keep_2d:
+        if self._keep == "2d":
             return out.logits
-        return self._torch.take_along_dim(out.logits, where[..., None], dim=1)
+        index = torch.tensor(where, device=out.logits.device)
+        return torch.take_along_dim(out.logits, index[..., None], dim=1)
 
     def _crop(self, group: _Group, count: int) -> None:
         """Take the last ``count`` slots back out of the group's cache and mask."""
@@ -270,7 +284,7 @@ class HFResponder:
     # -- choices -------------------------------------------------------------------------
 
     def _option_ids(self, option: str) -> list[int]:
-        """The option's tokens as they appear right after ``" <<"``."""
+        """The option's tokens (with ``">>"`` if scored closed) as they appear after ``" <<"``."""
         if option not in self._option_cache:
             ids = self._encode(MARK + option)
             n = len(self._mark)
@@ -284,7 +298,9 @@ class HFResponder:
         choice = [i for i, ask in enumerate(asks) if ask.options is not None]
         if not choice:
             return {}
-        ids = {i: [self._option_ids(o) for o in asks[i].options or ()] for i in choice}
+        # Options that begin one another are scored with their closing ">>" (base.py).
+        ids = {i: [self._option_ids(t) for t in scored_texts(asks[i].options or ())]
+               for i in choice}
         # Every first token of every row in one lookup: per-row lookups cost more than the math.
         width = max(len(ids[i]) for i in choice)
         index = [[t[0] for t in ids[i]] + [0] * (width - len(ids[i])) for i in choice]

@@ -33,8 +33,10 @@ class Job:
 
 @dataclass
 class RunSummary:
-    """What a run cost, as ``--summary`` writes it."""
+    """What a run cost, as ``--summary`` writes it: ``model`` is the responder's name (the
+    model that ran), ``retries`` the server requests tried again (None off a server)."""
 
+    model: str = ""
     participants: int = 0
     trials: int = 0
     asks: int = 0
@@ -42,6 +44,7 @@ class RunSummary:
     transcript_tokens: int | None = None
     invalid_mass: float | None = None
     seconds: float = 0.0
+    retries: int | None = None
     per_participant: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_json(self) -> str:
@@ -119,6 +122,8 @@ def _collect(done: list[ParticipantRun], responder: Responder, summary: RunSumma
     summary.tokens_processed = sum(run.tokens for run in runs)
     summary.invalid_mass = sum(masses) / len(masses) if masses else None
     summary.transcript_tokens = _transcript_tokens(responder)
+    summary.model = responder.name
+    summary.retries = getattr(responder, "retries", None)
     summary.per_participant = {run.participant: {
         "trials": len(run.rows), "tokens": run.tokens,
         "invalid_mass": sum(run.invalid_mass) / len(run.invalid_mass)

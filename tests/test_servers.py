@@ -1,0 +1,124 @@
+"""The OpenAI participant against stand-ins of vLLM and llama-server that compute real log-probs
+with the tiny model (tests/servers.py says which source each follows): options are aligned by
+tokens, the same seed gives the transformers participant's choices, options sharing a prefix
+are scored with their ">>", and llama-server's top log-probs are enough for one-token options."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import pytest  # noqa: E402
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("transformers")
+
+from sbl.participants import models  # noqa: E402
+from sbl.participants.base import Ask  # noqa: E402
+from sbl.participants.hf import HFResponder  # noqa: E402
+from sbl.participants.openai import OpenAIResponder  # noqa: E402
+from sbl.source import SblError  # noqa: E402
+
+try:
+    from tests.servers import Model, StandIn, llama_server_reply, vllm_reply
+    from tests.tinymodel import BOS, build_tiny_model
+except ImportError:  # tests/ itself on sys.path
+    from servers import Model, StandIn, llama_server_reply, vllm_reply  # type: ignore[no-redef]
+
+    from tinymodel import BOS, build_tiny_model  # type: ignore[no-redef]
+
+PROMPT = ("You are participating in multiple games involving two slot machines, labeled C and A."
+          "\nMachine C is orange and machine A is blue. You press <<")
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    path = build_tiny_model(tmp_path_factory.getbasetemp() / "tiny-model-shared")
+    return models.load(str(path), device="cpu")
+
+
+@pytest.fixture(scope="module")
+def vllm(tiny):
+    server = StandIn(lambda body: vllm_reply(Model(tiny), body), "tiny")
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def llama_server(tiny):
+    server = StandIn(lambda body: llama_server_reply(Model(tiny), body), "tiny")
+    yield server
+    server.close()
+
+
+def _both(tiny, url: str, ask: Ask):
+    served = OpenAIResponder(f"openai:{url}").answer([ask])[0]
+    local = HFResponder(tiny).answer([ask])[0]
+    return served, local
+
+
+def test_vllm_echo_counts_the_bos_and_options_are_aligned_by_tokens(tiny, vllm):
+    responder = OpenAIResponder(f"openai:{vllm.url}")
+    assert responder.echo == "right"  # the BOS's 17 characters do not fool the probe
+    echo = next(b for b in vllm.seen if b.get("echo"))
+    assert echo["logprobs"] == 1
+    ask = Ask("p", PROMPT, ("left", "right", "C"))
+    served = responder.answer([ask])[0]
+    local = HFResponder(tiny).answer([ask])[0]
+    for option in ask.options:
+        assert served.meta["option_logprobs"][option] == pytest.approx(
+            local.meta["option_logprobs"][option], abs=1e-4)
+    assert all(b["logprobs"] <= 20 for b in vllm.seen)  # within vLLM's default --max-logprobs
+
+
+def test_the_stand_in_replies_as_vllm_does(tiny, vllm):
+    status, reply = vllm_reply(Model(tiny), {"model": "tiny", "prompt": "You press <<",
+                                             "echo": True, "logprobs": 3, "max_tokens": 1})
+    logprobs = reply["choices"][0]["logprobs"]
+    assert status == 200 and logprobs["tokens"][0] == BOS and logprobs["token_logprobs"][0] is None
+    assert logprobs["text_offset"][1] == len(BOS) == 17
+    assert all(len(top) <= 4 for top in logprobs["top_logprobs"][1:])
+    assert vllm_reply(Model(tiny), {"model": "tiny", "prompt": "x", "logprobs": 21})[0] == 400
+
+
+def test_same_seed_same_choices_on_both_paths(tiny, vllm):
+    from sbl.experiment import load
+    from sbl.simulate import simulate
+
+    experiment = load("examples/bandit.sbl")
+    served = OpenAIResponder(f"openai:{vllm.url}", seed=7)
+    local = HFResponder(tiny, seed=7)
+    runs = [simulate(experiment, r, participants=3, batch=3, seed=11) for r in (served, local)]
+    picks = [[row["response"] for row in rows] for rows in runs]
+    assert picks[0] == picks[1]
+    assert len(set(picks[0])) > 1  # really sampled, not one answer throughout
+    other = simulate(experiment, OpenAIResponder(f"openai:{vllm.url}", seed=8), participants=3,
+                     batch=3, seed=11)
+    assert [row["response"] for row in other] != picks[0]
+
+
+@pytest.mark.parametrize("options", [("1", "10", "2"), ("car", "cart")])
+def test_options_sharing_a_prefix_are_scored_with_their_marker(tiny, vllm, options):
+    served, local = _both(tiny, vllm.url, Ask("p", PROMPT, options))
+    lps = Model(tiny)
+    for option in options:
+        ids = lps.encode(PROMPT + option + ">>")
+        n = len(ids) - len(lps.encode(PROMPT))
+        rows = lps.logprobs(ids)
+        want = sum(float(rows[t - 1, ids[t]]) for t in range(len(ids) - n, len(ids)))
+        assert local.meta["option_logprobs"][option] == pytest.approx(want, abs=1e-4)
+        assert served.meta["option_logprobs"][option] == pytest.approx(want, abs=1e-4)
+
+
+def test_llama_server_scores_one_token_options_from_its_top_logprobs(tiny, llama_server):
+    responder = OpenAIResponder(f"openai:{llama_server.url}")
+    assert responder.echo == "none"
+    ask = Ask("p", PROMPT, ("C", "A"))
+    served = responder.answer([ask])[0]
+    local = HFResponder(tiny).answer([ask])[0]
+    for option in ask.options:
+        assert served.meta["option_logprobs"][option] == pytest.approx(
+            local.meta["option_logprobs"][option], abs=1e-4)
+    with pytest.raises(SblError, match="does not echo the prompt's log-probs"):
+        responder.answer([Ask("p", PROMPT, ("left", "right"))])
