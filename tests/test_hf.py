@@ -377,6 +377,17 @@ def test_unknown_models_are_sbl_errors(tmp_path, monkeypatch):
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
+def test_presets_say_what_they_are():
+    from click.testing import CliRunner
+
+    from sbl.cli import main
+
+    assert models.PRESETS["centaur"] == models.CENTAUR_8B  # the seed tutorial's 8B adapter
+    assert "--model centaur-70b" in models.describe(models.CENTAUR_8B)
+    assert models.describe("smollm2:x") == "smollm2:x"
+    assert "centaur-70b" in CliRunner().invoke(main, ["simulate", "--help"]).output
+
+
 def test_centaur_without_cuda_says_so():
     for name in ("centaur", "Minitaur", "centaur-70b"):
         with pytest.raises(SblError, match="CUDA"):

@@ -122,3 +122,31 @@ def test_llama_server_scores_one_token_options_from_its_top_logprobs(tiny, llama
             local.meta["option_logprobs"][option], abs=1e-4)
     with pytest.raises(SblError, match="does not echo the prompt's log-probs"):
         responder.answer([Ask("p", PROMPT, ("left", "right"))])
+
+
+def test_simulate_on_a_server_says_retries_and_the_model(vllm, tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from sbl.cli import main
+
+    try:
+        from tests.servers import send_json
+    except ImportError:
+        from servers import send_json  # type: ignore[no-redef]
+
+    def busy(handler) -> bool:
+        send_json(handler, 503, b'{"error": {"message": "busy", "code": 503}}')
+        return True
+
+    vllm.faults = [lambda h: False] * 2 + [busy]  # the probe's two requests go through
+    summary = tmp_path / "run.json"
+    result = CliRunner().invoke(main, ["simulate", "examples/bandit.sbl", "--model",
+                                       f"openai:{vllm.url}", "--summary", str(summary),
+                                       "--timeout", "5", "--seed", "3"])
+    assert result.exit_code == 0, result.output
+    assert "answered 503" in result.stderr and "trying again" in result.stderr
+    assert "model: openai:tiny" in result.stderr
+    cost = json.loads(summary.read_text())
+    assert cost["retries"] == 1 and cost["model"] == "openai:tiny"
