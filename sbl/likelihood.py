@@ -5,7 +5,7 @@ only the response tokens, those between each ``" <<"`` and the ``">>"`` that clo
 the number of options of each choice, the random-guessing baseline is ``ln k`` per choice and
 pseudo-R² = 1 − NLL / NLL_random. Where a choice's options begin one another (``1`` and
 ``10``), its closing ``">>"`` counts too, as the model participants score such options
-(:func:`sbl.participants.base.scored_texts`).
+(:func:`sbl.protocol.scored_texts`).
 """
 
 from __future__ import annotations
@@ -13,10 +13,13 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from sbl.participants.base import CLOSE, RESPONSE, closes_options
-from sbl.participants.models import LoadedModel
+from sbl.protocol import CLOSE, RESPONSE, ResponseLogprobs, Scorer, closes_options
 from sbl.source import SblError
+
+if TYPE_CHECKING:
+    from sbl.participants.models import LoadedModel
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,10 +78,11 @@ def response_spans(text: str) -> list[tuple[int, int]]:
     return [(m.start(1), m.end(1)) for m in RESPONSE.finditer(text)]
 
 
-def score_transcript(loaded: LoadedModel, text: str,
+def score_transcript(scorer: Scorer | LoadedModel, text: str,
                      option_counts: Sequence[int | None] | None = None,
                      options: Sequence[Sequence[str] | None] | None = None) -> ScoreResult:
-    """NLL of each marked response in ``text`` under ``loaded``, from one forward pass.
+    """NLL of each marked response in ``text`` under ``scorer`` (a participant that scores,
+    or a loaded transformers model), from one teacher-forced pass.
 
     ``options`` (each response's options, None for free text) gives the option counts and
     says which responses are scored with their ``">>"``; else ``option_counts`` gives counts.
@@ -90,22 +94,55 @@ def score_transcript(loaded: LoadedModel, text: str,
         raise SblError.at(None, f"the transcript has {len(spans)} responses but "
                                 f"{len(option_counts)} option counts were given")
     closed = [o is not None and closes_options(o) for o in options or [None] * len(spans)]
-    scored = [(s, e + len(CLOSE) if shut else e) for (s, e), shut in zip(spans, closed,
-                                                                        strict=True)]
-    ids, owners = _tokens_and_owners(loaded.tokenizer, text, scored)
+    scored = as_scorer(scorer).response_logprobs(
+        text, [(s, e + len(CLOSE) if shut else e)
+               for (s, e), shut in zip(spans, closed, strict=True)])
+    counts = list(option_counts) if option_counts is not None else [None] * len(spans)
+    choices = tuple(ChoiceScore(i, text[s:e], s, scored.tokens[i], -scored.logprobs[i],
+                                counts[i])
+                    for i, (s, e) in enumerate(spans))
+    return ScoreResult(choices, scored.text_tokens)
+
+
+def as_scorer(model: object) -> Scorer:
+    """``model`` as a :class:`~sbl.protocol.Scorer`: a participant that scores is one, a
+    loaded transformers model is wrapped; anything else is an error that names it."""
+    if isinstance(model, Scorer):
+        return model
+    if hasattr(model, "tokenizer") and hasattr(model, "model"):
+        return _LoadedScorer(model)  # type: ignore[arg-type]
+    name = getattr(model, "name", type(model).__name__)
+    raise SblError.at(None, f"participant '{name}' cannot score: it gives no "
+                            "log-probabilities")
+
+
+class _LoadedScorer:
+    """A loaded transformers model as a scorer."""
+
+    def __init__(self, loaded: LoadedModel) -> None:
+        self.loaded, self.name = loaded, loaded.source
+
+    def response_logprobs(self, text: str, spans: Sequence[tuple[int, int]]
+                          ) -> ResponseLogprobs:
+        """See :func:`hf_response_logprobs`."""
+        return hf_response_logprobs(self.loaded, text, spans)
+
+
+def hf_response_logprobs(loaded: LoadedModel, text: str, spans: Sequence[tuple[int, int]]
+                         ) -> ResponseLogprobs:
+    """The summed log-probability of the tokens of each span under a transformers model, from
+    one forward pass that keeps only the logits a response token needs."""
+    ids, owners = _tokens_and_owners(loaded.tokenizer, text, list(spans))
     targets = [t for t, owner in enumerate(owners) if owner is not None]
     logprobs = _target_logprobs(loaded, ids, targets)
-    nll = [0.0] * len(spans)
+    total = [0.0] * len(spans)
     count = [0] * len(spans)
     for t, lp in zip(targets, logprobs, strict=True):
         owner = owners[t]
         assert owner is not None
-        nll[owner] -= lp
+        total[owner] += lp
         count[owner] += 1
-    counts = list(option_counts) if option_counts is not None else [None] * len(spans)
-    choices = tuple(ChoiceScore(i, text[s:e], s, count[i], nll[i], counts[i])
-                    for i, (s, e) in enumerate(spans))
-    return ScoreResult(choices, len(ids))
+    return ResponseLogprobs(tuple(count), tuple(total), len(ids))
 
 
 def _tokens_and_owners(tokenizer, text: str,
@@ -114,9 +151,18 @@ def _tokens_and_owners(tokenizer, text: str,
     if not getattr(tokenizer, "is_fast", False):
         raise SblError.at(None, "scoring needs a fast (Rust) tokenizer for character offsets")
     enc = tokenizer(text, return_offsets_mapping=True)
+    owners = token_owners(text, enc["offset_mapping"], spans)
+    return list(enc["input_ids"]), owners
+
+
+def token_owners(text: str, offsets: Sequence[tuple[int, int]],
+                 spans: Sequence[tuple[int, int]]) -> list[int | None]:
+    """For each token, given as its character (start, end) in ``text``, the index of the span
+    it starts in, or None; a token that starts before a span and runs into it is an error
+    (the response shares a token with the ``" <<"`` before it)."""
     owners: list[int | None] = []
     k = 0
-    for start, end in enc["offset_mapping"]:
+    for start, end in offsets:
         while k < len(spans) and start >= spans[k][1]:
             k += 1
         if k < len(spans) and start < spans[k][0] < end:
@@ -127,7 +173,7 @@ def _tokens_and_owners(tokenizer, text: str,
         # Special tokens have an empty (0, 0) span; a token belongs to the response it starts in.
         inside = end > start and k < len(spans) and spans[k][0] <= start < spans[k][1]
         owners.append(k if inside else None)
-    return list(enc["input_ids"]), owners
+    return owners
 
 
 def _target_logprobs(loaded: LoadedModel, ids: list[int], targets: list[int]) -> list[float]:

@@ -86,7 +86,7 @@ def test_same_seed_same_choices_on_both_paths(tiny, vllm):
     from sbl.experiment import load
     from sbl.simulate import simulate
 
-    experiment = load("examples/bandit.sbl")
+    experiment = load("examples/bandit.sbl").ir
     served = OpenAIResponder(f"openai:{vllm.url}", seed=7)
     local = HFResponder(tiny, seed=7)
     runs = [simulate(experiment, r, participants=3, batch=3, seed=11) for r in (served, local)]
@@ -150,3 +150,46 @@ def test_simulate_on_a_server_says_retries_and_the_model(vllm, tmp_path):
     assert "model: openai:tiny" in result.stderr
     cost = json.loads(summary.read_text())
     assert cost["retries"] == 1 and cost["model"] == "openai:tiny"
+
+
+SCORED = (PROMPT + "C>> and get 7 points.\nMachine C is red and machine A is blue. You press "
+          "<<left>> and get 12 points.\nRate it from 1 to 10. You say <<1>> and go on.")
+SCORED_OPTIONS = [("C", "A"), ("left", "right"), ("1", "10", "2")]
+
+
+def test_scoring_on_a_vllm_server_equals_transformers(tiny, vllm):
+    from sbl.likelihood import score_transcript
+
+    served = score_transcript(OpenAIResponder(f"openai:{vllm.url}"), SCORED,
+                              options=SCORED_OPTIONS)
+    local = score_transcript(tiny, SCORED, options=SCORED_OPTIONS)
+    assert [c.response for c in served.choices] == ["C", "left", "1"]
+    for got, want in zip(served.choices, local.choices, strict=True):
+        assert got.nll == pytest.approx(want.nll, abs=1e-4)
+        assert got.tokens == want.tokens
+    assert served.choices[1].tokens > 1 and served.choices[2].tokens >= 2  # "1" and ">>"
+    assert served.transcript_tokens == local.transcript_tokens
+
+
+def test_sbl_score_takes_a_server(tiny, vllm, tmp_path):
+    from click.testing import CliRunner
+
+    from sbl.cli import main
+    from sbl.experiment import load
+    from sbl.scoring import score
+    from sbl.simulate import simulate
+
+    data = tmp_path / "sim.csv"
+    simulate(load("examples/bandit.sbl").ir, HFResponder(tiny), participants=2, output=data)
+    result = CliRunner().invoke(main, ["score", str(data), "--experiment", "examples/bandit.sbl",
+                                       "--model", f"openai:{vllm.url}", "--timeout", "10",
+                                       "-o", str(tmp_path / "nll.csv")])
+    assert result.exit_code == 0, result.output
+    local = score(data, tiny, "examples/bandit.sbl")
+    assert f"NLL {local.nll:.3f}" in result.output
+    assert local.choices == 22 and "22 choices" in result.output
+
+
+def test_llama_server_cannot_score(llama_server):
+    with pytest.raises(SblError, match="cannot score text"):
+        OpenAIResponder(f"openai:{llama_server.url}").response_logprobs(SCORED, [(0, 1)])

@@ -27,7 +27,15 @@ from typing import Any
 
 import numpy as np
 
-from sbl.participants.base import CLOSE, RESPONSE, Answer, Ask, Usage, scored_texts
+from sbl.participants.base import (
+    CLOSE,
+    RESPONSE,
+    Answer,
+    Ask,
+    ResponseLogprobs,
+    Usage,
+    scored_texts,
+)
 from sbl.participants.openai_server import (
     Server,
     echoed_prompt,
@@ -218,11 +226,59 @@ class OpenAIResponder:
             live.transcript_tokens = max(live.transcript_tokens, prompt)
         return total
 
+    # -- scoring (sbl score) -------------------------------------------------------------
+
+    def response_logprobs(self, text: str, spans: Sequence[tuple[int, int]]
+                          ) -> ResponseLogprobs:
+        """The summed log-probability of the tokens inside each span of ``text``, from one
+        echo request; tokens are placed by their lengths counted back from the echo's end, as
+        options are. Where the echo is one position late, each response token's log-prob comes
+        from a next-token request instead."""
+        from sbl.likelihood import token_owners
+
+        if self.echo == "none":
+            raise SblError.at(None, f"the server at {self.url} cannot score text: "
+                                    f"{_ECHO_PROBLEM['none']}",
+                              help="score with vLLM or a transformers model")
+        where = f"scoring a transcript of {len(text)} characters"
+        reply = self._complete(where, text, max_tokens=1, logprobs=1, echo=True,
+                               temperature=0.0)
+        echoed = _trailing(echoed_prompt(reply), text, self.url, whole=True)
+        offsets, at = [], len(text) - sum(len(t) for t, _ in echoed)
+        for token, _ in echoed:  # what precedes the text (vLLM's BOS) gets an empty span
+            offsets.append((max(at, 0), at + len(token)) if at + len(token) > 0 else (0, 0))
+            at += len(token)
+        owners = token_owners(text, offsets, spans)
+        mine = [i for i, owner in enumerate(owners) if owner is not None]
+        if self.echo == "shifted":
+            values = list(self._pool.map(
+                lambda i: self._chain_one(where, text[:offsets[i][0]], echoed[i][0]), mine))
+        else:
+            values = [_known(echoed[i][1], echoed[i][0], self.url) for i in mine]
+        total, count = [0.0] * len(spans), [0] * len(spans)
+        for i, value in zip(mine, values, strict=True):
+            total[owners[i] or 0] += value
+            count[owners[i] or 0] += 1
+        used = int((reply.get("usage") or {}).get("prompt_tokens", len(echoed)))
+        return ResponseLogprobs(tuple(count), tuple(total), used)
+
+    def _chain_one(self, where: str, prompt: str, token: str) -> float:
+        """``token``'s log-prob after ``prompt``, from a next-token request's top log-probs."""
+        top = next_top(self._complete(where, prompt, max_tokens=1, logprobs=self.top_k,
+                                      temperature=0.0))
+        if token not in top:
+            raise SblError.at(None, f"{token!r} is not among the top {self.top_k} next tokens "
+                                    f"the server at {self.url} lists, and "
+                                    f"{_ECHO_PROBLEM[self.echo]}, so it cannot be scored "
+                                    f"({where})")
+        return top[token]
+
     # -- the server ----------------------------------------------------------------------
 
-    def _complete(self, ask: Ask | None, prompt: str, **fields: Any) -> dict[str, Any]:
+    def _complete(self, ask: Ask | str | None, prompt: str, **fields: Any) -> dict[str, Any]:
+        """One completion request; ``ask`` (or a phrase) says what it is for, in errors."""
         body = {"model": self.model, "prompt": prompt, **fields}
-        where = _where(ask) if ask is not None else "probing the server"
+        where = ask if isinstance(ask, str) else _where(ask) if ask else "probing the server"
         return self.server.post("/completions", body, where)
 
     def _only_model(self) -> str:
@@ -277,18 +333,22 @@ _ECHO_PROBLEM = {"shifted": "its echoed log-probs are one position off",
                  "right": "it is needed as one token"}
 
 
-def _trailing(echoed: list[tuple[str, float | None]] | None, text: str,
-              url: str) -> list[tuple[str, float | None]]:
-    """The last echoed prompt tokens, which together spell ``text`` (the scored option)."""
+def _trailing(echoed: list[tuple[str, float | None]] | None, text: str, url: str, *,
+              whole: bool = False) -> list[tuple[str, float | None]]:
+    """The last echoed prompt tokens, which together spell ``text`` (the scored option); with
+    ``whole``, every echoed token, checked to end with ``text`` (a BOS may come before)."""
     if echoed is None:
         raise SblError.at(None, f"the server at {url} stopped echoing the prompt")
     got, pieces = "", list[tuple[str, float | None]]()
     for token, logprob in reversed(echoed):
-        if len(got) >= len(text):
+        if len(got) >= len(text) and not whole:
             break
         got = token + got
         pieces.insert(0, (token, logprob))
-    if got != text:
+    if whole and not got.endswith(text):
+        raise SblError.at(None, f"the server at {url} echoed tokens that do not spell the text "
+                                "it was sent, so they cannot be placed in it")
+    if not whole and got != text:
         raise SblError.at(None, f"the server at {url} tokenised {text!r} together with what "
                                 f"comes before it ({got!r}), so it cannot be scored on its own",
                           help="Psych-101 responses start with a letter, digit or space")
