@@ -17,6 +17,7 @@ not trusted either.
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from typing import Any
 
 KEEP_MODES = ("2d", "1d", "none")
@@ -52,3 +53,26 @@ def _agrees(model: Any, ids: Any, keep: Any, expected: Any) -> bool:
     # Loose enough for bfloat16 matmuls of other shapes; a wrong position is off by far more.
     return got.shape == expected.shape and bool(torch.allclose(got, expected, atol=0.1,
                                                                 rtol=0.02))
+
+
+def kept_logits(forward: Callable[..., Any], keep: list[list[int]], mode: str,
+                device: Any) -> Any:
+    """``forward(**kwargs)``'s logits at each row's ``keep`` positions, (batch, most kept,
+    vocab), asked for in the form ``mode`` allows; rows keeping fewer repeat their last."""
+    import torch
+
+    most = max(1, max(len(k) for k in keep))
+    where = [(k + k[-1:] * (most - len(k))) if k else [0] * most for k in keep]
+    kwargs = {}
+    if mode == "2d":
+        kwargs["logits_to_keep"] = torch.tensor(where, device=device)
+    elif mode == "1d":  # the union of every row's positions, then each row's picked out
+        union = sorted({p for w in where for p in w})
+        kwargs["logits_to_keep"] = torch.tensor(union, device=device)
+        place = {p: i for i, p in enumerate(union)}
+        where = [[place[p] for p in w] for w in where]
+    logits = forward(**kwargs).logits
+    if mode == "2d":
+        return logits
+    index = torch.tensor(where, device=logits.device)
+    return torch.take_along_dim(logits, index[..., None], dim=1)

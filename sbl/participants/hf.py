@@ -16,6 +16,7 @@ digit or space (a response starting with punctuation re-feeds the ``" <<"`` toke
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -268,27 +269,13 @@ class HFResponder:
 
     def _forward(self, group: _Group, ids: Any, mask: Any, positions: Any,
                  keep: list[list[int]]) -> Any:
-        """Logits (batch, positions kept, vocab), extending the group's cache in place.
+        """Logits (batch, positions kept, vocab), extending the group's cache in place."""
+        from sbl.participants.compat import kept_logits
 
-        Only the kept positions get a vocabulary row where the forward allows it (see
-        :mod:`sbl.participants.compat`); rows keeping fewer repeat their last position.
-        """
-        torch = self._torch
-        most = max(1, max(len(k) for k in keep))
-        where = [(k + k[-1:] * (most - len(k))) if k else [0] * most for k in keep]
-        kwargs = {self.lm.cache_arg: group.cache, "use_cache": True}
-        if self._keep == "2d":
-            kwargs["logits_to_keep"] = torch.tensor(where, device=self._device)
-        elif self._keep == "1d":
-            union = sorted({p for w in where for p in w})
-            kwargs["logits_to_keep"] = torch.tensor(union, device=self._device)
-            place = {p: i for i, p in enumerate(union)}
-            where = [[place[p] for p in w] for w in where]
-        out = self.lm.model(input_ids=ids, attention_mask=mask, position_ids=positions, **kwargs)
-        if self._keep == "2d":
-            return out.logits
-        index = torch.tensor(where, device=out.logits.device)
-        return torch.take_along_dim(out.logits, index[..., None], dim=1)
+        cache = {self.lm.cache_arg: group.cache, "use_cache": True}
+        return kept_logits(functools.partial(self.lm.model, input_ids=ids, attention_mask=mask,
+                                             position_ids=positions, **cache),
+                           keep, self._keep, self._device)
 
     def _crop(self, group: _Group, count: int) -> None:
         """Take the last ``count`` slots back out of the group's cache and mask."""
