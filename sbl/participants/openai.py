@@ -176,7 +176,7 @@ class OpenAIResponder:
         reply = self._complete(ask, ask.transcript + text, max_tokens=1, logprobs=1,
                                echo=True, temperature=0.0)
         used = self._count(ask, reply)
-        pieces = _trailing(echoed_prompt(reply), text, self.url)
+        pieces = _trailing(echoed_prompt(reply, ask.transcript + text), text, self.url)
         if self.echo == "shifted":
             chained, more = self._chain(ask, [t for t, _ in pieces], top)
             return chained, used + more
@@ -243,7 +243,7 @@ class OpenAIResponder:
         where = f"scoring a transcript of {len(text)} characters"
         reply = self._complete(where, text, max_tokens=1, logprobs=1, echo=True,
                                temperature=0.0)
-        echoed = _trailing(echoed_prompt(reply), text, self.url, whole=True)
+        echoed = _trailing(echoed_prompt(reply, text), text, self.url, whole=True)
         offsets, at = [], len(text) - sum(len(t) for t, _ in echoed)
         for token, _ in echoed:  # what precedes the text (vLLM's BOS) gets an empty span
             offsets.append((max(at, 0), at + len(token)) if at + len(token) > 0 else (0, 0))
@@ -307,7 +307,7 @@ class OpenAIResponder:
         token = max(top, key=lambda t: top[t])
         echo = self._complete(None, prompt + token, max_tokens=1, logprobs=1, echo=True,
                               temperature=0.0)
-        echoed = echoed_prompt(echo)
+        echoed = echoed_prompt(echo, prompt + token)
         if echoed is None:  # llama-server: only the top log-probs, so as many as it gives
             self.echo, self.top_k = "none", self._widest_top_k(prompt)
             return

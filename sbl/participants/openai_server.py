@@ -151,18 +151,23 @@ def generated_logprob(reply: dict[str, Any]) -> float:
     return float(sum(x for x in logprobs.get("token_logprobs") or [] if x is not None))
 
 
-def echoed_prompt(reply: dict[str, Any]) -> list[tuple[str, float | None]] | None:
-    """The echoed prompt's tokens with their log-probs, or None if the prompt was not echoed.
+def echoed_prompt(reply: dict[str, Any], prompt: str) -> list[tuple[str, float | None]] | None:
+    """The echoed ``prompt``'s tokens with their log-probs, or None if it was not echoed.
 
-    The generated tokens that follow the prompt's (``usage.completion_tokens`` of them) are
-    left out; what comes before the prompt (vLLM's decoded BOS) is kept.
+    What comes before the prompt (vLLM's decoded BOS) is kept. The generated tokens that
+    follow it are left out: ``usage.completion_tokens`` of them where vLLM lists them, fewer
+    where a server leaves them out (llama-cpp-python lists none), as the token texts show.
     """
     logprobs = reply["choices"][0].get("logprobs") or {}
     tokens, values = logprobs.get("tokens"), logprobs.get("token_logprobs")
     if not tokens or not values or len(tokens) != len(values):
         return None
-    generated = int((reply.get("usage") or {}).get("completion_tokens", 0))
-    return list(zip(tokens, values, strict=True))[:len(tokens) - generated]
+    pairs = list(zip(tokens, values, strict=True))
+    listed = int((reply.get("usage") or {}).get("completion_tokens", 0))
+    for generated in (listed, *range(listed)):
+        if "".join(t for t, _ in pairs[:len(pairs) - generated]).endswith(prompt):
+            return pairs[:len(pairs) - generated]
+    return pairs[:len(pairs) - listed]
 
 
 def _no_constant(name: str) -> float:
