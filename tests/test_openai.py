@@ -337,3 +337,19 @@ def test_real_server_agrees_with_transformers(llama_server):
     for option in ask.options:
         assert served.meta["option_logprobs"][option] == pytest.approx(
             local.meta["option_logprobs"][option], abs=0.15)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.environ.get("SBL_SLOW_COMPARE"), reason="loads smollm2 twice")
+def test_real_server_scores_like_transformers(llama_server):
+    from sbl.likelihood import score_transcript
+    from sbl.participants.models import load
+
+    text = ("Machine C is orange and machine A is blue. You press <<C>> and get 7 points.\n"
+            "Machine C is red and machine A is blue. You press <<A>> and get 12 points.\n"
+            "Machine C is red and machine A is green. You press <<left>> and get 3 points.")
+    served = score_transcript(OpenAIResponder(f"openai:{llama_server}#smollm2"), text)
+    local = score_transcript(load("smollm2", device="cpu"), text)
+    for got, want in zip(served.choices, local.choices, strict=True):
+        assert got.tokens == want.tokens
+        assert got.nll == pytest.approx(want.nll, abs=0.15 * want.tokens)
