@@ -45,11 +45,13 @@ class Experiment:
         """The versioned JSON form of the checked IR."""
         return ir.to_json(self.ir)
 
-    def compile(self, output: str | Path | None = None, *, cdn: bool = False) -> str:
-        """The self-contained jsPsych 8 page; also written to ``output`` when given."""
+    def compile(self, output: str | Path | None = None, *, cdn: bool = False,
+                allow_simulate: bool = False) -> str:
+        """The self-contained jsPsych 8 page; also written to ``output`` when given.
+        ``allow_simulate`` lets a page that collects data play itself (for piloting)."""
         from sbl.backends import web
 
-        page = web.emit(self.ir, cdn=cdn)
+        page = web.emit(self.ir, cdn=cdn, allow_simulate=allow_simulate)
         if output is not None:
             Path(output).write_text(page, encoding="utf-8")
         return page

@@ -2,12 +2,14 @@
 
 Types are written in declarations as ``number``, ``int``, ``str``, ``html``, ``bool``,
 ``any``, ``none``, ``list[T]``, ``record{a: T, b: U}`` and ``T?`` (T or none).
-``html`` is a string the web backend shows as HTML rather than escaping it.
+``html`` is a parameter whose literal text is shown as HTML; values computed into it are
+escaped text (docs/language.md, Markup; sbl/markup.py).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -191,3 +193,23 @@ def _join_field(a: SblType | None, b: SblType | None) -> SblType:
         assert present is not None
         return join(present, NONE)
     return join(a, b)
+
+
+# Result types of builtins that follow their arguments' types (the table is in sbl/evaluate.py).
+Rule = Callable[[list[SblType]], SblType]
+
+
+def item_of(args: list[SblType]) -> SblType:
+    """An item of the first argument, a list."""
+    first = strip_optional(args[0]) if args else ANY
+    return first.item if isinstance(first, ListType) else ANY
+
+
+def same_list(args: list[SblType]) -> SblType:
+    """The type of the first argument, a list."""
+    return args[0] if args and isinstance(strip_optional(args[0]), ListType) else ListType(ANY)
+
+
+def extreme(args: list[SblType]) -> SblType:
+    """An item of the one list argument, or the first of several arguments (min, max)."""
+    return item_of(args) if len(args) == 1 else (args[0] if args else ANY)

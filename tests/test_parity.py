@@ -93,11 +93,12 @@ def assert_parity(browser_rows: Rows, text: Rows, what: str) -> parity.Compariso
     return result
 
 
-def assert_browser_run(rows: Rows, seed: int) -> None:
-    """The rows came from the page, for participant 1 with ``seed``."""
+def assert_browser_run(rows: Rows, seed: int, source: str = "browser-simulated") -> None:
+    """The rows came from the page, for participant 1 with ``seed``; simulated unless
+    ``source`` says otherwise."""
     assert rows.participants == [parity.PARTICIPANT]
     assert rows.seeds == {parity.PARTICIPANT: seed}
-    assert {r["source"] for r in rows} == {"browser"}
+    assert {r["source"] for r in rows} == {source}
 
 
 # ---------------------------------------------------------------- text -> page
@@ -123,8 +124,24 @@ def test_page_played_by_hand_gives_the_rows_of_the_text_run(
         browser: Any, pages: dict[str, Path], tmp_path: Path, name: str) -> None:
     text = text_rows(name, PLAY_SEED)
     rows = parity.play(browser, pages[name], tmp_path, PLAY_SEED, text)
-    assert_browser_run(rows, PLAY_SEED)
+    assert_browser_run(rows, PLAY_SEED, "browser")
     assert_parity(rows, text, f"{name} seed {PLAY_SEED}, text -> page played by hand")
+
+
+@needs_chromium
+def test_every_kinds_example_gives_the_same_rows_in_text_and_page(
+        browser: Any, tmp_path: Path) -> None:
+    """Each kind's declared example and response (stdlib/kinds/*.toml [example]): recorded by
+    a text run, replayed in the page's simulation, and played in the page by hand."""
+    experiment, seed = parity.every_kind(), 2
+    text = parity.example_rows(experiment, seed)
+    assert {r["kind"] for r in text} == set(kinds.all_kinds()) - set(payload.UNSUPPORTED)
+    page = parity.write_page(experiment, tmp_path / "page")
+    simulated = parity.simulate(browser, page, tmp_path / "sim", seed,
+                                parity.simulation_options(text))
+    assert_parity(simulated, text, "every kind's example, text -> page simulation")
+    played = parity.play(browser, page, tmp_path / "play", seed, text)
+    assert_parity(played, text, "every kind's example, text -> page played by hand")
 
 
 # ---------------------------------------------------------------- page -> text

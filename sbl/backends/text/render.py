@@ -15,16 +15,15 @@ the template had there dropped), a forced answer (a single valid option) is writ
 from __future__ import annotations
 
 import functools
-import html
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from html.parser import HTMLParser
-from importlib import resources
 from typing import Any
 
 import jinja2
 
+from sbl import kinds
 from sbl.source import SblError
 from sbl.values import show
 
@@ -75,7 +74,9 @@ def strip_html(fragment: str) -> str:
     parser = _TagStripper()
     parser.feed(fragment)
     parser.close()
-    return one_line(html.unescape("".join(parser.parts)))
+    # convert_charrefs decoded the entities once; decoding again would turn a shown
+    # "&#97;" into "a" (the page shows "&#97;").
+    return one_line("".join(parser.parts))
 
 
 def display(value: Any, *, is_html: bool = False) -> Any:
@@ -197,8 +198,8 @@ def environment() -> jinja2.Environment:
 @functools.cache
 def template(kind: str) -> jinja2.Template:
     """The template of ``kind``, from ``stdlib/templates/<kind>.txt``."""
-    entry = resources.files("sbl.stdlib").joinpath("templates", f"{kind}.txt")
-    if not entry.is_file():
+    entry = kinds.stdlib_file("templates", f"{kind}.txt")
+    if entry is None:
         raise SblError.at(None, f"the kind '{kind}' has no text template",
                           help=f"add stdlib/templates/{kind}.txt")
     return environment().from_string(entry.read_text(encoding="utf-8").rstrip("\n"))
