@@ -86,15 +86,16 @@ def test_same_seed_same_choices_on_both_paths(tiny, vllm):
     from sbl.experiment import load
     from sbl.simulate import simulate
 
-    experiment = load("examples/bandit.sbl").ir
-    served = OpenAIResponder(f"openai:{vllm.url}", seed=7)
-    local = HFResponder(tiny, seed=7)
-    runs = [simulate(experiment, r, participants=3, batch=3, seed=11) for r in (served, local)]
-    picks = [[row["response"] for row in rows] for rows in runs]
+    experiment = load("examples/bandit.sbl")
+    served = experiment.simulate(f"openai:{vllm.url}", participants=3, batch=3, seed=11,
+                                 timeout=5)
+    local = simulate(experiment.ir, HFResponder(tiny, seed=11), participants=3, batch=3,
+                     seed=11)
+    picks = [[row["response"] for row in rows] for rows in (served, local)]
     assert picks[0] == picks[1]
     assert len(set(picks[0])) > 1  # really sampled, not one answer throughout
-    other = simulate(experiment, OpenAIResponder(f"openai:{vllm.url}", seed=8), participants=3,
-                     batch=3, seed=11)
+    other = simulate(experiment.ir, OpenAIResponder(f"openai:{vllm.url}", seed=12),
+                     participants=3, batch=3, seed=11)
     assert [row["response"] for row in other] != picks[0]
 
 
