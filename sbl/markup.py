@@ -29,12 +29,14 @@ def markup(expr: ir.Expr, scope: Scope) -> tuple[Value, str]:
         for part in expr.parts:
             text = part if isinstance(part, str) else show(evaluate(part, scope))
             value.append(text)
-            shown.append(text if isinstance(part, str) else html.escape(text))
+            shown.append(text if isinstance(part, str) or _marked(part) else html.escape(text))
         return "".join(value), "".join(shown)
     if isinstance(expr, ir.Cond):
         chosen = expr.then if truthy(evaluate(expr.test, scope)) else expr.otherwise
         return markup(chosen, scope)
     result = evaluate(expr, scope)
+    if _marked(expr):
+        return result, show(result)
     return result, "" if result is None else html.escape(show(result))
 
 
@@ -54,13 +56,22 @@ def warnings(experiment: ir.Experiment) -> list[Diagnostic]:
                 continue
             for node in _computed(param.value):
                 if _reads_participant(node, assigned):
-                    out.append(Diagnostic(
-                        f"participant data in html parameter '{param.name}' is escaped: it "
-                        "shows as text, never as markup", node.span or param.span,
-                        Severity.WARNING,
-                        help="only what you write literally in an html parameter is markup "
-                             "(docs/language.md, Markup)"))
+                    out.append(_warning(node, param))
     return out
+
+
+def _warning(node: ir.Expr, param: ir.Param) -> Diagnostic:
+    if _marked(node):
+        return Diagnostic(f"participant data marked as markup in html parameter "
+                          f"'{param.name}': it runs as HTML", node.span or param.span,
+                          Severity.WARNING,
+                          help="mark only HTML you wrote with markup(); leave participant "
+                               "data as text, which is escaped")
+    return Diagnostic(f"participant data in html parameter '{param.name}' is escaped: it "
+                      "shows as text, never as markup", node.span or param.span,
+                      Severity.WARNING,
+                      help="only what you write literally in an html parameter, or mark "
+                           "with markup(), is markup (docs/language.md, Markup)")
 
 
 def _computed(expr: ir.Expr) -> list[ir.Expr]:
@@ -72,6 +83,11 @@ def _computed(expr: ir.Expr) -> list[ir.Expr]:
     if isinstance(expr, ir.Cond):
         return _computed(expr.then) + _computed(expr.otherwise)
     return [expr]
+
+
+def _marked(expr: ir.Expr) -> bool:
+    """Whether ``expr`` is ``markup(...)``: a value the author marked as markup."""
+    return isinstance(expr, ir.Call) and expr.func == "markup"
 
 
 def _reads_participant(expr: ir.Expr, assigned: set[str]) -> bool:

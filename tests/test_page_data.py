@@ -396,3 +396,46 @@ def test_check_warns_where_participant_data_meets_markup(tmp_path: Path) -> None
     flanker = Path(__file__).resolve().parent.parent / "examples" / "flanker.sbl"
     result = CliRunner().invoke(main, ["check", str(flanker)])  # literal markup, str holes
     assert result.exit_code == 0 and "warning" not in result.output
+
+
+MARKED = '''experiment "Marked"
+table cues = [{cue: "<b id=\\"bold\\">left</b>"}]
+block b over cues {
+  html_keyboard { stimulus: markup(cue), choices: ["x"] }
+  html_keyboard { stimulus: "<p id=\\"held\\">{markup(cue)} / {cue}</p>", choices: ["x"] }
+}
+'''
+
+
+@needs_chromium
+def test_markup_marks_html_the_author_wrote_in_a_table(browser: Any, tmp_path: Path) -> None:
+    exp = load(MARKED, "marked.sbl")
+    page = write(tmp_path, exp, "marked.html")
+    with session(browser, tmp_path, clock=False) as s:
+        s.goto(file_url(page, participant="p"))
+        assert s.page.inner_text("#bold") == "left"  # markup(column): the column's HTML
+        s.page.keyboard.press("x")
+        s.page.wait_for_selector("#held")
+        # in a template: the marked hole is HTML, the plain one is text
+        assert s.page.inner_text("#held") == 'left / <b id="bold">left</b>'
+        s.page.keyboard.press("x")
+        assert s.wait_state() == "done"
+    from sbl.backends.text import transcript
+    from sbl.participants import Scripted
+
+    text = transcript(exp, Scripted(["x", "x"]))
+    assert 'left / <b id="bold">left</b>' in text  # the text run reads what the page shows
+
+
+def test_check_warns_where_participant_data_is_marked_as_markup(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from sbl.cli import main
+
+    marked = tmp_path / "marked.sbl"
+    marked.write_text(ECHO.replace("{prev.response.Q0}", "{markup(prev.response.Q0)}"),
+                      encoding="utf-8")
+    result = CliRunner().invoke(main, ["check", str(marked)])
+    assert result.exit_code == 0, result.output
+    assert "warning: participant data marked as markup in html parameter 'stimulus': it " \
+           "runs as HTML" in result.output

@@ -386,7 +386,7 @@
       for (const part of node.parts) {
         const text = typeof part === "string" ? part : X.show(evaluate(run, part, scope));
         value += text;
-        markup += typeof part === "string" ? part : esc(text);
+        markup += typeof part === "string" || isMarked(part) ? text : esc(text);
       }
       return { value, markup };
     }
@@ -395,7 +395,13 @@
       return markupOf(run, test ? node.then : node.otherwise, scope);
     }
     const value = evaluate(run, node, scope);
+    if (isMarked(node)) return { value, markup: X.show(value) };
     return { value, markup: value === null ? "" : esc(value) };
+  }
+
+  /** Whether `node` is `markup(...)`: a value the author marked as markup. */
+  function isMarked(node) {
+    return node.node === "Call" && node.func === "markup";
   }
 
   /** Record the finished trial `t`, run its side effects and queue what comes next. */
