@@ -96,6 +96,7 @@ class ParticipantRun:
         self.invalid_mass: list[float] = []
         # the option count of each marked (free) answer, in transcript order; None for text
         self.option_counts: list[int | None] = []
+        self.response_options: list[tuple[str, ...] | None] = []  # the options themselves
 
     @property
     def transcript(self) -> str:
@@ -253,6 +254,7 @@ class ParticipantRun:
             is_free = value is not None and not q.forced
             if is_free:
                 self.option_counts.append(len(q.options) if q.options else None)
+                self.response_options.append(q.options)
             return q.label(value), value, is_free
         if q.forced:
             assert q.options is not None
@@ -268,6 +270,7 @@ class ParticipantRun:
                                            f"valid answers are {valid}")
         self.tokens += answer.tokens
         self.option_counts.append(len(q.options) if q.options else None)
+        self.response_options.append(q.options)
         if answer.invalid_mass is not None:
             self.invalid_mass.append(answer.invalid_mass)
         return label, q.value(label), True
