@@ -185,6 +185,9 @@ class ParticipantRun:
         taken = self.replay.take(stim) if self.replay is not None else None
         record = taken[0] if taken else None
         t.qs = answers.questions(t.kind.kind, t.p, self.order)
+        if taken is not None:  # before anything is computed from the recorded response
+            assert self.replay is not None
+            self.replay.check_response(t.kind.kind, t.qs, *taken)
         t.view = self._view(t)
         t.prompt = self._prompt(t)
         pre = self._pre_layout(t)
