@@ -20,7 +20,7 @@ from lark import Token, Transformer, v_args
 from sbl import ir
 from sbl.limits import check_depth, check_syntax_depth
 from sbl.source import SblError
-from sbl.syntax_errors import translate
+from sbl.syntax_errors import QUOTED, translate
 
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "/": "/", "\\": "\\", '"': '"',
             "'": "'", "0": "\0"}
@@ -391,15 +391,12 @@ def _dedent(parts: list[str | ir.Expr], body: str) -> list[str | ir.Expr]:
     return [p for p in out if p != ""] or [""]
 
 
-_QUOTED = re.compile(r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'')
-
-
 def _closing_brace(body: str, start: int, span: ir.Span) -> int:
     """The index of the '}' that closes the hole opened at ``start``; quoted strings inside
     the hole are skipped, so their braces do not count."""
     depth, j = 0, start
     while j < len(body):
-        quoted = _QUOTED.match(body, j) if body[j] in "'\"" else None
+        quoted = QUOTED.match(body, j) if body[j] in "'\"" else None
         if quoted:
             j = quoted.end()
             continue
