@@ -203,6 +203,9 @@ class _Printer:
             return f"{self.expr(node.obj, depth, 10)}.{node.name}", 10
         if isinstance(node, ir.Index):
             return f"{self.expr(node.obj, depth, 10)}[{self.expr(node.index, depth)}]", 10
+        if isinstance(node, ir.Slice):
+            start, stop = (self.expr(e, depth) if e else "" for e in (node.start, node.stop))
+            return f"{self.expr(node.obj, depth, 10)}[{start}:{stop}]", 10
         if isinstance(node, ir.Unary):
             if node.op is ir.UnaryOp.NOT:
                 return f"not {self.expr(node.operand, depth, 3)}", 3

@@ -122,6 +122,16 @@ class Index(Node):
 
 
 @dataclass(frozen=True, slots=True)
+class Slice(Node):
+    """Part of a list or string: ``obj[start:stop]``, either bound optional, as in Python."""
+
+    obj: Expr
+    start: Expr | None
+    stop: Expr | None
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
 class Unary(Node):
     """A prefix operator applied to one operand."""
 
@@ -213,7 +223,7 @@ class Call(Node):
     span: Span | None = _span()
 
 
-Expr = (Literal | Name | Prev | Attr | Index | Unary | Binary | Cond | Template | ListExpr
+Expr = (Literal | Name | Prev | Attr | Index | Slice | Unary | Binary | Cond | Template | ListExpr
         | RecordExpr | Range | Comprehension | Call)
 
 # ---------------------------------------------------------------- declarations
@@ -337,7 +347,7 @@ class Experiment(Node):
 
 
 NODE_CLASSES: tuple[type[Node], ...] = (
-    Literal, Name, Prev, Attr, Index, Unary, Binary, Cond, Template, ListExpr, Field,
+    Literal, Name, Prev, Attr, Index, Slice, Unary, Binary, Cond, Template, ListExpr, Field,
     RecordExpr, Range, Comprehension, Call, Param, Assign, Stimulus, Block, Shared, Let, Table,
     Experiment,
 )

@@ -262,6 +262,9 @@ class Builder(Transformer[Token, Any]):
     def index(self, meta: Any, obj: Any, index: Any) -> ir.Index:
         return ir.Index(obj, index, span=self._span(meta))
 
+    def slice(self, meta: Any, obj: Any, start: Any, stop: Any) -> ir.Slice:
+        return ir.Slice(obj, start, stop, span=self._span(meta))
+
     def number(self, meta: Any, tok: Token) -> ir.Literal:
         text = str(tok)
         value: int | float = int(text) if text.isdigit() else float(text)
