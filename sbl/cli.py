@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import click
 
 from sbl import backends
-from sbl.source import SblError, render_all
+from sbl.source import SblError, render, render_all
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -103,19 +103,25 @@ def main(debug: bool) -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @reports_errors
 def check(files: tuple[str, ...]) -> None:
-    """Report every problem in FILES; change nothing. Exits 1 if any file has an error."""
+    """Report every problem in FILES; change nothing. Exits 1 if any file has an error;
+    warnings (e.g. no instructions for a model to read) are printed but do not fail."""
     from sbl.experiment import load
 
-    failed = 0
+    failed = warned = 0
     for file in files:
         try:
-            load(file)
+            found = load(file).warnings
         except SblError as exc:
             failed += 1
             click.echo(render_all(exc), err=True)
+            continue
+        warned += len(found)
+        for warning in found:
+            click.echo(render(warning) + "\n", err=True)
     if failed:
         sys.exit(1)
-    click.echo(f"{len(files)} file{'s' if len(files) != 1 else ''} checked: no problems",
+    problems = f"{warned} warning{'s' if warned != 1 else ''}" if warned else "no problems"
+    click.echo(f"{len(files)} file{'s' if len(files) != 1 else ''} checked: {problems}",
                err=True)
 
 

@@ -59,6 +59,7 @@ class Answer:
     source: str | None = None
     options: str | None = None
     numbered: bool = False
+    forced: str | None = None  # the parameter naming the one option a trial instructs
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +73,7 @@ class Kind:
     params: tuple[ParamDecl, ...]
     data: tuple[DataDecl, ...]
     multiline: bool = False  # its text keeps line breaks (pages) instead of one line a trial
+    transcript: bool = True  # whether its trials are in a model's transcript by default
 
     def param(self, name: str) -> ParamDecl | None:
         """The declaration of parameter ``name``, or None."""
@@ -92,6 +94,9 @@ COMMON_PARAMS: tuple[ParamDecl, ...] = (
     ParamDecl("prompt", types.Optional(types.STR), False, None,
               "What a text participant reads for this trial, instead of the kind's template. "
               "{answer} marks where the answer goes."),
+    ParamDecl("transcript", types.Optional(types.BOOL), False, None,
+              "Whether a text participant reads this trial; none: the kind's default "
+              "(fixation crosses and blank screens are left out)."),
 )
 # Fields every row has (DESIGN decision 9); they may not be declared again by a kind.
 CORE_FIELDS: tuple[str, ...] = (
@@ -117,8 +122,9 @@ def _kind(name: str, raw: dict[str, Any]) -> Kind:
         raise ValueError(f"kind {name!r}: answer labels must be 'letters' or 'numbers'")
     return Kind(name, raw.get("doc", ""), raw["plugin"],
                 Answer(AnswerType(answer["type"]), answer.get("from"), answer.get("options"),
-                       labels == "numbers"),
-                params, data, bool(raw.get("multiline", False)))
+                       labels == "numbers", answer.get("forced")),
+                params, data, bool(raw.get("multiline", False)),
+                bool(raw.get("transcript", True)))
 
 
 def _read(name: str) -> dict[str, Any]:

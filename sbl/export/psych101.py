@@ -50,8 +50,8 @@ def replayed_transcript(experiment: Any, rows: Rows, seed: int = 0) -> str:
                          replay=Replay(rows))
     for _ in run.run():
         break  # asked for an answer: the recording ended before the experiment did
-    # One line per trial; lines past the recording are trials nobody saw.
-    return "\n".join(run.lines[:len(rows)]).rstrip("\n")
+    # Text past the recording's last trial was read by nobody.
+    return run.transcript_until(len(rows))
 
 
 def default_seed(participant: str, seed: int = 0) -> int:

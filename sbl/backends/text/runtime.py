@@ -31,7 +31,7 @@ The browser runtime (``runtime.js``) follows the same rules, so rows agree cell 
 from __future__ import annotations
 
 import copy
-from collections import ChainMap
+from collections import ChainMap, Counter
 from collections.abc import Callable, Generator, Iterator, Mapping
 from typing import Any
 
@@ -48,7 +48,7 @@ from sbl.kinds import AnswerType
 from sbl.participants.base import Answer, Ask
 from sbl.prng import Prng, shuffle
 from sbl.source import Diagnostic, SblError
-from sbl.values import Value, truthy
+from sbl.values import Value, show, truthy
 
 Run = Generator[Ask, Answer, None]
 
@@ -69,6 +69,10 @@ class ParticipantRun:
         self.shared: dict[str, Value] = {}
         self.consts: dict[str, Value] = {}
         self.tokens = 0
+        self.introduced = False  # whether the reader has been told the option labels
+        self.settings: dict[str, str] = {}  # per kind, the setting line last written
+        self.passes: Counter[tuple[str, ...]] = Counter()  # headers written, per block
+        self.ends: list[int] = []  # per row, how many transcript lines there were after it
         self.invalid_mass: list[float] = []
         # the option count of each marked (free) answer, in transcript order; None for text
         self.option_counts: list[int | None] = []
@@ -77,6 +81,11 @@ class ParticipantRun:
     def transcript(self) -> str:
         """Everything the participant has read so far (Psych-101 text, no trailing newline)."""
         return "\n".join(self.lines)
+
+    def transcript_until(self, rows: int) -> str:
+        """What the participant had read when their first ``rows`` trials were over."""
+        end = self.ends[rows - 1] if 0 < rows <= len(self.ends) else 0
+        return "\n".join(self.lines[:end]).rstrip("\n")
 
     def run(self) -> Run:
         """Run the whole experiment, yielding an Ask at each free response."""
@@ -125,7 +134,10 @@ class ParticipantRun:
         while True:
             start = len(self.rows)
             for _ in range(block.repeat):
-                for row in self._block_rows(block, scope):
+                rows = list(self._block_rows(block, scope))
+                if block.header is not None:
+                    self._header(block.header, path, scope.names, rows)
+                for row in rows:
                     yield from self._items(block.body, (row, *columns), path)
             passes += 1
             if block.until is None or (block.max_loops is not None and passes >= block.max_loops):
@@ -161,9 +173,16 @@ class ParticipantRun:
         params = self._params(stim, info, self._scope(names))
         taken = self.replay.take(stim) if self.replay is not None else None
         record = taken[0] if taken else None
+        shown = self._shown(stim, info, params, names)
         qs = answers.questions(info.kind, params, self.order)
+        if not shown and not all(q.forced for q in qs):
+            raise SblError.at(stim.span, f"this {stim.kind} asks for an answer, so a text "
+                                         f"participant must read it",
+                              help="remove 'transcript: false'")
         view = self._view(stim, info, params, qs)
         prompt = self._prompt(stim, info, params, qs, names)
+        if shown and prompt is None:
+            self._setting(info, view)
         pre = self._pre_layout(info, view, qs, prompt)
         labels, free, values = yield from self._answers(stim, qs, pre, record)
         response = record.get("response") if record else answers.response(info.kind, values)
@@ -180,7 +199,7 @@ class ParticipantRun:
             raise SblError.at(stim.span, f"the text of this {stim.kind} before the answer "
                                          f"changes once the answer is known",
                               help=f"see stdlib/templates/{stim.kind}.txt or the prompt")
-        self._finish_trial(render.assemble(final, labels, free), row)
+        self._finish_trial(render.assemble(final, labels, free) if shown else None, row)
 
     def _pre_layout(self, info: KindInfo, view: dict[str, Any], qs: list[Question],
                     prompt: Prompt | None) -> Layout:
@@ -207,8 +226,11 @@ class ParticipantRun:
             values.append(value)
         return labels, free, values
 
-    def _finish_trial(self, line: str, row: dict[str, Any]) -> None:
-        self.lines.append(line)
+    def _finish_trial(self, line: str | None, row: dict[str, Any]) -> None:
+        """Record the trial's row, and its line unless it is left out of the transcript."""
+        if line is not None:
+            self.lines.append(line)
+        self.ends.append(len(self.lines))
         self.rows.append(row)
         if self.on_row is not None:
             self.on_row(row)
@@ -224,19 +246,19 @@ class ParticipantRun:
                 self.option_counts.append(len(q.options) if q.options else None)
             return q.label(value), value, is_free
         if q.forced:
-            assert q.options is not None
-            return q.options[0], q.values[0], False
+            assert q.valid is not None
+            return q.valid[0], q.value(q.valid[0]), False
         partial = render.ask_text(pre, labels, free)
-        ask = Ask(self.participant, self._with_history(partial), q.options, self.seed)
+        ask = Ask(self.participant, self._with_history(partial), q.valid, self.seed)
         answer = yield ask
         label = q.match(answer.response)
         if label is None:
-            valid = ", ".join(q.options or ())
+            valid = ", ".join(q.valid or ())
             raise SblError.at(stim.span, f"participant {self.participant} answered "
                                          f"{answer.response!r} to trial '{stim.id}'; the "
                                          f"valid answers are {valid}")
         self.tokens += answer.tokens
-        self.option_counts.append(len(q.options) if q.options else None)
+        self.option_counts.append(len(q.valid) if q.valid else None)
         if answer.invalid_mass is not None:
             self.invalid_mass.append(answer.invalid_mass)
         return label, q.value(label), True
@@ -293,6 +315,8 @@ class ParticipantRun:
         view["labels"] = options if answer is AnswerType.SURVEY else (
             options[0] if options else ())
         view["keys"] = view["labels"] if answer is AnswerType.KEY else ()
+        view["forced"] = len(qs) == 1 and qs[0].instructed
+        view["free"] = any(not q.forced for q in qs)
         view["prompt"] = None
         return view
 
@@ -302,12 +326,61 @@ class ParticipantRun:
         if expr is None:
             return None
         later = frozenset({"response", "rt", *(n for n, _ in info.data)})
-        scope = Scope(ChainMap({"labels": _labels(qs)}, params, names), self._prev, None)
+        scope = Scope(ChainMap(self._told(qs, expr), params, names), self._prev, None)
         prompt = prepare(expr, scope, later)
         if prompt.after is not None and len(qs) != 1:
             raise SblError.at(expr.span, f"a prompt with {{answer}} needs a trial with one "
                                          f"answer; this {stim.kind} has {len(qs)}")
         return prompt
+
+    def _told(self, qs: list[Question], expr: ir.Expr | None) -> dict[str, Value]:
+        """The names a prompt sees besides parameters: its ``labels`` (the participant's
+        letters when the trial has no options: ``labels[0]`` is every first option's), and
+        ``instructed`` (whether one option of several is instructed: written unmarked).
+        A prompt that shows the labels has introduced them to the reader."""
+        if expr is not None and _reads(expr, "labels"):
+            self.introduced = True
+        labels = _labels(qs) if qs else list(self.order)
+        return {"labels": labels, "instructed": len(qs) == 1 and qs[0].instructed}
+
+    def _shown(self, stim: ir.Stimulus, info: KindInfo, params: dict[str, Value],
+               names: ChainMap[str, Value]) -> bool:
+        """Whether a text participant reads this trial: its ``transcript:``, else the kind's
+        default (fixation crosses and blank screens carry nothing for a reader)."""
+        expr = next((p.value for p in stim.params if p.name == "transcript"), None)
+        value = None if expr is None else evaluate(expr, Scope(ChainMap(params, names),
+                                                                 self._prev, None))
+        return info.kind.transcript if value is None else truthy(value)
+
+    def _setting(self, info: KindInfo, view: dict[str, Any]) -> None:
+        """Write the kind's setting line (what stays the same across its trials, e.g. the
+        machines' colours) when it differs from the one last written for this kind; the
+        first one with option labels introduces them, unless the author's text did."""
+        state = render.render_setting(info.name, {**view, "intro": False})
+        intro = not self.introduced and info.kind.answer.type is AnswerType.OPTION
+        if not state or (state == self.settings.get(info.name) and not intro):
+            return
+        self.settings[info.name] = state
+        if intro:
+            self.introduced = True
+            state = render.render_setting(info.name, {**view, "intro": True})
+        self.lines.append(state)
+
+    def _header(self, expr: ir.Expr, path: tuple[str, ...], names: Mapping[str, Value],
+                rows: list[Mapping[str, Value]]) -> None:
+        """A block's header: a blank line, then its text (none when it is empty). ``pass``
+        counts the passes of this block over the whole run; ``rows`` are this pass's rows."""
+        self.passes[path] += 1
+        told = {"pass": self.passes[path], "rows": list(rows), **self._told([], expr)}
+        text = self._header_text(expr, ChainMap(told, names))  # type: ignore[arg-type]
+        if self.lines and not self.lines[-1].endswith("\n"):
+            self.lines.append("")
+        if text:
+            self.lines.append(text)
+
+    def _header_text(self, expr: ir.Expr, names: Mapping[str, Value]) -> str:
+        """The text of a header expression, reflowed and cleaned like instructions."""
+        return render.clean(render.reflow(show(evaluate(expr, Scope(names, self._prev, None)))))
 
     def _pending(self, info: KindInfo, tracker: Tracker) -> dict[str, Any]:
         """The response-dependent names, pending: what the template sees before the answer."""
@@ -329,7 +402,8 @@ class ParticipantRun:
             return Layout((render.clean(prompt.before), after))
         context = {**view, **late}
         if prompt is not None:
-            context["prompt"] = render.clean(prompt.before)
+            before = render.reflow(prompt.before) if info.kind.multiline else prompt.before
+            context["prompt"] = render.clean(before)
         slots = [Slot(i, tracker) for i in range(len(qs))]
         context["answer"] = slots[0] if len(slots) == 1 else None
         context["answers"] = slots
@@ -341,7 +415,7 @@ class ParticipantRun:
         """The trial's text once the response is known."""
         after = ""
         if prompt is not None and prompt.after is not None:
-            scope = Scope(ChainMap({"labels": _labels(qs), "response": response, "rt": rt},
+            scope = Scope(ChainMap({**self._told(qs, None), "response": response, "rt": rt},
                                    data, params, names), self._prev, None)
             after = render.clean(prompt.after(scope, self._unknown))
         return self._layout(info, view, qs, prompt, self._late(info, response, data), None,
@@ -355,10 +429,15 @@ def _labels(qs: list[Question]) -> list[Any]:
 
 
 def _pages(value: Value) -> Value:
-    """Instruction pages: each stripped of surrounding space, line breaks kept."""
+    """Instruction pages, each reflowed: sentences kept whole, paragraphs kept apart."""
     if isinstance(value, list):
-        return [render.clean(v.strip()) if isinstance(v, str) else v for v in value]
+        return [render.clean(render.reflow(v)) if isinstance(v, str) else v for v in value]
     return value
+
+
+def _reads(expr: ir.Expr, name: str) -> bool:
+    """Whether ``expr`` reads the name ``name``."""
+    return any(isinstance(n, ir.Name) and n.name == name for n in ir.walk(expr))
 
 
 def _column_kinds(info: KindInfo, shared: Mapping[str, Value]) -> dict[str, str]:

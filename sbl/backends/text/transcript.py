@@ -66,20 +66,27 @@ class OpenRun(ParticipantRun):
               qs: list[Question]) -> dict[str, Any]:
         view = super()._view(stim, info, params, qs)
         for name in self._trial_unknown & set(view):
-            view[name] = self._open_value(self._stim_params[name])
+            view[name] = self._open_value(self._stim_params[name], self._scope_names,
+                                          is_html=name in info.html)
         return view
 
-    def _open_value(self, expr: ir.Expr) -> Any:
-        """How an open parameter shows: a template with ``…`` in its open holes, else ``…``."""
+    def _open_value(self, expr: ir.Expr, names: Any, *, is_html: bool = False) -> Any:
+        """How an open parameter shows: a template with ``…`` in its open holes, else ``…``;
+        prepared for text as a run prepares the value (HTML tags stripped)."""
         if not isinstance(expr, ir.Template):
             return Pending("open", None)
-        scope = Scope(self._scope_names, self._prev, None)
+        scope = Scope(names, self._prev, None)
         try:
             text = "".join(p if isinstance(p, str) else "…" if self._depends(p)
                            else show(evaluate(p, scope)) for p in expr.parts)
         except EvalError:
             return Pending("open", None)
-        return render.display(text)
+        return render.display(text, is_html=is_html)
+
+    def _header_text(self, expr: ir.Expr, names: Any) -> str:
+        if not self._depends(expr):
+            return super()._header_text(expr, names)
+        return render.clean(str(self._open_value(expr, names)))
 
     def _answer(self, stim: ir.Stimulus, q: Question, i: int, pre: Layout, labels: list[str],
                 free: list[bool], recorded: list[Any] | None
