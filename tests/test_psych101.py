@@ -13,6 +13,8 @@ read here, so the records are the nearest verbatim sources that could:
   repository (github.com/modirshanechi/Psych-201, commit a7d7d15a, same format and authors).
 """
 
+# ruff: noqa: E501 - the records and their programs are quoted verbatim, one line per line
+
 from __future__ import annotations
 
 import sbl

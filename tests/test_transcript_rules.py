@@ -132,7 +132,8 @@ def test_instructed_trials_are_not_asked_and_out_of_range_is_an_error():
 
 
 def test_markers_only_around_answers():
-    assert render.clean("<<<<<") == "\u2039" * 5 and render.clean(">> x >>>") == "\u203a\u203a x \u203a\u203a\u203a"
+    assert render.clean("<<<<<") == "\u2039" * 5
+    assert render.clean(">> x >>>") == "\u203a\u203a x \u203a\u203a\u203a"
     assert render.clean("5 > 3 < 4") == "5 > 3 < 4"
     exp = loads('''
 experiment "x" { instructions: "Press F or J." }
@@ -159,7 +160,8 @@ html_keyboard b { stimulus: "<b>Count</b> <i>{n}</i>" }
 
 
 def test_warnings_about_what_a_model_would_miss():
-    exp = loads('experiment "x"\nhtml_keyboard { stimulus: "<img src=\\"a.png\\">", choices: ["f"] }\n'
+    exp = loads('experiment "x"\n'
+                'html_keyboard { stimulus: "<img src=\\"a.png\\">", choices: ["f"] }\n'
                 'html_keyboard { stimulus: "<img src=\\"a.png\\">", description: "A cat." }\n')
     found = exp.warnings
     assert [d.severity for d in found] == [Severity.WARNING] * 2

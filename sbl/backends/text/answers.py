@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sbl import kinds, prng
-from sbl.evaluate import EvalError
 from sbl.backends.text.render import ANGLES, key_name, one_line
+from sbl.evaluate import EvalError
 from sbl.kinds import AnswerType
 
 LETTERS = tuple(string.ascii_uppercase)

@@ -120,7 +120,7 @@ class OpenRun(ParticipantRun):
     def _unknown(self, expr: ir.Expr) -> bool:
         return self._depends(expr, self._trial_unknown)
 
-    def _finish_trial(self, line: str, row: dict[str, Any]) -> None:
+    def _finish_trial(self, line: str | None, row: dict[str, Any]) -> None:
         self.unknown_rows.append(bool(self._trial_unknown & ({"response"} | set(row))))
         super()._finish_trial(line, row)
 
