@@ -6,25 +6,16 @@ Exit status: 0 when all is well, 1 for an error in the user's input (printed as
 
 from __future__ import annotations
 
-import functools
 import importlib
-import os
 import sys
-import traceback
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
 from sbl import backends
+from sbl.commands import DEBUG, reports_errors
 from sbl.source import SblError, render, render_all
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-class _State:
-    debug = False
 
 
 class LazyGroup(click.Group):
@@ -49,34 +40,6 @@ class LazyGroup(click.Group):
         return command
 
 
-def _fail(message: str) -> None:
-    click.echo(message, err=True)
-    sys.exit(1)
-
-
-def reports_errors(func: F) -> F:
-    """Print an SblError as diagnostics and exit 1; anything else as a one-line internal error."""
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except SblError as exc:
-            if _State.debug:
-                traceback.print_exc()
-            _fail(render_all(exc))
-        except (click.exceptions.Exit, click.ClickException, KeyboardInterrupt):
-            raise
-        except BrokenPipeError:  # `sbl data x.json | head`: the reader left; nothing to say
-            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - so the exit flush is quiet
-            sys.exit(0)
-        except Exception as exc:  # noqa: BLE001 - the CLI's last line of defence
-            if _State.debug:
-                raise
-            _fail(f"sbl: internal error: {type(exc).__name__}: {exc}\n"
-                  "(run again with --debug for a traceback, and please report it)")
-    return wrapper  # type: ignore[return-value]
-
-
 # The commands that live in sbl/commands/, one module each (tests/test_cli_lazy.py checks
 # that this matches the directory).
 COMMANDS = ("compare", "data", "export", "pilot", "run", "score", "simulate")
@@ -96,7 +59,7 @@ def main(debug: bool) -> None:
       sbl compile examples/bandit.sbl -o bandit.html
       sbl compile examples/bandit.sbl --emit transcript
     """
-    _State.debug = debug
+    DEBUG.on = debug
 
 
 @main.command()
@@ -140,7 +103,7 @@ def compile_(file: str, output: str | None, emit: str, cdn: bool) -> None:
     """Compile FILE to a browser page, the JSON IR, or the text a model reads."""
     from sbl.experiment import load
 
-    text = backends.get(emit).emit(load(file), cdn=cdn)
+    text = backends.get(emit).emit(load(file).ir, cdn=cdn)
     if output in (None, "-"):
         click.echo(text, nl=False)
     else:

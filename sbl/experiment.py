@@ -13,7 +13,7 @@ from sbl.source import Diagnostic, read_source
 
 if TYPE_CHECKING:
     from sbl.data import Rows
-    from sbl.participants.base import Responder
+    from sbl.protocol import Responder
 
 
 def compile_ir(text: str, path: str) -> ir.Experiment:
@@ -56,31 +56,36 @@ class Experiment:
         """The self-contained jsPsych 8 page; also written to ``output`` when given."""
         from sbl.backends import web
 
-        page = web.emit(self, cdn=cdn)
+        page = web.emit(self.ir, cdn=cdn)
         if output is not None:
             Path(output).write_text(page, encoding="utf-8")
         return page
 
-    def run(self, participant: Responder, prefix: Rows | None = None, seed: int = 0,
+    def run(self, participant: Responder | str, prefix: Rows | None = None, seed: int = 0,
             output: str | Path | None = None, *, participants: int = 1,
             batch: int = 1) -> Rows:
-        """Run as text with ``participant`` answering, continuing ``prefix`` (recorded rows,
-        replayed first) when given; rows go to ``output`` as they are produced."""
+        """Run as text with ``participant`` answering (a responder, or a spec as ``sbl run
+        -p`` takes), continuing ``prefix`` (recorded rows, replayed first) when given; rows
+        go to ``output`` as they are produced."""
         from sbl.backends.text import run_experiment
+        from sbl.participants import Options, make
 
-        return run_experiment(self, participant, prefix=prefix, seed=seed, output=output,
+        responder = make(participant, Options(seed=seed, batch=batch)) \
+            if isinstance(participant, str) else participant
+        return run_experiment(self.ir, responder, prefix=prefix, seed=seed, output=output,
                               participants=participants, batch=batch)
 
     def simulate(self, model: str | Responder, *, participants: int = 1, batch: int = 8,
                  seed: int = 0, temperature: float = 1.0, prefix: Rows | None = None,
                  output: str | Path | None = None, resume: bool = False) -> Rows:
-        """Run language-model participants (a model name as ``sbl simulate --model`` takes,
-        or a responder), continuing ``prefix`` when given; see :mod:`sbl.simulate`."""
-        from sbl.simulate import responder_for, simulate
+        """Run model participants (a spec as ``sbl simulate --model`` takes, or a responder),
+        continuing ``prefix`` when given; see :mod:`sbl.simulate`."""
+        from sbl.participants import Options, make
+        from sbl.simulate import simulate
 
-        responder = responder_for(model, temperature=temperature, seed=seed, batch=batch) \
+        responder = make(model, Options(seed=seed, temperature=temperature, batch=batch)) \
             if isinstance(model, str) else model
-        return simulate(self, responder, participants=participants, batch=batch, seed=seed,
+        return simulate(self.ir, responder, participants=participants, batch=batch, seed=seed,
                         prefix=prefix, output=output, resume=resume)
 
     def transcript(self, participant: Responder | None = None, *, prefix: Rows | None = None,
@@ -88,7 +93,7 @@ class Experiment:
         """The text a participant reads; without one, with the answers left open (<<?>>)."""
         from sbl.backends.text import transcript
 
-        return transcript(self, participant, prefix=prefix, seed=seed)
+        return transcript(self.ir, participant, prefix=prefix, seed=seed)
 
 
 def load(path: str | Path) -> Experiment:

@@ -11,10 +11,13 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from sbl.participants.base import RESPONSE
-from sbl.participants.models import LoadedModel
+from sbl.protocol import RESPONSE, ResponseLogprobs, Scorer
 from sbl.source import SblError
+
+if TYPE_CHECKING:
+    from sbl.participants.models import LoadedModel
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,27 +76,61 @@ def response_spans(text: str) -> list[tuple[int, int]]:
     return [(m.start(1), m.end(1)) for m in RESPONSE.finditer(text)]
 
 
-def score_transcript(loaded: LoadedModel, text: str,
+def score_transcript(scorer: Scorer | LoadedModel, text: str,
                      option_counts: Sequence[int | None] | None = None) -> ScoreResult:
-    """NLL of each marked response in ``text`` under ``loaded``, from one forward pass."""
+    """NLL of each marked response in ``text`` under ``scorer`` (a participant that scores,
+    or a loaded transformers model), from one teacher-forced pass."""
     spans = response_spans(text)
     if option_counts is not None and len(option_counts) != len(spans):
         raise SblError.at(None, f"the transcript has {len(spans)} responses but "
                                 f"{len(option_counts)} option counts were given")
-    ids, owners = _tokens_and_owners(loaded.tokenizer, text, spans)
+    scored = as_scorer(scorer).response_logprobs(text, spans)
+    counts = list(option_counts) if option_counts is not None else [None] * len(spans)
+    choices = tuple(ChoiceScore(i, text[s:e], s, scored.tokens[i], -scored.logprobs[i],
+                                counts[i])
+                    for i, (s, e) in enumerate(spans))
+    return ScoreResult(choices, scored.text_tokens)
+
+
+def as_scorer(model: object) -> Scorer:
+    """``model`` as a :class:`~sbl.protocol.Scorer`: a participant that scores is one, a
+    loaded transformers model is wrapped; anything else is an error that names it."""
+    if isinstance(model, Scorer):
+        return model
+    if hasattr(model, "tokenizer") and hasattr(model, "model"):
+        return _LoadedScorer(model)  # type: ignore[arg-type]
+    name = getattr(model, "name", type(model).__name__)
+    raise SblError.at(None, f"participant '{name}' cannot score: it gives no "
+                            "log-probabilities")
+
+
+class _LoadedScorer:
+    """A loaded transformers model as a scorer."""
+
+    def __init__(self, loaded: LoadedModel) -> None:
+        self.loaded, self.name = loaded, loaded.source
+
+    def response_logprobs(self, text: str, spans: Sequence[tuple[int, int]]
+                          ) -> ResponseLogprobs:
+        """See :func:`hf_response_logprobs`."""
+        return hf_response_logprobs(self.loaded, text, spans)
+
+
+def hf_response_logprobs(loaded: LoadedModel, text: str, spans: Sequence[tuple[int, int]]
+                         ) -> ResponseLogprobs:
+    """The summed log-probability of the tokens of each span under a transformers model, from
+    one forward pass that keeps only the logits a response token needs."""
+    ids, owners = _tokens_and_owners(loaded.tokenizer, text, list(spans))
     targets = [t for t, owner in enumerate(owners) if owner is not None]
     logprobs = _target_logprobs(loaded, ids, targets)
-    nll = [0.0] * len(spans)
+    total = [0.0] * len(spans)
     count = [0] * len(spans)
     for t, lp in zip(targets, logprobs, strict=True):
         owner = owners[t]
         assert owner is not None
-        nll[owner] -= lp
+        total[owner] += lp
         count[owner] += 1
-    counts = list(option_counts) if option_counts is not None else [None] * len(spans)
-    choices = tuple(ChoiceScore(i, text[s:e], s, count[i], nll[i], counts[i])
-                    for i, (s, e) in enumerate(spans))
-    return ScoreResult(choices, len(ids))
+    return ResponseLogprobs(tuple(count), tuple(total), len(ids))
 
 
 def _tokens_and_owners(tokenizer, text: str,

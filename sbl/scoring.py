@@ -1,13 +1,13 @@
 """``sbl score``: how well a model predicts people's recorded choices (the Centaur paper's
 measure). Each participant's rows are replayed through the text backend to rebuild the exact
 transcript a model would have read, then scored in one teacher-forced pass
-(:func:`sbl.likelihood.score_transcript`): the negative log-likelihood of the response tokens, per
+(:func:`sbl.likelihood.score_transcript`, through the participant protocol's
+:class:`~sbl.protocol.Scorer`): the negative log-likelihood of the response tokens, per
 choice and per participant, and pseudo-R² against choosing at random (ln k per choice).
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from sbl.experiment import Experiment
     from sbl.likelihood import ScoreResult
     from sbl.participants.models import LoadedModel
+    from sbl.protocol import Responder, Scorer
 
 
 @dataclass(frozen=True)
@@ -53,38 +54,33 @@ class Scores:
                  "nll_random": c.nll_random}
                 for p, result in self.participants.items() for c in result.choices]
 
+    def write_csv(self, path: str | Path) -> None:
+        """Write :meth:`table` to ``path`` as CSV."""
+        import pandas as pd
 
-def transcripts(experiment: Experiment, rows: Rows) -> dict[str, tuple[str, list[int | None]]]:
-    """Each participant's transcript rebuilt from their rows, with the option count of each
-    marked response. A recording that stops early gives the transcript up to where it stops."""
+        pd.DataFrame(self.table()).to_csv(path, index=False)
+
+
+def score_rows(experiment: Experiment, rows: Rows, scorer: Scorer | LoadedModel, *,
+               seed: int = 0) -> Scores:
+    """Score every participant of ``rows``, each replayed into the text they read
+    (:func:`sbl.backends.text.driver.replay_rows`, whose seed rule ``seed`` feeds), under
+    ``scorer``."""
+    from sbl.backends.text.driver import replay_rows
     from sbl.backends.text.program import program
-    from sbl.backends.text.replay import Replay
-    from sbl.backends.text.runtime import ParticipantRun
+    from sbl.likelihood import as_scorer, score_transcript
 
-    prog = program(experiment)
-    out = {}
-    for participant, own in rows.by_participant().items():
-        run = ParticipantRun(prog, participant, rows.seeds.get(participant, 0), "replay",
-                             replay=Replay(own))
-        with contextlib.suppress(StopIteration):
-            next(run.run())  # an ask: the recording ended before the experiment did
-        out[participant] = (run.transcript, list(run.option_counts))
-    return out
+    scoring = as_scorer(scorer)
+    results = {p: score_transcript(scoring, r.transcript, r.option_counts)
+               for p, r in replay_rows(program(experiment.ir), rows, seed=seed).items()}
+    return Scores(scoring.name, results)
 
 
-def score_rows(experiment: Experiment, rows: Rows, loaded: LoadedModel) -> Scores:
-    """Score every participant of ``rows`` under the model ``loaded``."""
-    from sbl.likelihood import score_transcript
-
-    results = {p: score_transcript(loaded, text, counts)
-               for p, (text, counts) in transcripts(experiment, rows).items()}
-    return Scores(loaded.source, results)
-
-
-def score_psych101(path: str | Path, loaded: LoadedModel) -> Scores:
+def score_psych101(path: str | Path, scorer: Scorer | LoadedModel) -> Scores:
     """Score the texts of a Psych-101 jsonl file (one participant per record)."""
-    from sbl.likelihood import score_transcript
+    from sbl.likelihood import as_scorer, score_transcript
 
+    scoring = as_scorer(scorer)
     results = {}
     for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
@@ -92,11 +88,11 @@ def score_psych101(path: str | Path, loaded: LoadedModel) -> Scores:
         try:
             record = json.loads(line)
             results[str(record.get("participant", number))] = score_transcript(
-                loaded, record["text"])
+                scoring, record["text"])
         except (ValueError, KeyError, TypeError):
             raise SblError.at(None, f"{path}:{number}: not a Psych-101 record (a JSON object "
                                     "with a 'text')") from None
-    return Scores(loaded.source, results)
+    return Scores(scoring.name, results)
 
 
 def is_psych101(path: str | Path) -> bool:
@@ -113,19 +109,23 @@ def is_psych101(path: str | Path) -> bool:
     return isinstance(record, dict) and "text" in record and "trial" not in record
 
 
-def score(data: str | Path | Rows, model: str | LoadedModel,
-          experiment: Experiment | str | Path | None = None) -> Scores:
-    """Score recorded data under a model: rows (with their experiment) or Psych-101 jsonl."""
+def score(data: str | Path | Rows, model: str | Scorer | Responder | LoadedModel,
+          experiment: Experiment | str | Path | None = None, *, seed: int = 0) -> Scores:
+    """Score recorded data under a model (a participant spec as ``sbl score --model`` takes,
+    a participant that scores, or a loaded model): rows (with their experiment) or
+    Psych-101 jsonl. A participant that gives no log-probabilities is an SblError. ``seed``
+    is the run's seed for participants whose data recorded none (as ``export_psych101``)."""
     from sbl.data import Rows, read_data
     from sbl.experiment import Experiment, load
-    from sbl.participants import models
+    from sbl.likelihood import as_scorer
+    from sbl.participants import make
 
-    loaded = models.load(model) if isinstance(model, str) else model
+    scorer = as_scorer(make(model, scores=True) if isinstance(model, str) else model)
     if not isinstance(data, Rows) and is_psych101(data):
-        return score_psych101(data, loaded)
+        return score_psych101(data, scorer)
     if experiment is None:
         raise SblError.at(None, "scoring recorded rows needs their experiment",
                           help="give it with --experiment FILE.sbl")
     exp = experiment if isinstance(experiment, Experiment) else load(experiment)
     rows = data if isinstance(data, Rows) else read_data(data)
-    return score_rows(exp, rows, loaded)
+    return score_rows(exp, rows, scorer, seed=seed)

@@ -21,29 +21,14 @@ from sbl.data import Rows, RowWriter, read_data
 from sbl.source import SblError
 
 if TYPE_CHECKING:
+    from sbl import ir
     from sbl.backends.text.runtime import ParticipantRun
-    from sbl.experiment import Experiment
-    from sbl.participants.base import Responder
+    from sbl.protocol import Responder
 
 Progress = Callable[[int, int, int], None]  # participants done, trials done, tokens processed
 
 
-def responder_for(model: str, *, temperature: float = 1.0, seed: int = 0, batch: int = 8,
-                  device: str | None = None) -> Responder:
-    """The model participant ``model`` names: ``openai:URL#MODEL`` for an OpenAI-compatible
-    server, else a preset (``centaur``, ``smollm2``...), a local directory or a Hub id."""
-    if model.startswith("openai:"):
-        from sbl.participants.openai import OpenAIResponder
-
-        return OpenAIResponder(model, temperature=temperature, workers=max(1, batch))
-    from sbl.participants import models
-    from sbl.participants.hf import HFResponder
-
-    return HFResponder(models.load(model, device=device), temperature=temperature, seed=seed,
-                       batch_size=batch)
-
-
-def simulate(experiment: Experiment, responder: Responder, *, participants: int = 1,
+def simulate(experiment: ir.Experiment, responder: Responder, *, participants: int = 1,
              batch: int = 8, seed: int = 0, prefix: Rows | None = None,
              output: str | Path | None = None, resume: bool = False,
              progress: Progress | None = None) -> Rows:

@@ -157,7 +157,7 @@ def test_conditions_skip_parameters_that_repeat_others() -> None:
     # The flanker's HTML stimulus and its description split the trials the same way: the
     # condition names the readable one only.
     exp = sbl.load(ROOT / "examples" / "flanker.sbl")
-    rows = run_experiment(exp, RandomResponder(1), participants=2)
+    rows = run_experiment(exp.ir, RandomResponder(1), participants=2)
     conditions = set(compare([rows])["keyboard.accuracy"]["condition"])
     assert len(conditions) == 8 and "test/arrows, description=← ← → ← ←" in conditions
     assert not any("stimulus=" in c for c in conditions)
@@ -170,7 +170,7 @@ def test_bandit_data_has_no_keyboard_section(bandit) -> None:
 
 def test_survey_ratings() -> None:
     exp = sbl.load(ROOT / "examples" / "survey.sbl")
-    rows = run_experiment(exp, RandomResponder(4), participants=3, seed=2)
+    rows = run_experiment(exp.ir, RandomResponder(4), participants=3, seed=2)
     result = compare([rows])
     ratings = result["survey.ratings"]
     expected = [r["response"]["Q0"] + 1 for r in rows if r["kind"] == "likert"]

@@ -27,7 +27,7 @@ def person_rows(choices=CHOICES, seed: int = 0) -> Rows:
     """What a person choosing ``choices`` in the bandit records (a scripted run)."""
     exp = sbl.load(ROOT / "examples" / "bandit.sbl")
     order = label_order(seed)
-    return run_experiment(exp, Scripted([order[c] for c in choices]), seed=seed)
+    return run_experiment(exp.ir, Scripted([order[c] for c in choices]), seed=seed)
 
 
 def to_jspsych(rows, participant: str = "p1", seed: int | None = None) -> list[dict]:

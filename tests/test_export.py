@@ -16,6 +16,7 @@ from click.testing import CliRunner
 import sbl
 from sbl.backends.text import run_experiment
 from sbl.backends.text.answers import label_order
+from sbl.backends.text.driver import seed_for
 from sbl.commands.export import export as export_command
 from sbl.comparison import compare
 from sbl.data import Rows, read_data
@@ -27,7 +28,6 @@ from sbl.export import (
     read_psych101,
     validate_psych_ds,
 )
-from sbl.export.psych101 import default_seed
 from sbl.export.psych_ds import CORE_MEANINGS, subject_names
 from sbl.participants.random import RandomResponder
 from sbl.participants.scripted import Scripted
@@ -199,7 +199,7 @@ def test_psych101_responses_equal_the_recorded_ones(tmp_path: Path, people, band
 @pytest.mark.parametrize("example", ["bandit", "stroop", "survey"])
 def test_text_run_exports_the_text_its_participants_read(tmp_path: Path, example: str) -> None:
     exp = sbl.load(EXAMPLES / f"{example}.sbl")
-    rows = run_experiment(exp, RandomResponder(9), participants=3, seed=40)
+    rows = run_experiment(exp.ir, RandomResponder(9), participants=3, seed=40)
     rows.save(tmp_path / "run.csv")  # sbl's own rows: no seed column
     saved = read_data(tmp_path / "run.csv")
     records = psych101_records(saved, exp, seed=40)  # participant k had seed 40 + k - 1
@@ -210,10 +210,10 @@ def test_text_run_exports_the_text_its_participants_read(tmp_path: Path, example
 def test_marked_responses_replay_to_the_recorded_rows(example: str) -> None:
     """Answering with the exported text's responses reproduces the recorded responses."""
     exp = sbl.load(EXAMPLES / f"{example}.sbl")
-    rows = run_experiment(exp, RandomResponder(3), participants=2, seed=7)
+    rows = run_experiment(exp.ir, RandomResponder(3), participants=2, seed=7)
     for record in psych101_records(rows, exp, seed=7):
-        seed = default_seed(record["participant"], 7)
-        again = run_experiment(exp, Scripted(marked_responses(record["text"])), seed=seed)
+        seed = seed_for(record["participant"], {}, 7)
+        again = run_experiment(exp.ir, Scripted(marked_responses(record["text"])), seed=seed)
         recorded = rows.by_participant()[record["participant"]]
         assert [r["response"] for r in again] == [r["response"] for r in recorded]
 
@@ -313,10 +313,10 @@ def test_page_data_exports_and_compares(tmp_path: Path, example: str) -> None:
     data = read_data(tmp_path / f"{example}.json")
     assert data.seeds == {"web-1": 5}
     [record] = psych101_records(data, exp)
-    again = run_experiment(exp, Scripted(marked_responses(record["text"])), seed=5)
+    again = run_experiment(exp.ir, Scripted(marked_responses(record["text"])), seed=5)
     assert [r["response"] for r in again] == [r["response"] for r in data]
     assert validate_psych_ds(export_psych_ds(data, tmp_path / "ds", experiment=exp)) == []
-    model = run_experiment(exp, RandomResponder(1), participants=2)
+    model = run_experiment(exp.ir, RandomResponder(1), participants=2)
     result = compare([data, model], labels=["page", "random"])
     assert list(result.score["group"]) == ["page", "random"]
     assert list(result.score["n"]) == [1, 2]

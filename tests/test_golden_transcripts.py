@@ -23,12 +23,12 @@ GOLDEN = ROOT / "tests" / "golden" / "transcripts"
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
 def test_open_transcript(path, golden):
-    text = backends.get("transcript").emit(sbl.load(path))
+    text = backends.get("transcript").emit(sbl.load(path).ir)
     golden(GOLDEN / f"{path.stem}.txt", text)
     assert "<<" not in text.replace(" <<?>>", "")  # markers only around answers
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
 def test_random_participant_transcript(path, golden):
-    rows = run_experiment(sbl.load(path), RandomResponder(0))
+    rows = run_experiment(sbl.load(path).ir, RandomResponder(0))
     golden(GOLDEN / f"{path.stem}.random.txt", rows.transcripts["1"] + "\n")

@@ -137,7 +137,7 @@ def test_the_seeds_draw_the_records_letters():
 
 def test_horizon_task_verbatim():
     exp = sbl.loads(HORIZON, "horizon.sbl")
-    text = transcript(exp, Scripted(["C"] * 9 + ["a"]), seed=HORIZON_SEED)
+    text = transcript(exp.ir, Scripted(["C"] * 9 + ["a"]), seed=HORIZON_SEED)
     lines = text.split("\n")
     expected = HORIZON_RECORD.split("\n")
     assert lines[:len(expected)] == expected
@@ -152,6 +152,6 @@ def test_horizon_task_verbatim():
 
 def test_demircan_reward_verbatim():
     exp = sbl.loads(DEMIRCAN, "demircan.sbl")
-    text = transcript(exp, Scripted(["H", "H", "H", "H", "Q"]), seed=DEMIRCAN_SEED)
+    text = transcript(exp.ir, Scripted(["H", "H", "H", "H", "Q"]), seed=DEMIRCAN_SEED)
     # the record ends each line, its last one too, with a newline
     assert text.split("\n") == DEMIRCAN_RECORD.rstrip("\n").split("\n")

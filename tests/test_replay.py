@@ -49,7 +49,7 @@ def test_prefix_then_continuation(bandit, recording):
     human = read_data(recording)
     prefix = human.until_response(3)
     first = label_order(0)[0]
-    rows = run_experiment(bandit, Scripted([first] * 9), prefix=prefix)
+    rows = run_experiment(bandit.ir, Scripted([first] * 9), prefix=prefix)
     assert list(rows[:5]) == list(human[:5])  # the person's rows, as recorded
     assert {r["source"] for r in rows[5:]} == {"scripted"}
     assert rows.participants == ["p1"]
@@ -68,7 +68,7 @@ def test_prefix_then_continuation(bandit, recording):
 
 def test_whole_recording_replays_without_asking(bandit, recording):
     human = read_data(recording)
-    rows = run_experiment(bandit, Scripted([]), prefix=human)
+    rows = run_experiment(bandit.ir, Scripted([]), prefix=human)
     assert list(rows) == list(human)
 
 
@@ -77,14 +77,14 @@ def test_a_row_of_another_trial_names_the_row(bandit, recording):
     with pytest.raises(SblError, match=r"edited.json, row 5 is for trial 'main/other' "
                                        r"\(bandit\), but the experiment's next trial is "
                                        r"'main/bandit'"):
-        run_experiment(bandit, Scripted([]), prefix=bad)
+        run_experiment(bandit.ir, Scripted([]), prefix=bad)
 
 
 def test_a_changed_parameter_names_it_and_both_values(bandit, recording):
     arms = [{"color": "orange", "value": 99}, {"color": "blue", "value": 1}]
     bad = read_data(edit(recording, 4, arms=arms))
     with pytest.raises(SblError) as info:
-        run_experiment(bandit, Scripted([]), prefix=bad)
+        run_experiment(bandit.ir, Scripted([]), prefix=bad)
     message = str(info.value.diagnostics[0].message)
     assert message.startswith("edited.json, row 5 (trial 'main/bandit'): the parameter 'arms'")
     assert '"value":99' in message and '"value":9}' in message
@@ -94,7 +94,7 @@ def test_a_changed_shared_variable_is_caught(bandit, recording):
     bad = read_data(edit(recording, 3, score=3))
     with pytest.raises(SblError, match="the shared variable 'score' was 3 in the recording "
                                        "but is 10 when recomputed"):
-        run_experiment(bandit, Scripted([]), prefix=bad)
+        run_experiment(bandit.ir, Scripted([]), prefix=bad)
 
 
 def test_more_rows_than_trials_is_an_error(bandit, recording):
@@ -102,7 +102,7 @@ def test_more_rows_than_trials_is_an_error(bandit, recording):
     recording.write_text(json.dumps(records + records[-2:]), encoding="utf-8")
     with pytest.raises(SblError, match="row 25 is for trial 'main/bandit', but the experiment "
                                        "has ended: the data has 2 more rows"):
-        run_experiment(bandit, Scripted([]), prefix=read_data(recording))
+        run_experiment(bandit.ir, Scripted([]), prefix=read_data(recording))
 
 
 def stroop_recording(tmp_path: Path, seed: int) -> Path:
@@ -110,7 +110,7 @@ def stroop_recording(tmp_path: Path, seed: int) -> Path:
     word timed out."""
     order = label_order(seed)
     assert order  # labels do not matter for keys; the shuffle does
-    rows = run_experiment(sbl.load(STROOP), Scripted(["f", "j", "f", "j"]), seed=seed)
+    rows = run_experiment(sbl.load(STROOP).ir, Scripted(["f", "j", "f", "j"]), seed=seed)
     records = to_jspsych(rows, "s1", seed=seed)
     stroop = [i for i, r in enumerate(records) if r.get("kind") == "text" and r["choices"]
               and len(r["choices"]) == 2]
@@ -126,7 +126,7 @@ def test_recorded_seed_and_timeouts(tmp_path):
     path = stroop_recording(tmp_path, seed=7)
     data = read_data(path)
     assert data.seeds == {"s1": 7}
-    rows = run_experiment(sbl.load(STROOP), Scripted([]), prefix=data, seed=0)
+    rows = run_experiment(sbl.load(STROOP).ir, Scripted([]), prefix=data, seed=0)
     words = [r["text"] for r in rows if r["kind"] == "text" and len(r["choices"]) == 2]
     assert words == [r["text"] for r in data if r["kind"] == "text" and len(r["choices"]) == 2]
     timed_out = [r for r in rows if r["kind"] == "text" and r["response"] is None
@@ -141,7 +141,7 @@ def test_a_wrong_seed_is_caught(tmp_path):
     data = read_data(stroop_recording(tmp_path, seed=7))
     data.seeds.clear()  # as if the page had not recorded it: seed 0 orders words differently
     with pytest.raises(SblError, match="the parameter 'text' was"):
-        run_experiment(sbl.load(STROOP), Scripted([]), prefix=data, seed=0)
+        run_experiment(sbl.load(STROOP).ir, Scripted([]), prefix=data, seed=0)
 
 
 def test_sbl_run_from_data_until(recording, tmp_path):

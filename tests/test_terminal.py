@@ -45,7 +45,7 @@ def test_a_person_runs_the_bandit_in_process():
     a, b = label_order(0)[:2]
     answers = "\n".join([a.lower(), b] * 5 + [a]) + "\n"
     out = io.StringIO()
-    rows = run_experiment(sbl.load(BANDIT), Terminal(io.StringIO(answers), out))
+    rows = run_experiment(sbl.load(BANDIT).ir, Terminal(io.StringIO(answers), out))
     assert out.getvalue() == rows.transcripts["1"] + "\n"
     assert [r["source"] for r in rows][-1] == "terminal" and rows.n_responses == 11
 

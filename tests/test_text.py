@@ -68,7 +68,7 @@ def letters_of(seed: int) -> tuple[str, str]:
 
 def test_scripted_bandit_rows_and_running_score(bandit):
     first, second = letters_of(0)
-    rows = run_experiment(bandit, Scripted([first, second, second] * 4))
+    rows = run_experiment(bandit.ir, Scripted([first, second, second] * 4))
     arms = [r for r in rows if r["kind"] == "bandit"]
     scores = [r for r in rows if r["kind"] == "text"]
     assert len(arms) == 11 and len(scores) == 11
@@ -91,7 +91,7 @@ def test_scripted_bandit_rows_and_running_score(bandit):
 def test_transcript_follows_psych101(bandit):
     first, second = letters_of(0)
     responder = Recorder([first, second] * 6)
-    rows = run_experiment(bandit, responder)
+    rows = run_experiment(bandit.ir, responder)
     text = rows.transcripts["1"]
     assert responder.finished["1"] == text
     lines = text.split("\n")
@@ -127,7 +127,7 @@ block b over t shuffle {
         order = label_order(seed)
         assert sorted(order) == [chr(c) for c in range(65, 91)]
         orders.add(order[:3])
-        rows = run_experiment(exp, RandomResponder(seed), seed=seed)
+        rows = run_experiment(exp.ir, RandomResponder(seed), seed=seed)
         expected = [r["w"] for r in shuffle(Prng(seed), [{"w": c} for c in "abcde"])]
         assert [r["stimulus"] for r in rows] == expected
         text = rows.transcripts["1"]
@@ -143,7 +143,7 @@ html_keyboard { stimulus: "<p>Press <b>a key</b> &amp; go</p>", choices: [" ", "
 text { text: "Press space.", choices: [" "] }
 text { text: "Multi\\n  line", duration: 300 }
 """)
-    rows = run_experiment(exp, Scripted(["left"]))
+    rows = run_experiment(exp.ir, Scripted(["left"]))
     text = rows.transcripts["1"]
     assert text.split("\n") == [
         "You can press SPACE or LEFT.",  # the keys of a free choice, stated when they change
@@ -167,7 +167,7 @@ block b over t {
 }
 """, check=False)
     a, b = letters_of(0)
-    text = run_experiment(exp, Scripted(["j", "F", b])).transcripts["1"]
+    text = run_experiment(exp.ir, Scripted(["j", "F", b])).transcripts["1"]
     assert text.split("\n") == [
         "The word RED in green ink. Key <<J>> (true).",
         "You read RED. You press <<F>>.",
@@ -181,7 +181,7 @@ bandit { arms: [{color: "red", value: 1}, {color: "blue", value: 2}],
          prompt: "You get {value} points after pressing {answer}." }
 """, check=False)
     with pytest.raises(SblError, match="uses 'value' before {answer}"):
-        run_experiment(exp, Scripted(["A"]))
+        run_experiment(exp.ir, Scripted(["A"]))
 
 
 def test_a_template_that_shows_the_outcome_early_is_an_error():
@@ -212,7 +212,7 @@ loop practice until len(trials) == 2 and y > 55 max 4 {
 }
 loop capped until false max 3 { text { text: "capped" } }
 """)
-    rows = run_experiment(exp, Scripted([]))
+    rows = run_experiment(exp.ir, Scripted([]))
     texts = [r["text"] for r in rows][1:]
     assert texts[:4] == ["1 start", "2 rep/text", "1 rep/text", "2 rep/text"]
     assert [r["y"] for r in rows[1:5]] == [10, 20, 30, 40]  # each assignment sees the last
@@ -231,17 +231,17 @@ block b over t shuffle {
   text { text: "{w}?", choices: ["f", "j"] }
 }
 """)
-    one = run_experiment(exp, RandomResponder(3), participants=5, seed=10)
+    one = run_experiment(exp.ir, RandomResponder(3), participants=5, seed=10)
     responder = Recorder([])
     responder.inner, responder.name = RandomResponder(3), "random"
-    many = run_experiment(exp, responder, participants=5, seed=10, batch=2)
+    many = run_experiment(exp.ir, responder, participants=5, seed=10, batch=2)
     assert list(one) == list(many) and one.transcripts == many.transcripts
     assert max(responder.batches) == 2 and one.participants == ["1", "2", "3", "4", "5"]
     assert [r["participant"] for r in one][:6] == ["1"] * 6  # rows grouped by participant
 
 
 def test_summary_counts_tokens_and_invalid_mass(bandit):
-    rows = run_experiment(bandit, Recorder([], 7, 0.25, RandomResponder()), participants=2,
+    rows = run_experiment(bandit.ir, Recorder([], 7, 0.25, RandomResponder()), participants=2,
                           batch=2)
     s = rows.summary
     assert (s.participants, s.trials, s.asks) == (2, 46, 22)
@@ -261,7 +261,7 @@ def test_rows_file_grows_during_the_run(bandit, tmp_path):
             return super().answer(asks)
 
     a, b = letters_of(0)
-    rows = run_experiment(bandit, Watcher([a, b] * 6), output=out)
+    rows = run_experiment(bandit.ir, Watcher([a, b] * 6), output=out)
     assert seen == [1 + 2 * i for i in range(11)]  # every finished trial is already there
     with out.open(encoding="utf-8") as f:
         assert len(list(csv.DictReader(f))) == len(rows) == 23
@@ -269,19 +269,19 @@ def test_rows_file_grows_during_the_run(bandit, tmp_path):
 
 def test_invalid_answers_and_running_out_are_errors(bandit):
     with pytest.raises(SblError, match="scripted response 1 is 'Z'"):
-        run_experiment(bandit, Scripted(["Z"]))
+        run_experiment(bandit.ir, Scripted(["Z"]))
     a, _ = letters_of(0)
     with pytest.raises(SblError, match="the script has 2 responses"):
-        run_experiment(bandit, Scripted([a, a]))
+        run_experiment(bandit.ir, Scripted([a, a]))
 
 
 def test_open_transcript_and_api(bandit):
     a, b = letters_of(0)
-    text = transcript(bandit)
+    text = transcript(bandit.ir)
     assert f"Machine {a} is orange and machine {b} is blue.\nYou press <<?>> and get … " \
            "points." in text
     assert 'You see "Score: …".' in text and "<<" not in text.replace(" <<?>>", "")
-    scripted = transcript(bandit, Scripted([a] * 11))
+    scripted = transcript(bandit.ir, Scripted([a] * 11))
     assert scripted.count(f"<<{a}>>") == 11 and "Score: 55" in scripted
 
 
@@ -292,7 +292,7 @@ table t = [{n: 1}, {n: 0}]
 block b over t { text { text: "{10 / n}" } }
 """)
     with pytest.raises(SblError) as info:
-        run_experiment(exp, Scripted([]))
+        run_experiment(exp.ir, Scripted([]))
     d = info.value.diagnostics[0]
     assert "division by zero" in d.message and d.span.line == 4
     assert "trial 'b/text' (participant 1, trial_index 1)" in d.help
@@ -308,7 +308,7 @@ def test_a_model_answers_batches_through_the_same_driver(tmp_path):
 
     lm = models.load(str(build_tiny_model(tmp_path / "tiny")), device="cpu")
     responder = HFResponder(lm, batch_size=2)
-    rows = run_experiment(sbl.load(BANDIT), responder, participants=2, batch=2, seed=4)
+    rows = run_experiment(sbl.load(BANDIT).ir, responder, participants=2, batch=2, seed=4)
     s = rows.summary
     assert (s.participants, s.trials, s.asks) == (2, 46, 22) and 0 <= s.invalid_mass <= 1
     for participant, text in rows.transcripts.items():

@@ -23,7 +23,7 @@ def loads(text: str) -> sbl.Experiment:
 
 
 def lines_of(text: str, responses: list[str], seed: int = 0) -> list[str]:
-    return transcript(loads(text), Scripted(responses), seed=seed).split("\n")
+    return transcript(loads(text).ir, Scripted(responses), seed=seed).split("\n")
 
 
 A, B = label_order(0)[:2]
@@ -63,7 +63,7 @@ text { text: "Bye", duration: 200 }
 def test_a_trial_that_asks_cannot_be_left_out():
     exp = loads('experiment "x"\ntext { text: "?", choices: ["f", "j"], transcript: false }\n')
     with pytest.raises(SblError) as info:
-        run_experiment(exp, Scripted(["f"]))
+        run_experiment(exp.ir, Scripted(["f"]))
     assert "asks for an answer" in info.value.diagnostics[0].message
 
 
@@ -127,7 +127,7 @@ def test_instructed_trials_are_not_asked_and_out_of_range_is_an_error():
     exp = loads('experiment "x"\nlet c0 = "r"\nlet c1 = "b"\nbandit { arms: ' + ARMS
                 + ", forced: 2 }\n")
     with pytest.raises(SblError) as info:
-        run_experiment(exp, Scripted([]))
+        run_experiment(exp.ir, Scripted([]))
     assert "'forced' is 2, but the trial has 2 options" in info.value.diagnostics[0].message
 
 
@@ -140,7 +140,7 @@ experiment "x" { instructions: "Press F or J." }
 html_keyboard { stimulus: "<div>&lt;&lt;&lt;&lt;&lt;</div>", choices: ["f", "j"] }
 text_survey { questions: [{prompt: "Say <<hi>>"}] }
 ''')
-    rows = run_experiment(exp, Scripted(["f", "a>b <<c"]))
+    rows = run_experiment(exp.ir, Scripted(["f", "a>b <<c"]))
     text = rows.transcripts["1"]
     assert 'You see "\u2039\u2039\u2039\u2039\u2039". You press <<F>>.' in text
     assert "Say \u2039\u2039hi\u203a\u203a You answer <<a\u203ab \u2039\u2039c>>." in text
@@ -155,8 +155,8 @@ html_keyboard a { stimulus: "<p>go</p>", choices: ["f", "j"],
                   after { n = n + (if response == "f" then 1 else 0) } }
 html_keyboard b { stimulus: "<b>Count</b> <i>{n}</i>" }
 ''')
-    assert transcript(exp).split("\n")[-1] == 'You see "Count …".'  # depends on an answer
-    assert transcript(exp, Scripted(["f"])).split("\n")[-1] == 'You see "Count 1".'
+    assert transcript(exp.ir).split("\n")[-1] == 'You see "Count …".'  # depends on an answer
+    assert transcript(exp.ir, Scripted(["f"])).split("\n")[-1] == 'You see "Count 1".'
 
 
 def test_warnings_about_what_a_model_would_miss():

@@ -1,6 +1,7 @@
 """Backends by name: what ``sbl compile --emit NAME`` can produce.
 
-Each backend is a module exporting ``emit(experiment, **options) -> str``; the registry holds
+Each backend is a module exporting ``emit(experiment, **options) -> str`` over the checked
+IR (:class:`sbl.ir.Experiment`; a backend never sees the API's wrapper); the registry holds
 only its name, module and file suffix, so the CLI lists choices without importing any
 backend, and adding one never touches the CLI.
 """
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Protocol
 from sbl.source import SblError, did_you_mean
 
 if TYPE_CHECKING:
-    from sbl.experiment import Experiment
+    from sbl.ir import Experiment
 
 
 class Emitter(Protocol):

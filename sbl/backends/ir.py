@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from sbl import ir
 
-if TYPE_CHECKING:
-    from sbl.experiment import Experiment
 
-
-def emit(experiment: Experiment, *, cdn: bool = False) -> str:
+def emit(experiment: ir.Experiment, *, cdn: bool = False) -> str:
     """The experiment's IR as JSON text."""
-    return ir.to_json(experiment.ir) + "\n"
+    return ir.to_json(experiment) + "\n"

@@ -1,22 +1,87 @@
 """Commands of the ``sbl`` command line that live outside ``sbl/cli.py``: module ``NAME`` exports
 the click command ``NAME``, which ``sbl.cli`` imports only when that command runs (its name is
-listed in ``sbl.cli.COMMANDS``)."""
+listed in ``sbl.cli.COMMANDS``). What every command shares lives here, below ``sbl.cli``:
+how errors are reported, and the option type of a participant spec."""
 
 from __future__ import annotations
 
 import functools
+import os
+import sys
+import traceback
 from collections.abc import Callable
 from typing import Any, TypeVar
+
+import click
+
+from sbl.source import SblError, render_all
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+class _Debug:
+    """Whether ``sbl --debug`` asked for tracebacks."""
+
+    on = False
+
+
+DEBUG = _Debug()
+
+
+def _fail(message: str) -> None:
+    click.echo(message, err=True)
+    sys.exit(1)
+
+
 def reports_errors(func: F) -> F:
-    """``sbl.cli.reports_errors``, looked up when the command runs, so that these modules
-    never import ``sbl.cli`` at import time (no import cycle)."""
+    """Print an SblError as diagnostics and exit 1; anything else as a one-line internal error."""
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from sbl.cli import reports_errors as report
-
-        return report(func)(*args, **kwargs)
+        try:
+            return func(*args, **kwargs)
+        except SblError as exc:
+            if DEBUG.on:
+                traceback.print_exc()
+            _fail(render_all(exc))
+        except (click.exceptions.Exit, click.ClickException, KeyboardInterrupt):
+            raise
+        except BrokenPipeError:  # `sbl data x.json | head`: the reader left; nothing to say
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - so the exit flush is quiet
+            sys.exit(0)
+        except Exception as exc:  # noqa: BLE001 - the CLI's last line of defence
+            if DEBUG.on:
+                raise
+            _fail(f"sbl: internal error: {type(exc).__name__}: {exc}\n"
+                  "(run again with --debug for a traceback, and please report it)")
     return wrapper  # type: ignore[return-value]
+
+
+class ParticipantSpec(click.ParamType):
+    """A participant spec (``random``, ``scripted:C,A``, ``smollm2``...), checked against the
+    registry when the command line is read, so a bad one is a usage error (exit 2) with a
+    suggestion, before any experiment or model is loaded. ``scores``: the type must score."""
+
+    name = "participant"
+
+    def __init__(self, *, scores: bool = False) -> None:
+        self.scores = scores
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> str:
+        """The spec unchanged, once the registry knows it."""
+        from sbl.participants.registry import resolve
+
+        try:
+            resolve(str(value), scores=self.scores)
+        except SblError as exc:
+            diagnostic = exc.diagnostics[0]
+            hint = f" ({diagnostic.help})" if diagnostic.help else ""
+            self.fail(f"{diagnostic.message}{hint}", param, ctx)
+        return str(value)
+
+
+def participant_help(lead: str) -> str:
+    """``lead`` and the registered participant types, for ``--help``."""
+    from sbl.participants.registry import help_text
+
+    return help_text(lead)

@@ -3,40 +3,18 @@ participant, optionally continuing recorded data."""
 
 from __future__ import annotations
 
-import importlib
-
 import click
 
-from sbl.commands import reports_errors
-from sbl.source import SblError, did_you_mean
-
-# Participant kinds by name: each module exports ``from_spec(argument, seed) -> Responder``,
-# so a new kind is one module and one line here.
-PARTICIPANTS: dict[str, str] = {
-    "terminal": "sbl.participants.terminal",
-    "scripted": "sbl.participants.scripted",
-    "random": "sbl.participants.random",
-}
-
-
-def make_participant(spec: str, seed: int = 0):  # type: ignore[no-untyped-def]
-    """The responder a ``--participant`` value names: ``terminal``, ``random[:SEED]``,
-    ``scripted:a,b,c`` or ``scripted:FILE``."""
-    name, _, argument = spec.partition(":")
-    if name not in PARTICIPANTS:
-        raise SblError.at(None, f"unknown participant '{name}'",
-                          did_you_mean(name, list(PARTICIPANTS)) or
-                          f"choose one of: {', '.join(PARTICIPANTS)}")
-    return importlib.import_module(PARTICIPANTS[name]).from_spec(argument or None, seed)
+from sbl.commands import ParticipantSpec, participant_help, reports_errors
+from sbl.source import SblError
 
 
 @click.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("-p", "--participant", default="terminal", show_default=True,
-              metavar="terminal|random|scripted:RESPONSES",
-              help="Who answers: a person at this terminal; a random participant (uniform "
-                   "over the valid answers, seeded); or scripted answers, given as "
-                   "scripted:a,b,c or scripted:FILE (one per line).")
+              type=ParticipantSpec(), metavar="NAME[:ARGUMENT]",
+              help=participant_help("Who answers (any participant sbl simulate --model "
+                                    "takes):"))
 @click.option("--from", "from_", type=click.Path(dir_okay=False), metavar="DATA",
               help="Replay recorded data first (the page's jsPsych JSON/CSV or sbl rows): each "
                    "trial is checked against the experiment; alone, the whole recording is "
@@ -68,19 +46,20 @@ def run(file: str, participant: str, from_: str | None, until: int | None, seed:
     from sbl.backends.text import run_experiment
     from sbl.data import read_data
     from sbl.experiment import load
+    from sbl.participants import Options, make
 
     if until is not None and from_ is None:
         raise click.UsageError("--until needs --from DATA")
-    if participants > 1 and (from_ or participant == "terminal"):
+    if participants > 1 and (from_ or participant.partition(":")[0] == "terminal"):
         raise click.UsageError("-n needs a scripted or random participant and no --from")
     experiment = load(file)
-    responder = make_participant(participant, seed)
+    responder = make(participant, Options(seed=seed, batch=1))
     prefix = read_data(from_) if from_ else None
     if prefix is not None and until is not None:
         prefix = prefix.until_response(until)
     if prefix is not None and not len(prefix):
         raise SblError.at(None, f"{from_} holds no trials of an sbl experiment")
-    rows = run_experiment(experiment, responder, prefix=prefix, seed=seed, output=output,
+    rows = run_experiment(experiment.ir, responder, prefix=prefix, seed=seed, output=output,
                           participants=participants)
     if responder.name != "terminal" and participants == 1:
         for text in rows.transcripts.values():

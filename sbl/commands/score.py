@@ -4,21 +4,28 @@ from __future__ import annotations
 
 import click
 
-from sbl.commands import reports_errors
+from sbl.commands import ParticipantSpec, participant_help, reports_errors
 
 
 @click.command()
 @click.argument("data", type=click.Path(dir_okay=False, exists=True))
-@click.option("--model", "-m", required=True, metavar="NAME|DIR",
-              help="The model, named as for sbl simulate (not an openai: server).")
+@click.option("--model", "-m", required=True, type=ParticipantSpec(scores=True),
+              metavar="NAME|DIR",
+              help=participant_help("The model, named as for sbl simulate; it must give "
+                                    "log-probabilities (hf does):"))
 @click.option("--experiment", "-e", type=click.Path(dir_okay=False), metavar="FILE.sbl",
               help="The experiment the data was recorded with (needed unless DATA is "
                    "Psych-101 jsonl).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
               help="Write one row per scored response here (CSV): participant, choice, "
                    "response, tokens, nll, options, nll_random.")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="The --seed of the run that made DATA, for participants whose data "
+                   "recorded none (the page records it): participant k of an sbl run had "
+                   "SEED + k - 1, any other id SEED.")
 @reports_errors
-def score(data: str, model: str, experiment: str | None, output: str | None) -> None:
+def score(data: str, model: str, experiment: str | None, output: str | None,
+          seed: int) -> None:
     """Score recorded DATA under a model, as the Centaur paper does: the transcript each
     participant read is rebuilt from their rows and the model's negative log-likelihood of
     their responses (only the tokens between ' <<' and '>>') is summed per choice and per
@@ -29,13 +36,12 @@ def score(data: str, model: str, experiment: str | None, output: str | None) -> 
       sbl score bandit.json --experiment examples/bandit.sbl --model smollm2
       sbl score psych101.jsonl --model centaur
     """
-    import pandas as pd
     from rich.console import Console
     from rich.table import Table
 
     from sbl.scoring import score as run_score
 
-    scores = run_score(data, model, experiment)
+    scores = run_score(data, model, experiment, seed=seed)
     table = Table(title=f"{data} under {scores.model}")
     for column in ("participant", "choices", "NLL", "NLL/choice", "random NLL", "pseudo-R²"):
         table.add_column(column, justify="right")
@@ -50,7 +56,7 @@ def score(data: str, model: str, experiment: str | None, output: str | None) -> 
                f"({scores.nll / max(scores.choices, 1):.3f} per choice), pseudo-R² "
                f"{'n/a' if r2 is None else f'{r2:.3f}'}")
     if output:
-        pd.DataFrame(scores.table()).to_csv(output, index=False)
+        scores.write_csv(output)
 
 
 def _num(value: float | None) -> str:

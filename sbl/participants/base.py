@@ -1,78 +1,17 @@
-"""The protocol between the text runtime and whoever answers: a person, a script or a model.
+"""The participant protocol, as participants import it: it is defined in :mod:`sbl.protocol`
+(below both the text runtime and the participants); this module keeps the old import path."""
 
-The text runtime renders a participant's transcript and, at each free response, sends an
-:class:`Ask`: the whole transcript so far (ending in ``" <<"`` where the answer goes) and the
-valid answers. A responder answers a batch of asks at once (one per participant advancing in
-lockstep); a person or a script answers batches of one. Because every ask carries the whole
-transcript, a responder that keeps a KV cache feeds only the text after what it has already
-seen, and one that does not (a person at a terminal prints only the new part) needs no state.
-"""
+from sbl.protocol import (
+    CLOSE,
+    MARK,
+    RESPONSE,
+    Answer,
+    Ask,
+    Responder,
+    ResponseLogprobs,
+    Scorer,
+    Usage,
+)
 
-from __future__ import annotations
-
-import re
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Protocol
-
-# Psych-101 marks a free response as " <<X>>": a space, then the answer, then ">>".
-MARK, CLOSE = " <<", ">>"
-RESPONSE = re.compile(re.escape(MARK) + "(.*?)" + re.escape(CLOSE), re.DOTALL)
-
-
-@dataclass(frozen=True, slots=True)
-class Ask:
-    """One response wanted from one participant.
-
-    ``transcript`` is everything the participant has read, ending in ``" <<"``; ``options``
-    are the valid answers (labels such as ``"C"`` or keys such as ``"F"``), or ``None`` for a
-    free-text answer, which ends at ``">>"`` and has at most ``max_chars`` characters.
-    ``participant`` names the participant within the run; ``seed`` is theirs.
-    """
-
-    participant: str
-    transcript: str
-    options: tuple[str, ...] | None
-    seed: int = 0
-    max_chars: int = 200
-
-
-@dataclass(frozen=True, slots=True)
-class Answer:
-    """A response and what it cost: ``logprob`` of the chosen answer under the responder,
-    ``invalid_mass`` the probability the responder put outside the valid options, and
-    ``tokens`` the number of tokens it processed to answer (0 for people and scripts)."""
-
-    response: str
-    logprob: float | None = None
-    invalid_mass: float | None = None
-    tokens: int = 0
-    meta: dict[str, object] = field(default_factory=dict)
-
-
-class Responder(Protocol):
-    """Answers asks. ``answer`` gets one ask per participant that waits, in any order."""
-
-    name: str
-
-    def answer(self, asks: Sequence[Ask]) -> list[Answer]:
-        """Answer every ask, in the same order."""
-        ...
-
-    def finish(self, participant: str, transcript: str) -> None:
-        """The participant's run is over; ``transcript`` is its final text. Free its state."""
-        ...
-
-
-@dataclass
-class Usage:
-    """What a responder processed: tokens fed to the model and tokens of the final transcripts."""
-
-    tokens_processed: int = 0
-    transcript_tokens: int = 0
-    participants: int = 0
-
-    def __add__(self, other: Usage) -> Usage:
-        return Usage(self.tokens_processed + other.tokens_processed,
-                     self.transcript_tokens + other.transcript_tokens,
-                     self.participants + other.participants)
+__all__ = ["CLOSE", "MARK", "RESPONSE", "Answer", "Ask", "Responder", "ResponseLogprobs",
+           "Scorer", "Usage"]

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from sbl.participants.base import CLOSE, MARK, Answer, Ask, Usage
+from sbl.participants.base import CLOSE, MARK, Answer, Ask, ResponseLogprobs, Usage
 from sbl.participants.models import LoadedModel
 from sbl.participants.sampling import participant_rng, sample_index, sample_rows
 
@@ -120,6 +120,13 @@ class HFResponder:
             total = len(row.fed) + len(start) + len(self._encode(tail))
             self._drop(row)
         self._finished[participant] = Usage(row.processed if row else 0, total, 1)
+
+    def response_logprobs(self, text: str, spans: Sequence[tuple[int, int]]
+                          ) -> ResponseLogprobs:
+        """Score ``text`` (the :class:`~sbl.protocol.Scorer` protocol): one forward pass."""
+        from sbl.likelihood import hf_response_logprobs
+
+        return hf_response_logprobs(self.lm, text, spans)
 
     # -- totals --------------------------------------------------------------------------
 

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from sbl.participants.base import Answer, Ask
 from sbl.prng import Prng
+from sbl.protocol import Answer, Ask
+from sbl.source import SblError
+
+if TYPE_CHECKING:
+    from sbl.participants.registry import Options
 
 # Mixed into each participant's seed, so this stream is not the experiment's own.
 _SALT = 0x85EBCA6B
@@ -37,6 +42,11 @@ class RandomResponder:
         self._rngs.pop(participant, None)
 
 
-def from_spec(argument: str | None, seed: int = 0) -> RandomResponder:
-    """``random`` or ``random:SEED``."""
-    return RandomResponder(int(argument) if argument else seed)
+def from_spec(argument: str | None, options: Options) -> RandomResponder:
+    """``random`` (seeded by the run's seed) or ``random:SEED``."""
+    if argument is None:
+        return RandomResponder(options.seed)
+    try:
+        return RandomResponder(int(argument))
+    except ValueError:
+        raise SblError.at(None, f"random:SEED needs a whole number; got '{argument}'") from None

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sbl.participants.base import Answer, Ask
+from sbl.protocol import Answer, Ask
 from sbl.source import SblError
+
+if TYPE_CHECKING:
+    from sbl.participants.registry import Options
 
 
 class Scripted:
@@ -45,7 +49,7 @@ class Scripted:
         """Nothing to free."""
 
 
-def from_spec(argument: str | None, seed: int = 0) -> Scripted:
+def from_spec(argument: str | None, options: Options) -> Scripted:
     """``FILE`` (one response per line, blank lines skipped) or ``a,b,c``."""
     if not argument:
         raise SblError.at(None, "scripted needs responses: scripted:a,b,c or scripted:FILE")

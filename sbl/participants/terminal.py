@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from sbl.participants.base import Answer, Ask
+from sbl.protocol import Answer, Ask
 from sbl.source import SblError
+
+if TYPE_CHECKING:
+    from sbl.participants.registry import Options
 
 
 class Terminal:
@@ -76,6 +79,6 @@ def _choices(options: Sequence[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
 
 
-def from_spec(argument: str | None, seed: int = 0) -> Terminal:
+def from_spec(argument: str | None, options: Options) -> Terminal:
     """``terminal``: the process's own standard input and output."""
     return Terminal()

@@ -48,7 +48,7 @@ STROOP_MODEL = {("1", 0): {("RED", "red"), ("GREEN", "red")}, ("2", 1): set(INCO
 def scripted(experiment: Any, answers: list[str], participant: str, seed: int,
              source: str) -> Rows:
     """One participant's rows from a scripted run, under their own id and source."""
-    rows = run_experiment(experiment, Scripted(answers), seed=seed)
+    rows = run_experiment(experiment.ir, Scripted(answers), seed=seed)
     return Rows([{**r, "participant": participant, "source": source} for r in rows])
 
 
@@ -61,7 +61,7 @@ def bandit_answers(arms: list[int], seed: int) -> list[str]:
 def stroop_keys(experiment: Any, seed: int, errors: set[tuple[str, str]]) -> list[str]:
     """The keys answering each word in the order the participant with ``seed`` sees them:
     the ink's key (f: red, j: green), the other key for the words in ``errors``."""
-    order = run_experiment(experiment, Scripted(["f"] * 4), seed=seed)
+    order = run_experiment(experiment.ir, Scripted(["f"] * 4), seed=seed)
     keys = []
     for row in order:
         if row["kind"] == "text" and row["correct_key"] is not None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -19,7 +19,7 @@ from sbl.backends.text.program import Program
 from sbl.backends.text.replay import Replay
 from sbl.backends.text.runtime import ParticipantRun
 from sbl.data.rows import Rows
-from sbl.participants.base import Ask, Responder
+from sbl.protocol import Ask, Responder
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,14 +49,55 @@ class RunSummary:
         return json.dumps(asdict(self), indent=2) + "\n"
 
 
+def seed_for(participant: str, recorded: Mapping[str, int], seed: int = 0) -> int:
+    """The one rule for a recorded participant's seed: the seed the data recorded for them;
+    else, as ``sbl run`` and ``sbl simulate`` number participants, ``seed + k - 1`` for
+    participant ``k`` (1, 2, ...); else (any other id) ``seed``. Mod 2**32."""
+    if participant in recorded:
+        return recorded[participant]
+    if participant.isdigit() and int(participant) >= 1:
+        return (seed + int(participant) - 1) & 0xFFFFFFFF
+    return seed & 0xFFFFFFFF
+
+
 def jobs_for(participants: int, seed: int, prefix: Rows | None) -> list[Job]:
-    """The jobs of a run: one per recorded participant of ``prefix`` (continuing it, with the
-    recorded seed when there is one), else ``participants`` new ones, ids "1", "2", ...
-    with seeds seed, seed + 1, ... (mod 2**32)."""
+    """The jobs of a run: one per recorded participant of ``prefix`` (continuing it, seeded
+    by :func:`seed_for`), else ``participants`` new ones, ids "1", "2", ... with seeds seed,
+    seed + 1, ... (mod 2**32)."""
     if prefix is not None and len(prefix):
-        return [Job(p, prefix.seeds.get(p, seed), rows)
+        return [Job(p, seed_for(p, prefix.seeds, seed), rows)
                 for p, rows in prefix.by_participant().items()]
     return [Job(str(i + 1), (seed + i) & 0xFFFFFFFF) for i in range(participants)]
+
+
+@dataclass(frozen=True, slots=True)
+class Replayed:
+    """What one recorded participant read: the transcript up to the end of their last
+    recorded trial (no trailing newline), the option count of each marked response in it
+    (None for free text), and the seed it was replayed with."""
+
+    transcript: str
+    option_counts: tuple[int | None, ...]
+    seed: int
+
+
+def replay_rows(program: Program, rows: Rows, *, seed: int = 0,
+                seeds: Mapping[str, int] | None = None) -> dict[str, Replayed]:
+    """Each participant of ``rows`` replayed through the runtime, every row checked against
+    the experiment: the one way recorded rows become text (``sbl score``, ``sbl export
+    --psych101``, ``transcript``). Seeds follow :func:`seed_for`, with ``seeds`` (by
+    participant) used where the data recorded none. A recording that stops early gives
+    the text up to its last trial; trials after it, which nobody saw, are left out."""
+    known = {**(seeds or {}), **rows.seeds}
+    out = {}
+    for participant, own in rows.by_participant().items():
+        chosen = seed_for(participant, known, seed)
+        run = ParticipantRun(program, participant, chosen, "replay", replay=Replay(own))
+        for _ in run.run():
+            break  # asked for an answer: the recording ended before the experiment did
+        text = run.transcript_until(len(own))
+        out[participant] = Replayed(text, tuple(run.option_counts), chosen)
+    return out
 
 
 def drive(program: Program, jobs: Iterable[Job], responder: Responder, *, batch: int = 1,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Any
 
 from sbl import ir, kinds, types
 from sbl.backends.text import render
@@ -55,8 +54,7 @@ class Program:
         return self.kinds[name]
 
 
-def program(experiment: Any) -> Program:
-    """A :class:`Program` from an ``sbl.Experiment`` or an ``ir.Experiment``."""
-    tree: ir.Experiment = getattr(experiment, "ir", experiment)
+def program(tree: ir.Experiment) -> Program:
+    """The :class:`Program` of a checked experiment."""
     used = {s.kind: kind_info(s.kind) for s in ir.stimuli(tree.body)}
     return Program(tree, schema.columns_for(tree), used)

@@ -1,7 +1,7 @@
 """The text interpreter: one participant's run of an experiment, as a generator.
 
-:meth:`ParticipantRun.run` yields an :class:`~sbl.participants.base.Ask` at each free
-response and receives the :class:`~sbl.participants.base.Answer`, so one participant and a
+:meth:`ParticipantRun.run` yields an :class:`~sbl.protocol.Ask` at each free
+response and receives the :class:`~sbl.protocol.Answer`, so one participant and a
 batch of participants in lockstep (:mod:`sbl.backends.text.driver`) share one code path.
 The browser runtime (``runtime.js``) follows the same rules, so rows agree cell by cell:
 
@@ -45,8 +45,8 @@ from sbl.backends.text.replay import Replay
 from sbl.data import schema
 from sbl.evaluate import EvalError, Scope, evaluate
 from sbl.kinds import AnswerType
-from sbl.participants.base import Answer, Ask
 from sbl.prng import Prng, shuffle
+from sbl.protocol import Answer, Ask
 from sbl.source import Diagnostic, SblError
 from sbl.values import Value, show, truthy
 

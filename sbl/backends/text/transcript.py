@@ -22,7 +22,7 @@ from sbl.backends.text.program import KindInfo
 from sbl.backends.text.render import Layout, Pending
 from sbl.backends.text.runtime import ParticipantRun
 from sbl.evaluate import EvalError, Scope, evaluate
-from sbl.participants.base import Answer, Ask
+from sbl.protocol import Answer, Ask
 from sbl.values import Value, show
 
 OPEN = "?"
@@ -125,11 +125,11 @@ class OpenRun(ParticipantRun):
         super()._finish_trial(line, row)
 
 
-def open_transcript(program: Any, seed: int = 0) -> str:
+def open_transcript(experiment: ir.Experiment, seed: int = 0) -> str:
     """The transcript of participant 1 with ``seed``, every free answer left open."""
-    from sbl.backends.text.program import program as make_program
+    from sbl.backends.text.program import program
 
-    prog = make_program(program)
+    prog = program(experiment)
     run = OpenRun(prog, "1", seed, "transcript")
     for _ in run.run():  # an open run never asks, so this loop body never runs
         raise AssertionError("an open transcript asked for an answer")

@@ -15,7 +15,6 @@ import html
 import string
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 from sbl import ir
 from sbl.backends.web import assets, payload
@@ -84,10 +83,10 @@ def _tag(asset: assets.Asset, cdn: bool, url_tag: str, inline_tag: str) -> str:
     return inline_tag.format(label=label, text=asset.text())
 
 
-def emit(experiment: Any, *, cdn: bool = False) -> str:
-    """The registry's entry point (``sbl compile --emit html``): the page of a loaded
-    :class:`sbl.experiment.Experiment` (or of a bare IR experiment)."""
-    return compile_page(getattr(experiment, "ir", experiment), cdn=cdn)
+def emit(experiment: ir.Experiment, *, cdn: bool = False) -> str:
+    """The registry's entry point (``sbl compile --emit html``): the page of a checked
+    experiment."""
+    return compile_page(experiment, cdn=cdn)
 
 
 def write_page(experiment: ir.Experiment, path: str | Path, *, cdn: bool = False) -> Path:
