@@ -20,11 +20,11 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from html.parser import HTMLParser
-from importlib import resources
 from typing import Any
 
 import jinja2
 
+from sbl import kinds
 from sbl.source import SblError
 from sbl.values import show
 
@@ -258,8 +258,8 @@ def setting_template(kind: str) -> jinja2.Template | None:
 
 
 def _load(name: str) -> jinja2.Template | None:
-    entry = resources.files("sbl.stdlib").joinpath("templates", name)
-    if not entry.is_file():
+    entry = kinds.stdlib_file("templates", name)
+    if entry is None:
         return None
     return environment().from_string(entry.read_text(encoding="utf-8").rstrip("\n"))
 
