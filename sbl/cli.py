@@ -66,8 +66,9 @@ def main(debug: bool) -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @reports_errors
 def check(files: tuple[str, ...]) -> None:
-    """Report every problem in FILES; change nothing. Exits 1 if any file has an error;
-    warnings (e.g. no instructions for a model to read) are printed but do not fail."""
+    """Report every problem in FILES; change nothing. Exits 1 if any file has an error.
+    Warnings do not fail: what a model would miss (no instructions, a stimulus with no text
+    for a model), and participant data shown in an html parameter (it is escaped)."""
     from sbl.experiment import load
 
     failed = warned = 0
@@ -98,12 +99,16 @@ def check(files: tuple[str, ...]) -> None:
                                                   backends.REGISTRY.values()) + ".")
 @click.option("--cdn", is_flag=True,
               help="html: load the pinned jsPsych from a CDN instead of inlining it.")
+@click.option("--allow-simulate", is_flag=True,
+              help="html: let a page that sends its data (post_url, jatos, redirect) play "
+                   "itself with ?simulate=data-only|visual, for piloting; its rows say "
+                   "source browser-simulated. Never for the page participants get.")
 @reports_errors
-def compile_(file: str, output: str | None, emit: str, cdn: bool) -> None:
+def compile_(file: str, output: str | None, emit: str, cdn: bool, allow_simulate: bool) -> None:
     """Compile FILE to a browser page, the JSON IR, or the text a model reads."""
     from sbl.experiment import load
 
-    text = backends.get(emit).emit(load(file).ir, cdn=cdn)
+    text = backends.get(emit).emit(load(file).ir, cdn=cdn, allow_simulate=allow_simulate)
     if output in (None, "-"):
         click.echo(text, nl=False)
     else:

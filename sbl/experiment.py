@@ -43,20 +43,24 @@ class Experiment:
 
     @property
     def warnings(self) -> list[Diagnostic]:
-        """What a valid experiment may still get wrong for a model (see ``sbl.passes.lint``)."""
+        """What a valid experiment may still get wrong, in file order: what a model would miss
+        (``sbl.passes.lint``) and participant data shown in html (``sbl.markup``)."""
+        from sbl.markup import warnings
         from sbl.passes.lint import lint
 
-        return lint(self.ir)
+        return sorted([*lint(self.ir), *warnings(self.ir)], key=Diagnostic.sort_key)
 
     def to_json(self) -> str:
         """The versioned JSON form of the checked IR."""
         return ir.to_json(self.ir)
 
-    def compile(self, output: str | Path | None = None, *, cdn: bool = False) -> str:
-        """The self-contained jsPsych 8 page; also written to ``output`` when given."""
+    def compile(self, output: str | Path | None = None, *, cdn: bool = False,
+                allow_simulate: bool = False) -> str:
+        """The self-contained jsPsych 8 page; also written to ``output`` when given.
+        ``allow_simulate`` lets a page that collects data play itself (for piloting)."""
         from sbl.backends import web
 
-        page = web.emit(self.ir, cdn=cdn)
+        page = web.emit(self.ir, cdn=cdn, allow_simulate=allow_simulate)
         if output is not None:
             Path(output).write_text(page, encoding="utf-8")
         return page

@@ -141,9 +141,12 @@ html_keyboard { stimulus: "<div>&lt;&lt;&lt;&lt;&lt;</div>", choices: ["f", "j"]
 text_survey { questions: [{prompt: "Say <<hi>>"}] }
 ''')
     rows = run_experiment(exp.ir, Scripted(["f", "a>b <<c"]))
+    edges = run_experiment(exp.ir, Scripted(["f", "<b>"])).transcripts["1"]
+    assert "You answer <<\u2039b\u203a>>." in edges  # never <<<b>>>
     text = rows.transcripts["1"]
     assert 'You see "\u2039\u2039\u2039\u2039\u2039". You press <<F>>.' in text
-    assert "Say \u2039\u2039hi\u203a\u203a You answer <<a\u203ab \u2039\u2039c>>." in text
+    assert "Say \u2039\u2039hi\u203a\u203a You answer <<a>b \u2039\u2039c>>." in text
+    assert rows[-1]["response"] == {"Q0": "a>b <<c"}  # the data keep what was typed
     assert text.count("<<") == text.count(">>") == 2
 
 

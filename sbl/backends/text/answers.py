@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sbl import kinds, prng
-from sbl.backends.text.render import ANGLES, key_name, one_line
+from sbl.backends.text.render import ANGLES, clean, key_name, one_line
 from sbl.evaluate import EvalError
 from sbl.kinds import AnswerType
 
@@ -78,6 +78,11 @@ class Question:
         """The recorded value of an answer label."""
         return label if self.options is None else self.values[self.options.index(label)]
 
+    def answered(self, text: str, label: str) -> Any:
+        """The recorded value of the answer ``text`` that showed as ``label``: the option's
+        value, or the typed text itself on one line (data keep what was typed)."""
+        return one_line(text) if self.options is None else self.value(label)
+
     def label(self, value: Any) -> str:
         """The label a recorded value shows as (a replayed answer)."""
         if value is None:
@@ -92,9 +97,15 @@ class Question:
 
 
 def free_text(text: str) -> str:
-    """A free-text answer as it sits between the markers: on one line, and without ``<`` or
-    ``>``, which next to `` <<`` and ``>>`` would make the marker ambiguous."""
-    return one_line(text).translate(ANGLES)
+    """A free-text answer as it sits between the markers: on one line, runs of ``<`` or ``>``
+    cleaned, and a ``<`` at its start or a ``>`` at its end made an angle quotation mark,
+    since next to `` <<`` or ``>>`` it would make the marker ambiguous."""
+    shown = clean(one_line(text))
+    if shown.startswith("<"):
+        shown = shown[0].translate(ANGLES) + shown[1:]
+    if shown.endswith(">"):
+        shown = shown[:-1] + shown[-1].translate(ANGLES)
+    return shown
 
 
 def questions(kind: kinds.Kind, params: Mapping[str, Any],

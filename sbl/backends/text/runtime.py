@@ -46,6 +46,7 @@ from sbl.backends.text.replay import Replay
 from sbl.data import schema
 from sbl.evaluate import EvalError, Scope, evaluate
 from sbl.kinds import AnswerType
+from sbl.markup import markup
 from sbl.prng import Prng, shuffle
 from sbl.protocol import Answer, Ask
 from sbl.source import Diagnostic, SblError
@@ -67,6 +68,7 @@ class Trial:
     index: int
     names: ChainMap[str, Value]  # the names its parameters see (columns, shared, constants)
     p: dict[str, Value] = field(default_factory=dict)
+    shown: dict[str, str] = field(default_factory=dict)  # the markup of html parameters
     qs: list[Question] = field(default_factory=list)
     view: dict[str, Any] = field(default_factory=dict)
     prompt: Prompt | None = None
@@ -193,15 +195,15 @@ class ParticipantRun:
         t = self._begin(stim, columns, path)
         taken = self.replay.take(stim) if self.replay is not None else None
         record = taken[0] if taken else None
-        shown = self._shown(t)
+        visible = self._visible(t)
         t.qs = answers.questions(t.kind.kind, t.p, self.order)
-        if not shown and not all(q.forced for q in t.qs):
+        if not visible and not all(q.forced for q in t.qs):
             raise SblError.at(stim.span, f"this {stim.kind} asks for an answer, so a text "
                                          f"participant must read it",
                               help="remove 'transcript: false'")
         t.view = self._view(t)
         t.prompt = self._prompt(t)
-        if shown and t.prompt is None:
+        if visible and t.prompt is None:
             self._setting(t)
         pre = self._pre_layout(t)
         labels, free, values = yield from self._answers(t, pre, record)
@@ -219,7 +221,7 @@ class ParticipantRun:
             raise SblError.at(stim.span, f"the text of this {stim.kind} before the answer "
                                          f"changes once the answer is known",
                               help=f"see stdlib/templates/{stim.kind}.txt or the prompt")
-        self._finish_trial(render.assemble(final, labels, free) if shown else None, row)
+        self._finish_trial(render.assemble(final, labels, free) if visible else None, row)
 
     def _begin(self, stim: ir.Stimulus, columns: tuple[Mapping[str, Value], ...],
                path: tuple[str, ...]) -> Trial:
@@ -287,7 +289,7 @@ class ParticipantRun:
         self.option_counts.append(len(q.valid) if q.valid else None)
         if answer.invalid_mass is not None:
             self.invalid_mass.append(answer.invalid_mass)
-        return label, q.value(label), True
+        return label, q.answered(answer.response, label), True
 
     def _with_history(self, partial: str) -> str:
         history = self.transcript
@@ -296,9 +298,16 @@ class ParticipantRun:
     # -- values --------------------------------------------------------------------------
 
     def _params(self, t: Trial, scope: Scope) -> dict[str, Value]:
-        """Parameters evaluated in the order written, then defaults, in declaration order."""
-        given = {p.name: evaluate(p.value, scope) for p in t.stim.params
-                 if p.name not in schema.TEXT_ONLY}
+        """Parameters evaluated in the order written, then defaults, in declaration order;
+        the markup an ``html`` parameter shows goes to ``t.shown`` (sbl/markup.py)."""
+        given: dict[str, Value] = {}
+        for p in t.stim.params:
+            if p.name in schema.TEXT_ONLY:
+                continue
+            if p.name in t.kind.html:
+                given[p.name], t.shown[p.name] = markup(p.value, scope)
+            else:
+                given[p.name] = evaluate(p.value, scope)
         return {d.name: given[d.name] if d.name in given else copy.deepcopy(d.default)
                 for d in t.kind.kind.params if d.name not in schema.TEXT_ONLY}
 
@@ -332,7 +341,8 @@ class ParticipantRun:
         if kind.multiline:
             view: dict[str, Any] = {k: _pages(v) for k, v in t.p.items()}
         else:
-            view = {k: render.display(v, is_html=k in t.kind.html) for k, v in t.p.items()}
+            view = {k: render.display(t.shown.get(k, v), is_html=k in t.kind.html)
+                    for k, v in t.p.items()}
         options = [q.options or () for q in t.qs]
         answer = kind.answer.type
         view["labels"] = options if answer is AnswerType.SURVEY else (
@@ -365,7 +375,7 @@ class ParticipantRun:
         labels = _labels(qs) if qs else list(self.order)
         return {"labels": labels, "instructed": len(qs) == 1 and qs[0].instructed}
 
-    def _shown(self, t: Trial) -> bool:
+    def _visible(self, t: Trial) -> bool:
         """Whether a text participant reads this trial: its ``transcript:``, else the kind's
         default (fixation crosses and blank screens carry nothing for a reader)."""
         expr = next((p.value for p in t.stim.params if p.name == "transcript"), None)

@@ -11,6 +11,7 @@ answer were the first option.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Generator
 from typing import Any
 
@@ -73,7 +74,7 @@ class OpenRun(ParticipantRun):
         scope = Scope(names, self._prev, None)
         try:
             text = "".join(p if isinstance(p, str) else "…" if self._depends(p)
-                           else show(evaluate(p, scope)) for p in expr.parts)
+                           else _hole(p, scope, is_html) for p in expr.parts)
         except EvalError:
             return Pending("open", None)
         return render.display(text, is_html=is_html)
@@ -117,6 +118,14 @@ class OpenRun(ParticipantRun):
     def _finish_trial(self, line: str | None, row: dict[str, Any]) -> None:
         self.unknown_rows.append(bool(self._trial_unknown & ({"response"} | set(row))))
         super()._finish_trial(line, row)
+
+
+def _hole(expr: ir.Expr, scope: Scope, is_html: bool) -> str:
+    """A known hole of an open template as text; in html, escaped unless marked as markup
+    (computed values are text: sbl/markup.py)."""
+    text = show(evaluate(expr, scope))
+    marked = isinstance(expr, ir.Call) and expr.func == "markup"
+    return html.escape(text) if is_html and not marked else text
 
 
 def open_transcript(experiment: ir.Experiment, seed: int = 0) -> str:
