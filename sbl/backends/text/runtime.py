@@ -100,6 +100,7 @@ class ParticipantRun:
         self.invalid_mass: list[float] = []
         # the option count of each marked (free) answer, in transcript order; None for text
         self.option_counts: list[int | None] = []
+        self.response_options: list[tuple[str, ...] | None] = []  # the options themselves
 
     @property
     def transcript(self) -> str:
@@ -272,6 +273,7 @@ class ParticipantRun:
             is_free = value is not None and not q.forced
             if is_free:
                 self.option_counts.append(len(q.options) if q.options else None)
+                self.response_options.append(q.options)
             return q.label(value), value, is_free
         if q.forced:
             assert q.valid is not None
@@ -287,6 +289,7 @@ class ParticipantRun:
                                            f"valid answers are {valid}")
         self.tokens += answer.tokens
         self.option_counts.append(len(q.valid) if q.valid else None)
+        self.response_options.append(q.valid)
         if answer.invalid_mass is not None:
             self.invalid_mass.append(answer.invalid_mass)
         return label, q.answered(answer.response, label), True
