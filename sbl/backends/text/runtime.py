@@ -41,6 +41,7 @@ from sbl.backends.text import answers, render
 from sbl.backends.text.answers import Question
 from sbl.backends.text.program import KindInfo, Program
 from sbl.backends.text.prompt import Prompt, prepare
+from sbl.backends.text.reading import Reading
 from sbl.backends.text.render import Layout, Pending, Slot, Tracker
 from sbl.backends.text.replay import Replay
 from sbl.data import schema
@@ -89,14 +90,11 @@ class ParticipantRun:
         self.order = answers.label_order(self.seed)
         self.replay, self.on_row = replay, on_row
         self.rows: list[dict[str, Any]] = []
-        self.lines: list[str] = []
+        self.reading = Reading()
         self.shared: dict[str, Value] = {}
         self.consts: dict[str, Value] = {}
         self.tokens = 0
-        self.introduced = False  # whether the reader has been told the option labels
-        self.settings: dict[str, str] = {}  # per kind, the setting line last written
         self.passes: Counter[tuple[str, ...]] = Counter()  # headers written, per block
-        self.ends: list[int] = []  # per row, how many transcript lines there were after it
         self.invalid_mass: list[float] = []
         # the option count of each marked (free) answer, in transcript order; None for text
         self.option_counts: list[int | None] = []
@@ -105,12 +103,11 @@ class ParticipantRun:
     @property
     def transcript(self) -> str:
         """Everything the participant has read so far (Psych-101 text, no trailing newline)."""
-        return "\n".join(self.lines)
+        return self.reading.text
 
     def transcript_until(self, rows: int) -> str:
         """What the participant had read when their first ``rows`` trials were over."""
-        end = self.ends[rows - 1] if 0 < rows <= len(self.ends) else 0
-        return "\n".join(self.lines[:end]).rstrip("\n")
+        return self.reading.until(rows)
 
     def run(self) -> Run:
         """Run the whole experiment, yielding an Ask at each free response."""
@@ -257,9 +254,7 @@ class ParticipantRun:
 
     def _finish_trial(self, line: str | None, row: dict[str, Any]) -> None:
         """Record the trial's row, and its line unless it is left out of the transcript."""
-        if line is not None:
-            self.lines.append(line)
-        self.ends.append(len(self.lines))
+        self.reading.trial(line)
         self.rows.append(row)
         if self.on_row is not None:
             self.on_row(row)
@@ -374,7 +369,7 @@ class ParticipantRun:
         ``instructed`` (whether one option of several is instructed: written unmarked).
         A prompt that shows the labels has introduced them to the reader."""
         if expr is not None and _reads(expr, "labels"):
-            self.introduced = True
+            self.reading.introduced = True
         labels = _labels(qs) if qs else list(self.order)
         return {"labels": labels, "instructed": len(qs) == 1 and qs[0].instructed}
 
@@ -387,18 +382,9 @@ class ParticipantRun:
         return t.kind.kind.transcript if value is None else truthy(value)
 
     def _setting(self, t: Trial) -> None:
-        """Write the kind's setting line (what stays the same across its trials, e.g. the
-        machines' colours) when it differs from the one last written for this kind; the
-        first one with option labels introduces them, unless the author's text did."""
-        state = render.render_setting(t.kind.name, {**t.view, "intro": False})
-        intro = not self.introduced and t.kind.kind.answer.type is AnswerType.OPTION
-        if not state or (state == self.settings.get(t.kind.name) and not intro):
-            return
-        self.settings[t.kind.name] = state
-        if intro:
-            self.introduced = True
-            state = render.render_setting(t.kind.name, {**t.view, "intro": True})
-        self.lines.append(state)
+        """The kind's setting line (e.g. the machines' colours), when it changed."""
+        options = t.kind.kind.answer.type is AnswerType.OPTION
+        self.reading.setting(t.kind.name, t.view, options)
 
     def _header(self, expr: ir.Expr, path: tuple[str, ...], names: Mapping[str, Value],
                 rows: list[Mapping[str, Value]]) -> None:
@@ -407,10 +393,7 @@ class ParticipantRun:
         self.passes[path] += 1
         told = {"pass": self.passes[path], "rows": list(rows), **self._told([], expr)}
         text = self._header_text(expr, ChainMap(told, names))  # type: ignore[arg-type]
-        if self.lines and not self.lines[-1].endswith("\n"):
-            self.lines.append("")
-        if text:
-            self.lines.append(text)
+        self.reading.header(text)
 
     def _header_text(self, expr: ir.Expr, names: Mapping[str, Value]) -> str:
         """The text of a header expression, reflowed and cleaned like instructions."""
