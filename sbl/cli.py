@@ -106,8 +106,10 @@ def check(files: tuple[str, ...]) -> None:
 @reports_errors
 def compile_(file: str, output: str | None, emit: str, cdn: bool, allow_simulate: bool) -> None:
     """Compile FILE to a browser page, the JSON IR, or the text a model reads."""
+    from sbl.commands import check_output
     from sbl.experiment import load
 
+    check_output(output)
     text = backends.get(emit).emit(load(file).ir, cdn=cdn, allow_simulate=allow_simulate)
     if output in (None, "-"):
         click.echo(text, nl=False)

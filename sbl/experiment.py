@@ -87,12 +87,17 @@ class Experiment:
         continuing ``prefix`` when given; ``timeout`` bounds each request to a server
         (``openai:URL#MODEL``). See :mod:`sbl.simulate`."""
         from sbl.participants import Options, make
-        from sbl.simulate import simulate
+        from sbl.simulate import check_resume, simulate
 
+        name = model if isinstance(model, str) else model.name
+        if output is not None:  # before a model is loaded
+            check_resume(self.ir, output, resume, name, temperature if isinstance(model, str)
+                         else getattr(model, "temperature", None), participants=participants,
+                         batch=batch, seed=seed, prefix=prefix)
         options = Options(seed=seed, temperature=temperature, batch=batch, timeout=timeout)
         responder = make(model, options) if isinstance(model, str) else model
         return simulate(self.ir, responder, participants=participants, batch=batch, seed=seed,
-                        prefix=prefix, output=output, resume=resume)
+                        prefix=prefix, output=output, resume=resume, model=name)
 
     def transcript(self, participant: Responder | None = None, *, prefix: Rows | None = None,
                    seed: int = 0) -> str:

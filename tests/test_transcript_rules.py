@@ -181,3 +181,19 @@ def test_check_prints_warnings_and_passes(tmp_path: Path):
     assert result.exit_code == 0
     assert f"{path}:1:1: warning: this experiment has no instructions" in result.stderr
     assert result.stderr.rstrip().endswith("1 file checked: 1 warning")
+
+
+def test_a_recording_that_did_not_follow_the_instruction_is_refused():
+    exp = loads(f'''
+experiment "x" {{ instructions: "Choose." }}
+table t = [{{c0: "red", c1: "blue", f: 1}}, {{c0: "red", c1: "blue", f: none}}]
+block b over t {{ bandit {{ arms: {ARMS}, forced: f }} }}
+''')
+    rows = run_experiment(exp.ir, Scripted([A]))
+    assert [r["response"] for r in rows][1:] == [1, 0]
+    again = run_experiment(exp.ir, Scripted([]), prefix=rows)  # replayed as recorded
+    assert again.transcripts["1"] == rows.transcripts["1"]
+    rows[1]["response"] = 0  # arm 0 on the trial that instructed arm 1
+    with pytest.raises(SblError) as info:
+        run_experiment(exp.ir, Scripted([]), prefix=rows)
+    assert "is not one of the trial's answers" in info.value.diagnostics[0].message

@@ -83,6 +83,14 @@ class Question:
         value, or the typed text itself on one line (data keep what was typed)."""
         return one_line(text) if self.options is None else self.value(label)
 
+    def accepts(self, value: Any) -> bool:
+        """Whether ``value`` is a recorded value of one of the valid options (keys in any
+        case; on an instructed trial only the instructed option's)."""
+        values = self.values if self.only is None else (self.values[self.only],)
+        return any(v == value and type(v) is type(value) or (
+            isinstance(v, str) and isinstance(value, str) and v.lower() == value.lower())
+            for v in values)
+
     def label(self, value: Any) -> str:
         """The label a recorded value shows as (a replayed answer)."""
         if value is None:

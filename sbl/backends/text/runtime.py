@@ -199,6 +199,9 @@ class ParticipantRun:
             raise SblError.at(stim.span, f"this {stim.kind} asks for an answer, so a text "
                                          f"participant must read it",
                               help="remove 'transcript: false'")
+        if taken is not None:  # before anything is computed from the recorded response
+            assert self.replay is not None
+            self.replay.check_response(t.kind.kind, t.qs, *taken)
         t.view = self._view(t)
         t.prompt = self._prompt(t)
         if visible and t.prompt is None:

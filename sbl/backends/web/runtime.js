@@ -734,6 +734,7 @@
     let participant;
     let found;
     try {
+      X.checkDepth(PAGE.experiment); // hand-made IR too: a clear error, not a stack overflow
       participant = participantId(params, store);
       found = findRun(store, participant);
       run.key = found ? found.key : SblStore.runKey(PAGE.page, store.mode, participant);
