@@ -264,7 +264,7 @@ def test_examples_cover_the_language() -> None:
     used = {s.kind for p in programs for s in ir.stimuli(p.body)}
     assert used == set(kinds.all_kinds()) - set(payload.UNSUPPORTED)
     calls = {n.func for n in nodes if isinstance(n, ir.Call)}
-    assert {"choice", "randint", "sample", "random", "cross", "mean", "round"} <= calls
+    assert {"choice", "randint", "sample", "random", "cross", "mean", "round", "fixed"} <= calls
     assert any(isinstance(n, ir.Prev) for n in nodes)
 
 

@@ -429,7 +429,7 @@ experiment "Blocks"
 
 shared count = 0
 let letters = ["a", "b", "c", "d", "e"]
-table words = for w in letters { word: w }
+table words = for w in (letters + ["z"])[:-1] { word: w }
 
 block outer over [{x: 1}, {x: 2}] {
   block inner over words shuffle sample 3 {
