@@ -22,6 +22,11 @@ from typing import Any
 from sbl import ir, types
 from sbl.types import SblType
 
+# A key kind's choices that hold this answer with any key (jsPsych's "ALL_KEYS").
+ANY_KEY = "any"
+# The key a text participant presses for any key: it is not asked (docs/language.md).
+ANY_KEY_PRESSED = " "
+
 
 class AnswerType(enum.Enum):
     """How a trial of a kind is answered."""

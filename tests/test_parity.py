@@ -221,6 +221,13 @@ html_keyboard {
   correct_key: "J"
 }
 """,
+    # Any key answers (jsPsych's ALL_KEYS); a text participant presses SPACE unasked.
+    "any_key": """
+experiment "Any key"
+text { text: "Press any key to start" choices: ["any"] }
+html_keyboard { stimulus: "<p>Press any key</p>" choices: ["any", "f"] correct_key: " " }
+text { text: "Press F or J" choices: ["f", "j"] }
+""",
 }
 
 
@@ -244,6 +251,23 @@ def test_corner_cases_agree_in_simulation_and_played_by_hand(
     assert_parity(simulated, text, f"{name}, text -> page simulation")
     played = parity.play(browser, page, tmp_path / "play", seed, text)
     assert_parity(played, text, f"{name}, text -> page played by hand")
+
+
+@needs_chromium
+def test_any_key_takes_whatever_a_person_presses_and_text_replays_it(
+        browser: Any, corner_pages: dict[str, Path], tmp_path: Path) -> None:
+    """A person who presses Q on an any-key screen: the page records "q", and the text
+    runtime replays that row (it checks the response) and shows the key pressed."""
+    experiment = sbl.loads(CORNERS["any_key"], "any_key.sbl")
+    text = experiment.run(RandomResponder(0), seed=1)
+    pressed = [{**row, "response": key} for row, key in zip(text, ["q", "ArrowLeft", "f"],
+                                                              strict=True)]
+    played = parity.play(browser, corner_pages["any_key"], tmp_path / "play", 1, pressed)
+    assert [r["response"] for r in played] == ["q", "ArrowLeft", "f"]
+    assert [r["correct"] for r in played] == [None, False, None]
+    transcript = experiment.transcript(prefix=played, seed=1)
+    assert 'You see "Press any key to start". You press Q.' in transcript
+    assert 'You see "Press any key". You press LEFT.' in transcript
 
 
 # ---------------------------------------------------------------- what the runs cover

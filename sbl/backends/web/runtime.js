@@ -44,8 +44,12 @@
     return ok ? ` style="${prop}: ${esc(value)}"` : "";
   }
 
+  // Choices that hold this answer with any key (sbl.kinds.ANY_KEY).
+  const ANY_KEY = "any";
+
   function keys(choices) {
-    return Array.isArray(choices) && choices.length ? choices : "NO_KEYS";
+    if (!Array.isArray(choices) || !choices.length) return "NO_KEYS";
+    return choices.includes(ANY_KEY) ? "ALL_KEYS" : choices;
   }
 
   function ms(value) {
