@@ -152,6 +152,8 @@ class _Printer:
         self.out.append(pad + " ".join(words) + " {" + self.trailing(_line(block)))
         if block.header is not None:
             self.param(ir.Param("header", block.header, span=block.header.span), depth + 1)
+        if block.gap is not None:
+            self.param(ir.Param("gap", block.gap, span=block.gap.span), depth + 1)
         for item in block.body:
             self.item(item, depth + 1)
         self.close(block, depth)

@@ -273,6 +273,7 @@ class Block(Node):
     without replacement after ordering; ``condition`` skips the block when false at its start;
     ``until`` makes it a loop, run again (at most ``max_loops`` times) until the condition holds.
     ``header`` is text only a text participant reads, before each pass (``header:`` in its body).
+    ``gap`` is the blank screen after each of its trials that gives none (``gap:`` in its body).
     """
 
     name: str
@@ -285,6 +286,7 @@ class Block(Node):
     until: Expr | None = None
     max_loops: int | None = None
     header: Expr | None = None
+    gap: Expr | None = None
     span: Span | None = _span()
 
 

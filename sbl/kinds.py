@@ -123,6 +123,13 @@ COMMON_PARAMS: tuple[ParamDecl, ...] = (
               "Whether a text participant reads this trial; none: the kind's default "
               "(fixation crosses and blank screens are left out)."),
 )
+# Parameters every kind accepts that only the page acts on; rows record them.
+PAGE_PARAMS: tuple[ParamDecl, ...] = (
+    ParamDecl("gap", types.Optional(types.NUMBER), False, None,
+              "ms of blank screen after the trial, before the next (jsPsych's post_trial_gap; "
+              "it adds no row); none: the enclosing block's gap, else the experiment's, else "
+              "0. A text participant reads nothing of it."),
+)
 # Fields every row has (DESIGN decision 9); they may not be declared again by a kind.
 CORE_FIELDS: tuple[str, ...] = (
     "participant", "seed", "source", "block", "trial_index", "trial", "kind", "response", "rt",
@@ -143,7 +150,8 @@ def _data(kind: str, name: str, raw: dict[str, Any]) -> DataDecl:
 
 def _kind(name: str, raw: dict[str, Any]) -> Kind:
     answer = raw.get("answer", {"type": "none"})
-    params = tuple(_param(n, p) for n, p in raw.get("params", {}).items()) + COMMON_PARAMS
+    params = (tuple(_param(n, p) for n, p in raw.get("params", {}).items()) + COMMON_PARAMS
+              + PAGE_PARAMS)
     data = tuple(_data(name, n, d) for n, d in raw.get("data", {}).items())
     clash = {p.name for p in params} & set(CORE_FIELDS)
     if clash:

@@ -190,13 +190,14 @@ class Builder(Transformer[Token, Any]):
         return ir.Block(str(name), tuple(body), span=self._span(meta), **mods)
 
     def _block_param(self, param: ir.Param, name: Token, mods: dict[str, Any]) -> None:
-        """A ``name: value`` entry in a block's body: only ``header`` is one."""
-        if param.name != "header":
+        """A ``name: value`` entry in a block's body: ``header`` or ``gap``."""
+        if param.name not in ("header", "gap"):
             raise SblError.at(param.span, f"block '{name}' has no parameter '{param.name}'",
-                              help="a block's body holds stimuli, blocks and 'header: \"...\"'")
-        if "header" in mods:
-            raise SblError.at(param.span, f"'header' is given twice for block '{name}'")
-        mods["header"] = param.value
+                              help="a block's body holds stimuli, blocks, 'header: \"...\"' "
+                                   "and 'gap: MS'")
+        if param.name in mods:
+            raise SblError.at(param.span, f"'{param.name}' is given twice for block '{name}'")
+        mods[param.name] = param.value
 
     def mod_over(self, meta: Any, _kw: Token, value: ir.Expr) -> Any:
         return ("mod", "over", value, self._span(meta))

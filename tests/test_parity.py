@@ -228,6 +228,17 @@ text { text: "Press any key to start" choices: ["any"] }
 html_keyboard { stimulus: "<p>Press any key</p>" choices: ["any", "f"] correct_key: " " }
 text { text: "Press F or J" choices: ["f", "j"] }
 """,
+    # Gaps at three levels, one jittered per trial (a draw both runtimes make), one after a
+    # bandit's payout screen: they add no rows and the draws stay in step.
+    "gaps": """
+experiment "Gaps" { gap: 200 }
+block b over [{x: 1}, {x: 2}] {
+  gap: randint(100, 300)
+  text { text: "{x}: F or J" choices: ["f", "j"] }
+  bandit { arms: [{color: "red", value: 1}, {color: "blue", value: 2}] gap: 50 * x }
+}
+text { text: "Done: F or J?" choices: ["f", "j"] duration: 1000 }
+""",
 }
 
 

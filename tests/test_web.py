@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+import sbl
 from sbl import ir, kinds, prng
 from sbl.backends import web
 from sbl.backends.web import assets, payload
@@ -724,3 +725,48 @@ def test_an_anonymous_run_resumes_too(browser: Any, tmp_path: Path) -> None:
             assert who.startswith("anon-")
     finally:
         context.close()
+
+
+GAPS = '''
+experiment "Gaps" { gap: 300 }
+text a { text: "A" choices: ["f"] }
+block b {
+  gap: 500
+  text b1 { text: "B1" choices: ["f"] }
+  text b2 { text: "B2" choices: ["f"] gap: 0 }
+}
+text d { text: "D" choices: ["f"] }
+'''
+
+
+@needs_chromium
+def test_gaps_blank_the_page_between_trials_and_add_no_rows(browser: Any, tmp_path: Path) -> None:
+    """A stimulus's gap, else its block's, else the experiment's: that long a blank page
+    (jsPsych's post_trial_gap) after the trial, with no row of its own."""
+    experiment = load(GAPS, "gaps.sbl")
+    page = write(tmp_path, experiment, "gaps.html")
+
+    def shown() -> str:
+        texts = s.page.locator(".sbl-text")
+        return texts.inner_text() if texts.count() else ""
+
+    with session(browser, tmp_path) as s:
+        s.goto(file_url(page, participant="p1", seed=1))
+        for text, gap in (("A", 300), ("B1", 500), ("B2", 0)):
+            s.page.wait_for_selector(".sbl-text")
+            assert shown() == text
+            s.page.keyboard.press("f")
+            if gap:
+                s.run_for(gap - 20)
+                assert shown() == "", f"after {text}: the page is not blank during its gap"
+            s.run_for(40)
+        assert shown() == "D"
+        s.page.keyboard.press("f")
+        s.run_for(400)
+        assert s.wait_state() == "done"
+        s.wait_downloads("gaps.json")
+        rows = sbl_rows(s.json_download("gaps.json"))
+    assert [r["trial"] for r in rows] == ["a", "b/b1", "b/b2", "d"]
+    assert [r["gap"] for r in rows] == [300, 500, 0, 300]
+    text_rows = sbl.loads(GAPS, "gaps.sbl").run("scripted:F,F,F,F")
+    assert [r["gap"] for r in text_rows] == [300, 500, 0, 300] and len(text_rows) == 4

@@ -105,6 +105,11 @@ class _Checker:
             self.infer.infer(block.condition, scope)
         if block.header is not None:
             self._header(block.header, scope)
+        if block.gap is not None:
+            found = self.infer.infer(block.gap, scope)
+            if not t.assignable(found, t.Optional(t.NUMBER)):
+                self.error(block.gap.span, f"a block's gap must be a number of ms or none, "
+                                           f"not {t.a(found)}")
         inner_before = self.items(block.body, columns, before, block.name)
         if block.until is not None:
             trials = t.ListType(t.RecordType((), open=True))

@@ -454,7 +454,12 @@
     const flat = Object.assign({}, row);
     delete flat.trial_index;
     Object.assign(data, flat, { sbl_trial_index: t.index, sbl_storage: run.store.state });
-    for (const extra of mapping.follow ? mapping.follow(t, row) : []) run.timeline.push(extra);
+    // The gap (jsPsych's post_trial_gap) follows the last screen of the trial.
+    const extras = mapping.follow ? mapping.follow(t, row) : [];
+    const gap = t.p.gap === undefined ? null : t.p.gap;
+    if (extras.length) extras[extras.length - 1].post_trial_gap = gap;
+    t.gap = extras.length ? null : gap;
+    for (const extra of extras) run.timeline.push(extra);
     const f = st.stack[st.stack.length - 1];
     f.item += 1;
     if (seek(run)) run.timeline.push(trialFor(run));
@@ -480,6 +485,7 @@
       }
     }
     desc.on_finish = (data) => guarded(run, () => finish(run, t, data));
+    desc.post_trial_gap = () => (t && t.gap !== undefined ? t.gap : null); // set by finish
     const sim = simulationOptions(run.st.rows.length, stim);
     if (sim) desc.simulation_options = sim;
     return desc;
