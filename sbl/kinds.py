@@ -123,12 +123,20 @@ COMMON_PARAMS: tuple[ParamDecl, ...] = (
               "Whether a text participant reads this trial; none: the kind's default "
               "(fixation crosses and blank screens are left out)."),
 )
+# How the page looks (the experiment's `style` setting, and any stimulus's): each field left
+# out or none keeps the page's (or the experiment's) own.
+STYLE_TYPE = "record{background: str?, color: str?, font_size: number?, width: number?}"
+STYLE_FIELDS = ("background", "color", "font_size", "width")
 # Parameters every kind accepts that only the page acts on; rows record them.
 PAGE_PARAMS: tuple[ParamDecl, ...] = (
     ParamDecl("gap", types.Optional(types.NUMBER), False, None,
               "ms of blank screen after the trial, before the next (jsPsych's post_trial_gap; "
               "it adds no row); none: the enclosing block's gap, else the experiment's, else "
               "0. A text participant reads nothing of it."),
+    ParamDecl("style", types.Optional(types.parse_type(STYLE_TYPE)), False, None,
+              "How the page looks during this trial: {background, color (CSS colours), "
+              "font_size (px), width (px of content)}; fields left out keep the experiment's "
+              "style. A text participant reads nothing of it."),
 )
 # Fields every row has (DESIGN decision 9); they may not be declared again by a kind.
 CORE_FIELDS: tuple[str, ...] = (

@@ -486,9 +486,27 @@
     }
     desc.on_finish = (data) => guarded(run, () => finish(run, t, data));
     desc.post_trial_gap = () => (t && t.gap !== undefined ? t.gap : null); // set by finish
+    desc.on_start = () => applyStyle(run, t ? t.p.style : null); // after the parameters
     const sim = simulationOptions(run.st.rows.length, stim);
     if (sim) desc.simulation_options = sim;
     return desc;
+  }
+
+  /** The page's look during a trial: the experiment's style, overridden field by field by
+   * the trial's. A colour CSS rejects, or a size that is not a positive number, keeps the
+   * page's default, as the text kind's `color` does. */
+  function applyStyle(run, trialStyle) {
+    const record = (v) => (v && typeof v === "object" && !Array.isArray(v) ? v : {});
+    const base = record(run.settings.style), own = record(trialStyle);
+    const pick = (name) => (own[name] === undefined || own[name] === null ? base[name] : own[name]);
+    const colourOf = (v) => (typeof v === "string" && CSS.supports("color", v) ? v : "");
+    const px = (v) => (typeof v === "number" && Number.isFinite(v) && v > 0 ? `${v}px` : "");
+    const display = run.jsPsych.getDisplayElement();
+    document.body.style.backgroundColor = colourOf(pick("background"));
+    display.style.backgroundColor = colourOf(pick("background"));
+    display.style.color = colourOf(pick("color"));
+    display.style.fontSize = px(pick("font_size"));
+    display.style.setProperty("--sbl-width", px(pick("width")));
   }
 
   /** Values that let a plugin start when evaluation failed (the run is being stopped). */
@@ -694,7 +712,7 @@
   }
 
   function readSettings(run) {
-    for (const name of ["fullscreen", "post_url", "redirect"]) {
+    for (const name of ["fullscreen", "post_url", "redirect", "style"]) {
       run.settings[name] = setting(run, name);
     }
   }
