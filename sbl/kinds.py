@@ -133,7 +133,7 @@ PAGE_PARAMS: tuple[ParamDecl, ...] = (
               "ms of blank screen after the trial, before the next (jsPsych's post_trial_gap; "
               "it adds no row); none: the enclosing block's gap, else the experiment's, else "
               "0. A text participant reads nothing of it."),
-    ParamDecl("style", types.Optional(types.parse_type(STYLE_TYPE)), False, None,
+    ParamDecl("style", types.parse_type(STYLE_TYPE + "?"), False, None,
               "How the page looks during this trial: {background, color (CSS colours), "
               "font_size (px), width (px of content)}; fields left out keep the experiment's "
               "style. A text participant reads nothing of it."),
