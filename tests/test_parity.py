@@ -205,6 +205,33 @@ text {
   }
 }
 """,
+    # Condition columns and custom data fields (docs/data.md): nested blocks over `for` and
+    # `cross` tables, with shuffle, sample, repeat and a loop; block fields inherited and
+    # replaced; list and record columns; trials outside any table.
+    "conditions": """
+experiment "Conditions and custom data in every row"
+shared points = 0
+table tasks = for i in 1..2 { task: if i == 1 then "colour" else "word", level: i, tags: [i] }
+table levels = cross(level: [10, 20, 30], cue: [{shape: "square"}, {shape: "dot"}])
+text start { text: "Press SPACE", choices: [" "] }
+block outer over tasks shuffle {
+  data { phase: "test", twice: level * 2 }
+  block inner over levels shuffle sample 3 {
+    data { pair: task + "/" + str(level) }
+    text {
+      text: "{task} {level} {cue.shape}"
+      choices: ["f", "j"]
+      correct_key: if level > 15 then "f" else "j"
+      data { phase: "own", won: if correct then level else 0, said: response }
+      after { points = points + won }
+    }
+  }
+  fixation { duration: 100 }
+}
+loop again over [{round: 1}] repeat 2 until points > 0 or len(trials) >= 4 max 3 {
+  text { text: "Again {round}", choices: ["f", "j"], data { seen: prev.kind } }
+}
+""",
     # Keys written in capitals: jsPsych takes the f key for "F" (it ignores case) but
     # recorded "f", so `correct` was false in the page and true in text runs.
     "capital_keys": """

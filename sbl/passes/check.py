@@ -9,7 +9,9 @@ from sbl import ir, kinds
 from sbl import types as t
 from sbl.evaluate import BUILTINS
 from sbl.kinds import Kind, ParamDecl
+from sbl.passes import rows as rows_check
 from sbl.passes.infer import Inferrer, Scope
+from sbl.passes.rows import head_span, name_span
 from sbl.source import Diagnostic, SblError, did_you_mean
 from sbl.types import SblType
 
@@ -19,8 +21,10 @@ def check(experiment: ir.Experiment) -> ir.Experiment:
     checker = _Checker()
     checker.experiment(experiment)
     if checker.diagnostics:
-        raise SblError(checker.diagnostics)
-    return experiment
+        # a block's data field is checked once per trial below it: report each problem once
+        unique = {(d.message, str(d.span), d.help): d for d in checker.diagnostics}
+        raise SblError(list(unique.values()))
+    return dataclasses.replace(experiment, body=_with_columns(experiment.body, checker.columns))
 
 
 class _Checker:
@@ -31,6 +35,9 @@ class _Checker:
         self.shared: dict[str, SblType] = {}
         self.prev_fields: frozenset[str] = frozenset()
         self.lengths: dict[str, int] = {}
+        # the open blocks, outermost first, and each checked block's condition columns
+        self.open: list[ir.Block] = []
+        self.columns: dict[int, tuple[str, ...]] = {}
 
     def error(self, span: ir.Span | None, message: str, help: str | None = None) -> None:
         self.diagnostics.append(Diagnostic(message, span, help=help))
@@ -89,13 +96,18 @@ class _Checker:
         rows = 1
         if block.over is not None:
             found = t.strip_optional(self.infer.infer(block.over, scope))
-            columns.update(self._columns(block, found))
+            own = self._columns(block, found)
+            columns.update(own)
+            self.columns[id(block)] = rows_check.block_columns(self, block, own)
+            self.prev_fields |= frozenset(own)
             rows = self._static_length(block.over)
             if block.sample is not None:
                 rows = min(rows, block.sample)
         if block.condition is not None:
             self.infer.infer(block.condition, scope)
+        self.open.append(block)
         inner_before = self.items(block.body, columns, before, block.name)
+        self.open.pop()
         if block.until is not None:
             trials = t.ListType(t.RecordType((), open=True))
             self.infer.infer(block.until, scope.child(trials=trials))
@@ -122,15 +134,16 @@ class _Checker:
                  block: str) -> None:
         kind = kinds.get(stim.kind)
         if kind is None:
-            self.error(_head_span(stim), f"unknown stimulus kind '{stim.kind}'",
+            self.error(head_span(stim), f"unknown stimulus kind '{stim.kind}'",
                        did_you_mean(stim.kind, kinds.names()))
             return
         scope = self._scope(columns, before, f"in this {stim.kind}")
-        self.params(stim.params, kind.params, f"'{stim.kind}'", scope, _head_span(stim),
+        self.params(stim.params, kind.params, f"'{stim.kind}'", scope, head_span(stim),
                     prompt=self._prompt_scope(kind, scope))
+        custom = rows_check.trial(self, stim, kind, scope)
         # this trial's response and data fields hide columns of the same name
-        after_scope = Scope({**scope.names, **self._trial_fields(kind)}, self.prev_fields,
-                            before, f"in the 'after' of this {stim.kind}")
+        after_scope = Scope({**scope.names, **self.trial_fields(kind), **custom},
+                            self.prev_fields, before, f"in the 'after' of this {stim.kind}")
         for assign in stim.after:
             self.assign(assign, after_scope)
 
@@ -147,12 +160,12 @@ class _Checker:
             is_prompt = prompt is not None and param.name == "prompt"
             found = self.infer.infer(param.value, prompt if prompt and is_prompt else scope)
             if is_prompt:
-                self._no_randomness(param.value)
+                self.no_randomness(param.value, "a prompt")
             if decl is None:
                 suggestion = did_you_mean(param.name, by_name)
                 if suggestion:
                     misspelt.add(suggestion.split("'")[1])
-                self.error(_name_span(param), f"{owner} has no parameter '{param.name}'",
+                self.error(name_span(param), f"{owner} has no parameter '{param.name}'",
                            suggestion or f"its parameters are {', '.join(by_name)}")
             elif not t.assignable(found, decl.type):
                 self.error(param.value.span, f"parameter '{param.name}' must be "
@@ -170,19 +183,20 @@ class _Checker:
             help = f"declare it first: shared {assign.target} = ..."
             if assign.target in self.globals:
                 help = f"'{assign.target}' is a constant or table; only shared variables change"
-            self.error(_name_span(assign), f"'{assign.target}' is not a shared variable",
+            self.error(name_span(assign), f"'{assign.target}' is not a shared variable",
                        did_you_mean(assign.target, self.shared) or help)
         elif t.join(declared, found) == t.ANY and t.ANY not in (declared, found) and \
                 t.NONE not in (declared, found):
             self.error(assign.value.span, f"shared '{assign.target}' holds {t.a(declared)}; "
                                           f"this gives it {t.a(found)}")
 
-    def _no_randomness(self, expr: ir.Expr) -> None:
-        """A prompt is text for models only: the browser never evaluates it, so it must not
-        draw from the random stream both runtimes share."""
+    def no_randomness(self, expr: ir.Expr, what: str) -> None:
+        """A prompt (text for models only, never evaluated by the browser) and a data field
+        (evaluated where jsPsych's timing decides) must not draw from the random stream both
+        runtimes share."""
         for node in ir.walk(expr):
             if isinstance(node, ir.Call) and node.func in BUILTINS and BUILTINS[node.func].random:
-                self.error(node.span, f"a prompt cannot use '{node.func}': random draws "
+                self.error(node.span, f"{what} cannot use '{node.func}': random draws "
                                       "would differ between the page and the text",
                            help="draw the value in a 'let' or a table column instead")
 
@@ -190,11 +204,11 @@ class _Checker:
         """What a ``prompt:`` template sees: the trial's own parameters, its option labels,
         ``{answer}``, and after the answer its response, data fields and shared values."""
         own = {p.name: p.type for p in kind.params}
-        extra = {"answer": t.STR, "labels": t.ListType(t.STR), **self._trial_fields(kind)}
+        extra = {"answer": t.STR, "labels": t.ListType(t.STR), **self.trial_fields(kind)}
         return Scope({**scope.names, **own, **extra}, scope.prev_fields, scope.prev_available,
                      "in this prompt")
 
-    def _trial_fields(self, kind: Kind) -> dict[str, SblType]:
+    def trial_fields(self, kind: Kind) -> dict[str, SblType]:
         fields: dict[str, SblType] = {"response": kind.response_type,
                                       "rt": t.Optional(t.NUMBER)}
         fields.update({d.name: d.type for d in kind.data})
@@ -203,6 +217,8 @@ class _Checker:
     def _recorded_fields(self, experiment: ir.Experiment) -> frozenset[str]:
         """Every field some row of this experiment has: what ``prev.field`` may name."""
         names = set(kinds.CORE_FIELDS) | set(self.shared)
+        names |= {f.name for node in ir.walk(experiment.body)
+                  if isinstance(node, ir.Block | ir.Stimulus) for f in node.data}
         for stim in ir.stimuli(experiment.body):
             kind = kinds.get(stim.kind)
             if kind is not None:
@@ -225,12 +241,9 @@ class _Checker:
         return 0
 
 
-def _head_span(stim: ir.Stimulus) -> ir.Span | None:
-    s = stim.span
-    return dataclasses.replace(s, end_line=s.line, end_col=s.col + len(stim.kind)) if s else None
-
-
-def _name_span(node: ir.Param | ir.Assign) -> ir.Span | None:
-    s = node.span
-    name = node.name if isinstance(node, ir.Param) else node.target
-    return dataclasses.replace(s, end_line=s.line, end_col=s.col + len(name)) if s else None
+def _with_columns(items: tuple[ir.Item, ...], columns: dict[int, tuple[str, ...]]
+                  ) -> tuple[ir.Item, ...]:
+    """``items`` with each block's condition columns, as the checker found them, in the IR."""
+    return tuple(dataclasses.replace(item, columns=columns.get(id(item), ()),
+                                     body=_with_columns(item.body, columns))
+                 if isinstance(item, ir.Block) else item for item in items)

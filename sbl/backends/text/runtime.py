@@ -20,12 +20,17 @@ The browser runtime (``runtime.js``) follows the same rules, so rows agree cell 
   kind's default (none without one). Names: the current rows' columns (inner blocks first),
   then shared variables (current values), ``let`` constants and tables.
 - After the response: the kind's data fields (scope: the parameters and ``response``), then
-  the ``after`` assignments in order, each seeing the previous one's effect (scope: the
-  current rows' columns, shared variables and constants, with ``response``, ``rt`` and the
-  data fields in front; a name that hides a shared variable keeps hiding it all through
-  ``after``).
-- The row: the core columns, the data fields, every recorded parameter (declaration order),
-  then each shared variable after the side effects; ``prev(n)`` is the row n trials back.
+  the custom data fields (the blocks' from the outermost, then the stimulus's; a later one of
+  the same name replaces an earlier; scope: ``response``, ``rt``, the data fields so far, the
+  parameters, then the names the parameters see), then the ``after`` assignments in order,
+  each seeing the previous one's effect (scope: the current rows' columns, shared variables
+  and constants, with ``response``, ``rt`` and all data fields in front; a name that hides a
+  shared variable keeps hiding it all through ``after``).
+- The row: the core columns, the kind's data fields, every recorded parameter (declaration
+  order), the custom data fields, the condition columns (each open block's ``columns`` from
+  its current row, innermost block first; a missing field is none), then each shared variable
+  after the side effects; on a clash the first wins (the checker rejects clashes that would
+  lose a value). ``prev(n)`` is the row n trials back.
 """
 
 from __future__ import annotations
@@ -73,6 +78,11 @@ class Trial:
     response: Any = None
     rt: Any = None
     data: dict[str, Value] = field(default_factory=dict)
+    # the custom data fields' expressions and, once answered, their values
+    fields: dict[str, ir.Expr] = field(default_factory=dict)
+    custom: dict[str, Value] = field(default_factory=dict)
+    # the condition columns the row records, from the open blocks' current rows
+    conditions: dict[str, Value] = field(default_factory=dict)
 
 
 class ParticipantRun:
@@ -90,6 +100,8 @@ class ParticipantRun:
         self.lines: list[str] = []
         self.shared: dict[str, Value] = {}
         self.consts: dict[str, Value] = {}
+        # the open blocks and their current rows, outermost first
+        self.open: list[tuple[ir.Block, Mapping[str, Value]]] = []
         self.tokens = 0
         self.invalid_mass: list[float] = []
         # the option count of each marked (free) answer, in transcript order; None for text
@@ -148,7 +160,9 @@ class ParticipantRun:
             start = len(self.rows)
             for _ in range(block.repeat):
                 for row in self._block_rows(block, scope):
+                    self.open.append((block, row))
                     yield from self._items(block.body, (row, *columns), path)
+                    self.open.pop()
             passes += 1
             if block.until is None or (block.max_loops is not None and passes >= block.max_loops):
                 return
@@ -189,11 +203,12 @@ class ParticipantRun:
         t.response = record.get("response") if record else answers.response(t.kind.kind, values)
         t.rt = record.get("rt") if record else None
         t.data = self._data(t)
+        t.custom = self._custom(t)
         self._after(t)
         row = self._row(t)
         if taken is not None:
             assert self.replay is not None
-            self.replay.check(taken[0], row, taken[1], _column_kinds(t.kind, self.shared))
+            self.replay.check(taken[0], row, taken[1], _column_kinds(t, self.shared))
             row["source"] = taken[0].get("source") or row["source"]
         final = self._final(t)
         if final.segments[:len(t.qs)] != pre.segments[:len(t.qs)]:
@@ -208,6 +223,12 @@ class ParticipantRun:
         names = self._names(columns)
         t = Trial(stim, self.program.kind(stim.kind), "/".join(path), len(self.rows), names)
         t.p = self._params(t, self._scope(names))
+        nodes: list[ir.Block | ir.Stimulus] = [b for b, _ in self.open]
+        for node in (*nodes, stim):
+            t.fields.update((f.name, f.value) for f in node.data)
+        for block, row in reversed(self.open):
+            for name in block.columns:
+                t.conditions.setdefault(name, copy.deepcopy(row.get(name)))
         return t
 
     def _pre_layout(self, t: Trial) -> Layout:
@@ -284,8 +305,17 @@ class ParticipantRun:
         scope = Scope({**t.p, "response": t.response}, self._prev, None)
         return {name: evaluate(expr, scope) for name, expr in t.kind.data}
 
+    def _custom(self, t: Trial) -> dict[str, Value]:
+        """The custom data fields, in order, each seeing the ones before it."""
+        own: dict[str, Value] = {"response": t.response, "rt": t.rt, **t.data}
+        scope = Scope(ChainMap(own, t.p, t.names), self._prev, None)
+        for name, expr in t.fields.items():
+            own[name] = evaluate(expr, scope)
+        return {name: own[name] for name in t.fields}
+
     def _after(self, t: Trial) -> None:
-        scope = self._scope(ChainMap({"response": t.response, "rt": t.rt, **t.data}, t.names))
+        scope = self._scope(ChainMap({"response": t.response, "rt": t.rt, **t.data, **t.custom},
+                                     t.names))
         for assign in t.stim.after:
             self.shared[assign.target] = evaluate(assign.value, scope)
 
@@ -298,6 +328,9 @@ class ParticipantRun:
             row.setdefault(name, value)
         for decl in t.kind.recorded:
             row.setdefault(decl.name, t.p[decl.name])
+        for part in (t.custom, t.conditions):
+            for name, value in part.items():
+                row.setdefault(name, value)
         for name, value in self.shared.items():
             row.setdefault(name, value)
         return row
@@ -380,11 +413,13 @@ def _pages(value: Value) -> Value:
     return value
 
 
-def _column_kinds(info: KindInfo, shared: Mapping[str, Value]) -> dict[str, str]:
+def _column_kinds(t: Trial, shared: Mapping[str, Value]) -> dict[str, str]:
     """What each column of a row is, for replay messages."""
     out = {name: "shared variable" for name in shared}
-    out.update({d.name: "parameter" for d in info.recorded})
-    out.update({name: "data field" for name, _ in info.data})
+    out.update({name: "condition column" for name in t.conditions})
+    out.update({d.name: "parameter" for d in t.kind.recorded})
+    out.update({name: "data field" for name, _ in t.kind.data})
+    out.update({name: "data field" for name in t.fields})
     return out
 
 
