@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from pathlib import Path
 
 import pytest
@@ -184,3 +185,25 @@ def test_a_wrong_seed_in_format_1_data_is_still_caught(tmp_path: Path) -> None:
 
 def test_the_data_format_is_numbered() -> None:
     assert schema.DATA_FORMAT == 2 and ir.IR_VERSION == 2
+
+
+class _Halves:
+    """A scorer (sbl.protocol.Scorer) giving every response token probability 1/2."""
+
+    name = "halves"
+
+    def response_logprobs(self, text, spans):  # type: ignore[no-untyped-def]
+        from sbl.protocol import ResponseLogprobs
+
+        return ResponseLogprobs(tuple(1 for _ in spans), tuple(math.log(0.5) for _ in spans),
+                                len(text.split()))
+
+
+@pytest.mark.parametrize("name", ["stroop_people.json", "stroop_model.csv"])
+def test_rows_of_format_1_score(name: str) -> None:
+    from sbl.scoring import score_rows
+
+    data = read_data(DATA / name)
+    scores = score_rows(sbl.load(STROOP), data, _Halves())
+    assert scores.choices == data.n_responses > 0
+    assert scores.nll == pytest.approx(-math.log(0.5) * data.n_responses)
