@@ -15,7 +15,7 @@ import click
 
 from sbl import backends
 from sbl.commands import DEBUG, reports_errors
-from sbl.source import SblError, render_all
+from sbl.source import SblError, render, render_all
 
 
 class LazyGroup(click.Group):
@@ -66,19 +66,27 @@ def main(debug: bool) -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @reports_errors
 def check(files: tuple[str, ...]) -> None:
-    """Report every problem in FILES; change nothing. Exits 1 if any file has an error."""
+    """Report every problem in FILES; change nothing. Exits 1 if any file has an error;
+    warnings (such as a response time shown to text participants, who have none) are
+    printed but do not fail the check."""
     from sbl.experiment import load
+    from sbl.passes.rows import text_rt_warnings
 
-    failed = 0
+    failed = warned = 0
     for file in files:
         try:
-            load(file)
+            warnings = text_rt_warnings(load(file).ir)
         except SblError as exc:
             failed += 1
             click.echo(render_all(exc), err=True)
+            continue
+        warned += len(warnings)
+        for warning in warnings:
+            click.echo(render(warning) + "\n", err=True)
     if failed:
         sys.exit(1)
-    click.echo(f"{len(files)} file{'s' if len(files) != 1 else ''} checked: no problems",
+    tail = f", {warned} warning{'s' if warned != 1 else ''}" if warned else ""
+    click.echo(f"{len(files)} file{'s' if len(files) != 1 else ''} checked: no problems{tail}",
                err=True)
 
 

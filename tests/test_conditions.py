@@ -207,3 +207,51 @@ def test_rows_of_format_1_score(name: str) -> None:
     scores = score_rows(sbl.load(STROOP), data, _Halves())
     assert scores.choices == data.n_responses > 0
     assert scores.nll == pytest.approx(-math.log(0.5) * data.n_responses)
+
+
+# ---------------------------------------------------------------- debriefs
+
+
+DEBRIEF = """
+experiment "Debrief"
+block test over [{word: "RED", congruent: true}, {word: "GREEN", congruent: false}] {
+  text { text: word, choices: ["f", "j"], correct_key: "f" }
+}
+text done {
+  text: "{len([t for t in trials if t.kind == 'text' and t.correct])} of {len(trials)}"
+  duration: 100
+}
+text times {
+  text: "{if prev(2).rt == none then 'not measured' else str(prev(2).rt) + ' ms'}"
+  duration: 100
+}
+"""
+
+
+def test_trials_are_the_rows_so_far() -> None:
+    rows = sbl.loads(DEBRIEF, "d.sbl").run(Scripted(["f", "j"]), seed=1)
+    assert rows[2]["text"] == "1 of 2"
+    assert rows[3]["text"] == "not measured"  # text runs have no rt: the wording given
+
+
+def test_a_declared_trials_hides_the_rows() -> None:
+    text = 'experiment "x"\nlet trials = 5\ntext { text: "{trials}", duration: 100 }\n'
+    assert sbl.loads(text, "x.sbl").run(RandomResponder(0))[0]["text"] == "5"
+
+
+def test_check_warns_where_text_shows_an_rt_without_a_guard(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from sbl.cli import main
+
+    path = tmp_path / "rt.sbl"
+    path.write_text(DEBRIEF + 'text { text: "You took {prev.rt} ms", duration: 100 }\n'
+                    'text { text: "{mean([t.rt for t in trials if t.rt != none])}" }\n')
+    result = CliRunner().invoke(main, ["check", str(path)])
+    assert result.exit_code == 0
+    warnings = [line for line in result.stderr.splitlines() if ": warning: " in line]
+    assert [w.split(":")[1:3] for w in warnings] == [["14", "25"], ["15", "22"]]
+    assert "a text participant has none" in warnings[0]
+    assert result.stderr.endswith("1 file checked: no problems, 2 warnings\n")
+    clean = CliRunner().invoke(main, ["check", str(ROOT / "examples" / "task_switch.sbl")])
+    assert clean.exit_code == 0 and "warning" not in clean.stderr

@@ -15,6 +15,9 @@ from sbl.passes.rows import head_span, name_span
 from sbl.source import Diagnostic, SblError, did_you_mean
 from sbl.types import SblType
 
+# The type of `trials`: recorded rows, whose fields vary by kind.
+TRIALS = t.ListType(t.RecordType((), open=True))
+
 
 def check(experiment: ir.Experiment) -> ir.Experiment:
     """Return ``experiment`` unchanged if it is valid; raise SblError listing every problem."""
@@ -109,8 +112,7 @@ class _Checker:
         inner_before = self.items(block.body, columns, before, block.name)
         self.open.pop()
         if block.until is not None:
-            trials = t.ListType(t.RecordType((), open=True))
-            self.infer.infer(block.until, scope.child(trials=trials))
+            self.infer.infer(block.until, scope.child(trials=TRIALS))
         if block.condition is not None or rows == 0:
             return 0
         return inner_before - before
@@ -126,7 +128,8 @@ class _Checker:
         return {}
 
     def _scope(self, columns: dict[str, SblType], before: int, where: str) -> Scope:
-        names = {**self.globals, **columns}
+        # `trials`, the rows recorded so far, is hidden by any declaration or column of its name
+        names = {"trials": TRIALS, **self.globals, **columns}
         return Scope(names, self.prev_fields, before, where)
 
     # -- stimuli

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from sbl import ir, kinds
 from sbl.kinds import Kind
 from sbl.passes.infer import Scope
+from sbl.source import Diagnostic, Severity
 from sbl.types import SblType
 
 if TYPE_CHECKING:
@@ -132,3 +133,70 @@ def name_span(node: ir.Param | ir.Assign) -> ir.Span | None:
     s = node.span
     name = node.name if isinstance(node, ir.Param) else node.target
     return dataclasses.replace(s, end_line=s.line, end_col=s.col + len(name)) if s else None
+
+
+# ---------------------------------------------------------------- response times in text runs
+
+
+def reads_rt(expr: ir.Expr) -> list[ir.Node]:
+    """The places in ``expr`` that read a response time: ``rt``, ``x.rt`` and ``x["rt"]``."""
+    return [n for n in ir.walk(expr)
+            if (isinstance(n, ir.Name) and n.name == "rt")
+            or (isinstance(n, ir.Attr) and n.name == "rt")
+            or (isinstance(n, ir.Index) and n.index == ir.Literal("rt"))]
+
+
+def rt_columns(experiment: ir.Experiment) -> dict[str, frozenset[str]]:
+    """By trial id, the columns of its row computed from a response time: parameters and
+    custom data fields that read one, and shared variables an ``after`` sets from one. Text
+    runs have no rt, so these cells may differ from a page run with the same answers."""
+    out: dict[str, frozenset[str]] = {}
+    shared: set[str] = set()
+    blocks: dict[str, tuple[ir.Param, ...]] = {}
+    _collect(experiment.body, (), blocks)
+    for stim in ir.stimuli(experiment.body):
+        fields = (*stim.params, *blocks.get(stim.id, ()), *stim.data)
+        names = {p.name for p in fields if reads_rt(p.value)}
+        shared |= {a.target for a in stim.after if reads_rt(a.value)}
+        out[stim.id] = frozenset(names)
+    return {trial: names | shared for trial, names in out.items()}
+
+
+def _collect(items: tuple[ir.Item, ...], inherited: tuple[ir.Param, ...],
+             out: dict[str, tuple[ir.Param, ...]]) -> None:
+    """Each stimulus's inherited block data fields, by id."""
+    for item in items:
+        if isinstance(item, ir.Block):
+            _collect(item.body, (*inherited, *item.data), out)
+        else:
+            out[item.id] = inherited
+
+
+def text_rt_warnings(experiment: ir.Experiment) -> list[Diagnostic]:
+    """Warnings where text a participant reads (a stimulus parameter) needs a response time
+    and does not say what to show without one: in text runs rt is none."""
+    out = []
+    for stim in ir.stimuli(experiment.body):
+        for param in stim.params:
+            found = reads_rt(param.value)
+            if found and not _handles_none(param.value):
+                out.append(Diagnostic(
+                    f"parameter '{param.name}' shows a response time, but a text participant "
+                    f"has none (rt is none in text runs)", found[0].span, Severity.WARNING,
+                    help="say what to show without one, e.g. if rts == [] then 'not measured' "
+                         "else ... (see docs/data.md, Debriefs)"))
+    return out
+
+
+def _handles_none(expr: ir.Expr) -> bool:
+    """Whether ``expr`` says what to show without a response time: it tests for an empty
+    list, or an ``if`` tests for none (a filter such as ``if t.rt != none`` in a
+    comprehension is no such guard: it leaves an empty list)."""
+    def compares(node: ir.Node, what: ir.Expr) -> bool:
+        return isinstance(node, ir.Binary) and node.op in (ir.BinaryOp.EQ, ir.BinaryOp.NE) \
+            and what in (node.left, node.right)
+
+    nodes = list(ir.walk(expr))
+    return any(compares(n, ir.ListExpr(())) for n in nodes) or any(
+        isinstance(n, ir.Cond) and any(compares(m, ir.Literal(None)) for m in ir.walk(n.test))
+        for n in nodes)

@@ -18,7 +18,8 @@ The browser runtime (``runtime.js``) follows the same rules, so rows agree cell 
 - A stimulus's parameters are evaluated once, in the order written in the .sbl file
   (``prompt`` excepted: only text participants read it); parameters not given take the
   kind's default (none without one). Names: the current rows' columns (inner blocks first),
-  then shared variables (current values), ``let`` constants and tables.
+  then shared variables (current values), ``let`` constants and tables, then ``trials``: the
+  rows recorded so far (a loop's ``until`` sees only its pass's rows as ``trials``).
 - After the response: the kind's data fields (scope: the parameters and ``response``), then
   the custom data fields (the blocks' from the outermost, then the stimulus's; a later one of
   the same name replaces an earlier; scope: ``response``, ``rt``, the data fields so far, the
@@ -122,7 +123,9 @@ class ParticipantRun:
     # -- names ---------------------------------------------------------------------------
 
     def _names(self, columns: tuple[Mapping[str, Value], ...]) -> ChainMap[str, Value]:
-        return ChainMap(*columns, self.shared, self.consts)  # type: ignore[arg-type]
+        # `trials` (every row so far, not copied) is hidden by a declaration of that name
+        return ChainMap(*columns, self.shared, self.consts,  # type: ignore[arg-type]
+                        {"trials": self.rows})
 
     def _scope(self, names: Mapping[str, Value]) -> Scope:
         return Scope(names, self._prev, self.rng)

@@ -241,10 +241,11 @@
   // body item to run next, and where this pass's data rows start in st.rows.
 
   /** The names a stimulus sees: each open row (inner shadows outer), then shared variables,
-   * then lets and tables: the order of sbl/backends/text/runtime.py. */
+   * then lets and tables, then `trials` (the rows so far): the order of
+   * sbl/backends/text/runtime.py. */
   function names(run) {
     const st = run.st;
-    const out = Object.assign({}, st.globals, st.shared);
+    const out = Object.assign({ trials: st.rows }, st.globals, st.shared);
     for (const f of st.stack) {
       const row = f.rows && f.row < f.rows.length ? f.rows[f.row] : null;
       if (row !== null && typeof row === "object" && !Array.isArray(row)) Object.assign(out, row);
