@@ -126,7 +126,7 @@ def compare(data: Sequence[DataLike] | DataLike, output: str | Path | None = Non
     ``win_above`` sets the points above which a bandit choice is a win."""
     items = [data] if isinstance(data, (str, Path, Rows)) else list(data)
     groups = load_groups(items, labels)
-    options = Options(tuple(by), win_above)
+    options = Options(tuple(by), win_above, _running(groups))
     sections = []
     for entry in chosen(groups):
         section = entry.run(only_kinds(groups, entry.kinds), options)
@@ -157,6 +157,15 @@ def load_groups(items: Sequence[DataLike], labels: Sequence[str] | None = None) 
         label = labels[i] if labels is not None else _stem(origin, i)
         groups.append(Group(_unique(label, [g.label for g in groups]), rows, origin))
     return groups
+
+
+def _running(groups: Sequence[Group]) -> frozenset[str]:
+    """The columns with a value on every row of every group (see ``Options.running``)."""
+    rows = [r for g in groups for r in g.rows]
+    names = set(rows[0]) if rows else set()
+    for row in rows:
+        names &= {k for k, v in row.items() if v is not None}
+    return frozenset(names)
 
 
 def _stem(origin: str, i: int) -> str:
