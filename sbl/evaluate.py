@@ -197,8 +197,8 @@ def _cond(node: ir.Cond, scope: Scope) -> Value:
 
 
 def _template(node: ir.Template, scope: Scope) -> Value:
-    return "".join(part if isinstance(part, str) else show(evaluate(part, scope))
-                   for part in node.parts)
+    return values.joined("a string with holes", (
+        part if isinstance(part, str) else show(evaluate(part, scope)) for part in node.parts))
 
 
 def _record(node: ir.RecordExpr, scope: Scope) -> Value:
@@ -460,7 +460,8 @@ def _number_builtin(v: Value) -> Value:
 
 def _join(xs: Value, sep: Value = "") -> Value:
     items = _list("join", xs)
-    return _string("join", sep, "a string as separator").join(show(x) for x in items)
+    return values.joined("join", (show(x) for x in items),
+                         _string("join", sep, "a string as separator"))
 
 
 def _split(s: Value, sep: Value) -> Value:
@@ -539,6 +540,9 @@ _TABLE = (
     Builtin("lower", 1, 1, "The string in lower case (full Unicode case mapping).",
             lambda s: _string("lower", s).lower(), result=t.STR, params=(t.STR,)),
     Builtin("str", 1, 1, "The string conversion used by templates.", show, result=t.STR),
+    Builtin("markup", 1, 1, "The string as markup: shown as HTML in an html parameter, not "
+            "escaped (for HTML the author wrote, never for participant data).",
+            lambda s: _string("markup", s), result=t.HTML, params=(t.STR,)),
     Builtin("number", 1, 1, "A decimal string read as a number; a number stays as it is.",
             _number_builtin, result=t.NUMBER, params=(t.STR,)),
     Builtin("join", 1, 2, "join(xs, sep=\"\"): the items converted to strings, joined.", _join,

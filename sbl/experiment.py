@@ -45,11 +45,13 @@ class Experiment:
         """The versioned JSON form of the checked IR."""
         return ir.to_json(self.ir)
 
-    def compile(self, output: str | Path | None = None, *, cdn: bool = False) -> str:
-        """The self-contained jsPsych 8 page; also written to ``output`` when given."""
+    def compile(self, output: str | Path | None = None, *, cdn: bool = False,
+                allow_simulate: bool = False) -> str:
+        """The self-contained jsPsych 8 page; also written to ``output`` when given.
+        ``allow_simulate`` lets a page that collects data play itself (for piloting)."""
         from sbl.backends import web
 
-        page = web.emit(self.ir, cdn=cdn)
+        page = web.emit(self.ir, cdn=cdn, allow_simulate=allow_simulate)
         if output is not None:
             Path(output).write_text(page, encoding="utf-8")
         return page
@@ -70,16 +72,23 @@ class Experiment:
 
     def simulate(self, model: str | Responder, *, participants: int = 1, batch: int = 8,
                  seed: int = 0, temperature: float = 1.0, prefix: Rows | None = None,
-                 output: str | Path | None = None, resume: bool = False) -> Rows:
+                 output: str | Path | None = None, resume: bool = False,
+                 timeout: float = 60.0) -> Rows:
         """Run model participants (a spec as ``sbl simulate --model`` takes, or a responder),
-        continuing ``prefix`` when given; see :mod:`sbl.simulate`."""
+        continuing ``prefix`` when given; ``timeout`` bounds each request to a server
+        (``openai:URL#MODEL``). See :mod:`sbl.simulate`."""
         from sbl.participants import Options, make
-        from sbl.simulate import simulate
+        from sbl.simulate import check_resume, simulate
 
-        responder = make(model, Options(seed=seed, temperature=temperature, batch=batch)) \
-            if isinstance(model, str) else model
+        name = model if isinstance(model, str) else model.name
+        if output is not None:  # before a model is loaded
+            check_resume(self.ir, output, resume, name, temperature if isinstance(model, str)
+                         else getattr(model, "temperature", None), participants=participants,
+                         batch=batch, seed=seed, prefix=prefix)
+        options = Options(seed=seed, temperature=temperature, batch=batch, timeout=timeout)
+        responder = make(model, options) if isinstance(model, str) else model
         return simulate(self.ir, responder, participants=participants, batch=batch, seed=seed,
-                        prefix=prefix, output=output, resume=resume)
+                        prefix=prefix, output=output, resume=resume, model=name)
 
     def transcript(self, participant: Responder | None = None, *, prefix: Rows | None = None,
                    seed: int = 0) -> str:

@@ -71,28 +71,49 @@ def score_rows(experiment: Experiment, rows: Rows, scorer: Scorer | LoadedModel,
     from sbl.likelihood import as_scorer, score_transcript
 
     scoring = as_scorer(scorer)
-    results = {p: score_transcript(scoring, r.transcript, r.option_counts)
+    results = {p: score_transcript(scoring, r.transcript, options=r.response_options)
                for p, r in replay_rows(program(experiment.ir), rows, seed=seed).items()}
     return Scores(scoring.name, results)
 
 
 def score_psych101(path: str | Path, scorer: Scorer | LoadedModel) -> Scores:
     """Score the texts of a Psych-101 jsonl file (one participant per record)."""
+    return score_texts(psych101_texts(path), scorer)
+
+
+def score_texts(texts: dict[str, str], scorer: Scorer | LoadedModel) -> Scores:
+    """Score each participant's text (responses marked ``<<like this>>``)."""
     from sbl.likelihood import as_scorer, score_transcript
 
     scoring = as_scorer(scorer)
-    results = {}
-    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+    return Scores(scoring.name, {p: score_transcript(scoring, text) for p, text in texts.items()})
+
+
+def psych101_texts(path: str | Path) -> dict[str, str]:
+    """Each participant's text in a Psych-101 jsonl file, read and checked whole (so a bad
+    line is found before a model loads); a line that is not a record with a text is an
+    SblError naming the line."""
+    from sbl.data.schema import loads
+
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SblError.at(None, f"cannot read data file '{path}': "
+                                f"{getattr(exc, 'strerror', None) or 'it is not UTF-8 text'}"
+                          ) from None
+    texts = {}
+    for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
-            results[str(record.get("participant", number))] = score_transcript(
-                scoring, record["text"])
+            record = loads(line)
+            if not isinstance(record["text"], str):
+                raise TypeError
+            texts[str(record.get("participant", number))] = record["text"]
         except (ValueError, KeyError, TypeError):
             raise SblError.at(None, f"{path}:{number}: not a Psych-101 record (a JSON object "
                                     "with a 'text')") from None
-    return Scores(scoring.name, results)
+    return texts
 
 
 def is_psych101(path: str | Path) -> bool:
@@ -110,22 +131,27 @@ def is_psych101(path: str | Path) -> bool:
 
 
 def score(data: str | Path | Rows, model: str | Scorer | Responder | LoadedModel,
-          experiment: Experiment | str | Path | None = None, *, seed: int = 0) -> Scores:
+          experiment: Experiment | str | Path | None = None, *, seed: int = 0,
+          timeout: float = 60.0) -> Scores:
     """Score recorded data under a model (a participant spec as ``sbl score --model`` takes,
     a participant that scores, or a loaded model): rows (with their experiment) or
     Psych-101 jsonl. A participant that gives no log-probabilities is an SblError. ``seed``
-    is the run's seed for participants whose data recorded none (as ``export_psych101``)."""
+    is the run's seed for participants whose data recorded none (as ``export_psych101``);
+    ``timeout`` bounds each request to a server (``openai:URL#MODEL``)."""
     from sbl.data import Rows, read_data
     from sbl.experiment import Experiment, load
     from sbl.likelihood import as_scorer
-    from sbl.participants import make
+    from sbl.participants import Options, make
 
-    scorer = as_scorer(make(model, scores=True) if isinstance(model, str) else model)
+    def scorer() -> Scorer:  # loaded only once every input has been checked (it is slow)
+        return as_scorer(make(model, Options(timeout=timeout), scores=True)
+                         if isinstance(model, str) else model)
+
     if not isinstance(data, Rows) and is_psych101(data):
-        return score_psych101(data, scorer)
+        return score_texts(psych101_texts(data), scorer())
     if experiment is None:
         raise SblError.at(None, "scoring recorded rows needs their experiment",
                           help="give it with --experiment FILE.sbl")
     exp = experiment if isinstance(experiment, Experiment) else load(experiment)
     rows = data if isinstance(data, Rows) else read_data(data)
-    return score_rows(exp, rows, scorer, seed=seed)
+    return score_rows(exp, rows, scorer(), seed=seed)

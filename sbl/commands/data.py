@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from sbl.commands import reports_errors
+from sbl.commands import ROW_SUFFIXES, check_output, reports_errors
 
 
 @click.command()
@@ -31,12 +31,16 @@ def data(data: str, output: str | None, until: int | None) -> None:
     from sbl.data.schema import union_columns
     from sbl.data.write import RowWriter
 
+    check_output(output, ROW_SUFFIXES)
     rows = read_data(data)
     if until is not None:
         rows = rows.until_response(until)
     for participant, part in rows.by_participant().items():
+        # a page that played itself (sbl pilot) is never a person: say so
+        simulated = any(r.get("source") == "browser-simulated" for r in part)
         click.echo(f"participant {participant}: {len(part)} trials, "
-                   f"{part.n_responses} responses", err=True)
+                   f"{part.n_responses} responses"
+                   f"{' (simulated by the page, not a person)' if simulated else ''}", err=True)
     click.echo(f"{data}: {len(rows.participants)} participant"
                f"{'s' if len(rows.participants) != 1 else ''}, {len(rows)} trials, "
                f"{rows.n_responses} responses", err=True)

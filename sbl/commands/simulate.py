@@ -6,7 +6,13 @@ from pathlib import Path
 
 import click
 
-from sbl.commands import ParticipantSpec, participant_help, reports_errors
+from sbl.commands import (
+    ROW_SUFFIXES,
+    ParticipantSpec,
+    check_output,
+    participant_help,
+    reports_errors,
+)
 
 
 @click.command()
@@ -32,16 +38,23 @@ from sbl.commands import ParticipantSpec, participant_help, reports_errors
               help="Write rows here (.csv, .json, .jsonl) as each participant finishes.")
 @click.option("--resume", is_flag=True,
               help="Continue an interrupted run into the same --output: finished participants "
-                   "are kept, the others run again with the same seeds.")
+                   "are kept, the others run again with the same seeds. The command must be "
+                   "the interrupted one (same experiment, model, seed, temperature, -n, "
+                   "--batch, --from) and the kept rows unchanged; a run killed before any "
+                   "participant finished starts over.")
 @click.option("--summary", type=click.Path(dir_okay=False),
-              help="Write what the run cost as JSON: participants, trials, tokens_processed, "
-                   "transcript_tokens, invalid_mass, seconds.")
-@click.option("--device", help="Where the model runs: cpu, cuda, mps (default: the best there "
-                               "is).")
+              help="Write what the run cost as JSON: model, participants, trials, "
+                   "tokens_processed, transcript_tokens, invalid_mass, seconds, retries.")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=60.0, show_default=True,
+              metavar="SECONDS",
+              help="With --model openai:...: how long one request may take before it is tried "
+                   "again (4 more tries, each retry said on stderr).")
+@click.option("--device", help="Where the model runs: cpu, cuda, cuda:N, mps (default: the "
+                               "best there is). One this machine does not have is an error.")
 @reports_errors
 def simulate(file: str, model: str, participants: int, batch: int, seed: int,
              temperature: float, from_: str | None, until: int | None, output: str | None,
-             resume: bool, summary: str | None, device: str | None) -> None:
+             resume: bool, summary: str | None, timeout: float, device: str | None) -> None:
     """Run FILE with a language model as the participant: it reads the Psych-101 transcript
     and chooses among the valid answers by log-probability, continuing one KV cache so each
     token is processed once. Rows have the same columns as the browser's.
@@ -55,26 +68,32 @@ def simulate(file: str, model: str, participants: int, batch: int, seed: int,
     from sbl.data import read_data
     from sbl.experiment import load
     from sbl.participants import Options, make
+    from sbl.participants.models import describe
+    from sbl.simulate import check_resume, timed_progress
     from sbl.simulate import simulate as run_simulation
-    from sbl.simulate import timed_progress
 
     if until is not None and from_ is None:
         raise click.UsageError("--until needs --from DATA")
     if resume and output is None:
         raise click.UsageError("--resume needs the --output of the interrupted run")
+    check_output(output, ROW_SUFFIXES)
+    check_output(summary, (".json",))
     experiment = load(file)
     prefix = read_data(from_) if from_ else None
     if prefix is not None and until is not None:
         prefix = prefix.until_response(until)
+    if output is not None:  # everything about --resume is checked before the model loads
+        check_resume(experiment.ir, output, resume, model, temperature, participants=participants,
+                     batch=batch, seed=seed, prefix=prefix)
     click.echo(f"loading {model} ...", err=True)
     responder = make(model, Options(seed=seed, temperature=temperature, batch=batch,
-                                    device=device))
+                                    device=device, timeout=timeout))
     total = len(prefix.participants) if prefix is not None else participants
     update, stop = timed_progress(total)
     try:
         rows = run_simulation(experiment.ir, responder, participants=participants, batch=batch,
                               seed=seed, prefix=prefix, output=output, resume=resume,
-                              progress=update)
+                              progress=update, model=model)
     finally:
         stop()
     if summary:
@@ -82,3 +101,4 @@ def simulate(file: str, model: str, participants: int, batch: int, seed: int,
     where = f"; rows in {output}" if output else " (use -o sim.csv to keep the rows)"
     click.echo(f"{len(rows.participants)} participants, {len(rows)} trials, "
                f"{rows.n_responses} responses{where}", err=True)
+    click.echo(f"model: {describe(responder.name)}", err=True)

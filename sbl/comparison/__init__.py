@@ -126,6 +126,7 @@ def compare(data: Sequence[DataLike] | DataLike, output: str | Path | None = Non
     ``win_above`` sets the points above which a bandit choice is a win."""
     items = [data] if isinstance(data, (str, Path, Rows)) else list(data)
     groups = load_groups(items, labels)
+    _check_columns(groups, by)
     options = Options(tuple(by), win_above, _running(groups))
     sections = []
     for entry in chosen(groups):
@@ -166,6 +167,18 @@ def _running(groups: Sequence[Group]) -> frozenset[str]:
     for row in rows:
         names &= {k for k, v in row.items() if v is not None}
     return frozenset(names)
+
+
+def _check_columns(groups: Sequence[Group], by: Sequence[str]) -> None:
+    """Every ``by`` column is a column of the data: a typo is an error, not one condition."""
+    from sbl.source import did_you_mean
+
+    columns = {c for g in groups for c in g.rows.columns}
+    for name in by:
+        if name not in columns:
+            raise SblError.at(None, f"--by names the column '{name}', which the data does "
+                                    f"not have", help=did_you_mean(name, columns) or
+                              "columns: " + ", ".join(sorted(columns)))
 
 
 def _stem(origin: str, i: int) -> str:

@@ -8,8 +8,11 @@ functions so that ``import sbl`` stays fast.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +31,12 @@ PRESETS: dict[str, str] = {
     "marcelbinz/llama-3.1-minitaur-8b-adapter": CENTAUR_8B,
     "marcelbinz/llama-3.1-minitaur-8b": "marcelbinz/Llama-3.1-Centaur-8B",
 }
+# What each preset is, for --help, the README and the end of a run.
+ABOUT = {
+    CENTAUR_8B: "Llama-3.1-Centaur-8B, the seed tutorial's 8B adapter on a 4-bit base; the "
+                "paper's headline numbers are the 70B model's (--model centaur-70b)",
+    CENTAUR_70B: "Llama-3.1-Centaur-70B, the adapter behind the paper's headline numbers",
+}
 # Adapters on a bitsandbytes 4-bit base: they only load on CUDA.
 NEEDS_CUDA = {CENTAUR_8B, CENTAUR_70B}
 DTYPES = {"float32": "float32", "fp32": "float32", "bfloat16": "bfloat16", "bf16": "bfloat16",
@@ -40,7 +49,8 @@ class LoadedModel:
 
     ``source`` is the string the data's ``source`` column gets; ``cache_arg`` is the name of
     the forward argument that takes a KV cache in the installed transformers
-    (``cache`` from 5.24 on, ``past_key_values`` before).
+    (``cache`` from 5.24 on, ``past_key_values`` before); ``logits_keep`` is the form of
+    ``logits_to_keep`` its forward takes (:mod:`sbl.participants.compat`), once probed.
     """
 
     model: Any
@@ -48,6 +58,13 @@ class LoadedModel:
     source: str
     device: str
     cache_arg: str = "past_key_values"
+    logits_keep: str | None = None
+
+
+def describe(source: str) -> str:
+    """The model a run used, as people should read it: its source, and what a preset is."""
+    about = ABOUT.get(source)
+    return f"{source} ({about})" if about else source
 
 
 def load(name: str, *, device: str | None = None, dtype: str | None = None,
@@ -58,6 +75,7 @@ def load(name: str, *, device: str | None = None, dtype: str | None = None,
     """
     if allow_download is None:
         allow_download = os.environ.get("SBL_ALLOW_DOWNLOAD", "") not in ("", "0")
+    check_device(device)
     preset = PRESETS.get(name.lower())
     if name.lower() == "smollm2":
         return _load_smollm2(device, dtype)
@@ -108,8 +126,10 @@ def _load_dir(path: Path, source: str, device: str | None, dtype: str | None,
         raise SblError.at(None, f"'{path}' is neither a model directory (config.json) "
                                 "nor an adapter directory (adapter_config.json)")
     _check_quantization(path / "config.json", source)
-    return _finish(_from_pretrained(str(path), device, dtype, local_only=True),
-                   _tokenizer(path, path, local_only=True), source, device)
+    _check_weights(path)
+    with _load_errors(path):
+        return _finish(_from_pretrained(str(path), device, dtype, local_only=True),
+                       _tokenizer(path, path, local_only=True), source, device)
 
 
 def _load_adapter(path: Path, source: str, device: str | None, dtype: str | None,
@@ -128,10 +148,11 @@ def _load_adapter(path: Path, source: str, device: str | None, dtype: str | None
     if not base_path.is_dir():
         base_path = Path(_snapshot(base, allow_download))
     _check_quantization(base_path / "config.json", base)
-    model = _from_pretrained(str(base_path), device, dtype, local_only=True)
-    model = PeftModel.from_pretrained(model, str(path), local_files_only=True)
-    tok_dir = path if (path / "tokenizer_config.json").exists() else base_path
-    return _finish(model, _tokenizer(tok_dir, base_path, local_only=True), source, device)
+    with _load_errors(path):
+        model = _from_pretrained(str(base_path), device, dtype, local_only=True)
+        model = PeftModel.from_pretrained(model, str(path), local_files_only=True)
+        tok_dir = path if (path / "tokenizer_config.json").exists() else base_path
+        return _finish(model, _tokenizer(tok_dir, base_path, local_only=True), source, device)
 
 
 def _snapshot(repo: str, allow_download: bool) -> str:
@@ -177,9 +198,42 @@ def _load_gguf(directory: Path, filename: str, source: str, device: str | None,
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     kwargs = _dtype_kwargs(dtype)
-    model = AutoModelForCausalLM.from_pretrained(str(directory), gguf_file=filename, **kwargs)
-    tokenizer = AutoTokenizer.from_pretrained(str(directory), gguf_file=filename)
-    return _finish(model, tokenizer, source, device)
+    with _load_errors(directory / filename):
+        model = AutoModelForCausalLM.from_pretrained(str(directory), gguf_file=filename,
+                                                     **kwargs)
+        tokenizer = AutoTokenizer.from_pretrained(str(directory), gguf_file=filename)
+        return _finish(model, tokenizer, source, device)
+
+
+# The files a model directory keeps its weights in (transformers' names, sharded or not).
+WEIGHTS = ("*.safetensors", "*.bin", "*.pt", "*.pth", "*.ckpt", "*.msgpack", "*.h5",
+           "*.gguf", "*.index.json")
+
+
+def _check_weights(path: Path) -> None:
+    """A model directory holds weights: say so plainly before transformers is asked."""
+    if not any(next(path.glob(pattern), None) for pattern in WEIGHTS):
+        raise SblError.at(None, f"the model directory '{path}' has a config.json but no "
+                                "weights (model.safetensors, pytorch_model.bin, ...)",
+                          help="copy the weights in, or name a directory that has them")
+
+
+@contextlib.contextmanager
+def _load_errors(path: Path) -> Iterator[None]:
+    """Turn a failure to read a model's files (corrupt or cut-short weights, a broken
+    tokenizer) into an SblError naming the model, instead of an internal error."""
+    try:
+        yield
+    except SblError:
+        raise
+    except (MemoryError, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # noqa: BLE001 - torch, safetensors and transformers raise many kinds
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise SblError.at(None, f"cannot load the model in '{path}': "
+                                f"{type(exc).__name__}: {first[:200]}",
+                          help="are its files complete? download or copy the model "
+                               "again") from exc
 
 
 def _from_pretrained(where: str, device: str | None, dtype: str | None, *, local_only: bool):
@@ -233,6 +287,32 @@ def _dtype_kwargs(dtype: str | None) -> dict[str, Any]:
     # transformers 5 renamed torch_dtype= to dtype=.
     key = "dtype" if int(transformers.__version__.split(".")[0]) >= 5 else "torch_dtype"
     return {key: getattr(torch, DTYPES[dtype])}
+
+
+_DEVICE = re.compile(r"(cpu|mps|cuda)(:(0|[1-9][0-9]*))?\Z")
+
+
+def check_device(device: str | None) -> None:
+    """Refuse a device that does not exist or that this machine lacks, before any loading:
+    a model asked to run on ``cuda`` never runs on the CPU instead."""
+    if device is None:
+        return
+    match = _DEVICE.match(device)
+    if match is None:
+        raise SblError.at(None, f"unknown device '{device}'",
+                          help="use cpu, cuda, cuda:N or mps")
+    import torch
+
+    kind, index = match.group(1), int(match.group(3) or 0)
+    if kind == "cuda" and not torch.cuda.is_available():
+        raise SblError.at(None, f"device '{device}' is not available: this machine has no "
+                                "CUDA GPU that torch can use", help="use --device cpu")
+    if kind == "cuda" and index >= torch.cuda.device_count():
+        raise SblError.at(None, f"device '{device}' is not available: this machine has "
+                                f"{torch.cuda.device_count()} CUDA GPU(s), numbered from 0")
+    if kind == "mps" and (index or not torch.backends.mps.is_available()):
+        raise SblError.at(None, f"device '{device}' is not available on this machine",
+                          help="use --device cpu")
 
 
 def _resolve_device(device: str | None) -> str:

@@ -63,6 +63,12 @@ class Question:
         """The recorded value of an answer label."""
         return label if self.options is None else self.values[self.options.index(label)]
 
+    def accepts(self, value: Any) -> bool:
+        """Whether ``value`` is a recorded value of one of the options (keys in any case)."""
+        return any(v == value and type(v) is type(value) or (
+            isinstance(v, str) and isinstance(value, str) and v.lower() == value.lower())
+            for v in self.values)
+
     def label(self, value: Any) -> str:
         """The label a recorded value shows as (a replayed answer)."""
         if value is None:
