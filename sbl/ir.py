@@ -6,8 +6,9 @@ only in layout compare equal. The IR imports nothing else from ``sbl``.
 
 The IR serialises to JSON (``to_json``/``from_json``) with a version key, ``"sbl-ir": 2``;
 that JSON is what the browser runtime reads. Version 2 added custom data fields
-(``Stimulus.data``, ``Block.data``) and the condition columns rows record
-(``Block.columns``); version 1 IR still reads (it has neither).
+(``Stimulus.data``, ``Block.data``), the condition columns rows record (``Block.columns``)
+and block headers for text participants (``Block.header``); version 1 IR still reads (it has
+none of them).
 """
 
 from __future__ import annotations
@@ -272,6 +273,7 @@ class Block(Node):
     ``data`` are custom data fields every trial below it records (a trial's own come after).
     ``columns`` are the condition columns each trial below it records: the fields of its
     ``over`` rows, as the check pass found them (empty before that pass).
+    ``header`` is text only a text participant reads, before each pass (``header:`` in its body).
     """
 
     name: str
@@ -285,6 +287,7 @@ class Block(Node):
     max_loops: int | None = None
     data: tuple[Param, ...] = ()
     columns: tuple[str, ...] = ()
+    header: Expr | None = None
     span: Span | None = _span()
 
 

@@ -17,6 +17,13 @@ from sbl.types import SblType
 
 # The type of `trials`: recorded rows, whose fields vary by kind.
 TRIALS = t.ListType(t.RecordType((), open=True))
+# Parameters of every kind that only text participants read.
+TEXT_ONLY = frozenset(p.name for p in kinds.COMMON_PARAMS)
+# The names a block's header sees besides the block's own: the pass number (1, 2, ... over
+# the whole run), the rows of the pass, and the participant's option labels.
+HEADER_NAMES: dict[str, SblType] = {"pass": t.INT,
+                                    "rows": t.ListType(t.RecordType((), open=True)),
+                                    "labels": t.ListType(t.STR)}
 
 
 def check(experiment: ir.Experiment) -> ir.Experiment:
@@ -108,6 +115,8 @@ class _Checker:
                 rows = min(rows, block.sample)
         if block.condition is not None:
             self.infer.infer(block.condition, scope)
+        if block.header is not None:
+            self._header(block.header, scope)
         self.open.append(block)
         inner_before = self.items(block.body, columns, before, block.name)
         self.open.pop()
@@ -162,8 +171,8 @@ class _Checker:
             seen.add(param.name)
             is_prompt = prompt is not None and param.name == "prompt"
             found = self.infer.infer(param.value, prompt if prompt and is_prompt else scope)
-            if is_prompt:
-                self.no_randomness(param.value, "a prompt")
+            if param.name in TEXT_ONLY and prompt is not None:
+                self.no_randomness(param.value, f"a {param.name}")
             if decl is None:
                 suggestion = did_you_mean(param.name, by_name)
                 if suggestion:
@@ -193,10 +202,16 @@ class _Checker:
             self.error(assign.value.span, f"shared '{assign.target}' holds {t.a(declared)}; "
                                           f"this gives it {t.a(found)}")
 
-    def no_randomness(self, expr: ir.Expr, what: str) -> None:
-        """A prompt (text for models only, never evaluated by the browser) and a data field
-        (evaluated where jsPsych's timing decides) must not draw from the random stream both
-        runtimes share."""
+    def _header(self, header: ir.Expr, scope: Scope) -> None:
+        """A block's header: text for models only, like a prompt."""
+        self.infer.infer(header, Scope({**scope.names, **HEADER_NAMES}, scope.prev_fields,
+                                       scope.prev_available, "in this header"))
+        self.no_randomness(header, "a header")
+
+    def no_randomness(self, expr: ir.Expr, what: str = "a prompt") -> None:
+        """A prompt (or header, or transcript flag) is for models only: the browser never
+        evaluates it; a data field is evaluated where jsPsych's timing decides. Neither may
+        draw from the random stream both runtimes share."""
         for node in ir.walk(expr):
             if isinstance(node, ir.Call) and node.func in BUILTINS and BUILTINS[node.func].random:
                 self.error(node.span, f"{what} cannot use '{node.func}': random draws "
@@ -207,7 +222,8 @@ class _Checker:
         """What a ``prompt:`` template sees: the trial's own parameters, its option labels,
         ``{answer}``, and after the answer its response, data fields and shared values."""
         own = {p.name: p.type for p in kind.params}
-        extra = {"answer": t.STR, "labels": t.ListType(t.STR), **self.trial_fields(kind)}
+        extra = {"answer": t.STR, "labels": t.ListType(t.STR), "instructed": t.BOOL,
+                 **self.trial_fields(kind)}
         return Scope({**scope.names, **own, **extra}, scope.prev_fields, scope.prev_available,
                      "in this prompt")
 
