@@ -70,14 +70,16 @@ class Experiment:
 
     def simulate(self, model: str | Responder, *, participants: int = 1, batch: int = 8,
                  seed: int = 0, temperature: float = 1.0, prefix: Rows | None = None,
-                 output: str | Path | None = None, resume: bool = False) -> Rows:
+                 output: str | Path | None = None, resume: bool = False,
+                 threads: int | None = None) -> Rows:
         """Run model participants (a spec as ``sbl simulate --model`` takes, or a responder),
-        continuing ``prefix`` when given; see :mod:`sbl.simulate`."""
+        continuing ``prefix`` when given; see :mod:`sbl.simulate`. ``threads``: torch's CPU
+        threads for a model named here (default: see :mod:`sbl.participants.threads`)."""
         from sbl.participants import Options, make
         from sbl.simulate import simulate
 
-        responder = make(model, Options(seed=seed, temperature=temperature, batch=batch)) \
-            if isinstance(model, str) else model
+        options = Options(seed=seed, temperature=temperature, batch=batch, threads=threads)
+        responder = make(model, options) if isinstance(model, str) else model
         return simulate(self.ir, responder, participants=participants, batch=batch, seed=seed,
                         prefix=prefix, output=output, resume=resume)
 

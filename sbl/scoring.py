@@ -110,17 +110,21 @@ def is_psych101(path: str | Path) -> bool:
 
 
 def score(data: str | Path | Rows, model: str | Scorer | Responder | LoadedModel,
-          experiment: Experiment | str | Path | None = None, *, seed: int = 0) -> Scores:
+          experiment: Experiment | str | Path | None = None, *, seed: int = 0,
+          threads: int | None = None) -> Scores:
     """Score recorded data under a model (a participant spec as ``sbl score --model`` takes,
     a participant that scores, or a loaded model): rows (with their experiment) or
     Psych-101 jsonl. A participant that gives no log-probabilities is an SblError. ``seed``
-    is the run's seed for participants whose data recorded none (as ``export_psych101``)."""
+    is the run's seed for participants whose data recorded none (as ``export_psych101``).
+    ``threads``: torch's CPU threads for a model named here (default: see
+    :mod:`sbl.participants.threads`)."""
     from sbl.data import Rows, read_data
     from sbl.experiment import Experiment, load
     from sbl.likelihood import as_scorer
-    from sbl.participants import make
+    from sbl.participants import Options, make
 
-    scorer = as_scorer(make(model, scores=True) if isinstance(model, str) else model)
+    scorer = as_scorer(make(model, Options(threads=threads), scores=True)
+                       if isinstance(model, str) else model)
     if not isinstance(data, Rows) and is_psych101(data):
         return score_psych101(data, scorer)
     if experiment is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from sbl.commands import ParticipantSpec, participant_help, reports_errors
+from sbl.commands import ParticipantSpec, participant_help, reports_errors, threads_option
 
 
 @click.command()
@@ -23,9 +23,10 @@ from sbl.commands import ParticipantSpec, participant_help, reports_errors
               help="The --seed of the run that made DATA, for participants whose data "
                    "recorded none (the page records it): participant k of an sbl run had "
                    "SEED + k - 1, any other id SEED.")
+@threads_option
 @reports_errors
 def score(data: str, model: str, experiment: str | None, output: str | None,
-          seed: int) -> None:
+          seed: int, threads: int | None) -> None:
     """Score recorded DATA under a model, as the Centaur paper does: the transcript each
     participant read is rebuilt from their rows and the model's negative log-likelihood of
     their responses (only the tokens between ' <<' and '>>') is summed per choice and per
@@ -41,7 +42,7 @@ def score(data: str, model: str, experiment: str | None, output: str | None,
 
     from sbl.scoring import score as run_score
 
-    scores = run_score(data, model, experiment, seed=seed)
+    scores = run_score(data, model, experiment, seed=seed, threads=threads)
     table = Table(title=f"{data} under {scores.model}")
     for column in ("participant", "choices", "NLL", "NLL/choice", "random NLL", "pseudo-R²"):
         table.add_column(column, justify="right")

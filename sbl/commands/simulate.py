@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from sbl.commands import ParticipantSpec, participant_help, reports_errors
+from sbl.commands import ParticipantSpec, participant_help, reports_errors, threads_option
 
 
 @click.command()
@@ -38,10 +38,12 @@ from sbl.commands import ParticipantSpec, participant_help, reports_errors
                    "transcript_tokens, invalid_mass, seconds.")
 @click.option("--device", help="Where the model runs: cpu, cuda, mps (default: the best there "
                                "is).")
+@threads_option
 @reports_errors
 def simulate(file: str, model: str, participants: int, batch: int, seed: int,
              temperature: float, from_: str | None, until: int | None, output: str | None,
-             resume: bool, summary: str | None, device: str | None) -> None:
+             resume: bool, summary: str | None, device: str | None,
+             threads: int | None) -> None:
     """Run FILE with a language model as the participant: it reads the Psych-101 transcript
     and chooses among the valid answers by log-probability, continuing one KV cache so each
     token is processed once. Rows have the same columns as the browser's.
@@ -68,7 +70,7 @@ def simulate(file: str, model: str, participants: int, batch: int, seed: int,
         prefix = prefix.until_response(until)
     click.echo(f"loading {model} ...", err=True)
     responder = make(model, Options(seed=seed, temperature=temperature, batch=batch,
-                                    device=device))
+                                    device=device, threads=threads))
     total = len(prefix.participants) if prefix is not None else participants
     update, stop = timed_progress(total)
     try:

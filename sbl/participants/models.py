@@ -51,11 +51,22 @@ class LoadedModel:
 
 
 def load(name: str, *, device: str | None = None, dtype: str | None = None,
-         allow_download: bool | None = None) -> LoadedModel:
-    """Load the model called ``name`` (a preset, a directory, a .gguf file or a Hub id).
+         allow_download: bool | None = None, threads: int | None = None) -> LoadedModel:
+    """Load the model called ``name`` (a preset, a directory, a .gguf file or a Hub id) and
+    set torch's CPU threads (``threads``, or the default of :mod:`threads`).
 
     Nothing is downloaded unless ``allow_download`` is true (or ``SBL_ALLOW_DOWNLOAD=1``).
     """
+    from sbl.participants.threads import ask_passive_waiting, use_threads
+
+    ask_passive_waiting()  # before torch is first imported, or it has no effect
+    loaded = _load(name, device, dtype, allow_download)
+    use_threads(threads)
+    return loaded
+
+
+def _load(name: str, device: str | None, dtype: str | None,
+          allow_download: bool | None) -> LoadedModel:
     if allow_download is None:
         allow_download = os.environ.get("SBL_ALLOW_DOWNLOAD", "") not in ("", "0")
     preset = PRESETS.get(name.lower())
