@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from sbl import ir, prng, values
+from sbl import types as t
 from sbl.ir import BinaryOp, UnaryOp
 from sbl.source import Diagnostic, SblError
 from sbl.values import (
@@ -287,10 +288,14 @@ _HANDLERS: dict[type, Callable[[Any, Scope], Value]] = {
 
 @dataclasses.dataclass(frozen=True)
 class Builtin:
-    """A builtin function: its arity (``max_args`` None = any number), a one-line doc, code.
+    """A builtin function: its arity (``max_args`` None = any number), a one-line doc, code,
+    and its static types for the checker: the types of its first arguments (``params``, as
+    far as they are fixed) and its result, a type or a rule from the argument types.
 
     ``named`` builtins take only named arguments (``cross``) and receive them as one dict;
     ``random`` builtins receive the scope's :class:`~sbl.prng.Prng` before their arguments.
+    This table is the one declaration of the builtins: the checker (``sbl/passes``) reads it
+    and ``tests/test_expr_parity.py`` holds ``expr.js`` to it.
     """
 
     name: str
@@ -300,6 +305,12 @@ class Builtin:
     fn: Callable[..., Value] = dataclasses.field(repr=False)
     random: bool = False
     named: bool = False
+    result: t.SblType | t.Rule = t.ANY
+    params: tuple[t.SblType, ...] = ()
+
+    def result_type(self, args: list[t.SblType]) -> t.SblType:
+        """The static type of a call with arguments of types ``args``."""
+        return self.result if isinstance(self.result, t.SblType) else self.result(args)
 
     def check_arity(self, n: int, n_named: int) -> None:
         """A fault when a call passes the wrong number or kind of arguments."""
@@ -488,53 +499,69 @@ def _repeat(xs: Value, n: Value) -> Value:
     return items * int(times)
 
 
+_NUM_LIST = t.ListType(t.NUMBER)
+_LIST_INT = (t.ListType(t.ANY), t.INT)
 _TABLE = (
-    Builtin("len", 1, 1, "Items of a list, code points of a string, fields of a record.", _len),
+    Builtin("len", 1, 1, "Items of a list, code points of a string, fields of a record.", _len,
+            result=t.INT),
     Builtin("sum", 1, 1, "Sum of a list of numbers, added left to right; 0 when empty.",
-            lambda xs: num(_total(_numbers_of("sum", xs)))),
-    Builtin("mean", 1, 1, "Sum of a non-empty list of numbers divided by its length.", _mean),
+            lambda xs: num(_total(_numbers_of("sum", xs))), result=t.NUMBER,
+            params=(_NUM_LIST,)),
+    Builtin("mean", 1, 1, "Sum of a non-empty list of numbers divided by its length.", _mean,
+            result=t.NUMBER, params=(_NUM_LIST,)),
     Builtin("min", 1, None, "Smallest item of a list, or of two or more arguments.",
-            lambda *args: _extreme("min", -1, args)),
+            lambda *args: _extreme("min", -1, args), result=t.extreme),
     Builtin("max", 1, None, "Largest item of a list, or of two or more arguments.",
-            lambda *args: _extreme("max", 1, args)),
-    Builtin("round", 1, 2, "round(x, digits=0): halves away from zero, in doubles.", _round),
-    Builtin("abs", 1, 1, "Absolute value.", lambda x: num(abs(_number("abs", x)))),
+            lambda *args: _extreme("max", 1, args), result=t.extreme),
+    Builtin("round", 1, 2, "round(x, digits=0): halves away from zero, in doubles.", _round,
+            result=t.NUMBER, params=(t.NUMBER, t.INT)),
+    Builtin("abs", 1, 1, "Absolute value.", lambda x: num(abs(_number("abs", x))),
+            result=t.NUMBER, params=(t.NUMBER,)),
     Builtin("floor", 1, 1, "Largest whole number not above x.",
-            lambda x: values.floor(_number("floor", x))),
+            lambda x: values.floor(_number("floor", x)), result=t.INT, params=(t.NUMBER,)),
     Builtin("ceil", 1, 1, "Smallest whole number not below x.",
-            lambda x: values.ceil(_number("ceil", x))),
-    Builtin("range", 1, 2, "range(n) is 0..n-1; range(a, b) is a..b-1.", _range_builtin),
+            lambda x: values.ceil(_number("ceil", x)), result=t.INT, params=(t.NUMBER,)),
+    Builtin("range", 1, 2, "range(n) is 0..n-1; range(a, b) is a..b-1.", _range_builtin,
+            result=t.ListType(t.INT), params=(t.INT, t.INT)),
     Builtin("shuffle", 1, 1, "A shuffled copy of a list (Fisher-Yates, last index first).",
-            lambda rng, xs: prng.shuffle(rng, _list("shuffle", xs)), random=True),
+            lambda rng, xs: prng.shuffle(rng, _list("shuffle", xs)), random=True,
+            result=t.same_list),
     Builtin("sample", 2, 2, "sample(xs, k): k items without replacement.", _sample,
-            random=True),
-    Builtin("choice", 1, 1, "One item of a non-empty list, uniformly.", _choice, random=True),
+            random=True, result=t.same_list, params=_LIST_INT),
+    Builtin("choice", 1, 1, "One item of a non-empty list, uniformly.", _choice, random=True,
+            result=t.item_of),
     Builtin("randint", 2, 2, "randint(a, b): a whole number from a to b inclusive.", _randint,
-            random=True),
+            random=True, result=t.INT, params=(t.INT, t.INT)),
     Builtin("random", 0, 0, "A number in [0, 1).", lambda rng: num(rng.next_float()),
-            random=True),
+            random=True, result=t.NUMBER),
     Builtin("upper", 1, 1, "The string in upper case (full Unicode case mapping).",
-            lambda s: _string("upper", s).upper()),
+            lambda s: _string("upper", s).upper(), result=t.STR, params=(t.STR,)),
     Builtin("lower", 1, 1, "The string in lower case (full Unicode case mapping).",
-            lambda s: _string("lower", s).lower()),
-    Builtin("str", 1, 1, "The string conversion used by templates.", show),
+            lambda s: _string("lower", s).lower(), result=t.STR, params=(t.STR,)),
+    Builtin("str", 1, 1, "The string conversion used by templates.", show, result=t.STR),
     Builtin("number", 1, 1, "A decimal string read as a number; a number stays as it is.",
-            _number_builtin),
-    Builtin("join", 1, 2, "join(xs, sep=\"\"): the items converted to strings, joined.", _join),
-    Builtin("split", 2, 2, "split(s, sep): the parts of s between occurrences of sep.", _split),
-    Builtin("contains", 2, 2, "contains(c, x) is x in c.", lambda c, x: member("contains", x, c)),
-    Builtin("reverse", 1, 1, "A list or string in reverse order.", _reverse),
+            _number_builtin, result=t.NUMBER, params=(t.STR,)),
+    Builtin("join", 1, 2, "join(xs, sep=\"\"): the items converted to strings, joined.", _join,
+            result=t.STR, params=(t.ListType(t.ANY), t.STR)),
+    Builtin("split", 2, 2, "split(s, sep): the parts of s between occurrences of sep.", _split,
+            result=t.ListType(t.STR), params=(t.STR, t.STR)),
+    Builtin("contains", 2, 2, "contains(c, x) is x in c.",
+            lambda c, x: member("contains", x, c), result=t.BOOL),
+    Builtin("reverse", 1, 1, "A list or string in reverse order.", _reverse,
+            result=t.same_list),
     Builtin("sorted", 1, 1, "A sorted copy of a list of numbers or of strings (stable).",
-            _sorted),
+            _sorted, result=t.same_list),
     Builtin("count", 2, 2, "count(xs, x): how many items of xs equal x.",
-            lambda xs, x: sum(equal(x, item) for item in _list("count", xs))),
+            lambda xs, x: sum(equal(x, item) for item in _list("count", xs)), result=t.INT),
     Builtin("any", 1, 1, "Whether some item of a list is truthy.",
-            lambda xs: any(truthy(x) for x in _list("any", xs))),
+            lambda xs: any(truthy(x) for x in _list("any", xs)), result=t.BOOL),
     Builtin("all", 1, 1, "Whether every item of a list is truthy.",
-            lambda xs: all(truthy(x) for x in _list("all", xs))),
+            lambda xs: all(truthy(x) for x in _list("all", xs)), result=t.BOOL),
     Builtin("cross", 0, 0, "cross(a: [...], b: [...]): every combination as a record; "
-            "the first factor varies slowest.", _cross, named=True),
-    Builtin("repeat", 2, 2, "repeat(xs, n): xs concatenated n times.", _repeat),
+            "the first factor varies slowest.", _cross, named=True,
+            result=t.ListType(t.ANY)),
+    Builtin("repeat", 2, 2, "repeat(xs, n): xs concatenated n times.", _repeat,
+            result=t.same_list, params=_LIST_INT),
 )
 
 BUILTINS: dict[str, Builtin] = {b.name: b for b in _TABLE}

@@ -29,6 +29,9 @@ class Span:
     col: int
     end_line: int
     end_col: int
+    # The whole text of the file, for quoting the line in a diagnostic; None when unknown
+    # (IR read back from JSON). Not part of the span's identity, and not written to JSON.
+    text: str | None = field(default=None, compare=False, repr=False)
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}:{self.col}"

@@ -1,9 +1,12 @@
 """Stimulus kinds, read from their declarations in ``stdlib/kinds/*.toml``.
 
 A kind is data (DESIGN decision 5): its parameters (type, default, whether required), the
-jsPsych 8 plugin it runs on, the data fields it records (each an sbl expression over the
-trial's parameters and ``response``), how it is answered, and its text template. The checker,
-both backends and the documentation all read these declarations; none of them lists kinds.
+jsPsych 8 plugin it runs on (and any others its runtime mapping uses), the data fields it
+records (each an sbl expression over the trial's parameters and ``response``, parsed here,
+once, when the kind is first used), how it is answered, the ``sbl compare`` analysis of its
+rows, an example trial for the tests, and its text template. The checker, both backends,
+the comparisons and the documentation all read these declarations; none of them lists kinds.
+``docs/extending.md`` says how to add one.
 """
 
 from __future__ import annotations
@@ -13,9 +16,10 @@ import functools
 import tomllib
 from dataclasses import dataclass
 from importlib import resources
+from importlib.resources.abc import Traversable
 from typing import Any
 
-from sbl import types
+from sbl import ir, types
 from sbl.types import SblType
 
 
@@ -41,12 +45,14 @@ class ParamDecl:
 
 @dataclass(frozen=True, slots=True)
 class DataDecl:
-    """A data field a kind records, computed from the trial by an sbl expression."""
+    """A data field a kind records, computed from the trial by an sbl expression: ``expr`` is
+    parsed once, when the kind is loaded; ``text`` is that expression as declared."""
 
     name: str
     type: SblType
-    expr: str
+    expr: ir.Expr
     doc: str
+    text: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,8 +68,19 @@ class Answer:
 
 
 @dataclass(frozen=True, slots=True)
+class Example:
+    """One trial of a kind, for the tests that run every kind: its parameters as sbl source
+    (``{ choices: ["a", "b"] }``) and the ``response`` it records when answered so."""
+
+    stimulus: str
+    response: Any = None
+
+
+@dataclass(frozen=True, slots=True)
 class Kind:
-    """One stimulus kind, as declared."""
+    """One stimulus kind, as declared. ``extra_plugins``: jsPsych plugins its runtime mapping
+    uses besides ``plugin``; ``compare``: the ``sbl compare`` analysis of its rows (None for
+    kinds without answers, "none" for an answered kind no analysis reads)."""
 
     name: str
     doc: str
@@ -72,6 +89,9 @@ class Kind:
     params: tuple[ParamDecl, ...]
     data: tuple[DataDecl, ...]
     multiline: bool = False  # its text keeps line breaks (pages) instead of one line a trial
+    extra_plugins: tuple[str, ...] = ()
+    compare: str | None = None
+    example: Example | None = None
 
     def param(self, name: str) -> ParamDecl | None:
         """The declaration of parameter ``name``, or None."""
@@ -104,25 +124,59 @@ def _param(name: str, raw: dict[str, Any]) -> ParamDecl:
                      raw.get("default"), raw.get("doc", ""))
 
 
+def _data(kind: str, name: str, raw: dict[str, Any]) -> DataDecl:
+    from sbl.parse import parse_expr  # only where a kind is loaded: the parser loads Lark
+
+    expr = parse_expr(raw["expr"], f"stdlib/kinds/{kind}.toml:data.{name}")
+    return DataDecl(name, types.parse_type(raw["type"]), expr, raw.get("doc", ""), raw["expr"])
+
+
 def _kind(name: str, raw: dict[str, Any]) -> Kind:
     answer = raw.get("answer", {"type": "none"})
     params = tuple(_param(n, p) for n, p in raw.get("params", {}).items()) + COMMON_PARAMS
-    data = tuple(DataDecl(n, types.parse_type(d["type"]), d["expr"], d.get("doc", ""))
-                 for n, d in raw.get("data", {}).items())
+    data = tuple(_data(name, n, d) for n, d in raw.get("data", {}).items())
     clash = {p.name for p in params} & set(CORE_FIELDS)
     if clash:
         raise ValueError(f"kind {name!r} declares reserved names {sorted(clash)}")
     labels = answer.get("labels", "letters")
     if labels not in ("letters", "numbers"):
         raise ValueError(f"kind {name!r}: answer labels must be 'letters' or 'numbers'")
+    answer_type = AnswerType(answer["type"])
+    example = raw.get("example")
     return Kind(name, raw.get("doc", ""), raw["plugin"],
-                Answer(AnswerType(answer["type"]), answer.get("from"), answer.get("options"),
+                Answer(answer_type, answer.get("from"), answer.get("options"),
                        labels == "numbers"),
-                params, data, bool(raw.get("multiline", False)))
+                params, data, bool(raw.get("multiline", False)),
+                tuple(raw.get("extra_plugins", ())), _compare(name, answer_type, raw),
+                Example(example["stimulus"], example.get("response")) if example else None)
 
 
-def _read(name: str) -> dict[str, Any]:
-    entry = resources.files("sbl.stdlib").joinpath(name)
+def _compare(name: str, answer: AnswerType, raw: dict[str, Any]) -> str | None:
+    """The kind's ``sbl compare`` analysis: an answered kind names one (or "none"), so that
+    a new kind cannot drop out of comparisons unnoticed; a kind without answers names none."""
+    compare: str | None = raw.get("compare")
+    if answer is not AnswerType.NONE and compare is None:
+        raise ValueError(f"kind {name!r}: an answered kind names its compare analysis "
+                         f'(compare = "<analysis>" or "none")')
+    if answer is AnswerType.NONE and compare is not None:
+        raise ValueError(f"kind {name!r}: a kind without answers has no compare analysis")
+    return compare
+
+
+# Folders laid out like ``stdlib/`` (``kinds/<kind>.toml``, ``templates/<kind>.txt``) that
+# kinds are read from, the standard library first; a test adds one to try out a new kind.
+ROOTS: list[Traversable] = [resources.files("sbl.stdlib")]
+
+
+def stdlib_file(*parts: str) -> Traversable | None:
+    """The file at ``parts`` in the first of the ROOTS that has it, or None."""
+    entries = (root.joinpath(*parts) for root in ROOTS)
+    return next((e for e in entries if e.is_file()), None)
+
+
+def _read(*parts: str) -> dict[str, Any]:
+    entry = stdlib_file(*parts)
+    assert entry is not None, parts
     return tomllib.loads(entry.read_text(encoding="utf-8"))
 
 
@@ -133,14 +187,31 @@ def settings() -> tuple[ParamDecl, ...]:
 
 
 @functools.cache
+def names() -> tuple[str, ...]:
+    """The names of the kinds in the standard library, sorted."""
+    folders = [root.joinpath("kinds") for root in ROOTS]
+    return tuple(sorted({e.name.removesuffix(".toml") for folder in folders if folder.is_dir()
+                         for e in folder.iterdir() if e.name.endswith(".toml")}))
+
+
+@functools.cache
+def _load(name: str) -> Kind:
+    """The kind called ``name``, read and its data expressions parsed the first time it is
+    asked for: a run loads only the kinds it uses."""
+    return _kind(name, _read("kinds", f"{name}.toml"))
+
+
+def reread() -> None:
+    """Forget the kinds read so far: the next use reads them from the ROOTS again."""
+    names.cache_clear()
+    _load.cache_clear()
+
+
 def all_kinds() -> dict[str, Kind]:
     """Every kind in the standard library, by name."""
-    folder = resources.files("sbl.stdlib").joinpath("kinds")
-    names = sorted(e.name.removesuffix(".toml") for e in folder.iterdir()
-                   if e.name.endswith(".toml"))
-    return {name: _kind(name, _read(f"kinds/{name}.toml")) for name in names}
+    return {name: _load(name) for name in names()}
 
 
 def get(name: str) -> Kind | None:
     """The kind called ``name``, or None."""
-    return all_kinds().get(name)
+    return _load(name) if name in names() else None

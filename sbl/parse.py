@@ -18,7 +18,7 @@ import lark
 from lark import Token, Transformer, v_args
 
 from sbl import ir
-from sbl.source import SOURCES, SblError
+from sbl.source import SblError
 from sbl.syntax_errors import translate
 
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "/": "/", "\\": "\\", '"': '"',
@@ -38,19 +38,17 @@ def _parser() -> lark.Lark:
 
 def parse(text: str, path: str = "<input>") -> ir.Experiment:
     """Parse a whole .sbl program; raises SblError at the first syntax error."""
-    SOURCES.add(path, text)
-    return _build(_parse_tree(text, path, "start"), path)  # type: ignore[no-any-return]
+    return _build(_parse_tree(text, path, "start"), path, text)  # type: ignore[no-any-return]
 
 
 def parse_expr(text: str, path: str = "<expr>") -> ir.Expr:
     """Parse a single expression (used for kind declarations and tests)."""
-    SOURCES.add(path, text)
-    return _build(_parse_tree(text, path, "expr"), path)  # type: ignore[no-any-return]
+    return _build(_parse_tree(text, path, "expr"), path, text)  # type: ignore[no-any-return]
 
 
-def _build(tree: lark.Tree, path: str) -> Any:
+def _build(tree: lark.Tree, path: str, text: str) -> Any:
     try:
-        return Builder(path).transform(tree)
+        return Builder(path, text).transform(tree)
     except lark.exceptions.VisitError as exc:
         if isinstance(exc.orig_exc, SblError):
             raise exc.orig_exc from None
@@ -74,7 +72,7 @@ def _check_nesting(text: str, path: str) -> None:
             if depth > MAX_NESTING:
                 line = text.count("\n", 0, offset) + 1
                 col = offset - (text.rfind("\n", 0, offset) + 1) + 1
-                raise SblError.at(ir.Span(path, line, col, line, col + 1),
+                raise SblError.at(ir.Span(path, line, col, line, col + 1, text),
                                   f"brackets are nested more than {MAX_NESTING} deep")
         elif char in ")]}":
             depth = max(0, depth - 1)
@@ -91,7 +89,8 @@ def unescape(raw: str, span: ir.Span) -> str:
         where = span
         if span.line == span.end_line and "\n" not in raw[:match.start()]:
             col = span.col + match.start()
-            where = ir.Span(span.path, span.line, col, span.line, col + 1 + len(code))
+            where = dataclasses.replace(span, col=col, end_line=span.line,
+                                        end_col=col + 1 + len(code))
         raise SblError.at(where, f"unknown escape '\\{code}' in a string",
                           help="write '\\\\' for a backslash")
     return _ESCAPE.sub(one, raw)
@@ -101,18 +100,19 @@ def unescape(raw: str, span: ir.Span) -> str:
 class Builder(Transformer[Token, Any]):
     """Turns the Lark tree of one file into IR nodes, one method per grammar rule."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, text: str) -> None:
         super().__init__()
-        self.path = path
+        self.path, self.text = path, text
 
     def _span(self, meta: Any) -> ir.Span | None:
         if getattr(meta, "empty", True):
             return None
-        return ir.Span(self.path, meta.line, meta.column, meta.end_line, meta.end_column)
+        return ir.Span(self.path, meta.line, meta.column, meta.end_line, meta.end_column,
+                       self.text)
 
     def _tok_span(self, tok: Token) -> ir.Span:
         return ir.Span(self.path, tok.line or 0, tok.column or 0, tok.end_line or 0,
-                       tok.end_column or 0)
+                       tok.end_column or 0, self.text)
 
     # -- program
     def start(self, meta: Any, header: tuple[str, tuple[ir.Param, ...]], *items: Any) -> Any:
@@ -321,7 +321,7 @@ def _string(tok: Token, path: str, span: ir.Span) -> ir.Expr:
             line, col = span.line, span.col + offset
         else:
             line, col = span.line + newlines, offset - raw.rfind("\n", 0, offset)
-        return ir.Span(path, line, col, line, col + length)
+        return dataclasses.replace(span, line=line, col=col, end_line=line, end_col=col + length)
 
     parts: list[str | ir.Expr] = []
     chunks: list[str] = []
@@ -396,31 +396,34 @@ def _closing_brace(body: str, start: int, span: ir.Span) -> int:
 
 def _hole(source: str, where: ir.Span, path: str) -> ir.Expr:
     """Parse an interpolation hole on its own, then move its spans to where it is in the file."""
-    hole_span = ir.Span(where.path, where.line, where.col, where.line, where.col + len(source))
+    hole_span = dataclasses.replace(where, end_line=where.line, end_col=where.col + len(source))
     if not source.strip():
         raise SblError.at(hole_span, "empty '{}' in a string",
                           help="write '{{}}' for literal braces")
     try:
         tree = _parse_tree(source, path, "expr")
-        return _shift(_build(tree, path), where.line - 1, where.col - 1)  # type: ignore
+        return _shift(_build(tree, path, source), where)  # type: ignore
     except SblError as exc:
         first = exc.diagnostics[0]
         message = first.message.replace("the file ends too early", "'{...}' ends too early")
-        span = _shift(first.span, where.line - 1, where.col - 1) if first.span else hole_span
+        span = _shift(first.span, where) if first.span else hole_span
         raise SblError.at(span, message, first.help) from None
 
 
-def _shift(node: Any, lines: int, cols: int) -> Any:
-    """``node`` with every span moved down ``lines`` lines; spans on its first line also move
-    right ``cols`` columns."""
+def _shift(node: Any, where: ir.Span) -> Any:
+    """``node``, parsed from a hole alone, with every span moved to where the hole starts in
+    the file (``where``): down ``where.line - 1`` lines, and spans on the hole's first line
+    right ``where.col - 1`` columns; they quote the file's text, not the hole's."""
     if isinstance(node, ir.Span):
+        lines, cols = where.line - 1, where.col - 1
         col = node.col + cols if node.line == 1 else node.col
         end_col = node.end_col + cols if node.end_line == 1 else node.end_col
-        return ir.Span(node.path, node.line + lines, col, node.end_line + lines, end_col)
+        return ir.Span(node.path, node.line + lines, col, node.end_line + lines, end_col,
+                       where.text)
     if isinstance(node, tuple):
-        return tuple(_shift(item, lines, cols) for item in node)
+        return tuple(_shift(item, where) for item in node)
     if isinstance(node, ir.Node):
-        changes = {f.name: _shift(getattr(node, f.name), lines, cols)
+        changes = {f.name: _shift(getattr(node, f.name), where)
                    for f in dataclasses.fields(node)}  # type: ignore[arg-type]
         return dataclasses.replace(node, **changes)  # type: ignore[type-var]
     return node

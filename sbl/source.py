@@ -53,26 +53,12 @@ class SblError(Exception):
         return cls([Diagnostic(message, span, help=help)])
 
 
-class Sources:
-    """The text of every file read so far, so diagnostics can quote the offending line."""
-
-    def __init__(self) -> None:
-        self._texts: dict[str, str] = {}
-
-    def add(self, path: str, text: str) -> None:
-        """Remember the text of ``path``."""
-        self._texts[path] = text
-
-    def line(self, path: str, number: int) -> str | None:
-        """Line ``number`` (1-based) of ``path``, or None when it is unknown."""
-        text = self._texts.get(path)
-        if text is None:
-            return None
-        lines = text.split("\n")  # not splitlines(): sbl counts only '\n' as a line break
-        return lines[number - 1].rstrip("\r") if 0 < number <= len(lines) else ""
-
-
-SOURCES = Sources()
+def source_line(span: Span) -> str | None:
+    """The line ``span`` starts on, from the text it carries; None when it carries none."""
+    if span.text is None:
+        return None
+    lines = span.text.split("\n")  # not splitlines(): sbl counts only '\n' as a line break
+    return lines[span.line - 1].rstrip("\r") if 0 < span.line <= len(lines) else ""
 
 
 def read_source(path: str | Path) -> str:
@@ -85,19 +71,17 @@ def read_source(path: str | Path) -> str:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        SOURCES.add(name, data.decode("utf-8", errors="replace"))
+        shown = data.decode("utf-8", errors="replace")
         line = data[: exc.start].count(b"\n") + 1
         col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise SblError.at(Span(name, line, col, line, col + 1),
+        raise SblError.at(Span(name, line, col, line, col + 1, shown),
                           f"the file is not UTF-8 text (byte 0x{data[exc.start]:02x})") from None
     nul = text.find("\0")
     if nul >= 0:
-        SOURCES.add(name, text.replace("\0", "\ufffd"))
         line = text.count("\n", 0, nul) + 1
         col = nul - (text.rfind("\n", 0, nul) + 1) + 1
-        raise SblError.at(Span(name, line, col, line, col + 1),
+        raise SblError.at(Span(name, line, col, line, col + 1, text.replace("\0", "\ufffd")),
                           "the file contains a NUL byte; is it a binary file?")
-    SOURCES.add(name, text)
     return text
 
 
@@ -106,19 +90,19 @@ def _width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
-def render(diagnostic: Diagnostic, sources: Sources = SOURCES) -> str:
+def render(diagnostic: Diagnostic) -> str:
     """Format a diagnostic the way rustc and STYLE.md do: location, quoted line, carets."""
     d, s = diagnostic, diagnostic.span
     where = f"{s}: " if s else ""
     out = [f"{where}{d.severity.value}: {d.message}"]
-    source_line = sources.line(s.path, s.line) if s else None
-    if s and source_line is not None:
-        source_line, s = _window(source_line, s)
+    line = source_line(s) if s else None
+    if s and line is not None:
+        line, s = _window(line, s)
         gutter = " " * len(str(s.line))
-        start = _width(source_line[: s.col - 1].expandtabs(1))
-        end_col = s.end_col if s.end_line == s.line else len(source_line) + 1
-        length = max(1, _width(source_line[s.col - 1: end_col - 1].expandtabs(1)))
-        out += [f"{gutter} |", f"{s.line} | {source_line.expandtabs(1)}",
+        start = _width(line[: s.col - 1].expandtabs(1))
+        end_col = s.end_col if s.end_line == s.line else len(line) + 1
+        length = max(1, _width(line[s.col - 1: end_col - 1].expandtabs(1)))
+        out += [f"{gutter} |", f"{s.line} | {line.expandtabs(1)}",
                 f"{gutter} | {' ' * start}{'^' * length}"]
         if d.help:
             out.append(f"{gutter} = help: {d.help}")
@@ -139,15 +123,15 @@ def _window(line: str, span: Span, width: int = 100) -> tuple[str, Span]:
     end_col = min(span.end_col if span.end_line == span.line else len(line) + 1,
                   start + width + 1)
     return prefix + cut + suffix, Span(span.path, span.line, span.col - shift, span.line,
-                                       end_col - shift)
+                                       end_col - shift, span.text)
 
 
 MAX_SHOWN = 50
 
 
-def render_all(error: SblError, sources: Sources = SOURCES) -> str:
+def render_all(error: SblError) -> str:
     """The diagnostics of ``error`` (the first ``MAX_SHOWN``), then a count of the errors."""
-    blocks = [render(d, sources) for d in error.diagnostics[:MAX_SHOWN]]
+    blocks = [render(d) for d in error.diagnostics[:MAX_SHOWN]]
     errors = sum(d.severity is Severity.ERROR for d in error.diagnostics)
     if len(error.diagnostics) > MAX_SHOWN:
         blocks.append(f"... {len(error.diagnostics) - MAX_SHOWN} more not shown")

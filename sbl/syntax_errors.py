@@ -56,7 +56,7 @@ def _span_at(text: str, path: str, start: int, end: int) -> Span:
     col = start - (text.rfind("\n", 0, start) + 1) + 1
     end_line = text.count("\n", 0, end) + 1
     end_col = end - (text.rfind("\n", 0, end) + 1) + 1
-    return Span(path, line, col, end_line, end_col)
+    return Span(path, line, col, end_line, end_col, text)
 
 
 def _bad_character(exc: UnexpectedCharacters, text: str, path: str) -> SblError:
@@ -204,6 +204,6 @@ def _end_of_file(text: str, path: str, expected: set[str]) -> SblError:
     span = _span_at(text, path, max(0, end - 1), max(1, end))
     words = _expected_words(set(expected)) or ["more"]
     if not text.strip():
-        return SblError.at(Span(path, 1, 1, 1, 1), "the file is empty",
+        return SblError.at(Span(path, 1, 1, 1, 1, text), "the file is empty",
                            help='start with: experiment "Title"')
     return SblError.at(span, f"the file ends too early: expected {_join(words)}")

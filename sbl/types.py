@@ -8,6 +8,7 @@ Types are written in declarations as ``number``, ``int``, ``str``, ``html``, ``b
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -191,3 +192,23 @@ def _join_field(a: SblType | None, b: SblType | None) -> SblType:
         assert present is not None
         return join(present, NONE)
     return join(a, b)
+
+
+# Result types of builtins that follow their arguments' types (the table is in sbl/evaluate.py).
+Rule = Callable[[list[SblType]], SblType]
+
+
+def item_of(args: list[SblType]) -> SblType:
+    """An item of the first argument, a list."""
+    first = strip_optional(args[0]) if args else ANY
+    return first.item if isinstance(first, ListType) else ANY
+
+
+def same_list(args: list[SblType]) -> SblType:
+    """The type of the first argument, a list."""
+    return args[0] if args and isinstance(strip_optional(args[0]), ListType) else ListType(ANY)
+
+
+def extreme(args: list[SblType]) -> SblType:
+    """An item of the one list argument, or the first of several arguments (min, max)."""
+    return item_of(args) if len(args) == 1 else (args[0] if args else ANY)

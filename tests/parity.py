@@ -278,3 +278,34 @@ def play(browser: Any, page: Path, folder: Path, seed: int,
             got = s.page.evaluate(f"sblRun.st.rows[{i}].trial")
             assert got == row["trial"], f"row {i}: the page ran {got!r}, not {row['trial']!r}"
         return finish(s, page)
+
+
+# ---------------------------------------------------------------- every kind, by its example
+
+
+def every_kind() -> sbl.Experiment:
+    """An experiment with one trial of each declared kind: the example of its declaration
+    (``[example]`` in ``stdlib/kinds/<kind>.toml``), in name order."""
+    trials = [f"  {name} {kind.example.stimulus}" for name, kind in kinds.all_kinds().items()
+              if kind.example is not None]
+    source = 'experiment "Every kind"\n\nblock every {\n' + "\n".join(trials) + "\n}\n"
+    return sbl.loads(source, "every_kind.sbl")
+
+
+def declared_response(row: Mapping[str, Any]) -> Any:
+    """The response the example of the row's kind declares."""
+    kind = kinds.get(str(row["kind"]))
+    assert kind is not None and kind.example is not None
+    return kind.example.response
+
+
+def example_rows(experiment: sbl.Experiment, seed: int) -> Rows:
+    """A text run of ``experiment`` in which every trial records the response its kind's
+    example declares: a first run finds the parameters, whose answer labels a scripted
+    participant then gives."""
+    from sbl.participants.random import RandomResponder
+    from sbl.participants.scripted import Scripted
+
+    probe = experiment.run(RandomResponder(0), seed=seed)
+    wanted = [dict(row, response=declared_response(row)) for row in probe]
+    return experiment.run(Scripted(answer_labels(wanted, seed)), seed=seed)

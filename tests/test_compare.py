@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 import sbl
+from sbl import kinds
 from sbl.backends.text import run_experiment
 from sbl.commands.compare import compare as compare_command
 from sbl.comparison import compare, registry, stats
@@ -233,6 +234,18 @@ def test_a_new_kinds_analysis_is_one_registered_function() -> None:
         assert [s.name for s in compare(BANDIT).sections] == ["bandit"]  # no fixations there
     finally:
         registry.ANALYSES.pop("fixations")
+
+
+def test_every_answered_kind_names_its_analysis_or_none() -> None:
+    analyses = registry.registered()
+    for kind in kinds.all_kinds().values():
+        if kind.answer.type is kinds.AnswerType.NONE:
+            assert kind.compare is None, kind.name
+        elif kind.compare != "none":
+            assert kind.compare in analyses, f"{kind.name}: no analysis {kind.compare!r}"
+            assert kind.name in analyses[kind.compare].kinds
+    assert {k for a in analyses.values() for k in a.kinds} == {
+        k.name for k in kinds.all_kinds().values() if k.compare not in (None, "none")}
 
 
 # ---------------------------------------------------------------- the report

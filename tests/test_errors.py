@@ -49,3 +49,18 @@ def test_every_error_has_a_position_inside_its_file(monkeypatch) -> None:
             assert span is not None, case
             lines = Path(span.path).read_bytes().decode("utf-8", "replace").splitlines() or [""]
             assert 1 <= span.line <= len(lines), (case, span)
+
+
+def test_an_error_quotes_the_text_it_came_from() -> None:
+    """Each span carries its file's text: an error still quotes its own line after another
+    text under the same name has been read, and no registry of sources is kept."""
+    from sbl import source
+    from sbl.experiment import loads
+
+    with pytest.raises(SblError) as first:
+        loads('experiment "A"\ntext { text: 1 }\n', "same.sbl")
+    with pytest.raises(SblError) as second:
+        loads('experiment "B"\n\nfixation { duration: "long" }\n', "same.sbl")
+    assert render_all(first.value).splitlines()[2] == "2 | text { text: 1 }"
+    assert render_all(second.value).splitlines()[2] == '3 | fixation { duration: "long" }'
+    assert not hasattr(source, "SOURCES")

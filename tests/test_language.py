@@ -9,7 +9,6 @@ import pytest
 import sbl
 from sbl import ir, kinds
 from sbl.parse import parse, parse_expr
-from sbl.passes.check import kind_data_exprs
 from sbl.source import SblError
 
 from conftest import EXAMPLES, ROOT
@@ -109,9 +108,11 @@ def test_modifier_given_twice_is_an_error() -> None:
 def test_kind_declarations_are_sound(name: str) -> None:
     kind = kinds.all_kinds()[name]
     assert kind.doc and kind.plugin
+    assert kind.example is not None, "every kind declares an [example] for the every-kind tests"
+    assert (kind.example.response is None) == (kind.answer.type is kinds.AnswerType.NONE)
     if kind.answer.source is not None:
         assert kind.param(kind.answer.source) is not None
-    for field_name, expr in kind_data_exprs(name).items():
+    for field_name, expr in ((d.name, d.expr) for d in kind.data):
         used = {n.name for n in ir.walk(expr) if isinstance(n, ir.Name)}
         known = {p.name for p in kind.params} | {"response", "rt"}
         assert used <= known, (field_name, used - known)

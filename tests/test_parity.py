@@ -127,6 +127,22 @@ def test_page_played_by_hand_gives_the_rows_of_the_text_run(
     assert_parity(rows, text, f"{name} seed {PLAY_SEED}, text -> page played by hand")
 
 
+@needs_chromium
+def test_every_kinds_example_gives_the_same_rows_in_text_and_page(
+        browser: Any, tmp_path: Path) -> None:
+    """Each kind's declared example and response (stdlib/kinds/*.toml [example]): recorded by
+    a text run, replayed in the page's simulation, and played in the page by hand."""
+    experiment, seed = parity.every_kind(), 2
+    text = parity.example_rows(experiment, seed)
+    assert {r["kind"] for r in text} == set(kinds.all_kinds()) - set(payload.UNSUPPORTED)
+    page = parity.write_page(experiment, tmp_path / "page")
+    simulated = parity.simulate(browser, page, tmp_path / "sim", seed,
+                                parity.simulation_options(text))
+    assert_parity(simulated, text, "every kind's example, text -> page simulation")
+    played = parity.play(browser, page, tmp_path / "play", seed, text)
+    assert_parity(played, text, "every kind's example, text -> page played by hand")
+
+
 # ---------------------------------------------------------------- page -> text
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import sbl
+from sbl import kinds
 from sbl.backends.text import render, run_experiment, transcript
 from sbl.backends.text.answers import label_order
 from sbl.experiment import Experiment
@@ -19,6 +20,7 @@ from sbl.participants.scripted import Scripted
 from sbl.passes import resolve
 from sbl.prng import Prng, shuffle
 from sbl.source import SblError
+from tests import parity
 
 ROOT = Path(__file__).resolve().parent.parent
 BANDIT = ROOT / "examples" / "bandit.sbl"
@@ -316,3 +318,10 @@ def test_a_model_answers_batches_through_the_same_driver(tmp_path):
             lm.tokenizer(last_ask)["input_ids"])
     assert s.transcript_tokens == sum(len(lm.tokenizer(t)["input_ids"])
                                       for t in rows.transcripts.values())
+
+
+@pytest.mark.parametrize("seed", [0, 5])
+def test_every_kind_records_the_response_its_example_declares(seed):
+    rows = parity.example_rows(parity.every_kind(), seed)
+    assert [r["kind"] for r in rows] == sorted(kinds.all_kinds())
+    assert [r["response"] for r in rows] == [parity.declared_response(r) for r in rows]

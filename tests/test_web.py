@@ -18,6 +18,7 @@ import pytest
 from sbl import ir, kinds, prng
 from sbl.backends import web
 from sbl.backends.web import assets, payload
+from tests import parity
 from tests.browser import file_url, launch, needs_chromium, session
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -112,7 +113,8 @@ def test_every_kind_has_a_runtime_mapping() -> None:
     assert not missing, f"kinds without a mapping in runtime.js: {sorted(missing)}"
     assert not mapped - declared, f"runtime.js maps undeclared kinds: {sorted(mapped - declared)}"
     for name in declared - set(payload.UNSUPPORTED):
-        assert kinds.all_kinds()[name].plugin in assets.plugin_names()
+        kind = kinds.all_kinds()[name]
+        assert {kind.plugin, *kind.extra_plugins} <= set(assets.plugin_names()), name
 
 
 def test_page_carries_the_ir_as_escaped_json() -> None:
@@ -515,14 +517,16 @@ def test_every_kind_runs_by_hand(browser: Any, tmp_path: Path) -> None:
 
 @needs_chromium
 def test_every_kind_runs_in_simulation(browser: Any, tmp_path: Path) -> None:
-    page = write(tmp_path, load(ALL_KINDS, "kinds.sbl"), "kinds.html")
+    """Each kind's declared example, answered by jsPsych's simulated participant."""
+    page = write(tmp_path, parity.every_kind().ir, "every_kind.html")
     with session(browser, tmp_path, clock=False) as s:
         s.goto(file_url(page, seed=3, simulate="data-only"))
         assert s.wait_state() == "done"
-        s.wait_downloads("kinds.json", "kinds.csv")
-        rows = sbl_rows(s.json_download("kinds.json"))
+        s.wait_downloads("every_kind.json", "every_kind.csv")
+        rows = sbl_rows(s.json_download("every_kind.json"))
     got = {r["kind"]: r for r in rows}
-    assert len(rows) == 11 and set(got) == set(kinds.all_kinds()) - set(payload.UNSUPPORTED)
+    declared = set(kinds.all_kinds()) - set(payload.UNSUPPORTED)
+    assert len(rows) == len(declared) and set(got) == declared
     assert got["text"]["response"] in ("f", "j")
     assert got["choice"]["choice"] == ["<a>", "b"][got["choice"]["response"]]
     assert got["multi_choice"]["response"]["Q0"] in ("<x>", "y")  # as written, not escaped

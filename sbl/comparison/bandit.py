@@ -22,7 +22,7 @@ MEASURES = ("total points", "best-arm rate", "switch rate", "win-stay", "lose-sh
 DIGITS = {"total points": 1}
 
 
-@analysis("bandit")
+@analysis()
 def bandit(groups: Sequence[Group], options: Options) -> Section | None:
     """Score, choices over trials, switching and win-stay/lose-shift of every group."""
     runs = [(g.label, p, _choices(part)) for g in groups

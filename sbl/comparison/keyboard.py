@@ -30,7 +30,7 @@ MAX_CONDITIONS = 16
 LABEL_WIDTH = 40
 
 
-@analysis("text", "html_keyboard", "choice")
+@analysis()
 def keyboard(groups: Sequence[Group], options: Options) -> Section | None:
     """Accuracy and response time by condition, per group."""
     scored = [(g.label, [dict(r) for r in g.rows if r.get("correct") is not None])

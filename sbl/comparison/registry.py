@@ -1,12 +1,14 @@
 """What an analysis is, and the registry that picks analyses by the kinds in the data.
 
 An analysis is one function registered for the stimulus kinds it understands
-(``@analysis("bandit")``). It gets every group's rows of those kinds and returns a
+(``@analysis()``; a kind names its analysis in its declaration, ``compare = "bandit"``, and
+the decorator may name more kinds). It gets every group's rows of those kinds and returns a
 :class:`Section`: its numbers as DataFrames (``frames``), the summaries shown in the terminal
 and the report (``tables``), the plots to draw (``plots``, drawn by
 :mod:`sbl.comparison.plots`) and, optionally, the headline score of the comparison.
 Analyses never draw and never print, so their numbers can be tested alone. A new kind's
-analysis is one function with the decorator, in a module listed in ``MODULES``.
+analysis is one function with the decorator, in a module listed in ``MODULES``, and its name
+in the kind's declaration.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass, field
 import pandas
 
 from sbl.data.rows import Rows
+from sbl.kinds import all_kinds
 
 # The modules that register analyses, imported when the registry is first read.
 MODULES: tuple[str, ...] = (
@@ -120,16 +123,23 @@ class Registered:
     """An analysis and the kinds it reads."""
 
     name: str
-    kinds: tuple[str, ...]
+    named: tuple[str, ...]  # kinds given to the decorator
     run: Analysis
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """The kinds whose declaration names this analysis (``compare = "keyboard"`` in
+        ``stdlib/kinds/*.toml``), then any other kinds the decorator names."""
+        declared = tuple(k.name for k in all_kinds().values() if k.compare == self.name)
+        return declared + tuple(k for k in self.named if k not in declared)
 
 
 ANALYSES: dict[str, Registered] = {}
 
 
 def analysis(*kinds: str) -> Callable[[Analysis], Analysis]:
-    """Register the decorated function as the analysis of ``kinds`` (its name is the
-    function's name)."""
+    """Register the decorated function as an analysis (its name is the function's name) of
+    the kinds whose declaration names it and of ``kinds``."""
     def register(func: Analysis) -> Analysis:
         ANALYSES[func.__name__] = Registered(func.__name__, kinds, func)
         return func

@@ -15,7 +15,7 @@ from sbl.comparison.registry import Group, Options, Plot, Section, Table, analys
 WIDTH = 48
 
 
-@analysis("likert", "multi_choice")
+@analysis()
 def survey(groups: Sequence[Group], options: Options) -> Section | None:
     """Ratings and option proportions per question, per group."""
     ratings = [_rating(g.label, r) for g in groups for r in g.rows if r.get("kind") == "likert"]

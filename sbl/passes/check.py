@@ -3,16 +3,15 @@ experiment, with all problems collected, sorted and raised together as one SblEr
 
 from __future__ import annotations
 
-import functools
+import dataclasses
 
 from sbl import ir, kinds
 from sbl import types as t
+from sbl.evaluate import BUILTINS
 from sbl.kinds import Kind, ParamDecl
 from sbl.passes.infer import Inferrer, Scope
 from sbl.source import Diagnostic, SblError, did_you_mean
 from sbl.types import SblType
-
-RANDOM_BUILTINS = frozenset({"shuffle", "sample", "choice", "randint", "random"})
 
 
 def check(experiment: ir.Experiment) -> ir.Experiment:
@@ -22,15 +21,6 @@ def check(experiment: ir.Experiment) -> ir.Experiment:
     if checker.diagnostics:
         raise SblError(checker.diagnostics)
     return experiment
-
-
-@functools.cache
-def kind_data_exprs(kind_name: str) -> dict[str, ir.Expr]:
-    """The parsed data-field expressions of a kind declaration."""
-    from sbl.parse import parse_expr
-
-    kind = kinds.all_kinds()[kind_name]
-    return {d.name: parse_expr(d.expr, f"<kind {kind_name}: {d.name}>") for d in kind.data}
 
 
 class _Checker:
@@ -133,7 +123,7 @@ class _Checker:
         kind = kinds.get(stim.kind)
         if kind is None:
             self.error(_head_span(stim), f"unknown stimulus kind '{stim.kind}'",
-                       did_you_mean(stim.kind, kinds.all_kinds()))
+                       did_you_mean(stim.kind, kinds.names()))
             return
         scope = self._scope(columns, before, f"in this {stim.kind}")
         self.params(stim.params, kind.params, f"'{stim.kind}'", scope, _head_span(stim),
@@ -191,7 +181,7 @@ class _Checker:
         """A prompt is text for models only: the browser never evaluates it, so it must not
         draw from the random stream both runtimes share."""
         for node in ir.walk(expr):
-            if isinstance(node, ir.Call) and node.func in RANDOM_BUILTINS:
+            if isinstance(node, ir.Call) and node.func in BUILTINS and BUILTINS[node.func].random:
                 self.error(node.span, f"a prompt cannot use '{node.func}': random draws "
                                       "would differ between the page and the text",
                            help="draw the value in a 'let' or a table column instead")
@@ -237,10 +227,10 @@ class _Checker:
 
 def _head_span(stim: ir.Stimulus) -> ir.Span | None:
     s = stim.span
-    return ir.Span(s.path, s.line, s.col, s.line, s.col + len(stim.kind)) if s else None
+    return dataclasses.replace(s, end_line=s.line, end_col=s.col + len(stim.kind)) if s else None
 
 
 def _name_span(node: ir.Param | ir.Assign) -> ir.Span | None:
     s = node.span
     name = node.name if isinstance(node, ir.Param) else node.target
-    return ir.Span(s.path, s.line, s.col, s.line, s.col + len(name)) if s else None
+    return dataclasses.replace(s, end_line=s.line, end_col=s.col + len(name)) if s else None

@@ -8,69 +8,11 @@ from dataclasses import dataclass, field
 
 from sbl import ir
 from sbl import types as t
+from sbl.evaluate import BUILTINS
 from sbl.source import Diagnostic, did_you_mean
 from sbl.types import SblType
 
 Report = Callable[[Diagnostic], None]
-
-
-def _list_item(args: list[SblType]) -> SblType:
-    first = t.strip_optional(args[0]) if args else t.ANY
-    return first.item if isinstance(first, t.ListType) else t.ANY
-
-
-def _same_list(args: list[SblType]) -> SblType:
-    return args[0] if args and isinstance(t.strip_optional(args[0]), t.ListType) else \
-        t.ListType(t.ANY)
-
-
-def _min_max(args: list[SblType]) -> SblType:
-    return _list_item(args) if len(args) == 1 else (args[0] if args else t.ANY)
-
-
-# Result type of each builtin from its argument types, with the argument count it accepts.
-@dataclass(frozen=True, slots=True)
-class Signature:
-    """How many arguments a builtin takes and what it returns."""
-
-    min_args: int
-    max_args: int | None
-    result: Callable[[list[SblType]], SblType]
-    params: tuple[SblType, ...] = ()
-
-
-_NUM_LIST = t.ListType(t.NUMBER)
-SIGNATURES: dict[str, Signature] = {
-    "len": Signature(1, 1, lambda a: t.INT),
-    "sum": Signature(1, 1, lambda a: t.NUMBER, (_NUM_LIST,)),
-    "mean": Signature(1, 1, lambda a: t.NUMBER, (_NUM_LIST,)),
-    "min": Signature(1, None, _min_max),
-    "max": Signature(1, None, _min_max),
-    "round": Signature(1, 2, lambda a: t.NUMBER, (t.NUMBER, t.INT)),
-    "abs": Signature(1, 1, lambda a: t.NUMBER, (t.NUMBER,)),
-    "floor": Signature(1, 1, lambda a: t.INT, (t.NUMBER,)),
-    "ceil": Signature(1, 1, lambda a: t.INT, (t.NUMBER,)),
-    "range": Signature(1, 2, lambda a: t.ListType(t.INT), (t.INT, t.INT)),
-    "shuffle": Signature(1, 1, _same_list),
-    "sample": Signature(2, 2, _same_list, (t.ListType(t.ANY), t.INT)),
-    "choice": Signature(1, 1, _list_item),
-    "randint": Signature(2, 2, lambda a: t.INT, (t.INT, t.INT)),
-    "random": Signature(0, 0, lambda a: t.NUMBER),
-    "upper": Signature(1, 1, lambda a: t.STR, (t.STR,)),
-    "lower": Signature(1, 1, lambda a: t.STR, (t.STR,)),
-    "str": Signature(1, 1, lambda a: t.STR),
-    "number": Signature(1, 1, lambda a: t.NUMBER, (t.STR,)),
-    "join": Signature(1, 2, lambda a: t.STR, (t.ListType(t.ANY), t.STR)),
-    "split": Signature(2, 2, lambda a: t.ListType(t.STR), (t.STR, t.STR)),
-    "contains": Signature(2, 2, lambda a: t.BOOL),
-    "reverse": Signature(1, 1, _same_list),
-    "sorted": Signature(1, 1, _same_list),
-    "count": Signature(2, 2, lambda a: t.INT),
-    "any": Signature(1, 1, lambda a: t.BOOL),
-    "all": Signature(1, 1, lambda a: t.BOOL),
-    "repeat": Signature(2, 2, _same_list, (t.ListType(t.ANY), t.INT)),
-    "cross": Signature(0, 0, lambda a: t.ListType(t.ANY)),
-}
 
 
 @dataclass
@@ -259,12 +201,12 @@ class Inferrer:
         return t.ListType(self.infer(node.body, inner))  # type: ignore[arg-type]
 
     def infer_Call(self, node: ir.Call, scope: Scope) -> SblType:
-        sig = SIGNATURES.get(node.func)
+        sig = BUILTINS.get(node.func)
         if sig is None:
             for arg in node.args:
                 self.infer(arg, scope)
             return self.error(node, f"unknown function '{node.func}'",
-                              did_you_mean(node.func, SIGNATURES))
+                              did_you_mean(node.func, BUILTINS))
         args = [self.infer(a, scope) for a in node.args]
         if node.func == "cross":
             return self._cross(node, scope)
@@ -272,12 +214,11 @@ class Inferrer:
             self.error(node.kwargs[0], f"'{node.func}' takes no named arguments")
         count = len(args)
         if count < sig.min_args or (sig.max_args is not None and count > sig.max_args):
-            want = _arity(sig)
-            return self.error(node, f"'{node.func}' takes {want}, not {count}")
+            return self.error(node, f"'{node.func}' takes {sig.arity_text()}, not {count}")
         for arg, actual, expected in zip(node.args, args, sig.params, strict=False):
             if not t.assignable(actual, expected):
                 self.error(arg, f"'{node.func}' needs {t.a(expected)} here, not {t.a(actual)}")
-        return sig.result(args)
+        return sig.result_type(args)
 
     def _cross(self, node: ir.Call, scope: Scope) -> SblType:
         if node.args or not node.kwargs:
@@ -291,10 +232,3 @@ class Inferrer:
             fields.append((kw.name, found.item if isinstance(found, t.ListType) else t.ANY))
         return t.ListType(t.RecordType(tuple(fields)))  # type: ignore[arg-type]
 
-
-def _arity(sig: Signature) -> str:
-    if sig.max_args == sig.min_args:
-        return f"{sig.min_args} argument{'s' if sig.min_args != 1 else ''}"
-    if sig.max_args is None:
-        return f"at least {sig.min_args} argument{'s' if sig.min_args != 1 else ''}"
-    return f"{sig.min_args} to {sig.max_args} arguments"

@@ -11,7 +11,7 @@ from collections import Counter
 from pathlib import Path
 
 from sbl import ir
-from sbl.source import SOURCES, Diagnostic, SblError, read_source
+from sbl.source import Diagnostic, SblError, read_source
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z_0-9]*\Z")
 _NUMBER = re.compile(r"-?\d+(\.\d+)?([eE][+-]?\d+)?\Z")
@@ -80,25 +80,24 @@ def read_csv(text: str, path: str) -> tuple[ir.ListExpr, tuple[str, ...]]:
     """Rows of a CSV file with a header row, as a list of record literals with spans in it."""
     lines = list(csv.reader(io.StringIO(text, newline="")))
     if not lines or not any(cell.strip() for cell in lines[0]):
-        raise SblError.at(ir.Span(path, 1, 1, 1, 1), "the CSV file is empty: it needs a header "
-                          "row naming the columns")
+        raise SblError.at(ir.Span(path, 1, 1, 1, 1, text), "the CSV file is empty: it needs a "
+                          "header row naming the columns")
     header = [cell.strip() for cell in lines[0]]
-    _check_header(header, path)
+    _check_header(header, path, text)
     records = []
     line_numbers = _line_numbers(text)
     for index, cells in enumerate(lines[1:], start=1):
         line = line_numbers[index] if index < len(line_numbers) else index + 1
         if not cells:
             continue
-        span = ir.Span(path, line, 1, line, len(",".join(cells)) + 1)
+        span = ir.Span(path, line, 1, line, len(",".join(cells)) + 1, text)
         if len(cells) != len(header):
             raise SblError.at(span, f"this row has {_cells(len(cells))} but the header has "
                               f"{_cells(len(header))}", help="every row needs one cell per column")
         fields = tuple(ir.Field(name, ir.Literal(_cell(value), span=span), span=span)
                        for name, value in zip(header, cells, strict=True))
         records.append(ir.RecordExpr(fields, span=span))
-    SOURCES.add(path, text)
-    return ir.ListExpr(tuple(records), span=ir.Span(path, 1, 1, 1, 1)), tuple(header)
+    return ir.ListExpr(tuple(records), span=ir.Span(path, 1, 1, 1, 1, text)), tuple(header)
 
 
 def _line_numbers(text: str) -> list[int]:
@@ -111,10 +110,10 @@ def _line_numbers(text: str) -> list[int]:
     return starts
 
 
-def _check_header(header: list[str], path: str) -> None:
+def _check_header(header: list[str], path: str, text: str) -> None:
     col = 1
     for name in header:
-        span = ir.Span(path, 1, col, 1, col + max(1, len(name)))
+        span = ir.Span(path, 1, col, 1, col + max(1, len(name)), text)
         if not _IDENT.match(name):
             raise SblError.at(span, f"the column name {name!r} is not a name sbl can use",
                               help="use letters, digits and '_', not starting with a digit")

@@ -1,5 +1,5 @@
 """What the text runtime needs of an experiment, prepared once per run: each used kind's
-declaration, parsed data-field expressions and template, and the columns of its rows."""
+declaration, data-field expressions and template, and the columns of its rows."""
 
 from __future__ import annotations
 
@@ -30,13 +30,11 @@ class KindInfo:
 @functools.cache
 def kind_info(name: str) -> KindInfo:
     """The runtime view of the kind called ``name``, its template checked to exist."""
-    from sbl.parse import parse_expr
-
     kind = kinds.get(name)
     if kind is None:
         raise SblError.at(None, f"unknown stimulus kind '{name}'")
     render.template(name)
-    data = tuple((d.name, parse_expr(d.expr, f"<kind {name}: {d.name}>")) for d in kind.data)
+    data = tuple((d.name, d.expr) for d in kind.data)
     html = frozenset(p.name for p in kind.params if types.strip_optional(p.type) == types.HTML)
     return KindInfo(kind, data, schema.recorded_params(kind), html)
 

@@ -20,11 +20,11 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from html.parser import HTMLParser
-from importlib import resources
 from typing import Any
 
 import jinja2
 
+from sbl import kinds
 from sbl.source import SblError
 from sbl.values import show
 
@@ -197,8 +197,8 @@ def environment() -> jinja2.Environment:
 @functools.cache
 def template(kind: str) -> jinja2.Template:
     """The template of ``kind``, from ``stdlib/templates/<kind>.txt``."""
-    entry = resources.files("sbl.stdlib").joinpath("templates", f"{kind}.txt")
-    if not entry.is_file():
+    entry = kinds.stdlib_file("templates", f"{kind}.txt")
+    if entry is None:
         raise SblError.at(None, f"the kind '{kind}' has no text template",
                           help=f"add stdlib/templates/{kind}.txt")
     return environment().from_string(entry.read_text(encoding="utf-8").rstrip("\n"))

@@ -33,6 +33,7 @@ from __future__ import annotations
 import copy
 from collections import ChainMap
 from collections.abc import Callable, Generator, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from sbl import ir
@@ -51,6 +52,27 @@ from sbl.source import Diagnostic, SblError
 from sbl.values import Value, truthy
 
 Run = Generator[Ask, Answer, None]
+
+
+@dataclass(eq=False, slots=True)
+class Trial:
+    """One trial while it runs, the twin of the page runtime's ``t`` (``runtime.js`` begin and
+    finish): the stimulus, its kind, the block path, its index and its evaluated parameters
+    ``p``; then what its text needs (questions, template view, prompt) and, once answered,
+    ``response``, ``rt`` and the kind's ``data`` fields."""
+
+    stim: ir.Stimulus
+    kind: KindInfo
+    block: str
+    index: int
+    names: ChainMap[str, Value]  # the names its parameters see (columns, shared, constants)
+    p: dict[str, Value] = field(default_factory=dict)
+    qs: list[Question] = field(default_factory=list)
+    view: dict[str, Any] = field(default_factory=dict)
+    prompt: Prompt | None = None
+    response: Any = None
+    rt: Any = None
+    data: dict[str, Value] = field(default_factory=dict)
 
 
 class ParticipantRun:
@@ -156,51 +178,55 @@ class ParticipantRun:
 
     def _run_trial(self, stim: ir.Stimulus, columns: tuple[Mapping[str, Value], ...],
                    path: tuple[str, ...]) -> Run:
-        info = self.program.kind(stim.kind)
-        names = self._names(columns)
-        params = self._params(stim, info, self._scope(names))
+        t = self._begin(stim, columns, path)
         taken = self.replay.take(stim) if self.replay is not None else None
         record = taken[0] if taken else None
-        qs = answers.questions(info.kind, params, self.order)
-        view = self._view(stim, info, params, qs)
-        prompt = self._prompt(stim, info, params, qs, names)
-        pre = self._pre_layout(info, view, qs, prompt)
-        labels, free, values = yield from self._answers(stim, qs, pre, record)
-        response = record.get("response") if record else answers.response(info.kind, values)
-        rt = record.get("rt") if record else None
-        data = self._data(info, params, response)
-        self._after(stim, names, {"response": response, "rt": rt, **data})
-        row = self._row(stim, info, path, response, rt, data, params)
+        t.qs = answers.questions(t.kind.kind, t.p, self.order)
+        t.view = self._view(t)
+        t.prompt = self._prompt(t)
+        pre = self._pre_layout(t)
+        labels, free, values = yield from self._answers(t, pre, record)
+        t.response = record.get("response") if record else answers.response(t.kind.kind, values)
+        t.rt = record.get("rt") if record else None
+        t.data = self._data(t)
+        self._after(t)
+        row = self._row(t)
         if taken is not None:
             assert self.replay is not None
-            self.replay.check(taken[0], row, taken[1], _column_kinds(info, self.shared))
+            self.replay.check(taken[0], row, taken[1], _column_kinds(t.kind, self.shared))
             row["source"] = taken[0].get("source") or row["source"]
-        final = self._final(info, view, qs, prompt, names, params, response, rt, data)
-        if final.segments[:len(qs)] != pre.segments[:len(qs)]:
+        final = self._final(t)
+        if final.segments[:len(t.qs)] != pre.segments[:len(t.qs)]:
             raise SblError.at(stim.span, f"the text of this {stim.kind} before the answer "
                                          f"changes once the answer is known",
                               help=f"see stdlib/templates/{stim.kind}.txt or the prompt")
         self._finish_trial(render.assemble(final, labels, free), row)
 
-    def _pre_layout(self, info: KindInfo, view: dict[str, Any], qs: list[Question],
-                    prompt: Prompt | None) -> Layout:
-        """The trial's text before its answers are known (nothing to do without answers)."""
-        if not qs:
-            return Layout(("",))
-        tracker = Tracker(len(qs))
-        return self._layout(info, view, qs, prompt, self._pending(info, tracker), tracker, "")
+    def _begin(self, stim: ir.Stimulus, columns: tuple[Mapping[str, Value], ...],
+               path: tuple[str, ...]) -> Trial:
+        """The trial with its parameters evaluated (runtime.js ``begin``)."""
+        names = self._names(columns)
+        t = Trial(stim, self.program.kind(stim.kind), "/".join(path), len(self.rows), names)
+        t.p = self._params(t, self._scope(names))
+        return t
 
-    def _answers(self, stim: ir.Stimulus, qs: list[Question], pre: Layout,
-                 record: Mapping[str, Any] | None
+    def _pre_layout(self, t: Trial) -> Layout:
+        """The trial's text before its answers are known (nothing to do without answers)."""
+        if not t.qs:
+            return Layout(("",))
+        tracker = Tracker(len(t.qs))
+        return self._layout(t, self._pending(t, tracker), tracker, "")
+
+    def _answers(self, t: Trial, pre: Layout, record: Mapping[str, Any] | None
                  ) -> Generator[Ask, Answer, tuple[list[str], list[bool], list[Any]]]:
         """Each slot's label, whether it is free, and its value: asked, forced or replayed."""
         labels: list[str] = []
         free: list[bool] = []
         values: list[Any] = []
-        recorded = answers.slot_values(self.program.kind(stim.kind).kind,
-                                       record.get("response"), len(qs)) if record else None
-        for i, q in enumerate(qs):
-            label, value, is_free = yield from self._answer(stim, q, i, pre, labels, free,
+        recorded = answers.slot_values(t.kind.kind, record.get("response"),
+                                       len(t.qs)) if record else None
+        for i, q in enumerate(t.qs):
+            label, value, is_free = yield from self._answer(t, q, i, pre, labels, free,
                                                             recorded)
             labels.append(label)
             free.append(is_free)
@@ -213,7 +239,7 @@ class ParticipantRun:
         if self.on_row is not None:
             self.on_row(row)
 
-    def _answer(self, stim: ir.Stimulus, q: Question, i: int, pre: Layout, labels: list[str],
+    def _answer(self, t: Trial, q: Question, i: int, pre: Layout, labels: list[str],
                 free: list[bool], recorded: list[Any] | None
                 ) -> Generator[Ask, Answer, tuple[str, Any, bool]]:
         """One slot's (label, recorded value, whether it is a free answer)."""
@@ -232,9 +258,9 @@ class ParticipantRun:
         label = q.match(answer.response)
         if label is None:
             valid = ", ".join(q.options or ())
-            raise SblError.at(stim.span, f"participant {self.participant} answered "
-                                         f"{answer.response!r} to trial '{stim.id}'; the "
-                                         f"valid answers are {valid}")
+            raise SblError.at(t.stim.span, f"participant {self.participant} answered "
+                                           f"{answer.response!r} to trial '{t.stim.id}'; the "
+                                           f"valid answers are {valid}")
         self.tokens += answer.tokens
         self.option_counts.append(len(q.options) if q.options else None)
         if answer.invalid_mass is not None:
@@ -247,105 +273,98 @@ class ParticipantRun:
 
     # -- values --------------------------------------------------------------------------
 
-    def _params(self, stim: ir.Stimulus, info: KindInfo, scope: Scope) -> dict[str, Value]:
+    def _params(self, t: Trial, scope: Scope) -> dict[str, Value]:
         """Parameters evaluated in the order written, then defaults, in declaration order."""
-        given = {p.name: evaluate(p.value, scope) for p in stim.params
+        given = {p.name: evaluate(p.value, scope) for p in t.stim.params
                  if p.name not in schema.TEXT_ONLY}
         return {d.name: given[d.name] if d.name in given else copy.deepcopy(d.default)
-                for d in info.kind.params if d.name not in schema.TEXT_ONLY}
+                for d in t.kind.kind.params if d.name not in schema.TEXT_ONLY}
 
-    def _data(self, info: KindInfo, params: dict[str, Value], response: Any) -> dict[str, Value]:
-        scope = Scope({**params, "response": response}, self._prev, None)
-        return {name: evaluate(expr, scope) for name, expr in info.data}
+    def _data(self, t: Trial) -> dict[str, Value]:
+        scope = Scope({**t.p, "response": t.response}, self._prev, None)
+        return {name: evaluate(expr, scope) for name, expr in t.kind.data}
 
-    def _after(self, stim: ir.Stimulus, names: ChainMap[str, Value],
-               trial: dict[str, Value]) -> None:
-        scope = self._scope(ChainMap(trial, names))
-        for assign in stim.after:
+    def _after(self, t: Trial) -> None:
+        scope = self._scope(ChainMap({"response": t.response, "rt": t.rt, **t.data}, t.names))
+        for assign in t.stim.after:
             self.shared[assign.target] = evaluate(assign.value, scope)
 
-    def _row(self, stim: ir.Stimulus, info: KindInfo, path: tuple[str, ...], response: Any,
-             rt: Any, data: dict[str, Value], params: dict[str, Value]) -> dict[str, Any]:
+    def _row(self, t: Trial) -> dict[str, Any]:
         row: dict[str, Any] = {
             "participant": self.participant, "seed": self.seed, "source": self.source,
-            "block": "/".join(path),
-            "trial_index": len(self.rows), "trial": stim.id, "kind": stim.kind,
-            "response": response, "rt": rt}
-        for name, value in data.items():
+            "block": t.block, "trial_index": t.index, "trial": t.stim.id, "kind": t.stim.kind,
+            "response": t.response, "rt": t.rt}
+        for name, value in t.data.items():
             row.setdefault(name, value)
-        for decl in info.recorded:
-            row.setdefault(decl.name, params[decl.name])
+        for decl in t.kind.recorded:
+            row.setdefault(decl.name, t.p[decl.name])
         for name, value in self.shared.items():
             row.setdefault(name, value)
         return row
 
     # -- text ----------------------------------------------------------------------------
 
-    def _view(self, stim: ir.Stimulus, info: KindInfo, params: dict[str, Value],
-              qs: list[Question]) -> dict[str, Any]:
+    def _view(self, t: Trial) -> dict[str, Any]:
         """The template's context before the answer: parameters prepared for text, labels."""
-        if info.kind.multiline:
-            view: dict[str, Any] = {k: _pages(v) for k, v in params.items()}
+        kind = t.kind.kind
+        if kind.multiline:
+            view: dict[str, Any] = {k: _pages(v) for k, v in t.p.items()}
         else:
-            view = {k: render.display(v, is_html=k in info.html) for k, v in params.items()}
-        options = [q.options or () for q in qs]
-        answer = info.kind.answer.type
+            view = {k: render.display(v, is_html=k in t.kind.html) for k, v in t.p.items()}
+        options = [q.options or () for q in t.qs]
+        answer = kind.answer.type
         view["labels"] = options if answer is AnswerType.SURVEY else (
             options[0] if options else ())
         view["keys"] = view["labels"] if answer is AnswerType.KEY else ()
         view["prompt"] = None
         return view
 
-    def _prompt(self, stim: ir.Stimulus, info: KindInfo, params: dict[str, Value],
-                qs: list[Question], names: ChainMap[str, Value]) -> Prompt | None:
-        expr = next((p.value for p in stim.params if p.name == "prompt"), None)
+    def _prompt(self, t: Trial) -> Prompt | None:
+        expr = next((p.value for p in t.stim.params if p.name == "prompt"), None)
         if expr is None:
             return None
-        later = frozenset({"response", "rt", *(n for n, _ in info.data)})
-        scope = Scope(ChainMap({"labels": _labels(qs)}, params, names), self._prev, None)
+        later = frozenset({"response", "rt", *(n for n, _ in t.kind.data)})
+        scope = Scope(ChainMap({"labels": _labels(t.qs)}, t.p, t.names), self._prev, None)
         prompt = prepare(expr, scope, later)
-        if prompt.after is not None and len(qs) != 1:
+        if prompt.after is not None and len(t.qs) != 1:
             raise SblError.at(expr.span, f"a prompt with {{answer}} needs a trial with one "
-                                         f"answer; this {stim.kind} has {len(qs)}")
+                                         f"answer; this {t.stim.kind} has {len(t.qs)}")
         return prompt
 
-    def _pending(self, info: KindInfo, tracker: Tracker) -> dict[str, Any]:
+    def _pending(self, t: Trial, tracker: Tracker) -> dict[str, Any]:
         """The response-dependent names, pending: what the template sees before the answer."""
-        return {n: Pending(n, tracker) for n in ("response", *(n for n, _ in info.data))}
+        return {n: Pending(n, tracker) for n in ("response", *(n for n, _ in t.kind.data))}
 
-    def _late(self, info: KindInfo, response: Any, data: dict[str, Value]) -> dict[str, Any]:
+    def _late(self, t: Trial) -> dict[str, Any]:
         """The response-dependent names once the answer is known, prepared for text."""
-        return {"response": response, **{k: render.display(v) for k, v in data.items()}}
+        return {"response": t.response, **{k: render.display(v) for k, v in t.data.items()}}
 
     def _unknown(self, expr: ir.Expr) -> bool:
         """Whether a prompt part shows a value the transcript leaves open (never, here)."""
         return False
 
-    def _layout(self, info: KindInfo, view: dict[str, Any], qs: list[Question],
-                prompt: Prompt | None, late: dict[str, Any], tracker: Tracker | None,
+    def _layout(self, t: Trial, late: dict[str, Any], tracker: Tracker | None,
                 after: str) -> Layout:
         """The trial's text around its answer slots, from the prompt or the template."""
+        prompt = t.prompt
         if prompt is not None and prompt.after is not None:
             return Layout((render.clean(prompt.before), after))
-        context = {**view, **late}
+        context = {**t.view, **late}
         if prompt is not None:
             context["prompt"] = render.clean(prompt.before)
-        slots = [Slot(i, tracker) for i in range(len(qs))]
+        slots = [Slot(i, tracker) for i in range(len(t.qs))]
         context["answer"] = slots[0] if len(slots) == 1 else None
         context["answers"] = slots
-        return render.render(info.name, context, len(qs), tracker)
+        return render.render(t.kind.name, context, len(t.qs), tracker)
 
-    def _final(self, info: KindInfo, view: dict[str, Any], qs: list[Question],
-               prompt: Prompt | None, names: ChainMap[str, Value], params: dict[str, Value],
-               response: Any, rt: Any, data: dict[str, Value]) -> Layout:
+    def _final(self, t: Trial) -> Layout:
         """The trial's text once the response is known."""
         after = ""
-        if prompt is not None and prompt.after is not None:
-            scope = Scope(ChainMap({"labels": _labels(qs), "response": response, "rt": rt},
-                                   data, params, names), self._prev, None)
-            after = render.clean(prompt.after(scope, self._unknown))
-        return self._layout(info, view, qs, prompt, self._late(info, response, data), None,
-                            after)
+        if t.prompt is not None and t.prompt.after is not None:
+            scope = Scope(ChainMap({"labels": _labels(t.qs), "response": t.response,
+                                    "rt": t.rt}, t.data, t.p, t.names), self._prev, None)
+            after = render.clean(t.prompt.after(scope, self._unknown))
+        return self._layout(t, self._late(t), None, after)
 
 
 def _labels(qs: list[Question]) -> list[Any]:

@@ -11,16 +11,14 @@ answer were the first option.
 
 from __future__ import annotations
 
-from collections import ChainMap
 from collections.abc import Generator
 from typing import Any
 
 from sbl import ir
 from sbl.backends.text import render
 from sbl.backends.text.answers import Question
-from sbl.backends.text.program import KindInfo
 from sbl.backends.text.render import Layout, Pending
-from sbl.backends.text.runtime import ParticipantRun
+from sbl.backends.text.runtime import ParticipantRun, Trial
 from sbl.evaluate import EvalError, Scope, evaluate
 from sbl.protocol import Answer, Ask
 from sbl.values import Value, show
@@ -55,25 +53,23 @@ class OpenRun(ParticipantRun):
         return any(back <= len(self.unknown_rows) and self.unknown_rows[-back]
                    for back in prev_backs(expr))
 
-    def _params(self, stim: ir.Stimulus, info: KindInfo, scope: Scope) -> dict[str, Value]:
-        params = super()._params(stim, info, scope)
-        self._trial_unknown = {p.name for p in stim.params if self._depends(p.value)}
-        self._stim_params = {p.name: p.value for p in stim.params}
-        self._scope_names = scope.names
+    def _params(self, t: Trial, scope: Scope) -> dict[str, Value]:
+        params = super()._params(t, scope)
+        self._trial_unknown = {p.name for p in t.stim.params if self._depends(p.value)}
         return params
 
-    def _view(self, stim: ir.Stimulus, info: KindInfo, params: dict[str, Value],
-              qs: list[Question]) -> dict[str, Any]:
-        view = super()._view(stim, info, params, qs)
+    def _view(self, t: Trial) -> dict[str, Any]:
+        view = super()._view(t)
+        given = {p.name: p.value for p in t.stim.params}
         for name in self._trial_unknown & set(view):
-            view[name] = self._open_value(self._stim_params[name])
+            view[name] = self._open_value(t, given[name])
         return view
 
-    def _open_value(self, expr: ir.Expr) -> Any:
+    def _open_value(self, t: Trial, expr: ir.Expr) -> Any:
         """How an open parameter shows: a template with ``…`` in its open holes, else ``…``."""
         if not isinstance(expr, ir.Template):
             return Pending("open", None)
-        scope = Scope(self._scope_names, self._prev, None)
+        scope = Scope(t.names, self._prev, None)
         try:
             text = "".join(p if isinstance(p, str) else "…" if self._depends(p)
                            else show(evaluate(p, scope)) for p in expr.parts)
@@ -81,31 +77,30 @@ class OpenRun(ParticipantRun):
             return Pending("open", None)
         return render.display(text)
 
-    def _answer(self, stim: ir.Stimulus, q: Question, i: int, pre: Layout, labels: list[str],
+    def _answer(self, t: Trial, q: Question, i: int, pre: Layout, labels: list[str],
                 free: list[bool], recorded: list[Any] | None
                 ) -> Generator[Ask, Answer, tuple[str, Any, bool]]:
         if recorded is not None or q.forced:
-            return (yield from super()._answer(stim, q, i, pre, labels, free, recorded))
+            return (yield from super()._answer(t, q, i, pre, labels, free, recorded))
         self._trial_unknown |= {"response", "rt"}
         return OPEN, (q.values[0] if q.values else ""), True
 
-    def _data(self, info: KindInfo, params: dict[str, Value], response: Any) -> dict[str, Value]:
-        data = super()._data(info, params, response)
-        self._trial_unknown |= {name for name, expr in info.data
+    def _data(self, t: Trial) -> dict[str, Value]:
+        data = super()._data(t)
+        self._trial_unknown |= {name for name, expr in t.kind.data
                                 if free_names(expr) & self._trial_unknown}
         return data
 
-    def _after(self, stim: ir.Stimulus, names: ChainMap[str, Value],
-               trial: dict[str, Value]) -> None:
-        for assign in stim.after:
+    def _after(self, t: Trial) -> None:
+        for assign in t.stim.after:
             if self._depends(assign.value, self._trial_unknown):
                 self.unknown.add(assign.target)
             else:
                 self.unknown.discard(assign.target)
-        super()._after(stim, names, trial)
+        super()._after(t)
 
-    def _late(self, info: KindInfo, response: Any, data: dict[str, Value]) -> dict[str, Any]:
-        late = super()._late(info, response, data)
+    def _late(self, t: Trial) -> dict[str, Any]:
+        late = super()._late(t)
         for name in self._trial_unknown & set(late):
             late[name] = Pending(name, None)
         return late

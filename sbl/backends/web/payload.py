@@ -17,9 +17,6 @@ from typing import Any
 from sbl import ir, kinds, types
 from sbl.source import SblError
 
-# Kinds whose runtime mapping needs plugins besides the declared one: the bandit shows the
-# chosen machine's value on a second, unrecorded keyboard-response screen.
-EXTRA_PLUGINS: dict[str, tuple[str, ...]] = {"bandit": ("html-keyboard-response",)}
 # Kinds declared in stdlib that runtime.js cannot run yet, with the reason shown to the user.
 UNSUPPORTED: dict[str, str] = {}
 # Parameters of every kind that only text participants read: the page neither shows nor
@@ -53,15 +50,12 @@ def used_kinds(experiment: ir.Experiment) -> dict[str, kinds.Kind]:
 @functools.cache
 def kind_data(name: str) -> dict[str, Any]:
     """What runtime.js needs of a kind's declaration: plugin, answer, params, data fields."""
-    from sbl.parse import parse_expr  # the parser is only needed for kinds actually used
-
-    kind = kinds.all_kinds()[name]
+    kind = kinds.get(name)
+    assert kind is not None, name  # used_kinds refused unknown kinds
     params = [{"name": p.name, "default": p.default,
                "html": types.strip_optional(p.type) == types.HTML}
               for p in kind.params if p.name not in TEXT_ONLY_PARAMS]
-    data = [{"name": d.name,
-             "expr": ir.to_data(parse_expr(d.expr, f"stdlib/kinds/{name}.toml:data.{d.name}"))}
-            for d in kind.data]
+    data = [{"name": d.name, "expr": ir.to_data(d.expr)} for d in kind.data]
     answer = {"type": kind.answer.type.value, "source": kind.answer.source,
               "options": kind.answer.options}
     return {"plugin": kind.plugin, "answer": answer, "params": params, "data": data}
@@ -69,9 +63,7 @@ def kind_data(name: str) -> dict[str, Any]:
 
 def plugins(experiment: ir.Experiment, used: dict[str, kinds.Kind]) -> list[str]:
     """The jsPsych plugins the page needs, sorted."""
-    names = {k.plugin for k in used.values()}
-    for kind_name in used:
-        names.update(EXTRA_PLUGINS.get(kind_name, ()))
+    names = {name for k in used.values() for name in (k.plugin, *k.extra_plugins)}
     fullscreen = experiment.setting("fullscreen")
     if fullscreen is not None and not (isinstance(fullscreen, ir.Literal) and not fullscreen.value):
         names.add("fullscreen")  # an expression: decided in the page, so the plugin must be there
