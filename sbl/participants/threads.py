@@ -1,14 +1,14 @@
 """How many CPU threads torch uses, chosen so that a shared machine does not spin.
 
 torch's CPU kernels run on OpenMP threads, which by default busy-wait at every barrier for
-the others to arrive. When another process holds one of the cores, a thread waits spinning
-for one that has lost its core: on two cores with one other busy process, two threads took 6
-to 7 times longer than one (312 s against 44 s for the bandit's 8 participants). With
-``OMP_WAIT_POLICY=PASSIVE`` waiting threads sleep instead, and two threads were again the
-fastest (33 s). So sbl asks for passive waiting, which OpenMP reads once, when torch is
-imported, and then uses every core it may run on; if torch was imported before sbl could ask
-(and the policy is not passive), it uses one thread. ``OMP_NUM_THREADS``, if set, is the
-default; ``threads=`` (``--threads``) overrides everything.
+the others to arrive. When other processes hold the cores, a thread spins waiting for one
+that has lost its core. On a 2-core machine shared with other jobs (load average about 10),
+the bandit's 8 smollm2 participants took 312 s on two spinning threads and 44 s on one; with
+``OMP_WAIT_POLICY=PASSIVE`` waiting threads sleep instead, and two threads took 33 s. So sbl
+asks for passive waiting, which OpenMP reads once, when torch is imported, and then uses
+every core it may run on; if torch was imported before sbl could ask (and the policy is not
+passive), it uses one thread. ``OMP_NUM_THREADS``, if set, is the default; ``threads=``
+(``--threads``) overrides both.
 """
 
 from __future__ import annotations
