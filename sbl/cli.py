@@ -16,7 +16,7 @@ import click
 
 from sbl import backends
 from sbl.commands import DEBUG, reports_errors
-from sbl.source import SblError, render_all
+from sbl.source import SblError, render, render_all
 
 
 class LazyGroup(click.Group):
@@ -84,20 +84,26 @@ def _notices_to_stderr() -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @reports_errors
 def check(files: tuple[str, ...]) -> None:
-    """Report every problem in FILES; change nothing. Exits 1 if any file has an error."""
+    """Report every problem in FILES, and warn where participant data is shown in an html
+    parameter (it is escaped); change nothing. Exits 1 if any file has an error."""
     from sbl.experiment import load
+    from sbl.markup import warnings
 
-    failed = 0
+    failed = warned = 0
     for file in files:
         try:
-            load(file)
+            experiment = load(file)
         except SblError as exc:
             failed += 1
             click.echo(render_all(exc), err=True)
+            continue
+        for warning in warnings(experiment.ir):
+            warned += 1
+            click.echo(render(warning) + "\n", err=True)
     if failed:
         sys.exit(1)
-    click.echo(f"{len(files)} file{'s' if len(files) != 1 else ''} checked: no problems",
-               err=True)
+    found = f"{warned} warning{'s' if warned != 1 else ''}" if warned else "no problems"
+    click.echo(f"{len(files)} file{'s' if len(files) != 1 else ''} checked: {found}", err=True)
 
 
 @main.command(name="compile")
@@ -110,12 +116,16 @@ def check(files: tuple[str, ...]) -> None:
                                                   backends.REGISTRY.values()) + ".")
 @click.option("--cdn", is_flag=True,
               help="html: load the pinned jsPsych from a CDN instead of inlining it.")
+@click.option("--allow-simulate", is_flag=True,
+              help="html: let a page that sends its data (post_url, jatos, redirect) play "
+                   "itself with ?simulate=data-only|visual, for piloting; its rows say "
+                   "source browser-simulated. Never for the page participants get.")
 @reports_errors
-def compile_(file: str, output: str | None, emit: str, cdn: bool) -> None:
+def compile_(file: str, output: str | None, emit: str, cdn: bool, allow_simulate: bool) -> None:
     """Compile FILE to a browser page, the JSON IR, or the text a model reads."""
     from sbl.experiment import load
 
-    text = backends.get(emit).emit(load(file).ir, cdn=cdn)
+    text = backends.get(emit).emit(load(file).ir, cdn=cdn, allow_simulate=allow_simulate)
     if output in (None, "-"):
         click.echo(text, nl=False)
     else:

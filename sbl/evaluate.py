@@ -539,6 +539,9 @@ _TABLE = (
     Builtin("lower", 1, 1, "The string in lower case (full Unicode case mapping).",
             lambda s: _string("lower", s).lower(), result=t.STR, params=(t.STR,)),
     Builtin("str", 1, 1, "The string conversion used by templates.", show, result=t.STR),
+    Builtin("markup", 1, 1, "The string as markup: shown as HTML in an html parameter, not "
+            "escaped (for HTML the author wrote, never for participant data).",
+            lambda s: _string("markup", s), result=t.HTML, params=(t.STR,)),
     Builtin("number", 1, 1, "A decimal string read as a number; a number stays as it is.",
             _number_builtin, result=t.NUMBER, params=(t.STR,)),
     Builtin("join", 1, 2, "join(xs, sep=\"\"): the items converted to strings, joined.", _join,

@@ -45,11 +45,13 @@ class Experiment:
         """The versioned JSON form of the checked IR."""
         return ir.to_json(self.ir)
 
-    def compile(self, output: str | Path | None = None, *, cdn: bool = False) -> str:
-        """The self-contained jsPsych 8 page; also written to ``output`` when given."""
+    def compile(self, output: str | Path | None = None, *, cdn: bool = False,
+                allow_simulate: bool = False) -> str:
+        """The self-contained jsPsych 8 page; also written to ``output`` when given.
+        ``allow_simulate`` lets a page that collects data play itself (for piloting)."""
         from sbl.backends import web
 
-        page = web.emit(self.ir, cdn=cdn)
+        page = web.emit(self.ir, cdn=cdn, allow_simulate=allow_simulate)
         if output is not None:
             Path(output).write_text(page, encoding="utf-8")
         return page
@@ -71,14 +73,16 @@ class Experiment:
     def simulate(self, model: str | Responder, *, participants: int = 1, batch: int = 8,
                  seed: int = 0, temperature: float = 1.0, prefix: Rows | None = None,
                  output: str | Path | None = None, resume: bool = False,
-                 threads: int | None = None) -> Rows:
+                 timeout: float = 60.0, threads: int | None = None) -> Rows:
         """Run model participants (a spec as ``sbl simulate --model`` takes, or a responder),
-        continuing ``prefix`` when given; see :mod:`sbl.simulate`. ``threads``: torch's CPU
-        threads for a model named here (default: see :mod:`sbl.participants.threads`)."""
+        continuing ``prefix`` when given; ``timeout`` bounds each request to a server
+        (``openai:URL#MODEL``), ``threads`` is torch's CPU threads for a local model (default:
+        see :mod:`sbl.participants.threads`). See :mod:`sbl.simulate`."""
         from sbl.participants import Options, make
         from sbl.simulate import simulate
 
-        options = Options(seed=seed, temperature=temperature, batch=batch, threads=threads)
+        options = Options(seed=seed, temperature=temperature, batch=batch, timeout=timeout,
+                          threads=threads)
         responder = make(model, options) if isinstance(model, str) else model
         return simulate(self.ir, responder, participants=participants, batch=batch, seed=seed,
                         prefix=prefix, output=output, resume=resume)

@@ -3,7 +3,9 @@
 One teacher-forced forward pass over a participant's whole Psych-101 transcript; the NLL counts
 only the response tokens, those between each ``" <<"`` and the ``">>"`` that closes it. Given
 the number of options of each choice, the random-guessing baseline is ``ln k`` per choice and
-pseudo-R² = 1 − NLL / NLL_random.
+pseudo-R² = 1 − NLL / NLL_random. Where a choice's options begin one another (``1`` and
+``10``), its closing ``">>"`` counts too, as the model participants score such options
+(:func:`sbl.protocol.scored_texts`).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sbl.protocol import RESPONSE, ResponseLogprobs, Scorer
+from sbl.protocol import CLOSE, RESPONSE, ResponseLogprobs, Scorer, closes_options
 from sbl.source import SblError
 
 if TYPE_CHECKING:
@@ -77,14 +79,24 @@ def response_spans(text: str) -> list[tuple[int, int]]:
 
 
 def score_transcript(scorer: Scorer | LoadedModel, text: str,
-                     option_counts: Sequence[int | None] | None = None) -> ScoreResult:
+                     option_counts: Sequence[int | None] | None = None,
+                     options: Sequence[Sequence[str] | None] | None = None) -> ScoreResult:
     """NLL of each marked response in ``text`` under ``scorer`` (a participant that scores,
-    or a loaded transformers model), from one teacher-forced pass."""
+    or a loaded transformers model), from one teacher-forced pass.
+
+    ``options`` (each response's options, None for free text) gives the option counts and
+    says which responses are scored with their ``">>"``; else ``option_counts`` gives counts.
+    """
     spans = response_spans(text)
+    if options is not None:
+        option_counts = [len(o) if o else None for o in options]
     if option_counts is not None and len(option_counts) != len(spans):
         raise SblError.at(None, f"the transcript has {len(spans)} responses but "
                                 f"{len(option_counts)} option counts were given")
-    scored = as_scorer(scorer).response_logprobs(text, spans)
+    closed = [o is not None and closes_options(o) for o in options or [None] * len(spans)]
+    scored = as_scorer(scorer).response_logprobs(
+        text, [(s, e + len(CLOSE) if shut else e)
+               for (s, e), shut in zip(spans, closed, strict=True)])
     counts = list(option_counts) if option_counts is not None else [None] * len(spans)
     choices = tuple(ChoiceScore(i, text[s:e], s, scored.tokens[i], -scored.logprobs[i],
                                 counts[i])
@@ -139,9 +151,18 @@ def _tokens_and_owners(tokenizer, text: str,
     if not getattr(tokenizer, "is_fast", False):
         raise SblError.at(None, "scoring needs a fast (Rust) tokenizer for character offsets")
     enc = tokenizer(text, return_offsets_mapping=True)
+    owners = token_owners(text, enc["offset_mapping"], spans)
+    return list(enc["input_ids"]), owners
+
+
+def token_owners(text: str, offsets: Sequence[tuple[int, int]],
+                 spans: Sequence[tuple[int, int]]) -> list[int | None]:
+    """For each token, given as its character (start, end) in ``text``, the index of the span
+    it starts in, or None; a token that starts before a span and runs into it is an error
+    (the response shares a token with the ``" <<"`` before it)."""
     owners: list[int | None] = []
     k = 0
-    for start, end in enc["offset_mapping"]:
+    for start, end in offsets:
         while k < len(spans) and start >= spans[k][1]:
             k += 1
         if k < len(spans) and start < spans[k][0] < end:
@@ -152,7 +173,7 @@ def _tokens_and_owners(tokenizer, text: str,
         # Special tokens have an empty (0, 0) span; a token belongs to the response it starts in.
         inside = end > start and k < len(spans) and spans[k][0] <= start < spans[k][1]
         owners.append(k if inside else None)
-    return list(enc["input_ids"]), owners
+    return owners
 
 
 def _target_logprobs(loaded: LoadedModel, ids: list[int], targets: list[int]) -> list[float]:

@@ -45,7 +45,7 @@ def pilot(experiment: Experiment, participants: int = 1, *, seed: int = 0,
     records: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as folder:
         page_path = Path(folder) / f"{experiment.name}.html"
-        experiment.compile(page_path)
+        experiment.compile(page_path, allow_simulate=True)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium(), headless=True,
                                         args=CHROMIUM_ARGS)

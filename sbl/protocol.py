@@ -107,3 +107,16 @@ class Usage:
         return Usage(self.tokens_processed + other.tokens_processed,
                      self.transcript_tokens + other.transcript_tokens,
                      self.participants + other.participants)
+
+
+def closes_options(options: Sequence[str]) -> bool:
+    """Whether options must be scored with their closing ``">>"``: when one option begins
+    another (``1`` and ``10``, ``car`` and ``cart``), the shorter one's tokens also start the
+    longer one, so its probability alone would count both."""
+    return any(a != b and b.startswith(a) for a in options for b in options)
+
+
+def scored_texts(options: Sequence[str]) -> list[str]:
+    """The text scored for each option: itself, or itself and ``">>"`` (:func:`closes_options`)."""
+    closing = closes_options(options)
+    return [option + CLOSE if closing else option for option in options]

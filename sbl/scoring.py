@@ -71,7 +71,7 @@ def score_rows(experiment: Experiment, rows: Rows, scorer: Scorer | LoadedModel,
     from sbl.likelihood import as_scorer, score_transcript
 
     scoring = as_scorer(scorer)
-    results = {p: score_transcript(scoring, r.transcript, r.option_counts)
+    results = {p: score_transcript(scoring, r.transcript, options=r.response_options)
                for p, r in replay_rows(program(experiment.ir), rows, seed=seed).items()}
     return Scores(scoring.name, results)
 
@@ -111,19 +111,19 @@ def is_psych101(path: str | Path) -> bool:
 
 def score(data: str | Path | Rows, model: str | Scorer | Responder | LoadedModel,
           experiment: Experiment | str | Path | None = None, *, seed: int = 0,
-          threads: int | None = None) -> Scores:
+          timeout: float = 60.0, threads: int | None = None) -> Scores:
     """Score recorded data under a model (a participant spec as ``sbl score --model`` takes,
     a participant that scores, or a loaded model): rows (with their experiment) or
     Psych-101 jsonl. A participant that gives no log-probabilities is an SblError. ``seed``
-    is the run's seed for participants whose data recorded none (as ``export_psych101``).
-    ``threads``: torch's CPU threads for a model named here (default: see
-    :mod:`sbl.participants.threads`)."""
+    is the run's seed for participants whose data recorded none (as ``export_psych101``);
+    ``timeout`` bounds each request to a server (``openai:URL#MODEL``); ``threads`` is
+    torch's CPU threads for a local model (default: see :mod:`sbl.participants.threads`)."""
     from sbl.data import Rows, read_data
     from sbl.experiment import Experiment, load
     from sbl.likelihood import as_scorer
     from sbl.participants import Options, make
 
-    scorer = as_scorer(make(model, Options(threads=threads), scores=True)
+    scorer = as_scorer(make(model, Options(timeout=timeout, threads=threads), scores=True)
                        if isinstance(model, str) else model)
     if not isinstance(data, Rows) and is_psych101(data):
         return score_psych101(data, scorer)

@@ -2,7 +2,8 @@
 
 Types are written in declarations as ``number``, ``int``, ``str``, ``html``, ``bool``,
 ``any``, ``none``, ``list[T]``, ``record{a: T, b: U}`` and ``T?`` (T or none).
-``html`` is a string the web backend shows as HTML rather than escaping it.
+``html`` is a parameter whose literal text is shown as HTML; values computed into it are
+escaped text (docs/language.md, Markup; sbl/markup.py).
 """
 
 from __future__ import annotations

@@ -381,8 +381,8 @@ def test_random_builtins_need_a_generator() -> None:
 def test_builtin_table_describes_every_builtin() -> None:
     required = {"len", "sum", "mean", "min", "max", "round", "abs", "floor", "ceil", "range",
                 "shuffle", "sample", "choice", "randint", "random", "upper", "lower", "str",
-                "number", "join", "split", "contains", "reverse", "sorted", "count", "any",
-                "all", "cross", "repeat"}
+                "markup", "number", "join", "split", "contains", "reverse", "sorted", "count",
+                "any", "all", "cross", "repeat"}
     assert set(BUILTINS) == required
     for name, b in BUILTINS.items():
         assert b.name == name and b.doc and "\n" not in b.doc

@@ -285,6 +285,49 @@ def _biased(tiny_dir, probs: dict[str, float]):
     return lm
 
 
+def test_logits_to_keep_is_probed_and_every_form_gives_the_same_numbers(tiny_dir):
+    import transformers
+
+    from sbl.participants.compat import KEEP_MODES
+
+    lm = models.load(str(tiny_dir), device="cpu")
+    HFResponder(lm)  # probes once, at load
+    found = lm.logits_keep
+    if transformers.__version__.startswith("5.17."):
+        assert found != "2d"  # what GPU images ship: a 2-D index fails there
+    logs = {}
+    for mode in KEEP_MODES[KEEP_MODES.index(found):]:  # the form found, and the plainer ones
+        lm.logits_keep = mode
+        log = play(HFResponder(lm), Bandit(3, options=[("C", "A"), ("left", "right"),
+                                                       ("B", "D")]), 6)
+        logs[mode] = [[a.meta["option_logprobs"] for a in step] for step in log]
+    first = next(iter(logs.values()))
+    for log in logs.values():
+        for step, want in zip(log, first, strict=True):
+            for got, expected in zip(step, want, strict=True):
+                assert got == pytest.approx(expected, abs=1e-5)
+
+
+class _No2D(torch.nn.Module):
+    """A model whose forward fails on a 2-D logits_to_keep, as transformers 5.17's does."""
+
+    def __init__(self, model) -> None:
+        super().__init__()
+        self.inner = model
+
+    def forward(self, input_ids, logits_to_keep=0, **kwargs):
+        if isinstance(logits_to_keep, torch.Tensor) and logits_to_keep.dim() == 2:
+            raise RuntimeError("Index tensor must have the same number of dimensions as "
+                               "input tensor")
+        return self.inner(input_ids=input_ids, logits_to_keep=logits_to_keep, **kwargs)
+
+
+def test_the_probe_falls_back_where_2d_fails(tiny):
+    from sbl.participants.compat import keep_mode
+
+    assert keep_mode(_No2D(tiny.model), "cpu") == "1d"
+
+
 def test_sample_index_follows_the_distribution():
     import numpy as np
 
@@ -334,6 +377,17 @@ def test_unknown_models_are_sbl_errors(tmp_path, monkeypatch):
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
+def test_presets_say_what_they_are():
+    from click.testing import CliRunner
+
+    from sbl.cli import main
+
+    assert models.PRESETS["centaur"] == models.CENTAUR_8B  # the seed tutorial's 8B adapter
+    assert "--model centaur-70b" in models.describe(models.CENTAUR_8B)
+    assert models.describe("smollm2:x") == "smollm2:x"
+    assert "centaur-70b" in CliRunner().invoke(main, ["simulate", "--help"]).output
+
+
 def test_centaur_without_cuda_says_so():
     for name in ("centaur", "Minitaur", "centaur-70b"):
         with pytest.raises(SblError, match="CUDA"):

@@ -39,6 +39,7 @@ class Scripted(BaseHTTPRequestHandler):
     reply: dict = {}
     delays: list[float] = []
     seen: list[dict] = []
+    faults: list = []  # each writes one broken reply itself (raw bytes)
 
     def do_GET(self):  # noqa: N802
         self._send({"data": [{"id": "scripted"}]})
@@ -48,6 +49,9 @@ class Scripted(BaseHTTPRequestHandler):
         type(self).seen.append(body)
         if type(self).delays:
             time.sleep(type(self).delays.pop(0))
+        if type(self).faults:
+            type(self).faults.pop(0)(self)
+            return
         reply = type(self).reply
         self._send(reply(body) if callable(reply) else reply)
 
@@ -71,7 +75,7 @@ def scripted():
     server = ThreadingHTTPServer(("127.0.0.1", 0), Scripted)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    Scripted.delays, Scripted.seen = [], []
+    Scripted.delays, Scripted.seen, Scripted.faults = [], [], []
     yield f"openai:http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
@@ -137,7 +141,7 @@ def test_options_missing_from_the_top_are_scored_by_echo(scripted):
     echoed = [b["prompt"] for b in Scripted.seen if b.get("echo")][1:]  # after the probe
     assert sorted(echoed) == ["You press <<A", "You press <<left"]
     assert answer.tokens == 4 + 4 + 5  # the top request, then one echo per option
-    assert not responder.echo_shifted
+    assert responder.echo == "right"
 
 
 def test_echo_requests_of_every_ask_are_in_flight_together(scripted):
@@ -165,7 +169,7 @@ def test_echo_requests_of_every_ask_are_in_flight_together(scripted):
 def test_a_server_with_shifted_echo_is_scored_by_next_token_requests(scripted):
     Scripted.reply = lambda body: LOGPROB_REPLY(body, shifted=True)
     responder = OpenAIResponder(scripted)
-    assert responder.echo_shifted
+    assert responder.echo == "shifted"
     answer = responder.answer([Ask("p", "You press <<", ("A", "left"), seed=3)])[0]
     assert answer.meta["option_logprobs"] == {"A": -0.5, "left": -3.0}
     assert "You press <<le" in [b["prompt"] for b in Scripted.seen if not b.get("echo")]
@@ -175,8 +179,79 @@ def test_too_many_timeouts_is_an_error(scripted):
     Scripted.reply = LOGPROB_REPLY
     responder = OpenAIResponder(scripted, timeout=0.2, retries=1, backoff=0.01)
     Scripted.delays = [1.0, 1.0]
-    with pytest.raises(SblError, match="did not answer after 2 tries"):
+    with pytest.raises(SblError, match="gave up after 2 tries"):
         responder.answer([Ask("p", "You press <<", ("A", "B"))])
+
+
+def _raw(data: bytes, length: int | None = None, status: int = 200):
+    """A fault: this body (maybe with a Content-Length that promises more)."""
+    def write(handler) -> None:
+        handler.send_response(status)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(data) if length is None else length))
+        handler.end_headers()
+        handler.wfile.write(data)
+        handler.wfile.flush()
+        handler.close_connection = True
+    return write
+
+
+def _bad_status_line(handler) -> None:
+    handler.wfile.write(b"HTTP/1.1 two hundred\r\n\r\n")
+    handler.close_connection = True
+
+
+def _with(body: dict, **changes) -> bytes:
+    reply = json.loads(json.dumps(LOGPROB_REPLY(body)))  # a copy: NEXT stays as it is
+    reply["choices"][0]["logprobs"]["top_logprobs"][0].update(changes)
+    return json.dumps(reply).encode()
+
+
+ASK = Ask("p", "Machine A or B. You press <<A>> and get 3 points.\nYou press <<", ("A", "B"))
+BROKEN = {
+    "NaN log-prob": _raw(_with({"prompt": " <<"}, A=float("nan"))),
+    "infinite log-prob": _raw(_with({"prompt": " <<"}).replace(b"-0.5", b"1e999")),
+    "not JSON": _raw(b"<html>502 Bad Gateway</html>"),
+    "no choices": _raw(b'{"object": "error", "choices": []}'),
+    "bad status line": _bad_status_line,
+    "truncated body": _raw(b'{"choices": [{"text": "A", "logpr', length=400),
+    "overloaded": _raw(b'{"error": "busy"}', status=503),
+}
+
+
+@pytest.mark.parametrize("fault", list(BROKEN))
+def test_a_broken_reply_is_retried_said_on_stderr_and_counted(scripted, capsys, fault):
+    Scripted.reply = LOGPROB_REPLY
+    responder = OpenAIResponder(scripted, backoff=0.01)
+    Scripted.faults = [BROKEN[fault]]
+    answer = responder.answer([ASK])[0]
+    assert responder.retries == 1
+    assert answer.meta["option_logprobs"] == {"A": -0.5, "B": -1.5}
+    said = capsys.readouterr().err
+    assert f"the server at {responder.url}" in said and "trying again" in said
+    assert "participant p, response 2" in said
+
+
+@pytest.mark.parametrize("fault", list(BROKEN))
+def test_a_server_that_keeps_breaking_is_a_clear_error(scripted, fault):
+    Scripted.reply = LOGPROB_REPLY
+    responder = OpenAIResponder(scripted, backoff=0.01, retries=2)
+    Scripted.faults = [BROKEN[fault]] * 3
+    with pytest.raises(SblError) as error:
+        responder.answer([ASK])
+    message = str(error.value)
+    assert responder.url in message and "gave up after 3 tries" in message
+    assert "participant p, response 2" in message
+
+
+def test_the_timeout_is_settable_and_bounds_a_hung_server(scripted):
+    Scripted.reply = LOGPROB_REPLY
+    responder = OpenAIResponder(scripted, timeout=0.2, retries=1, backoff=0.01)
+    Scripted.delays = [5.0, 5.0]
+    started = time.perf_counter()
+    with pytest.raises(SblError, match="gave up after 2 tries"):
+        responder.answer([ASK])
+    assert time.perf_counter() - started < 2.0
 
 
 # -- a real server ----------------------------------------------------------------------
@@ -244,7 +319,7 @@ def test_real_server_bandit(llama_server):
 def test_real_server_free_text_stops_before_the_marker(llama_server):
     responder = OpenAIResponder(f"openai:{llama_server}#smollm2")
     # llama-cpp-python echoes each prompt token's log-prob one position late (issue #1983).
-    assert responder.echo_shifted and responder.top_k == 1000
+    assert responder.echo == "shifted" and responder.top_k == 1000
     free = responder.answer([Ask("p", "Name a colour. You say <<", None, max_chars=40)])[0]
     assert ">>" not in free.response and len(free.response) <= 40
     assert free.tokens > 0
@@ -262,3 +337,19 @@ def test_real_server_agrees_with_transformers(llama_server):
     for option in ask.options:
         assert served.meta["option_logprobs"][option] == pytest.approx(
             local.meta["option_logprobs"][option], abs=0.15)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.environ.get("SBL_SLOW_COMPARE"), reason="loads smollm2 twice")
+def test_real_server_scores_like_transformers(llama_server):
+    from sbl.likelihood import score_transcript
+    from sbl.participants.models import load
+
+    text = ("Machine C is orange and machine A is blue. You press <<C>> and get 7 points.\n"
+            "Machine C is red and machine A is blue. You press <<A>> and get 12 points.\n"
+            "Machine C is red and machine A is green. You press <<left>> and get 3 points.")
+    served = score_transcript(OpenAIResponder(f"openai:{llama_server}#smollm2"), text)
+    local = score_transcript(load("smollm2", device="cpu"), text)
+    for got, want in zip(served.choices, local.choices, strict=True):
+        assert got.tokens == want.tokens
+        assert got.nll == pytest.approx(want.nll, abs=0.15 * want.tokens)

@@ -93,11 +93,12 @@ def assert_parity(browser_rows: Rows, text: Rows, what: str) -> parity.Compariso
     return result
 
 
-def assert_browser_run(rows: Rows, seed: int) -> None:
-    """The rows came from the page, for participant 1 with ``seed``."""
+def assert_browser_run(rows: Rows, seed: int, source: str = "browser-simulated") -> None:
+    """The rows came from the page, for participant 1 with ``seed``; simulated unless
+    ``source`` says otherwise."""
     assert rows.participants == [parity.PARTICIPANT]
     assert rows.seeds == {parity.PARTICIPANT: seed}
-    assert {r["source"] for r in rows} == {"browser"}
+    assert {r["source"] for r in rows} == {source}
 
 
 # ---------------------------------------------------------------- text -> page
@@ -123,7 +124,7 @@ def test_page_played_by_hand_gives_the_rows_of_the_text_run(
         browser: Any, pages: dict[str, Path], tmp_path: Path, name: str) -> None:
     text = text_rows(name, PLAY_SEED)
     rows = parity.play(browser, pages[name], tmp_path, PLAY_SEED, text)
-    assert_browser_run(rows, PLAY_SEED)
+    assert_browser_run(rows, PLAY_SEED, "browser")
     assert_parity(rows, text, f"{name} seed {PLAY_SEED}, text -> page played by hand")
 
 

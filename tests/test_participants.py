@@ -99,7 +99,6 @@ def test_an_installed_scorer_scores_through_the_protocol(plugin, tmp_path):
                               "scripted:RESPONSES)"),
     ("score", "--model", "random", "participant 'random' cannot score: it gives no "
                                    "log-probabilities"),
-    ("score", "--model", "openai:http://localhost:1/v1#m", "participant 'openai' cannot score"),
 ])
 def test_a_bad_participant_is_a_usage_error(tmp_path, command, option, value, message):
     data = tmp_path / "d.csv"

@@ -24,7 +24,7 @@ def test_pilot_every_example_and_replay_it(tmp_path: Path) -> None:
         assert result.exit_code == 0, result.output
         rows = sbl.read_data(out)
         assert rows.participants == ["pilot-1", "pilot-2"]
-        assert {r["source"] for r in rows} == {"browser"}
+        assert {r["source"] for r in rows} == {"browser-simulated"}
         # the text runtime recomputes each trial from the same seed and checks every cell
         replayed = sbl.load(path).run(sbl.participants.Scripted([]), prefix=rows)
         assert len(replayed) == len(rows), path

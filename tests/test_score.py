@@ -14,6 +14,7 @@ pytest.importorskip("transformers")
 
 from sbl.likelihood import pseudo_r2, response_spans, score_transcript  # noqa: E402
 from sbl.participants import models  # noqa: E402
+from sbl.participants.base import Ask  # noqa: E402
 from sbl.participants.hf import HFResponder  # noqa: E402
 from sbl.source import SblError  # noqa: E402
 
@@ -96,3 +97,17 @@ def test_edge_cases(tiny):
     assert empty.nll_random == 0 and empty.pseudo_r2 is None
     with pytest.raises(SblError, match="shares a token with the ' <<'"):
         score_transcript(tiny, INSTRUCTIONS + "You press <<-1>> and get 2 points.")
+
+
+def test_options_that_begin_one_another_are_scored_with_their_marker(tiny):
+    text = INSTRUCTIONS.format(a="C", b="A") + "Rate it from 1 to 10. You say <<1>> and go on."
+    start, end = response_spans(text)[0]
+    closed = score_transcript(tiny, text, options=[("1", "10", "2")]).choices[0]
+    assert closed.nll == pytest.approx(direct_nll(tiny, text, start, end + 2)[0], abs=1e-4)
+    assert closed.response == "1" and closed.options == 3
+    plain = score_transcript(tiny, text, options=[("1", "2")]).choices[0]
+    assert plain.nll == pytest.approx(direct_nll(tiny, text, start, end)[0], abs=1e-4)
+    # and as the simulating participant scores it: the same number
+    ask_text = text[:start]
+    answer = HFResponder(tiny).answer([Ask("p", ask_text, ("1", "10", "2"))])[0]
+    assert -answer.meta["option_logprobs"]["1"] == pytest.approx(closed.nll, abs=1e-4)

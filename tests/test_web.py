@@ -566,7 +566,7 @@ def test_a_declaration_error_says_where(browser: Any, tmp_path: Path) -> None:
 def test_data_is_posted_then_the_page_redirects(browser: Any, tmp_path: Path) -> None:
     exp = bandit_experiment(fullscreen=True, post_url="https://sbl.invalid/collect",
                             redirect="https://sbl.invalid/done?cc=ABC")
-    page = write(tmp_path, exp, "bandit.html")
+    page = write(tmp_path, exp, "bandit.html", allow_simulate=True)
     posted: list[Any] = []
 
     def sink(route: Any) -> None:

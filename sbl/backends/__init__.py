@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 class Emitter(Protocol):
     """The function a backend module exports."""
 
-    def __call__(self, experiment: Experiment, *, cdn: bool = False) -> str: ...
+    def __call__(self, experiment: Experiment, *, cdn: bool = False,
+                 allow_simulate: bool = False) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,10 +34,11 @@ class Backend:
     suffix: str
     help: str
 
-    def emit(self, experiment: Experiment, *, cdn: bool = False) -> str:
+    def emit(self, experiment: Experiment, *, cdn: bool = False,
+             allow_simulate: bool = False) -> str:
         """Run the backend on a checked experiment."""
         emitter: Emitter = importlib.import_module(self.module).emit
-        return emitter(experiment, cdn=cdn)
+        return emitter(experiment, cdn=cdn, allow_simulate=allow_simulate)
 
 
 REGISTRY: dict[str, Backend] = {b.name: b for b in (

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sbl import ir
 
 
-def emit(experiment: ir.Experiment, *, cdn: bool = False) -> str:
+def emit(experiment: ir.Experiment, *, cdn: bool = False,
+         allow_simulate: bool = False) -> str:
     """The experiment's IR as JSON text."""
     return ir.to_json(experiment) + "\n"

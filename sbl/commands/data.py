@@ -35,8 +35,11 @@ def data(data: str, output: str | None, until: int | None) -> None:
     if until is not None:
         rows = rows.until_response(until)
     for participant, part in rows.by_participant().items():
+        # a page that played itself (sbl pilot) is never a person: say so
+        simulated = any(r.get("source") == "browser-simulated" for r in part)
         click.echo(f"participant {participant}: {len(part)} trials, "
-                   f"{part.n_responses} responses", err=True)
+                   f"{part.n_responses} responses"
+                   f"{' (simulated by the page, not a person)' if simulated else ''}", err=True)
     click.echo(f"{data}: {len(rows.participants)} participant"
                f"{'s' if len(rows.participants) != 1 else ''}, {len(rows)} trials, "
                f"{rows.n_responses} responses", err=True)

@@ -10,9 +10,10 @@ from sbl.commands import ParticipantSpec, participant_help, reports_errors, thre
 @click.command()
 @click.argument("data", type=click.Path(dir_okay=False, exists=True))
 @click.option("--model", "-m", required=True, type=ParticipantSpec(scores=True),
-              metavar="NAME|DIR",
+              metavar="NAME|DIR|openai:URL#MODEL",
               help=participant_help("The model, named as for sbl simulate; it must give "
-                                    "log-probabilities (hf does):"))
+                                    "log-probabilities (hf does, and openai on a server that "
+                                    "echoes them, such as vLLM):"))
 @click.option("--experiment", "-e", type=click.Path(dir_okay=False), metavar="FILE.sbl",
               help="The experiment the data was recorded with (needed unless DATA is "
                    "Psych-101 jsonl).")
@@ -23,10 +24,14 @@ from sbl.commands import ParticipantSpec, participant_help, reports_errors, thre
               help="The --seed of the run that made DATA, for participants whose data "
                    "recorded none (the page records it): participant k of an sbl run had "
                    "SEED + k - 1, any other id SEED.")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=60.0, show_default=True,
+              metavar="SECONDS",
+              help="With --model openai:...: how long one request may take before it is tried "
+                   "again (4 more tries, each retry said on stderr).")
 @threads_option
 @reports_errors
 def score(data: str, model: str, experiment: str | None, output: str | None,
-          seed: int, threads: int | None) -> None:
+          seed: int, timeout: float, threads: int | None) -> None:
     """Score recorded DATA under a model, as the Centaur paper does: the transcript each
     participant read is rebuilt from their rows and the model's negative log-likelihood of
     their responses (only the tokens between ' <<' and '>>') is summed per choice and per
@@ -42,7 +47,7 @@ def score(data: str, model: str, experiment: str | None, output: str | None,
 
     from sbl.scoring import score as run_score
 
-    scores = run_score(data, model, experiment, seed=seed, threads=threads)
+    scores = run_score(data, model, experiment, seed=seed, timeout=timeout, threads=threads)
     table = Table(title=f"{data} under {scores.model}")
     for column in ("participant", "choices", "NLL", "NLL/choice", "random NLL", "pseudo-R²"):
         table.add_column(column, justify="right")

@@ -34,15 +34,19 @@ from sbl.commands import ParticipantSpec, participant_help, reports_errors, thre
               help="Continue an interrupted run into the same --output: finished participants "
                    "are kept, the others run again with the same seeds.")
 @click.option("--summary", type=click.Path(dir_okay=False),
-              help="Write what the run cost as JSON: participants, trials, tokens_processed, "
-                   "transcript_tokens, invalid_mass, seconds.")
+              help="Write what the run cost as JSON: model, participants, trials, "
+                   "tokens_processed, transcript_tokens, invalid_mass, seconds, retries.")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=60.0, show_default=True,
+              metavar="SECONDS",
+              help="With --model openai:...: how long one request may take before it is tried "
+                   "again (4 more tries, each retry said on stderr).")
 @click.option("--device", help="Where the model runs: cpu, cuda, mps (default: the best there "
                                "is).")
 @threads_option
 @reports_errors
 def simulate(file: str, model: str, participants: int, batch: int, seed: int,
              temperature: float, from_: str | None, until: int | None, output: str | None,
-             resume: bool, summary: str | None, device: str | None,
+             resume: bool, summary: str | None, timeout: float, device: str | None,
              threads: int | None) -> None:
     """Run FILE with a language model as the participant: it reads the Psych-101 transcript
     and chooses among the valid answers by log-probability, continuing one KV cache so each
@@ -57,6 +61,7 @@ def simulate(file: str, model: str, participants: int, batch: int, seed: int,
     from sbl.data import read_data
     from sbl.experiment import load
     from sbl.participants import Options, make
+    from sbl.participants.models import describe
     from sbl.simulate import simulate as run_simulation
     from sbl.simulate import timed_progress
 
@@ -70,7 +75,7 @@ def simulate(file: str, model: str, participants: int, batch: int, seed: int,
         prefix = prefix.until_response(until)
     click.echo(f"loading {model} ...", err=True)
     responder = make(model, Options(seed=seed, temperature=temperature, batch=batch,
-                                    device=device, threads=threads))
+                                    device=device, timeout=timeout, threads=threads))
     total = len(prefix.participants) if prefix is not None else participants
     update, stop = timed_progress(total)
     try:
@@ -84,3 +89,4 @@ def simulate(file: str, model: str, participants: int, batch: int, seed: int,
     where = f"; rows in {output}" if output else " (use -o sim.csv to keep the rows)"
     click.echo(f"{len(rows.participants)} participants, {len(rows)} trials, "
                f"{rows.n_responses} responses{where}", err=True)
+    click.echo(f"model: {describe(responder.name)}", err=True)

@@ -22,6 +22,7 @@ TEXT_ONLY: frozenset[str] = frozenset(p.name for p in kinds.COMMON_PARAMS)
 # Fields jsPsych (or its plugins) adds to every data row; they are not sbl columns.
 JSPSYCH_FIELDS: frozenset[str] = frozenset({
     "trial_type", "trial_index", "time_elapsed", "internal_node_id", "sbl_trial_index",
+    "sbl_version", "sbl_storage",  # the page's own bookkeeping: see docs/data.md
     "stimulus", "view_history", "question_order", "success", "plugin_version",
     "extension_type", "extension_version", "rt_key_duration", "response_index",
 })

@@ -41,9 +41,12 @@ CORE_MEANINGS: dict[str, str] = {
             "participant's option letters, so replaying the rows rebuilds exactly what the "
             "participant saw. The page's seed URL parameter, or one it drew and recorded; in "
             "text runs --seed + participant − 1.",
-    "source": "What produced the row: browser (the page), terminal (a person at sbl run), "
-              "scripted, random, or the model's name (e.g. a Hugging Face id) for sbl "
-              "simulate. A replayed row keeps the source it was recorded with.",
+    "source": "What produced the row: browser (a person on the page), browser-simulated "
+              "(the page playing itself with ?simulate=, as sbl pilot does: never a person; "
+              "a page that sends its data plays itself only when compiled with "
+              "--allow-simulate), terminal (a person at sbl run), scripted, random, or the "
+              "model's name (e.g. a Hugging Face id) for sbl simulate. A replayed row keeps "
+              "the source it was recorded with.",
     "block": "The path of the block the trial is in, block names joined with / (main, "
              "practice/inner); empty at the top level.",
     "trial_index": "The trial's position among this participant's trials, from 0. (jsPsych's "

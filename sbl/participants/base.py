@@ -11,7 +11,9 @@ from sbl.protocol import (
     ResponseLogprobs,
     Scorer,
     Usage,
+    closes_options,
+    scored_texts,
 )
 
 __all__ = ["CLOSE", "MARK", "RESPONSE", "Answer", "Ask", "Responder", "ResponseLogprobs",
-           "Scorer", "Usage"]
+           "Scorer", "Usage", "closes_options", "scored_texts"]

@@ -16,6 +16,7 @@ digit or space (a response starting with punctuation re-feeds the ``" <<"`` toke
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -23,7 +24,15 @@ from typing import Any
 
 import numpy as np
 
-from sbl.participants.base import CLOSE, MARK, Answer, Ask, ResponseLogprobs, Usage
+from sbl.participants.base import (
+    CLOSE,
+    MARK,
+    Answer,
+    Ask,
+    ResponseLogprobs,
+    Usage,
+    scored_texts,
+)
 from sbl.participants.models import LoadedModel
 from sbl.participants.sampling import participant_rng, sample_index, sample_rows
 
@@ -82,7 +91,8 @@ class HFResponder:
     def __init__(self, loaded: LoadedModel, *, temperature: float = 1.0, seed: int = 0,
                  batch_size: int = 16) -> None:
         import torch
-        import transformers
+
+        from sbl.participants.compat import keep_mode
 
         self.lm, self.name = loaded, loaded.source
         self.temperature, self.seed, self.batch_size = temperature, seed, batch_size
@@ -96,7 +106,9 @@ class HFResponder:
         self._mark = self._encode(MARK)
         self._pad = next((t for t in (tok.pad_token_id, tok.eos_token_id) if t is not None), 0)
         self._eos = tok.eos_token_id
-        self._keep_2d = int(transformers.__version__.split(".")[0]) >= 5
+        if loaded.logits_keep is None:  # probed once per loaded model
+            loaded.logits_keep = keep_mode(loaded.model, self._device)
+        self._keep = loaded.logits_keep
 
     # -- the protocol ------------------------------------------------------------------
 
@@ -250,23 +262,20 @@ class HFResponder:
         mask = torch.cat([group.mask, new], dim=1)
         # Pads do not count as positions, so each row's RoPE positions are its own.
         positions = (mask.cumsum(dim=1) - 1).clamp(min=0)[:, -width:]
-        most = max(1, max(len(k) for k in keep))
-        where = torch.tensor([(k + k[-1:] * (most - len(k))) if k else [0] * most
-                              for k in keep], dtype=torch.long, device=self._device)
-        logits = self._forward(group, ids, mask, positions, where)
+        logits = self._forward(group, ids, mask, positions, keep)
         group.mask = mask
         logprobs = torch.log_softmax(logits.float(), dim=-1)
         return [logprobs[i, :len(k)] if k else None for i, k in enumerate(keep)]
 
-    def _forward(self, group: _Group, ids: Any, mask: Any, positions: Any, where: Any) -> Any:
+    def _forward(self, group: _Group, ids: Any, mask: Any, positions: Any,
+                 keep: list[list[int]]) -> Any:
         """Logits (batch, positions kept, vocab), extending the group's cache in place."""
-        kwargs = {self.lm.cache_arg: group.cache, "use_cache": True}
-        if self._keep_2d:
-            kwargs["logits_to_keep"] = where
-        out = self.lm.model(input_ids=ids, attention_mask=mask, position_ids=positions, **kwargs)
-        if self._keep_2d:
-            return out.logits
-        return self._torch.take_along_dim(out.logits, where[..., None], dim=1)
+        from sbl.participants.compat import kept_logits
+
+        cache = {self.lm.cache_arg: group.cache, "use_cache": True}
+        return kept_logits(functools.partial(self.lm.model, input_ids=ids, attention_mask=mask,
+                                             position_ids=positions, **cache),
+                           keep, self._keep, self._device)
 
     def _crop(self, group: _Group, count: int) -> None:
         """Take the last ``count`` slots back out of the group's cache and mask."""
@@ -277,7 +286,7 @@ class HFResponder:
     # -- choices -------------------------------------------------------------------------
 
     def _option_ids(self, option: str) -> list[int]:
-        """The option's tokens as they appear right after ``" <<"``."""
+        """The option's tokens (with ``">>"`` if scored closed) as they appear after ``" <<"``."""
         if option not in self._option_cache:
             ids = self._encode(MARK + option)
             n = len(self._mark)
@@ -291,7 +300,9 @@ class HFResponder:
         choice = [i for i, ask in enumerate(asks) if ask.options is not None]
         if not choice:
             return {}
-        ids = {i: [self._option_ids(o) for o in asks[i].options or ()] for i in choice}
+        # Options that begin one another are scored with their closing ">>" (base.py).
+        ids = {i: [self._option_ids(t) for t in scored_texts(asks[i].options or ())]
+               for i in choice}
         # Every first token of every row in one lookup: per-row lookups cost more than the math.
         width = max(len(ids[i]) for i in choice)
         index = [[t[0] for t in ids[i]] + [0] * (width - len(ids[i])) for i in choice]

@@ -28,6 +28,12 @@ PRESETS: dict[str, str] = {
     "marcelbinz/llama-3.1-minitaur-8b-adapter": CENTAUR_8B,
     "marcelbinz/llama-3.1-minitaur-8b": "marcelbinz/Llama-3.1-Centaur-8B",
 }
+# What each preset is, for --help, the README and the end of a run.
+ABOUT = {
+    CENTAUR_8B: "Llama-3.1-Centaur-8B, the seed tutorial's 8B adapter on a 4-bit base; the "
+                "paper's headline numbers are the 70B model's (--model centaur-70b)",
+    CENTAUR_70B: "Llama-3.1-Centaur-70B, the adapter behind the paper's headline numbers",
+}
 # Adapters on a bitsandbytes 4-bit base: they only load on CUDA.
 NEEDS_CUDA = {CENTAUR_8B, CENTAUR_70B}
 DTYPES = {"float32": "float32", "fp32": "float32", "bfloat16": "bfloat16", "bf16": "bfloat16",
@@ -40,7 +46,8 @@ class LoadedModel:
 
     ``source`` is the string the data's ``source`` column gets; ``cache_arg`` is the name of
     the forward argument that takes a KV cache in the installed transformers
-    (``cache`` from 5.24 on, ``past_key_values`` before).
+    (``cache`` from 5.24 on, ``past_key_values`` before); ``logits_keep`` is the form of
+    ``logits_to_keep`` its forward takes (:mod:`sbl.participants.compat`), once probed.
     """
 
     model: Any
@@ -48,6 +55,13 @@ class LoadedModel:
     source: str
     device: str
     cache_arg: str = "past_key_values"
+    logits_keep: str | None = None
+
+
+def describe(source: str) -> str:
+    """The model a run used, as people should read it: its source, and what a preset is."""
+    about = ABOUT.get(source)
+    return f"{source} ({about})" if about else source
 
 
 def load(name: str, *, device: str | None = None, dtype: str | None = None,

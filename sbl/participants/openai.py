@@ -1,35 +1,52 @@
-"""Model participants behind an OpenAI-compatible server (vLLM, llama-cpp-python's server).
+"""Model participants behind an OpenAI-compatible server (vLLM, llama-cpp-python's server,
+llama.cpp's ``llama-server``).
 
 ``--model openai:URL#MODEL``. Each valid option is scored through ``/v1/completions``: one
 request with the top log-probs of the next token when every option is among them (single-token
 options), otherwise one ``echo`` request per option that reads the log-probs of the option's
-own prompt tokens. The choice is then sampled here, from the options renormalised, with the
-participant's seeded RNG, exactly as the transformers participant does. Requests run on a
-thread pool; timeouts and overloaded answers are retried with backoff and counted. Only the
-standard library is used.
+own prompt tokens. Options are found in the echo by tokens, counted back from the prompt's
+end, never by character offsets (vLLM's offsets count the decoded BOS in front). Where options
+share a prefix (``1`` and ``10``) each is scored with its closing ``">>"``
+(:func:`~sbl.participants.base.scored_texts`). The choice is then sampled here, from the options
+renormalised, with the participant's seeded RNG, exactly as the transformers participant does.
+
+A probe at start finds how the server echoes: right (vLLM), one position late
+(llama-cpp-python: options are then scored from next-token requests), or not at all
+(``llama-server``: options must then each be one token among the top log-probs). Requests run
+on a thread pool through :class:`~sbl.participants.openai_server.Server`, which retries and
+checks every reply. Only the standard library is used.
 """
 
 from __future__ import annotations
 
-import json
 import math
-import os
 import threading
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 
-from sbl.participants.base import CLOSE, Answer, Ask, Usage
+from sbl.participants.base import (
+    CLOSE,
+    RESPONSE,
+    Answer,
+    Ask,
+    ResponseLogprobs,
+    Usage,
+    scored_texts,
+)
+from sbl.participants.openai_server import (
+    Server,
+    echoed_prompt,
+    generated_logprob,
+    next_top,
+)
 from sbl.participants.sampling import participant_rng, sample_index
 from sbl.source import SblError
 
-RETRY_STATUS = {408, 429, 500, 502, 503, 504}
-TOP_K = 20  # vLLM's default cap on top log-probs
+TOP_K = 20  # vLLM's default cap on top log-probs (its --max-logprobs)
+Pieces = list[tuple[str, float]]
 
 
 def parse_spec(spec: str) -> tuple[str, str | None]:
@@ -47,27 +64,31 @@ def parse_spec(spec: str) -> tuple[str, str | None]:
 class OpenAIResponder:
     """Answers asks through an OpenAI-compatible ``/v1/completions`` endpoint.
 
-    ``workers`` requests are in flight at once; a request that times out (``timeout``
-    seconds) or finds the server overloaded is tried again up to ``retries`` times, after
-    ``backoff`` × 2^attempt seconds, and counted in ``retries``. Seeds work as in
-    :class:`~sbl.participants.hf.HFResponder`.
+    ``workers`` requests are in flight at once; each waits at most ``timeout`` seconds and is
+    tried again up to ``retries`` times (see :class:`~sbl.participants.openai_server.Server`).
+    Seeds work as in :class:`~sbl.participants.hf.HFResponder`: the same ``seed`` and the same
+    log-probs give the same choices.
     """
 
     def __init__(self, spec: str, *, temperature: float = 1.0, seed: int = 0, workers: int = 8,
                  timeout: float = 60.0, retries: int = 4, backoff: float = 0.5) -> None:
         self.url, model = parse_spec(spec)
-        self.temperature, self.seed, self.timeout = temperature, seed, timeout
-        self.max_retries, self.backoff = retries, backoff
-        self.retries = 0  # requests tried again after a timeout or an overloaded server
-        self._lock = threading.Lock()
+        self.server = Server(self.url, timeout=timeout, retries=retries, backoff=backoff)
+        self.temperature, self.seed = temperature, seed
         self._pool = ThreadPoolExecutor(max_workers=workers)
+        self._lock = threading.Lock()
         self._rngs: dict[str, np.random.Generator] = {}
         self._live: dict[str, Usage] = {}
         self._finished: dict[str, Usage] = {}
-        self.top_k, self.echo_shifted = TOP_K, False
+        self.top_k, self.echo = TOP_K, "right"
         self.model = model or self._only_model()
         self.name = f"openai:{self.model}"
         self._probe()
+
+    @property
+    def retries(self) -> int:
+        """Requests tried again so far (timeouts, overloaded or broken replies)."""
+        return self.server.retries
 
     # -- the protocol ------------------------------------------------------------------
 
@@ -78,20 +99,20 @@ class OpenAIResponder:
                 self._rngs[ask.participant] = participant_rng(ask.seed, self.seed)
             self._live.setdefault(ask.participant, Usage(participants=1))
         first = list(self._pool.map(self._first_request, asks))
-        # Options that are not all among the top log-probs are scored one request each; all
-        # of those, from every ask, are in flight together too.
-        tops = [_top_logprobs(reply) if ask.options else {}
+        # Options not all among the top log-probs are scored one request each; all of those,
+        # from every ask, are in flight together too.
+        tops = [next_top(reply) if ask.options else {}
                 for ask, reply in zip(asks, first, strict=True)]
-        echoes = [(k, option) for k, ask in enumerate(asks)
-                  if ask.options and not set(ask.options) <= tops[k].keys()
-                  for option in ask.options]
-        scored = self._pool.map(lambda ko: self._score_option(asks[ko[0]], ko[1], tops[ko[0]]),
-                                echoes)
-        echoed: list[dict[str, tuple[list[tuple[str, float]], int]]] = [{} for _ in asks]
-        for (k, option), result in zip(echoes, scored, strict=True):
-            echoed[k][option] = result
+        jobs = [(k, text) for k, ask in enumerate(asks)
+                if ask.options and not set(scored_texts(ask.options)) <= tops[k].keys()
+                for text in scored_texts(ask.options)]
+        scored = self._pool.map(lambda job: self._score_text(asks[job[0]], job[1],
+                                                             tops[job[0]]), jobs)
+        each: list[dict[str, tuple[Pieces, int]]] = [{} for _ in asks]
+        for (k, text), result in zip(jobs, scored, strict=True):
+            each[k][text] = result
         return [self._finish_ask(ask, reply, mine)
-                for ask, reply, mine in zip(asks, first, echoed, strict=True)]
+                for ask, reply, mine in zip(asks, first, each, strict=True)]
 
     def finish(self, participant: str, transcript: str) -> None:
         """Forget the participant's RNG; keep its totals."""
@@ -117,67 +138,68 @@ class OpenAIResponder:
         if ask.options is None:
             # Each participant's RNG seeds the server's sampler, so reruns repeat.
             seed = int(self._rngs[ask.participant].integers(2**31))
-            return self._complete(ask.transcript, max_tokens=ask.max_chars, stop=[CLOSE],
+            return self._complete(ask, ask.transcript, max_tokens=ask.max_chars, stop=[CLOSE],
                                   logprobs=1, temperature=max(self.temperature, 0.0),
                                   seed=seed)
-        return self._next_token(ask.transcript)
+        return self._next_token(ask, ask.transcript)
 
-    def _next_token(self, prompt: str) -> dict[str, Any]:
-        return self._complete(prompt, max_tokens=1, logprobs=self.top_k, temperature=0.0)
+    def _next_token(self, ask: Ask | None, prompt: str) -> dict[str, Any]:
+        return self._complete(ask, prompt, max_tokens=1, logprobs=self.top_k, temperature=0.0)
 
     def _finish_ask(self, ask: Ask, first: dict[str, Any],
-                    echoed: dict[str, tuple[list[tuple[str, float]], int]]) -> Answer:
-        """The answer from the first reply, and for options scored one by one, ``echoed``:
-        each option's tokens with their log-probs, and the tokens that cost."""
+                    scored: dict[str, tuple[Pieces, int]]) -> Answer:
+        """The answer from the first reply, and for options scored one by one, ``scored``:
+        each scored text's tokens with their log-probs, and the tokens that cost."""
         tokens = self._count(ask, first)
         if ask.options is None:
-            choice = first["choices"][0]
-            text = choice.get("text", "")
+            text = first["choices"][0].get("text") or ""
             text = text[:text.index(CLOSE)] if CLOSE in text else text
-            lps = (choice.get("logprobs") or {}).get("token_logprobs") or []
-            return Answer(text[:ask.max_chars], float(sum(x for x in lps if x is not None)),
-                          None, tokens)
-        if not echoed:
-            top = _top_logprobs(first)
-            scores = {o: top[o] for o in ask.options}
-            return self._choose(ask, scores, scores, tokens)
+            return Answer(text[:ask.max_chars], generated_logprob(first), None, tokens)
+        texts = scored_texts(ask.options)
+        if not scored:
+            top = next_top(first)
+            scores = {o: top[t] for o, t in zip(ask.options, texts, strict=True)}
+            return self._choose(ask, scores, {t: top[t] for t in texts}, tokens)
         scores, heads = {}, {}
-        for option, (pieces, used) in echoed.items():
+        for option, text in zip(ask.options, texts, strict=True):
+            pieces, used = scored[text]
             tokens += used
             scores[option] = sum(lp for _, lp in pieces)
             heads[pieces[0][0]] = pieces[0][1]
         return self._choose(ask, scores, heads, tokens)
 
-    def _score_option(self, ask: Ask, option: str,
-                      top: dict[str, float]) -> tuple[list[tuple[str, float]], int]:
-        """The option's tokens after the transcript with their log-probs, and the tokens used."""
-        reply = self._complete(ask.transcript + option, max_tokens=1, logprobs=1,
+    def _score_text(self, ask: Ask, text: str, top: dict[str, float]) -> tuple[Pieces, int]:
+        """``text``'s tokens after the transcript with their log-probs, and the tokens used."""
+        if self.echo == "none":  # each piece must be one token, found among the top
+            return self._chain(ask, [text[:-len(CLOSE)], CLOSE] if text.endswith(CLOSE)
+                               and text != CLOSE else [text], top)
+        reply = self._complete(ask, ask.transcript + text, max_tokens=1, logprobs=1,
                                echo=True, temperature=0.0)
         used = self._count(ask, reply)
-        pieces = _option_tokens(reply, len(ask.transcript))
-        if self.echo_shifted:
-            pieces, more = self._chain(ask, [t for t, _ in pieces], top)
-            used += more
-        return pieces, used
+        pieces = _trailing(echoed_prompt(reply, ask.transcript + text), text, self.url)
+        if self.echo == "shifted":
+            chained, more = self._chain(ask, [t for t, _ in pieces], top)
+            return chained, used + more
+        return [(t, _known(lp, t, self.url)) for t, lp in pieces], used
 
-    def _chain(self, ask: Ask, texts: list[str],
-               top: dict[str, float]) -> tuple[list[tuple[str, float]], int]:
+    def _chain(self, ask: Ask, texts: list[str], top: dict[str, float]) -> tuple[Pieces, int]:
         """Each token text in ``texts`` with its log-prob after the transcript and the texts
         before it, from plain next-token requests (and the tokens those cost).
 
-        For servers whose echoed log-probs are one position off (llama-cpp-python): the top
-        log-probs of a next-token request are right.
+        For servers whose echoed log-probs are one position off (llama-cpp-python) or absent
+        (llama-server): the top log-probs of a next-token request are right.
         """
         pieces, used = [], 0
         for j, text in enumerate(texts):
             if j > 0:
-                reply = self._next_token(ask.transcript + "".join(texts[:j]))
-                top = _top_logprobs(reply)
+                reply = self._next_token(ask, ask.transcript + "".join(texts[:j]))
+                top = next_top(reply)
                 used += self._count(ask, reply)
             if text not in top:
-                raise SblError.at(None, f"token {text!r} is not among the server's top "
-                                        f"{self.top_k} log-probs, and its echoed log-probs "
-                                        "are one position off, so it cannot be scored",
+                raise SblError.at(None, f"{text!r} is not among the top {self.top_k} next "
+                                        f"tokens the server at {self.url} lists, and "
+                                        f"{_ECHO_PROBLEM[self.echo]}, so it cannot be scored "
+                                        f"({_where(ask)})",
                                   help="serve the model with vLLM, whose echo is right")
             pieces.append((text, top[text]))
         return pieces, used
@@ -198,109 +220,147 @@ class OpenAIResponder:
         """Add a reply's token usage to the participant's totals; returns the tokens."""
         used = reply.get("usage") or {}
         prompt, total = int(used.get("prompt_tokens", 0)), int(used.get("total_tokens", 0))
-        with self._lock:
+        with self._lock:  # one ask's option requests run on several threads
             live = self._live[ask.participant]
             live.tokens_processed += total
             live.transcript_tokens = max(live.transcript_tokens, prompt)
         return total
 
-    # -- HTTP ----------------------------------------------------------------------------
+    # -- scoring (sbl score) -------------------------------------------------------------
 
-    def _complete(self, prompt: str, **fields: Any) -> dict[str, Any]:
+    def response_logprobs(self, text: str, spans: Sequence[tuple[int, int]]
+                          ) -> ResponseLogprobs:
+        """The summed log-probability of the tokens inside each span of ``text``, from one
+        echo request; tokens are placed by their lengths counted back from the echo's end, as
+        options are. Where the echo is one position late, each response token's log-prob comes
+        from a next-token request instead."""
+        from sbl.likelihood import token_owners
+
+        if self.echo == "none":
+            raise SblError.at(None, f"the server at {self.url} cannot score text: "
+                                    f"{_ECHO_PROBLEM['none']}",
+                              help="score with vLLM or a transformers model")
+        where = f"scoring a transcript of {len(text)} characters"
+        reply = self._complete(where, text, max_tokens=1, logprobs=1, echo=True,
+                               temperature=0.0)
+        echoed = _trailing(echoed_prompt(reply, text), text, self.url, whole=True)
+        offsets, at = [], len(text) - sum(len(t) for t, _ in echoed)
+        for token, _ in echoed:  # what precedes the text (vLLM's BOS) gets an empty span
+            offsets.append((max(at, 0), at + len(token)) if at + len(token) > 0 else (0, 0))
+            at += len(token)
+        owners = token_owners(text, offsets, spans)
+        mine = [i for i, owner in enumerate(owners) if owner is not None]
+        if self.echo == "shifted":
+            values = list(self._pool.map(
+                lambda i: self._chain_one(where, text[:offsets[i][0]], echoed[i][0]), mine))
+        else:
+            values = [_known(echoed[i][1], echoed[i][0], self.url) for i in mine]
+        total, count = [0.0] * len(spans), [0] * len(spans)
+        for i, value in zip(mine, values, strict=True):
+            total[owners[i] or 0] += value
+            count[owners[i] or 0] += 1
+        used = int((reply.get("usage") or {}).get("prompt_tokens", len(echoed)))
+        return ResponseLogprobs(tuple(count), tuple(total), used)
+
+    def _chain_one(self, where: str, prompt: str, token: str) -> float:
+        """``token``'s log-prob after ``prompt``, from a next-token request's top log-probs."""
+        top = next_top(self._complete(where, prompt, max_tokens=1, logprobs=self.top_k,
+                                      temperature=0.0))
+        if token not in top:
+            raise SblError.at(None, f"{token!r} is not among the top {self.top_k} next tokens "
+                                    f"the server at {self.url} lists, and "
+                                    f"{_ECHO_PROBLEM[self.echo]}, so it cannot be scored "
+                                    f"({where})")
+        return top[token]
+
+    # -- the server ----------------------------------------------------------------------
+
+    def _complete(self, ask: Ask | str | None, prompt: str, **fields: Any) -> dict[str, Any]:
+        """One completion request; ``ask`` (or a phrase) says what it is for, in errors."""
         body = {"model": self.model, "prompt": prompt, **fields}
-        return self._request("POST", "/completions", body)
-
-    def _request(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        """One JSON request, retried with exponential backoff on timeouts and overload."""
-        data = json.dumps(body).encode() if body is not None else None
-        headers = {"Content-Type": "application/json"}
-        if os.environ.get("OPENAI_API_KEY"):
-            headers["Authorization"] = f"Bearer {os.environ['OPENAI_API_KEY']}"
-        for attempt in range(self.max_retries + 1):
-            request = urllib.request.Request(self.url + path, data, headers, method=method)
-            try:
-                with urllib.request.urlopen(request, timeout=self.timeout) as reply:
-                    return json.loads(reply.read())
-            except urllib.error.HTTPError as e:
-                if e.code not in RETRY_STATUS or attempt == self.max_retries:
-                    raise self._http_error(e) from e
-            except (TimeoutError, ConnectionError, urllib.error.URLError) as e:
-                if attempt == self.max_retries:
-                    raise SblError.at(None, f"the server at {self.url} did not answer after "
-                                            f"{attempt + 1} tries: {e}") from e
-            with self._lock:
-                self.retries += 1
-            time.sleep(self.backoff * 2 ** attempt)
-        raise AssertionError("unreachable")
-
-    def _http_error(self, e: urllib.error.HTTPError) -> SblError:
-        detail = e.read().decode(errors="replace")[:300]
-        return SblError.at(None, f"the server at {self.url} answered {e.code}: {detail}")
+        where = ask if isinstance(ask, str) else _where(ask) if ask else "probing the server"
+        return self.server.post("/completions", body, where)
 
     def _only_model(self) -> str:
         """The model id when the name gave none: the server must serve exactly one."""
-        ids = [m["id"] for m in self._request("GET", "/models").get("data", [])]
+        ids = [m["id"] for m in self.server.get("/models").get("data", [])]
         if len(ids) != 1:
             raise SblError.at(None, f"the server at {self.url} serves {len(ids)} models; "
                                     "name one: openai:URL#MODEL", help=", ".join(ids[:4]))
         return ids[0]
 
     def _probe(self) -> None:
-        """Check once that the server gives log-probs, and how it echoes them.
+        """Find once whether the server gives log-probs, and how it echoes them.
 
         The echoed log-prob of a token must equal its log-prob as the next token. Where it
         does not (llama-cpp-python reports the one after it), options are scored from
-        next-token requests instead, with as many top log-probs as the server allows.
+        next-token requests instead, with as many top log-probs as the server allows; where
+        the prompt is not echoed at all (llama-server), from the top log-probs alone.
         """
         prompt = "Machine A or machine B? You press <<"
-        nxt = self._next_token(prompt)
-        top = _top_logprobs(nxt)
+        top = next_top(self._next_token(None, prompt))
         if not top:
             raise SblError.at(None, f"the server at {self.url} does not return log-probs for "
                                     "/v1/completions",
-                              help="sbl needs them to score options; vLLM and "
-                                   "llama-cpp-python's server provide them")
+                              help="sbl needs them to score options; vLLM, llama.cpp's "
+                                   "llama-server and llama-cpp-python's server provide them")
         token = max(top, key=lambda t: top[t])
-        echo = self._complete(prompt + token, max_tokens=1, logprobs=1, echo=True,
+        echo = self._complete(None, prompt + token, max_tokens=1, logprobs=1, echo=True,
                               temperature=0.0)
-        logprobs = (echo.get("choices") or [{}])[0].get("logprobs") or {}
-        if not logprobs.get("text_offset") or not logprobs.get("token_logprobs"):
-            raise SblError.at(None, f"the server at {self.url} does not echo prompt log-probs",
-                              help="sbl needs /v1/completions with echo and logprobs")
-        echoed = _option_tokens(echo, len(prompt))[0][1]
-        self.echo_shifted = abs(echoed - top[token]) > 0.05
-        if self.echo_shifted:
+        echoed = echoed_prompt(echo, prompt + token)
+        if echoed is None:  # llama-server: only the top log-probs, so as many as it gives
+            self.echo, self.top_k = "none", self._widest_top_k(prompt)
+            return
+        pieces = _trailing(echoed, token, self.url)
+        echoed_lp = sum(_known(lp, t, self.url) for t, lp in pieces)
+        self.echo = "shifted" if abs(echoed_lp - top[token]) > 0.05 else "right"
+        if self.echo == "shifted":
             self.top_k = self._widest_top_k(prompt)
 
     def _widest_top_k(self, prompt: str) -> int:
         """The most top log-probs the server returns (vLLM caps them at 20 by default)."""
         for k in (1000, 100):
             try:
-                self._complete(prompt, max_tokens=1, logprobs=k, temperature=0.0)
+                self._complete(None, prompt, max_tokens=1, logprobs=k, temperature=0.0)
                 return k
             except SblError:
                 continue
         return TOP_K
 
 
-def _top_logprobs(reply: dict[str, Any]) -> dict[str, float]:
-    """The next token's top log-probs, keyed by token text."""
-    logprobs = reply["choices"][0].get("logprobs") or {}
-    tops = logprobs.get("top_logprobs") or [{}]
-    return {k: float(v) for k, v in (tops[0] or {}).items()}
+_ECHO_PROBLEM = {"shifted": "its echoed log-probs are one position off",
+                 "none": "it does not echo the prompt's log-probs (llama.cpp's llama-server)",
+                 "right": "it is needed as one token"}
 
 
-def _option_tokens(reply: dict[str, Any], start: int) -> list[tuple[str, float]]:
-    """The echoed prompt tokens from character ``start`` on, with their log-probs.
+def _trailing(echoed: list[tuple[str, float | None]] | None, text: str, url: str, *,
+              whole: bool = False) -> list[tuple[str, float | None]]:
+    """The last echoed prompt tokens, which together spell ``text`` (the scored option); with
+    ``whole``, every echoed token, checked to end with ``text`` (a BOS may come before)."""
+    if echoed is None:
+        raise SblError.at(None, f"the server at {url} stopped echoing the prompt")
+    got, pieces = "", list[tuple[str, float | None]]()
+    for token, logprob in reversed(echoed):
+        if len(got) >= len(text) and not whole:
+            break
+        got = token + got
+        pieces.insert(0, (token, logprob))
+    if whole and not got.endswith(text):
+        raise SblError.at(None, f"the server at {url} echoed tokens that do not spell the text "
+                                "it was sent, so they cannot be placed in it")
+    if not whole and got != text:
+        raise SblError.at(None, f"the server at {url} tokenised {text!r} together with what "
+                                f"comes before it ({got!r}), so it cannot be scored on its own",
+                          help="Psych-101 responses start with a letter, digit or space")
+    return pieces
 
-    Some servers (vLLM) list the generated token after the prompt's: the usage count of
-    prompt tokens leaves it out.
-    """
-    logprobs = reply["choices"][0]["logprobs"]
-    n_prompt = int((reply.get("usage") or {}).get("prompt_tokens", len(logprobs["tokens"])))
-    rows = list(zip(logprobs["text_offset"], logprobs["tokens"], logprobs["token_logprobs"],
-                    strict=False))[:n_prompt]
-    mine = [(tok, float(lp)) for offset, tok, lp in rows if offset >= start and lp is not None]
-    if not mine:
-        raise SblError.at(None, "the server's echo did not include the option's tokens")
-    return mine
+
+def _known(logprob: float | None, token: str, url: str) -> float:
+    if logprob is None:
+        raise SblError.at(None, f"the server at {url} gave no log-prob for {token!r}")
+    return float(logprob)
+
+
+def _where(ask: Ask) -> str:
+    """Which response of which participant a request is for, for error messages."""
+    return f"participant {ask.participant}, response {len(RESPONSE.findall(ask.transcript)) + 1}"

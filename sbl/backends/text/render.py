@@ -15,7 +15,6 @@ the template had there dropped), a forced answer (a single valid option) is writ
 from __future__ import annotations
 
 import functools
-import html
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -75,7 +74,9 @@ def strip_html(fragment: str) -> str:
     parser = _TagStripper()
     parser.feed(fragment)
     parser.close()
-    return one_line(html.unescape("".join(parser.parts)))
+    # convert_charrefs decoded the entities once; decoding again would turn a shown
+    # "&#97;" into "a" (the page shows "&#97;").
+    return one_line("".join(parser.parts))
 
 
 def display(value: Any, *, is_html: bool = False) -> Any:

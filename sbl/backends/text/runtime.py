@@ -46,6 +46,7 @@ from sbl.backends.text.replay import Replay
 from sbl.data import schema
 from sbl.evaluate import EvalError, Scope, evaluate
 from sbl.kinds import AnswerType
+from sbl.markup import markup
 from sbl.prng import Prng, shuffle
 from sbl.protocol import Answer, Ask
 from sbl.source import Diagnostic, SblError
@@ -67,6 +68,7 @@ class Trial:
     index: int
     names: ChainMap[str, Value]  # the names its parameters see (columns, shared, constants)
     p: dict[str, Value] = field(default_factory=dict)
+    shown: dict[str, str] = field(default_factory=dict)  # the markup of html parameters
     qs: list[Question] = field(default_factory=list)
     view: dict[str, Any] = field(default_factory=dict)
     prompt: Prompt | None = None
@@ -94,6 +96,7 @@ class ParticipantRun:
         self.invalid_mass: list[float] = []
         # the option count of each marked (free) answer, in transcript order; None for text
         self.option_counts: list[int | None] = []
+        self.response_options: list[tuple[str, ...] | None] = []  # the options themselves
 
     @property
     def transcript(self) -> str:
@@ -248,6 +251,7 @@ class ParticipantRun:
             is_free = value is not None and not q.forced
             if is_free:
                 self.option_counts.append(len(q.options) if q.options else None)
+                self.response_options.append(q.options)
             return q.label(value), value, is_free
         if q.forced:
             assert q.options is not None
@@ -263,6 +267,7 @@ class ParticipantRun:
                                            f"valid answers are {valid}")
         self.tokens += answer.tokens
         self.option_counts.append(len(q.options) if q.options else None)
+        self.response_options.append(q.options)
         if answer.invalid_mass is not None:
             self.invalid_mass.append(answer.invalid_mass)
         return label, q.value(label), True
@@ -274,9 +279,16 @@ class ParticipantRun:
     # -- values --------------------------------------------------------------------------
 
     def _params(self, t: Trial, scope: Scope) -> dict[str, Value]:
-        """Parameters evaluated in the order written, then defaults, in declaration order."""
-        given = {p.name: evaluate(p.value, scope) for p in t.stim.params
-                 if p.name not in schema.TEXT_ONLY}
+        """Parameters evaluated in the order written, then defaults, in declaration order;
+        the markup an ``html`` parameter shows goes to ``t.shown`` (sbl/markup.py)."""
+        given: dict[str, Value] = {}
+        for p in t.stim.params:
+            if p.name in schema.TEXT_ONLY:
+                continue
+            if p.name in t.kind.html:
+                given[p.name], t.shown[p.name] = markup(p.value, scope)
+            else:
+                given[p.name] = evaluate(p.value, scope)
         return {d.name: given[d.name] if d.name in given else copy.deepcopy(d.default)
                 for d in t.kind.kind.params if d.name not in schema.TEXT_ONLY}
 
@@ -310,7 +322,8 @@ class ParticipantRun:
         if kind.multiline:
             view: dict[str, Any] = {k: _pages(v) for k, v in t.p.items()}
         else:
-            view = {k: render.display(v, is_html=k in t.kind.html) for k, v in t.p.items()}
+            view = {k: render.display(t.shown.get(k, v), is_html=k in t.kind.html)
+                    for k, v in t.p.items()}
         options = [q.options or () for q in t.qs]
         answer = kind.answer.type
         view["labels"] = options if answer is AnswerType.SURVEY else (

@@ -2,7 +2,8 @@
 
 The page is data plus a fixed interpreter (DESIGN decision 2): the IR and the declarations of
 the kinds it uses travel as JSON (:mod:`sbl.backends.web.payload`); ``expr.js`` evaluates
-expressions and ``runtime.js`` turns blocks and stimuli into jsPsych trials. Nothing about the
+expressions, ``runtime.js`` turns blocks and stimuli into jsPsych trials and ``store.js`` keeps
+the participant's data in the browser until they are delivered. Nothing about the
 user's program is written as code. By default jsPsych, its CSS and exactly the plugins the
 experiment uses are inlined from the pinned copies in ``assets/``, so the file runs from disk
 with no network; ``cdn=True`` loads the same pinned versions from unpkg instead.
@@ -51,8 +52,10 @@ def _read(name: str) -> str:
     return text
 
 
-def compile_page(experiment: ir.Experiment, *, cdn: bool = False) -> str:
-    """The HTML page that runs ``experiment`` in a browser.
+def compile_page(experiment: ir.Experiment, *, cdn: bool = False,
+                 allow_simulate: bool = False) -> str:
+    """The HTML page that runs ``experiment`` in a browser. A page that sends its data
+    somewhere honours ``?simulate=`` only with ``allow_simulate`` (for piloting).
 
     Raises :class:`sbl.source.SblError` for a stimulus of a kind the page cannot run.
     """
@@ -60,7 +63,7 @@ def compile_page(experiment: ir.Experiment, *, cdn: bool = False) -> str:
     names = payload.plugins(experiment, used)
     plugins = [assets.plugin(n) for n in names]
     globals_ = {n: p.global_name for n, p in zip(names, plugins, strict=True)}
-    data = payload.build(experiment, globals_)
+    data = payload.build(experiment, globals_, allow_simulate=allow_simulate)
     tags = [_tag(assets.css(), cdn, _CSS_URL, _CSS_INLINE)]
     tags += [_tag(a, cdn, _SCRIPT_URL, _SCRIPT_INLINE) for a in (assets.jspsych(), *plugins)]
     if payload.flag(experiment, "jatos"):
@@ -71,6 +74,7 @@ def compile_page(experiment: ir.Experiment, *, cdn: bool = False) -> str:
         sbl_css=_read("sbl.css"),
         ir_json=payload.script_json(data),
         expr_js=_read("expr.js"),
+        store_js=_read("store.js"),
         runtime_js=_read("runtime.js"),
     )
 
@@ -83,14 +87,16 @@ def _tag(asset: assets.Asset, cdn: bool, url_tag: str, inline_tag: str) -> str:
     return inline_tag.format(label=label, text=asset.text())
 
 
-def emit(experiment: ir.Experiment, *, cdn: bool = False) -> str:
+def emit(experiment: ir.Experiment, *, cdn: bool = False, allow_simulate: bool = False) -> str:
     """The registry's entry point (``sbl compile --emit html``): the page of a checked
     experiment."""
-    return compile_page(experiment, cdn=cdn)
+    return compile_page(experiment, cdn=cdn, allow_simulate=allow_simulate)
 
 
-def write_page(experiment: ir.Experiment, path: str | Path, *, cdn: bool = False) -> Path:
+def write_page(experiment: ir.Experiment, path: str | Path, *, cdn: bool = False,
+               allow_simulate: bool = False) -> Path:
     """Compile ``experiment`` and write the page to ``path`` (UTF-8); returns the path."""
     out = Path(path)
-    out.write_text(compile_page(experiment, cdn=cdn), encoding="utf-8", newline="\n")
+    page = compile_page(experiment, cdn=cdn, allow_simulate=allow_simulate)
+    out.write_text(page, encoding="utf-8", newline="\n")
     return out

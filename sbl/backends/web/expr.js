@@ -638,6 +638,7 @@
     upper: B(1, 1, (s) => string("upper", s).toUpperCase()),
     lower: B(1, 1, (s) => string("lower", s).toLowerCase()),
     str: B(1, 1, show),
+    markup: B(1, 1, (s) => string("markup", s)),
     number: B(1, 1, (v) => {
       if (isNumber(v)) return v;
       if (typeof v === "string") return parseNumber(v);

@@ -84,8 +84,21 @@ def page_name(experiment: ir.Experiment) -> str:
     return slug or "experiment"
 
 
-def build(experiment: ir.Experiment, plugin_globals: dict[str, str]) -> dict[str, Any]:
-    """The whole JSON document embedded in the page."""
+# Settings that send a participant's data away from their machine: a page with any of them
+# collects data, and plays itself (``?simulate=``) only when compiled with allow_simulate.
+SINK_SETTINGS = ("post_url", "redirect", "jatos")
+
+
+def collects(experiment: ir.Experiment) -> bool:
+    """Whether the page sends its data somewhere (a POST, JATOS, a redirect such as
+    Prolific's), rather than only to the downloads of the person at the keyboard."""
+    return any(experiment.setting(name) is not None for name in SINK_SETTINGS)
+
+
+def build(experiment: ir.Experiment, plugin_globals: dict[str, str], *,
+          allow_simulate: bool = False) -> dict[str, Any]:
+    """The whole JSON document embedded in the page; ``allow_simulate`` lets a page that
+    collects data honour the ``simulate`` URL parameter (for piloting)."""
     used = used_kinds(experiment)
     tree = ir.to_data(experiment)
     # The storage key changes with the program, so a reopened tab never resumes a run of
@@ -95,5 +108,6 @@ def build(experiment: ir.Experiment, plugin_globals: dict[str, str]) -> dict[str
         "sbl-ir": ir.IR_VERSION,
         "experiment": tree,
         "kinds": {name: kind_data(name) for name in used},
-        "page": {"name": page_name(experiment), "key": digest, "plugins": plugin_globals},
+        "page": {"name": page_name(experiment), "key": digest, "plugins": plugin_globals,
+                 "simulate": allow_simulate or not collects(experiment)},
     }

@@ -15,7 +15,7 @@
 (function () {
   "use strict";
 
-  const STORE_VERSION = 1;
+  const STORE_VERSION = 2;
   const X = window.SblExpr;
   const hasOwn = (o, k) => Object.prototype.hasOwnProperty.call(o, k);
 
@@ -54,9 +54,10 @@
 
   // ------------------------------------------------------------ stimulus kinds
   // One entry per kind: `params(t)` returns the plugin's parameters from the trial `t`
-  // (t.p: the resolved sbl parameters; t.text(name): a parameter as HTML, escaped unless it
-  // is declared `html`). Optional: `response(data, t)` turns jsPsych's data into the sbl
-  // response; `follow(t, row)` returns extra, unrecorded jsPsych trials to run after it.
+  // (t.p: the resolved sbl parameters; t.text(name): a parameter as HTML: escaped, or for
+  // an `html` parameter the markup its author wrote, with computed values escaped).
+  // Optional: `response(data, t)` turns jsPsych's data into the sbl response;
+  // `follow(t, row)` returns extra, unrecorded jsPsych trials to run after it.
   // The plugin is the one the kind's declaration names. Adding a kind: one declaration in
   // stdlib/kinds plus one entry here.
 
@@ -343,20 +344,64 @@
     for (const d of kind.params) declared[d.name] = d;
     const scope = names(run);
     const p = {};
+    const shown = {}; // the markup of html parameters
     // Given parameters in the order written (random draws happen in source order), then the
     // declared defaults. Parameters only text participants read (prompt) are not declared here.
     for (const param of stim.params) {
-      if (hasOwn(declared, param.name)) p[param.name] = evaluate(run, param.value, scope);
+      if (!hasOwn(declared, param.name)) continue;
+      if (!declared[param.name].html) {
+        p[param.name] = evaluate(run, param.value, scope);
+        continue;
+      }
+      const m = markupOf(run, param.value, scope);
+      p[param.name] = m.value;
+      shown[param.name] = m.markup;
     }
     for (const d of kind.params) {
-      if (!hasOwn(p, d.name)) p[d.name] = d.default === undefined ? null : d.default;
+      if (hasOwn(p, d.name)) continue;
+      p[d.name] = d.default === undefined ? null : d.default;
+      if (d.html) shown[d.name] = p[d.name] === null ? "" : String(p[d.name]);
     }
     const t = {
       stim, kind, p, block: blockPath(run), index: run.st.rows.length,
-      text: (name) => (declared[name].html ? String(p[name]) : esc(p[name])),
+      text: (name) => (declared[name].html ? shown[name] : esc(p[name])),
     };
     t.params = KINDS[stim.kind].params(t);
     return t;
+  }
+
+  /** An html parameter's value and the markup it shows. Markup is what the author wrote
+   * in it literally: a string literal, a template's text, the literal branches of `if`.
+   * Every value computed at run time (a column, a response, a number) is text, escaped,
+   * whatever the parameter's type: the rule of sbl/markup.py, which the text backend reads.
+   * Each part is evaluated once, in the order evaluate() would, so the random stream and
+   * the recorded value (the plain evaluation) are unchanged. */
+  function markupOf(run, node, scope) {
+    if (node.node === "Literal" && typeof node.value === "string") {
+      return { value: node.value, markup: node.value };
+    }
+    if (node.node === "Template") {
+      let value = "";
+      let markup = "";
+      for (const part of node.parts) {
+        const text = typeof part === "string" ? part : X.show(evaluate(run, part, scope));
+        value += text;
+        markup += typeof part === "string" || isMarked(part) ? text : esc(text);
+      }
+      return { value, markup };
+    }
+    if (node.node === "Cond") {
+      const test = X.truthy(evaluate(run, node.test, scope));
+      return markupOf(run, test ? node.then : node.otherwise, scope);
+    }
+    const value = evaluate(run, node, scope);
+    if (isMarked(node)) return { value, markup: X.show(value) };
+    return { value, markup: value === null ? "" : esc(value) };
+  }
+
+  /** Whether `node` is `markup(...)`: a value the author marked as markup. */
+  function isMarked(node) {
+    return node.node === "Call" && node.func === "markup";
   }
 
   /** Record the finished trial `t`, run its side effects and queue what comes next. */
@@ -383,7 +428,7 @@
     }
     // Core columns, data fields, parameters, shared variables: on a clash the first wins.
     const row = {
-      participant: st.participant, seed: st.seed, source: "browser", block: t.block,
+      participant: st.participant, seed: st.seed, source: run.source, block: t.block,
       trial_index: t.index,
       trial: t.stim.id, kind: t.stim.kind, response, rt,
     };
@@ -394,7 +439,7 @@
     // Flat into jsPsych's own row; jsPsych's trial_index counts every jsPsych trial.
     const flat = Object.assign({}, row);
     delete flat.trial_index;
-    Object.assign(data, flat, { sbl_trial_index: t.index });
+    Object.assign(data, flat, { sbl_trial_index: t.index, sbl_storage: run.store.state });
     for (const extra of mapping.follow ? mapping.follow(t, row) : []) run.timeline.push(extra);
     const f = st.stack[st.stack.length - 1];
     f.item += 1;
@@ -486,44 +531,83 @@
     }
   }
 
-  // ------------------------------------------------------------ storage
+  // ------------------------------------------------------------ storage (store.js)
 
-  function storage() {
-    try {
-      const s = window.localStorage;
-      s.setItem("sbl:probe", "1");
-      s.removeItem("sbl:probe");
-      return s;
-    } catch (err) {
-      return null; // no storage (private mode, policy): the run simply cannot resume
-    }
-  }
-
-  /** Runs are stored per experiment version, mode and participant: a simulated pilot never
-   * resumes, or completes, a real participant's run. */
-  function storeKey(participant) {
-    const mode = new URLSearchParams(location.search).get("simulate") || "live";
-    return `sbl:${PAGE.page.name}:${PAGE.page.key}:${mode}:${participant}`;
-  }
-
-  function load(store, participant) {
-    if (!store) return null;
-    try {
-      const st = JSON.parse(store.getItem(storeKey(participant)) || "null");
-      return st && st.version === STORE_VERSION ? st : null;
-    } catch (err) {
-      return null;
-    }
-  }
-
+  /** Store the run: what resuming needs while it runs, only its data once it ended. When it
+   * cannot be stored, the participant is told once and each row says so (sbl_storage). */
   function persist(run) {
-    if (!run.store) return;
-    run.st.prng = run.rng.state;
-    try {
-      run.store.setItem(storeKey(run.st.participant), JSON.stringify(run.st));
-    } catch (err) {
-      console.warn(`sbl: could not store the run: ${err}`);
+    const st = run.st;
+    st.prng = run.rng.state;
+    const value = st.ended ? Object.assign({}, st, { stack: [], rows: [] }) : st;
+    if (!run.store.write(run.key, value)) storageNotice(run);
+  }
+
+  function storageNotice(run) {
+    if (run.storageNoticed) return;
+    run.storageNoticed = true;
+    notice("sbl-storage-notice", "This browser cannot save your progress, so please finish " +
+      "in this tab without closing or reloading it.");
+  }
+
+  /** A short notice at the foot of the page, over whatever jsPsych shows. */
+  function notice(id, text) {
+    let box = document.getElementById(id);
+    if (!box) {
+      box = document.createElement("div");
+      box.id = id;
+      box.className = "sbl-notice";
+      box.setAttribute("role", "status");
+      document.body.append(box);
     }
+    box.textContent = text;
+    return box;
+  }
+
+  /** A row jsPsych recorded: kept with the run, marked with whether it could be stored. */
+  function recorded(run, row) {
+    const copy = JSON.parse(JSON.stringify(row));
+    run.st.data.push(copy);
+    persist(run);
+    if (copy.sbl_storage !== undefined && copy.sbl_storage !== run.store.state) {
+      copy.sbl_storage = run.store.state; // this very row is the one that did not fit
+      const rows = run.jsPsych.data.get().values();
+      if (rows.length) rows[rows.length - 1].sbl_storage = run.store.state;
+    }
+  }
+
+  /** The stored runs of `participant` on this page: this version's, else a finished one of
+   * another version (a finished participant is not started over by an edit). */
+  function findRun(store, participant) {
+    const mine = store.runs().filter((r) => r.participant === participant &&
+      r.st.version === STORE_VERSION);
+    return mine.find((r) => r.version === PAGE.page.key) || mine.find((r) => r.st.ended) || null;
+  }
+
+  /** Deliver the rows of unfinished runs of `participant` under other versions of this page
+   * (each row carries sbl_version, the version it came from) and tell the participant. */
+  async function deliverOldVersions(run, participant) {
+    const old = run.store.runs().filter((r) => r.participant === participant &&
+      r.version !== PAGE.page.key && !r.st.ended && r.st.data);
+    if (!old.length) return;
+    const box = notice("sbl-version-notice", "This study was updated since your last visit, " +
+      "so it starts again from the beginning. Your earlier answers are kept.");
+    for (const r of old) {
+      const data = collection(r.st.data.map((row) =>
+        Object.assign({ sbl_version: r.version }, row)));
+      const files = `${PAGE.page.name}-${r.version}`;
+      const sent = await sendOrSave(run, data, files, () => {});
+      if (sent || !SblStore.sinks(webUrl(run.settings.post_url)).length) run.store.remove(r.key);
+      box.textContent = "This study was updated since your last visit, so it starts again " +
+        "from the beginning. " + (sent ? "Your earlier answers have been sent." :
+          `Your earlier answers were saved to your downloads as ${files}.json.`);
+    }
+  }
+
+  /** A jsPsych data collection holding `rows`, for saving or sending rows of another run. */
+  function collection(rows) {
+    const data = initJsPsych().data.get();
+    for (const row of rows) data.push(row);
+    return data;
   }
 
   // ------------------------------------------------------------ participant and seed
@@ -539,17 +623,22 @@
     return Number(BigInt(raw.trim()) % 4294967296n);
   }
 
-  /** The participant id: the URL's, else an unfinished anonymous run's, else a new one. */
+  /** The participant id: the URL's, else this browser's anonymous id while its run is
+   * unfinished or still to be sent, else a new random one. */
   function participantId(params, store) {
     const given = params.get("participant") || params.get("PROLIFIC_PID");
     if (given) return given;
-    const pointer = storeKey("@anonymous");
-    const previous = store && store.getItem(pointer);
-    const old = previous ? load(store, previous) : null;
-    if (old && !old.done) return previous;
+    const pointer = SblStore.anonymousKey(PAGE.page, store.mode);
+    const previous = store.read(pointer);
+    if (typeof previous === "string") {
+      const found = findRun(store, previous);
+      const settled = found && found.st.ended &&
+        (found.st.delivered === "sent" || found.st.delivered === "downloaded");
+      if (found && !settled) return previous;
+    }
     const id = "anon-" + randomUint32().toString(16).padStart(8, "0") +
       randomUint32().toString(16).padStart(8, "0");
-    if (store) store.setItem(pointer, id);
+    store.write(pointer, id);
     return id;
   }
 
@@ -559,7 +648,7 @@
     const st = {
       version: STORE_VERSION, participant, seed, prng: 0, globals: {}, shared: {},
       stack: [{ path: [], rep: 0, pass: 0, start: 0, rows: [null], row: 0, item: 0 }],
-      rows: [], data: [], done: false,
+      rows: [], data: [], done: false, ended: false, delivered: null,
     };
     run.st = st;
     run.rng = new X.Prng(seed);
@@ -584,6 +673,12 @@
     return evaluate(run, found.value, Object.assign({}, run.st.globals, run.st.shared));
   }
 
+  function readSettings(run) {
+    for (const name of ["fullscreen", "post_url", "redirect"]) {
+      run.settings[name] = setting(run, name);
+    }
+  }
+
   /** An http(s) URL to send data to or go to, or null: never javascript: or data: URLs. */
   function webUrl(value) {
     if (typeof value !== "string" || !value) return null;
@@ -595,49 +690,86 @@
     }
   }
 
+  /** The URL's simulation mode, when this page lets it play itself: a page that sends its
+   * data somewhere (post_url, JATOS, a redirect) does only if compiled with allow_simulate,
+   * so a participant cannot finish a live study with random answers. */
+  function simulationMode(params) {
+    const mode = params.get("simulate");
+    if (mode !== "data-only" && mode !== "visual") return null;
+    if (PAGE.page.simulate) return mode;
+    console.warn("sbl: this page collects data; simulate is ignored " +
+      "(compile with --allow-simulate)");
+    return null;
+  }
+
   function start() {
     PAGE = JSON.parse(document.getElementById("sbl-ir").textContent);
     const params = new URLSearchParams(location.search);
-    const mode = params.get("simulate");
-    const store = storage();
-    const run = { store, timeline: [], failed: null, st: null, rng: null, settings: {} };
+    const mode = simulationMode(params);
+    const store = new window.SblStore.Store(PAGE.page, mode || "live");
+    const run = {
+      store, mode, source: mode ? "browser-simulated" : "browser", key: null,
+      timeline: [], failed: null, st: null, rng: null, settings: {},
+    };
     run.prev = (back) => {
       const rows = run.st.rows;
       return back >= 1 && back <= rows.length ? rows[rows.length - back] : null;
     };
     run.jsPsych = initJsPsych({
-      on_data_update: (row) => {
-        run.st.data.push(JSON.parse(JSON.stringify(row)));
-        persist(run);
-      },
+      on_trial_start: () => { run.pressBegan = false; },
+      on_data_update: (row) => recorded(run, row),
       on_finish: () => end(run),
     });
     window.sblRun = run; // for tests and debugging: the live state
+    let participant;
+    let found;
     try {
-      const participant = participantId(params, store);
-      const stored = load(store, participant);
-      if (stored && stored.done) return complete(run, stored);
-      if (stored) restoreState(run, stored);
+      participant = participantId(params, store);
+      found = findRun(store, participant);
+      run.key = found ? found.key : SblStore.runKey(PAGE.page, store.mode, participant);
+      if (found && found.st.ended) return reopen(run, found.st);
+      if (found) restoreState(run, found.st);
       else freshState(run, participant, urlSeed(params) ?? randomUint32());
-      for (const name of ["fullscreen", "post_url", "redirect"]) {
-        run.settings[name] = setting(run, name);
-      }
+      readSettings(run);
     } catch (err) {
       return showError(err);
     }
-    run.jsPsych.data.addProperties({ participant: run.st.participant, seed: run.st.seed });
+    if (store.state !== "ok") storageNotice(run);
+    if (!found) store.shrinkDownloaded(run.key);
+    deliverOldVersions(run, participant);
+    run.jsPsych.data.addProperties({
+      participant: run.st.participant, seed: run.st.seed, sbl_version: PAGE.page.key,
+    });
     for (const row of run.st.data) run.jsPsych.data.get().push(row);
     persist(run);
+    guardClicks(run);
     if (X.truthy(run.settings.fullscreen)) {
       run.timeline.push({ type: plugin("fullscreen"), fullscreen_mode: true });
     }
     if (!run.st.done) run.timeline.push(trialFor(run));
-    if (mode === "data-only" || mode === "visual") {
+    if (mode) {
       run.jsPsych.randomization.setSeed(String(run.st.seed));
       run.jsPsych.simulate(run.timeline, mode);
     } else {
       run.jsPsych.run(run.timeline);
     }
+  }
+
+  /** Ignore a click whose gesture began before the trial it lands on was shown: the second
+   * click of a double click (mousedown's detail > 1 continues the sequence the first click
+   * began), or a press held over from the screen before. The participant clicks again; there
+   * is no minimum rt. Keys need nothing here: jsPsych ignores a key held down since before
+   * the trial (allow_held_key is false), so it must be released and pressed again. */
+  function guardClicks(run) {
+    run.pressBegan = false;
+    window.addEventListener("mousedown", (e) => {
+      if (e.detail <= 1) run.pressBegan = true;
+    }, true);
+    window.addEventListener("click", (e) => {
+      if (e.detail === 0 || run.pressBegan) return; // detail 0: a key activated the button
+      e.stopImmediatePropagation();
+      e.preventDefault();
+    }, true);
   }
 
   // ------------------------------------------------------------ the end
@@ -646,66 +778,90 @@
     if (document.fullscreenElement && document.exitFullscreen) {
       document.exitFullscreen().catch(() => {});
     }
-    const st = run.st;
-    const data = run.jsPsych.data.get();
+    run.st.ended = true;
+    persist(run);
+    const display = run.jsPsych.getDisplayElement();
+    const cls = run.failed ? "sbl-message sbl-error" : "sbl-message";
+    display.innerHTML = `<div class="${cls}" id="sbl-end"></div>`;
+    const lead = run.failed ? stoppedText(run.failed) : "Thank you! The experiment is complete.";
+    await deliver(run, run.jsPsych.data.get(), display.querySelector("#sbl-end"), lead);
+    document.documentElement.dataset.sblState = run.st.done ? "done" : "stopped";
+  }
+
+  /** Send `data` to the page's sinks (with retries), else save it to the downloads as
+   * `files`.json and .csv; resolves whether it was sent. */
+  async function sendOrSave(run, data, files, progress) {
+    const sinks = SblStore.sinks(webUrl(run.settings.post_url));
+    const sent = sinks.length > 0 && await SblStore.sendAll(sinks, data.json(), progress);
+    if (!sent) {
+      data.localSave("json", `${files}.json`);
+      data.localSave("csv", `${files}.csv`);
+    }
+    return sent;
+  }
+
+  /** Deliver the run's data, saying in `box` (after `lead`) what happens and where they
+   * went; follow the redirect only once they were sent, or once the participant has read
+   * where they went and chooses to continue. */
+  async function deliver(run, data, box, lead) {
+    const say = (text) => { box.textContent = `${lead}\n${text}`; };
     const name = PAGE.page.name;
-    let sent = false;
-    const postUrl = webUrl(run.settings.post_url);
-    if (postUrl) sent = await post(postUrl, data.json());
-    if (window.jatos && typeof window.jatos.submitResultData === "function") {
-      try {
-        await Promise.resolve(window.jatos.submitResultData(data.json()));
-        sent = true;
-      } catch (err) {
-        console.warn(`sbl: JATOS did not take the data: ${err}`);
-      }
-    }
-    if (!sent) { // no sink, or every sink failed: the participant's machine keeps a copy
-      data.localSave("json", `${name}.json`);
-      data.localSave("csv", `${name}.csv`);
-    }
-    const where = sent ? "The data have been sent." :
-      `The data were saved as ${name}.json and ${name}.csv.`;
-    const text = run.failed ? `${stoppedText(run.failed)}\n${where}` :
-      `Thank you! The experiment is complete.\n${where}`;
-    run.jsPsych.getDisplayElement().innerHTML =
-      `<div class="sbl-message${run.failed ? " sbl-error" : ""}" id="sbl-end">${esc(text)}</div>`;
-    document.documentElement.dataset.sblState = st.done ? "done" : "stopped";
+    const sinks = SblStore.sinks(webUrl(run.settings.post_url));
+    if (sinks.length) say("Sending your answers… please keep this page open.");
+    const sent = await sendOrSave(run, data, name, (n, of) => say(
+      `Sending your answers did not work yet; trying again (${n} of ${of})… ` +
+      "please keep this page open."));
+    run.st.delivered = sent ? "sent" : sinks.length ? "unsent" : "downloaded";
+    if (sent) run.store.write(run.key, SblStore.marker(run.st));
+    else persist(run);
+    if (sent) say("Your answers have been sent.");
+    else if (sinks.length) {
+      say(`Your answers could not be sent, so they were saved to your downloads as ` +
+        `${name}.json and ${name}.csv. Please send these files to the researcher. ` +
+        "Opening this page again will try to send them again.");
+    } else say(`The data were saved as ${name}.json and ${name}.csv.`);
     const redirect = run.failed ? null : webUrl(run.settings.redirect);
-    if (redirect) window.location.assign(redirect);
+    if (redirect && sent) window.location.assign(redirect);
+    else if (redirect) box.after(continueButton(redirect));
   }
 
-  async function post(url, json) {
-    try {
-      const response = await fetch(url, {
-        method: "POST", headers: { "Content-Type": "application/json" }, body: json,
-      });
-      return response.ok;
-    } catch (err) {
-      console.warn(`sbl: could not send the data to ${url}: ${err}`);
-      return false;
-    }
+  function continueButton(url) {
+    const button = document.createElement("button");
+    button.className = "jspsych-btn";
+    button.id = "sbl-continue";
+    button.textContent = "Continue";
+    button.addEventListener("click", () => window.location.assign(url));
+    return button;
   }
 
-  /** A reopened page of a finished run: say so, and offer the data again. */
-  function complete(run, st) {
+  /** A reopened page of a run that ended: send its data again if they were not delivered,
+   * else say it is complete and offer the data again while they are kept. */
+  function reopen(run, st) {
     run.st = st;
-    const body = document.body;
     const box = document.createElement("div");
     box.className = "sbl-message";
     box.id = "sbl-end";
-    box.textContent = "This session is complete. Thank you!";
-    const button = document.createElement("button");
-    button.className = "jspsych-btn";
-    button.textContent = "Download the data again";
-    button.addEventListener("click", () => {
-      const jsPsych = initJsPsych();
-      for (const row of st.data) jsPsych.data.get().push(row);
-      jsPsych.data.get().localSave("json", `${PAGE.page.name}.json`);
-      jsPsych.data.get().localSave("csv", `${PAGE.page.name}.csv`);
-    });
-    body.append(box, button);
-    document.documentElement.dataset.sblState = "done";
+    const lead = "This session is complete. Thank you!";
+    box.textContent = lead;
+    document.body.append(box);
+    const state = () => { document.documentElement.dataset.sblState = "done"; };
+    // Unsent, or never settled (the tab was closed while the data were being sent).
+    if (st.data && (st.delivered === "unsent" || !st.delivered)) {
+      readSettings(run); // a marker has no globals, but a run still to be sent keeps them
+      deliver(run, collection(st.data), box, lead).then(state);
+      return;
+    }
+    if (st.data) {
+      const button = document.createElement("button");
+      button.className = "jspsych-btn";
+      button.textContent = "Download the data again";
+      button.addEventListener("click", () => {
+        collection(st.data).localSave("json", `${PAGE.page.name}.json`);
+        collection(st.data).localSave("csv", `${PAGE.page.name}.csv`);
+      });
+      box.after(button);
+    }
+    state();
   }
 
   function showError(err) {
