@@ -197,8 +197,8 @@ def _cond(node: ir.Cond, scope: Scope) -> Value:
 
 
 def _template(node: ir.Template, scope: Scope) -> Value:
-    return "".join(part if isinstance(part, str) else show(evaluate(part, scope))
-                   for part in node.parts)
+    return values.joined("a string with holes", (
+        part if isinstance(part, str) else show(evaluate(part, scope)) for part in node.parts))
 
 
 def _record(node: ir.RecordExpr, scope: Scope) -> Value:
@@ -460,7 +460,8 @@ def _number_builtin(v: Value) -> Value:
 
 def _join(xs: Value, sep: Value = "") -> Value:
     items = _list("join", xs)
-    return _string("join", sep, "a string as separator").join(show(x) for x in items)
+    return values.joined("join", (show(x) for x in items),
+                         _string("join", sep, "a string as separator"))
 
 
 def _split(s: Value, sep: Value) -> Value:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from sbl import ir
 from sbl.parse import parse
 from sbl.passes import PASSES
-from sbl.source import read_source
+from sbl.source import Diagnostic, read_source
 
 if TYPE_CHECKING:
     from sbl.data import Rows
@@ -40,6 +40,15 @@ class Experiment:
     def name(self) -> str:
         """A short name for files: the stem of the .sbl file."""
         return self.path.stem
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        """What a valid experiment may still get wrong, in file order: what a model would miss
+        (``sbl.passes.lint``) and participant data shown in html (``sbl.markup``)."""
+        from sbl.markup import warnings
+        from sbl.passes.lint import lint
+
+        return sorted([*lint(self.ir), *warnings(self.ir)], key=Diagnostic.sort_key)
 
     def to_json(self) -> str:
         """The versioned JSON form of the checked IR."""
@@ -79,13 +88,18 @@ class Experiment:
         (``openai:URL#MODEL``), ``threads`` is torch's CPU threads for a local model (default:
         see :mod:`sbl.participants.threads`). See :mod:`sbl.simulate`."""
         from sbl.participants import Options, make
-        from sbl.simulate import simulate
+        from sbl.simulate import check_resume, simulate
 
+        name = model if isinstance(model, str) else model.name
+        if output is not None:  # before a model is loaded
+            check_resume(self.ir, output, resume, name, temperature if isinstance(model, str)
+                         else getattr(model, "temperature", None), participants=participants,
+                         batch=batch, seed=seed, prefix=prefix)
         options = Options(seed=seed, temperature=temperature, batch=batch, timeout=timeout,
                           threads=threads)
         responder = make(model, options) if isinstance(model, str) else model
         return simulate(self.ir, responder, participants=participants, batch=batch, seed=seed,
-                        prefix=prefix, output=output, resume=resume)
+                        prefix=prefix, output=output, resume=resume, model=name)
 
     def transcript(self, participant: Responder | None = None, *, prefix: Rows | None = None,
                    seed: int = 0) -> str:

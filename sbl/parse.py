@@ -18,12 +18,15 @@ import lark
 from lark import Token, Transformer, v_args
 
 from sbl import ir
+from sbl.limits import check_depth, check_syntax_depth
 from sbl.source import SblError
 from sbl.syntax_errors import translate
 
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "/": "/", "\\": "\\", '"': '"',
             "'": "'", "0": "\0"}
-_ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)", re.S)
+# A surrogate pair (\ud83d\ude00) is one escape: it stands for one character, as in JSON.
+_ESCAPE = re.compile(r"\\(u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+                     r"|u[0-9a-fA-F]{4}|.)", re.S)
 MAX_NESTING = 200
 
 
@@ -38,12 +41,16 @@ def _parser() -> lark.Lark:
 
 def parse(text: str, path: str = "<input>") -> ir.Experiment:
     """Parse a whole .sbl program; raises SblError at the first syntax error."""
-    return _build(_parse_tree(text, path, "start"), path, text)  # type: ignore[no-any-return]
+    experiment = _build(_parse_tree(text, path, "start"), path, text)
+    check_depth(experiment)  # before any pass recurses on it
+    return experiment  # type: ignore[no-any-return]
 
 
 def parse_expr(text: str, path: str = "<expr>") -> ir.Expr:
     """Parse a single expression (used for kind declarations and tests)."""
-    return _build(_parse_tree(text, path, "expr"), path, text)  # type: ignore[no-any-return]
+    expr = _build(_parse_tree(text, path, "expr"), path, text)
+    check_depth(expr)
+    return expr  # type: ignore[no-any-return]
 
 
 def _build(tree: lark.Tree, path: str, text: str) -> Any:
@@ -58,9 +65,11 @@ def _build(tree: lark.Tree, path: str, text: str) -> Any:
 def _parse_tree(text: str, path: str, start: str) -> lark.Tree:
     _check_nesting(text, path)
     try:
-        return _parser().parse(text, start=start)
+        tree = _parser().parse(text, start=start)
     except lark.exceptions.LarkError as exc:
         raise translate(exc, text, path) from None
+    check_syntax_depth(tree, path, text)
+    return tree
 
 
 def _check_nesting(text: str, path: str) -> None:
@@ -82,7 +91,10 @@ def unescape(raw: str, span: ir.Span) -> str:
     """Resolve backslash escapes in the body of a string literal (``span`` covers ``raw``)."""
     def one(match: re.Match[str]) -> str:
         code = match.group(1)
-        if code.startswith("u") and len(code) == 5:
+        if code.startswith("u") and len(code) == 11:  # a surrogate pair: one character
+            high, low = int(code[1:5], 16), int(code[7:], 16)
+            return chr(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00))
+        if code.startswith("u") and len(code) == 5 and not 0xD800 <= int(code[1:], 16) < 0xE000:
             return chr(int(code[1:], 16))
         if code in _ESCAPES:
             return _ESCAPES[code]
@@ -91,6 +103,11 @@ def unescape(raw: str, span: ir.Span) -> str:
             col = span.col + match.start()
             where = dataclasses.replace(span, col=col, end_line=span.line,
                                         end_col=col + 1 + len(code))
+        if code.startswith("u") and len(code) == 5:
+            raise SblError.at(where, f"'\\{code}' is half of a surrogate pair, not a "
+                                     f"character",
+                              help="write the character itself, or both halves of the pair "
+                                   "('\\ud83d\\ude00' is one emoji)")
         raise SblError.at(where, f"unknown escape '\\{code}' in a string",
                           help="write '\\\\' for a backslash")
     return _ESCAPE.sub(one, raw)
@@ -161,6 +178,8 @@ class Builder(Transformer[Token, Any]):
                     raise SblError.at(span, f"'{_MOD_WORDS[key]}' is given twice for block "
                                             f"'{name}'")
                 mods[key] = value
+            elif isinstance(part, ir.Param):
+                self._block_param(part, name, mods)
             else:
                 body.append(part)
         if loop and "until" not in mods:
@@ -169,6 +188,15 @@ class Builder(Transformer[Token, Any]):
         if not loop and "until" in mods:
             raise SblError.at(self._span(meta), f"'until' belongs to a loop: write 'loop {name}'")
         return ir.Block(str(name), tuple(body), span=self._span(meta), **mods)
+
+    def _block_param(self, param: ir.Param, name: Token, mods: dict[str, Any]) -> None:
+        """A ``name: value`` entry in a block's body: only ``header`` is one."""
+        if param.name != "header":
+            raise SblError.at(param.span, f"block '{name}' has no parameter '{param.name}'",
+                              help="a block's body holds stimuli, blocks and 'header: \"...\"'")
+        if "header" in mods:
+            raise SblError.at(param.span, f"'header' is given twice for block '{name}'")
+        mods["header"] = param.value
 
     def mod_over(self, meta: Any, _kw: Token, value: ir.Expr) -> Any:
         return ("mod", "over", value, self._span(meta))

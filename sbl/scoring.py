@@ -78,21 +78,42 @@ def score_rows(experiment: Experiment, rows: Rows, scorer: Scorer | LoadedModel,
 
 def score_psych101(path: str | Path, scorer: Scorer | LoadedModel) -> Scores:
     """Score the texts of a Psych-101 jsonl file (one participant per record)."""
+    return score_texts(psych101_texts(path), scorer)
+
+
+def score_texts(texts: dict[str, str], scorer: Scorer | LoadedModel) -> Scores:
+    """Score each participant's text (responses marked ``<<like this>>``)."""
     from sbl.likelihood import as_scorer, score_transcript
 
     scoring = as_scorer(scorer)
-    results = {}
-    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+    return Scores(scoring.name, {p: score_transcript(scoring, text) for p, text in texts.items()})
+
+
+def psych101_texts(path: str | Path) -> dict[str, str]:
+    """Each participant's text in a Psych-101 jsonl file, read and checked whole (so a bad
+    line is found before a model loads); a line that is not a record with a text is an
+    SblError naming the line."""
+    from sbl.data.schema import loads
+
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SblError.at(None, f"cannot read data file '{path}': "
+                                f"{getattr(exc, 'strerror', None) or 'it is not UTF-8 text'}"
+                          ) from None
+    texts = {}
+    for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
-            results[str(record.get("participant", number))] = score_transcript(
-                scoring, record["text"])
+            record = loads(line)
+            if not isinstance(record["text"], str):
+                raise TypeError
+            texts[str(record.get("participant", number))] = record["text"]
         except (ValueError, KeyError, TypeError):
             raise SblError.at(None, f"{path}:{number}: not a Psych-101 record (a JSON object "
                                     "with a 'text')") from None
-    return Scores(scoring.name, results)
+    return texts
 
 
 def is_psych101(path: str | Path) -> bool:
@@ -123,13 +144,15 @@ def score(data: str | Path | Rows, model: str | Scorer | Responder | LoadedModel
     from sbl.likelihood import as_scorer
     from sbl.participants import Options, make
 
-    scorer = as_scorer(make(model, Options(timeout=timeout, threads=threads), scores=True)
-                       if isinstance(model, str) else model)
+    def scorer() -> Scorer:  # loaded only once every input has been checked (it is slow)
+        return as_scorer(make(model, Options(timeout=timeout, threads=threads), scores=True)
+                         if isinstance(model, str) else model)
+
     if not isinstance(data, Rows) and is_psych101(data):
-        return score_psych101(data, scorer)
+        return score_texts(psych101_texts(data), scorer())
     if experiment is None:
         raise SblError.at(None, "scoring recorded rows needs their experiment",
                           help="give it with --experiment FILE.sbl")
     exp = experiment if isinstance(experiment, Experiment) else load(experiment)
     rows = data if isinstance(data, Rows) else read_data(data)
-    return score_rows(exp, rows, scorer, seed=seed)
+    return score_rows(exp, rows, scorer(), seed=seed)

@@ -15,13 +15,17 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Iterable
 from typing import Any
 
 Value = int | float | str | bool | None | list[Any] | dict[str, Any]
 
 MAX_SAFE = 2.0**53
-# Lists built by ranges, repeat and cross stop here, so a typo cannot hang a browser tab.
+# Lists built by ranges, repeat, cross and '+' stop here, so a typo cannot hang a browser tab.
 MAX_ITEMS = 1_000_000
+# Strings built by '+', interpolation and join stop here (characters are code points; the
+# JavaScript twin counts them the same way, not in UTF-16 units).
+MAX_CHARS = 1_000_000
 
 OVERFLOW = "number overflow (the result is not finite)"
 DIVISION_BY_ZERO = "division by zero"
@@ -179,8 +183,10 @@ def add(a: Value, b: Value) -> Value:
     if is_number(a) and is_number(b):
         return num(float(a) + float(b))  # type: ignore[arg-type]
     if isinstance(a, str) and isinstance(b, str):
+        check_length("'+'", len(a) + len(b))
         return a + b
     if isinstance(a, list) and isinstance(b, list):
+        check_size("'+'", len(a) + len(b))
         return a + b
     raise ValueFault(f"'+' needs two numbers, two strings or two lists; "
                      f"got {kind(a)} and {kind(b)}")
@@ -303,3 +309,20 @@ def check_size(what: str, n: float) -> None:
     if n > MAX_ITEMS:
         raise ValueFault(f"{what} would make a list of {show_number(float(n))} items "
                          f"(the limit is {MAX_ITEMS})")
+
+
+def check_length(what: str, n: int) -> None:
+    """Refuse to build a string longer than MAX_CHARS."""
+    if n > MAX_CHARS:
+        raise ValueFault(f"{what} would make a string longer than {MAX_CHARS} characters")
+
+
+def joined(what: str, pieces: Iterable[str], sep: str = "") -> str:
+    """``sep.join(pieces)``, refused as soon as it would pass MAX_CHARS."""
+    out: list[str] = []
+    total = 0
+    for piece in pieces:
+        total += len(piece) + (len(sep) if out else 0)
+        check_length(what, total)
+        out.append(piece)
+    return sep.join(out)

@@ -188,6 +188,15 @@ def fixed_programs() -> list[ir.Expr]:
         ir.Range(exprgen.lit(0), exprgen.lit(2_000_000)), call("range", 0, 1_000_001),
         call("repeat", [1], 1_000_001), call("repeat", [], 1e15),
         call("sum", call("repeat", [0.1], 10)), call("mean", [1e308, 1e308]),
+        # the size limits (issue 13): strings count code points in both runtimes
+        call("join", call("range", 1, 200_000), ""),
+        call("len", call("join", call("repeat", ["😀"], 600_000), "")),
+        call("join", call("repeat", ["😀😀"], 500_001), ""),
+        call("join", call("repeat", ["ab"], 400_000), "-"),
+        b("+", call("join", call("repeat", ["ab"], 400_000), ""),
+          call("join", call("repeat", ["😀"], 200_001), "")),
+        b("+", call("range", 1, 600_000), call("range", 1, 600_000)),
+        ir.Template(("x", call("join", call("repeat", ["y"], 999_999), ""), "zz")),
     ]
 
 

@@ -99,7 +99,8 @@ def test_a_changed_shared_variable_is_caught(bandit, recording):
 
 def test_more_rows_than_trials_is_an_error(bandit, recording):
     records = json.loads(recording.read_text(encoding="utf-8"))
-    recording.write_text(json.dumps(records + records[-2:]), encoding="utf-8")
+    extra = [{**r, "sbl_trial_index": r["sbl_trial_index"] + 2} for r in records[-2:]]
+    recording.write_text(json.dumps(records + extra), encoding="utf-8")
     with pytest.raises(SblError, match="row 25 is for trial 'main/bandit', but the experiment "
                                        "has ended: the data has 2 more rows"):
         run_experiment(bandit.ir, Scripted([]), prefix=read_data(recording))
@@ -134,7 +135,7 @@ def test_recorded_seed_and_timeouts(tmp_path):
     assert len(timed_out) == 1 and timed_out[0]["correct"] is False
     text = rows.transcripts["s1"]
     assert "You press nothing." in text and text.count("<<") == 3
-    assert 'You see "Wrong!" for 1000 ms.' in text
+    assert 'You see "Wrong!"\n' in text
 
 
 def test_a_wrong_seed_is_caught(tmp_path):

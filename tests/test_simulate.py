@@ -17,6 +17,7 @@ from click.testing import CliRunner
 import sbl
 from sbl.cli import main
 from sbl.data import read_data
+from sbl.source import SblError
 
 from conftest import ROOT
 
@@ -78,13 +79,14 @@ def test_resume_after_kill_9_gives_the_same_file(tiny_model_dir: Path, tmp_path:
     proc = subprocess.Popen(args + ["-o", str(cut)], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
+    # the progress file: the run's settings, then one line per finished participant
     while time.time() < deadline and (not progress.exists() or
-                                      len(progress.read_text().split()) < 2):
+                                      len(progress.read_text().splitlines()) < 3):
         time.sleep(0.05)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     assert progress.exists(), "the run ended before it could be killed"
-    finished = progress.read_text().split()
+    finished = progress.read_text().splitlines()[1:]
     assert 2 <= len(finished) < 6
     refused = subprocess.run(args + ["-o", str(cut)], capture_output=True, text=True)
     assert refused.returncode == 1 and "--resume" in refused.stderr
@@ -117,3 +119,96 @@ def test_score_needs_the_experiment_for_rows(tmp_path: Path) -> None:
     (tmp_path / "r.csv").write_text("participant,trial\n1,x\n")
     result = CliRunner().invoke(main, ["score", str(tmp_path / "r.csv"), "--model", "smollm2"])
     assert result.exit_code == 1
+
+
+# ---------------------------------------------------------------- issue 13, item 2
+
+
+class Killed(Exception):
+    """Stands in for kill -9: the run stops in the middle of a participant."""
+
+
+class DiesAt:
+    """The random participant, killed when participant ``at`` first asks for an answer."""
+
+    name = "random"
+
+    def __init__(self, at: str | None) -> None:
+        from sbl.participants.random import RandomResponder
+
+        self.inner, self.at = RandomResponder(), at
+
+    def answer(self, asks):  # type: ignore[no-untyped-def]
+        if any(ask.participant == self.at for ask in asks):
+            raise Killed
+        return self.inner.answer(asks)
+
+    def finish(self, participant: str, transcript: str) -> None:
+        self.inner.finish(participant, transcript)
+
+
+def interrupted(tmp_path: Path, at: str | None = "3", **kwargs: object) -> Path:
+    """sim.csv of a 5-participant run killed when participant ``at`` started."""
+    exp, out = sbl.load(BANDIT), tmp_path / "sim.csv"
+    with pytest.raises(Killed):
+        exp.simulate(DiesAt(at), participants=5, batch=1, seed=3, output=out, **kwargs)
+    return out
+
+
+def resume(out: Path, **kwargs: object) -> sbl.Rows:
+    settings = {"participants": 5, "batch": 1, "seed": 3, **kwargs}
+    return sbl.load(BANDIT).simulate(DiesAt(None), output=out, resume=True, **settings)
+
+
+def test_resume_refuses_another_command(tmp_path: Path) -> None:
+    out = interrupted(tmp_path)
+    for change, message in [({"seed": 4}, "--seed: 3 in the interrupted run, 4 now"),
+                            ({"participants": 6}, "-n: 5 in the interrupted run, 6 now"),
+                            ({"batch": 2}, "--batch: 1 in the interrupted run, 2 now")]:
+        with pytest.raises(SblError, match=message):
+            resume(out, **change)
+    whole = sbl.load(BANDIT).simulate(DiesAt(None), participants=5, batch=1, seed=3,
+                                      output=tmp_path / "whole.csv")
+    assert len(resume(out)) == len(whole)
+    assert out.read_bytes() == (tmp_path / "whole.csv").read_bytes()
+
+
+def test_resume_refuses_edited_rows(tmp_path: Path) -> None:
+    out = interrupted(tmp_path)
+    lines = out.read_text().splitlines(keepends=True)
+    lines[30] = lines[30].replace(",main,", ",mian,", 1)  # participant 2's rows
+    out.write_text("".join(lines))
+    with pytest.raises(SblError, match="the rows of participant 2 in sim.csv"):
+        resume(out)
+
+
+def test_resume_refuses_a_damaged_progress_file(tmp_path: Path) -> None:
+    out = interrupted(tmp_path)
+    progress = Path(str(out) + ".progress")
+    progress.write_text(progress.read_text()[:-30] + "\n")
+    with pytest.raises(SblError, match="sim.csv.progress, line 3: the progress file is "
+                                       "damaged"):
+        resume(out)
+
+
+def test_killed_before_anyone_finished_starts_over(tmp_path: Path) -> None:
+    out = interrupted(tmp_path, at="1")
+    assert len(Path(str(out) + ".progress").read_text().splitlines()) == 1
+    assert resume(out).participants == ["1", "2", "3", "4", "5"]
+
+
+def test_resume_is_checked_before_the_model_loads(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from sbl.participants import models
+
+    def load(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the model was loaded first")
+    monkeypatch.setattr(models, "load", load)
+    out = interrupted(tmp_path)
+    progress = Path(str(out) + ".progress")
+    progress.write_text(progress.read_text().replace('"model": "random"', '"model": "x"'))
+    result = CliRunner().invoke(main, ["simulate", BANDIT, "--model", "smollm2", "-n", "5",
+                                       "--batch", "1", "--seed", "3", "-o", str(out),
+                                       "--resume"])
+    assert result.exit_code == 1 and "--model: x in the interrupted run, smollm2 now" in (
+        result.output), result.output

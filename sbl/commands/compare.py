@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from sbl.commands import reports_errors
+from sbl.commands import check_folder, reports_errors
 
 
 @click.command()
@@ -42,6 +42,7 @@ def compare(data: tuple[str, ...], output: str | None, labels: tuple[str, ...],
     if labels and len(labels) != len(data):
         raise click.UsageError(f"{len(labels)} --label for {len(data)} data files: give one "
                                f"per file, in the same order")
+    check_folder(output)
     columns = tuple(c.strip() for c in by.split(",") if c.strip()) if by else ()
     result = run_compare(list(data), output, labels=list(labels) or None, by=columns,
                          win_above=win_above)

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from sbl.commands import reports_errors
+from sbl.commands import ROW_SUFFIXES, check_output, reports_errors
 
 
 @click.command()
@@ -31,6 +31,7 @@ def data(data: str, output: str | None, until: int | None) -> None:
     from sbl.data.schema import union_columns
     from sbl.data.write import RowWriter
 
+    check_output(output, ROW_SUFFIXES)
     rows = read_data(data)
     if until is not None:
         rows = rows.until_response(until)

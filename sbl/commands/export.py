@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from sbl.commands import reports_errors
+from sbl.commands import check_folder, check_output, reports_errors
 
 
 @click.command()
@@ -43,6 +43,8 @@ def export(data: str, psych_ds: str | None, psych101: str | None, experiment: st
     if psych101 and not experiment:
         raise click.UsageError("--psych101 needs --experiment FILE.sbl: the text is rebuilt "
                                "by replaying the data through the experiment")
+    check_output(psych101, (".jsonl",))
+    check_folder(psych_ds)
     rows = read_data(data)
     loaded = load(experiment) if experiment else None
     if psych_ds:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from sbl.commands import reports_errors
+from sbl.commands import check_output, reports_errors
 
 
 @click.command()
@@ -34,6 +34,7 @@ def pilot(file: str, participants: int, seed: int, mode: str, output: str) -> No
     from sbl.experiment import load
     from sbl.pilot import pilot as run_pilot
 
+    check_output(output, (".json",))
     records = run_pilot(load(file), participants, seed=seed, mode=mode)
     Path(output).write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
     click.echo(f"{participants} simulated participant{'s' if participants != 1 else ''}, "

@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import click
 
-from sbl.commands import ParticipantSpec, participant_help, reports_errors
+from sbl.commands import (
+    ROW_SUFFIXES,
+    ParticipantSpec,
+    check_output,
+    participant_help,
+    reports_errors,
+)
 from sbl.source import SblError
 
 
@@ -52,6 +58,7 @@ def run(file: str, participant: str, from_: str | None, until: int | None, seed:
         raise click.UsageError("--until needs --from DATA")
     if participants > 1 and (from_ or participant.partition(":")[0] == "terminal"):
         raise click.UsageError("-n needs a scripted or random participant and no --from")
+    check_output(output, ROW_SUFFIXES)
     experiment = load(file)
     responder = make(participant, Options(seed=seed, batch=1))
     prefix = read_data(from_) if from_ else None

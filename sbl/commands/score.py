@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import click
 
-from sbl.commands import ParticipantSpec, participant_help, reports_errors, threads_option
+from sbl.commands import (
+    ParticipantSpec,
+    check_output,
+    participant_help,
+    reports_errors,
+    threads_option,
+)
 
 
 @click.command()
@@ -47,6 +53,7 @@ def score(data: str, model: str, experiment: str | None, output: str | None,
 
     from sbl.scoring import score as run_score
 
+    check_output(output, (".csv",))
     scores = run_score(data, model, experiment, seed=seed, timeout=timeout, threads=threads)
     table = Table(title=f"{data} under {scores.model}")
     for column in ("participant", "choices", "NLL", "NLL/choice", "random NLL", "pseudo-R²"):

@@ -6,7 +6,14 @@ from pathlib import Path
 
 import click
 
-from sbl.commands import ParticipantSpec, participant_help, reports_errors, threads_option
+from sbl.commands import (
+    ROW_SUFFIXES,
+    ParticipantSpec,
+    check_output,
+    participant_help,
+    reports_errors,
+    threads_option,
+)
 
 
 @click.command()
@@ -32,7 +39,10 @@ from sbl.commands import ParticipantSpec, participant_help, reports_errors, thre
               help="Write rows here (.csv, .json, .jsonl) as each participant finishes.")
 @click.option("--resume", is_flag=True,
               help="Continue an interrupted run into the same --output: finished participants "
-                   "are kept, the others run again with the same seeds.")
+                   "are kept, the others run again with the same seeds. The command must be "
+                   "the interrupted one (same experiment, model, seed, temperature, -n, "
+                   "--batch, --from) and the kept rows unchanged; a run killed before any "
+                   "participant finished starts over.")
 @click.option("--summary", type=click.Path(dir_okay=False),
               help="Write what the run cost as JSON: model, participants, trials, "
                    "tokens_processed, transcript_tokens, invalid_mass, seconds, retries.")
@@ -40,8 +50,8 @@ from sbl.commands import ParticipantSpec, participant_help, reports_errors, thre
               metavar="SECONDS",
               help="With --model openai:...: how long one request may take before it is tried "
                    "again (4 more tries, each retry said on stderr).")
-@click.option("--device", help="Where the model runs: cpu, cuda, mps (default: the best there "
-                               "is).")
+@click.option("--device", help="Where the model runs: cpu, cuda, cuda:N, mps (default: the "
+                               "best there is). One this machine does not have is an error.")
 @threads_option
 @reports_errors
 def simulate(file: str, model: str, participants: int, batch: int, seed: int,
@@ -62,17 +72,22 @@ def simulate(file: str, model: str, participants: int, batch: int, seed: int,
     from sbl.experiment import load
     from sbl.participants import Options, make
     from sbl.participants.models import describe
+    from sbl.simulate import check_resume, timed_progress
     from sbl.simulate import simulate as run_simulation
-    from sbl.simulate import timed_progress
 
     if until is not None and from_ is None:
         raise click.UsageError("--until needs --from DATA")
     if resume and output is None:
         raise click.UsageError("--resume needs the --output of the interrupted run")
+    check_output(output, ROW_SUFFIXES)
+    check_output(summary, (".json",))
     experiment = load(file)
     prefix = read_data(from_) if from_ else None
     if prefix is not None and until is not None:
         prefix = prefix.until_response(until)
+    if output is not None:  # everything about --resume is checked before the model loads
+        check_resume(experiment.ir, output, resume, model, temperature, participants=participants,
+                     batch=batch, seed=seed, prefix=prefix)
     click.echo(f"loading {model} ...", err=True)
     responder = make(model, Options(seed=seed, temperature=temperature, batch=batch,
                                     device=device, timeout=timeout, threads=threads))
@@ -81,7 +96,7 @@ def simulate(file: str, model: str, participants: int, batch: int, seed: int,
     try:
         rows = run_simulation(experiment.ir, responder, participants=participants, batch=batch,
                               seed=seed, prefix=prefix, output=output, resume=resume,
-                              progress=update)
+                              progress=update, model=model)
     finally:
         stop()
     if summary:

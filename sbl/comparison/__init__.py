@@ -126,6 +126,7 @@ def compare(data: Sequence[DataLike] | DataLike, output: str | Path | None = Non
     ``win_above`` sets the points above which a bandit choice is a win."""
     items = [data] if isinstance(data, (str, Path, Rows)) else list(data)
     groups = load_groups(items, labels)
+    _check_columns(groups, by)
     options = Options(tuple(by), win_above)
     sections = []
     for entry in chosen(groups):
@@ -157,6 +158,18 @@ def load_groups(items: Sequence[DataLike], labels: Sequence[str] | None = None) 
         label = labels[i] if labels is not None else _stem(origin, i)
         groups.append(Group(_unique(label, [g.label for g in groups]), rows, origin))
     return groups
+
+
+def _check_columns(groups: Sequence[Group], by: Sequence[str]) -> None:
+    """Every ``by`` column is a column of the data: a typo is an error, not one condition."""
+    from sbl.source import did_you_mean
+
+    columns = {c for g in groups for c in g.rows.columns}
+    for name in by:
+        if name not in columns:
+            raise SblError.at(None, f"--by names the column '{name}', which the data does "
+                                    f"not have", help=did_you_mean(name, columns) or
+                              "columns: " + ", ".join(sorted(columns)))
 
 
 def _stem(origin: str, i: int) -> str:

@@ -87,6 +87,23 @@ def to_json(v: Any) -> str:
 _NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?\Z")
 
 
+class _NotJson(ValueError):
+    """NaN, Infinity or -Infinity: Python's json reads them, JSON has no such numbers."""
+
+
+def _no_constants(name: str) -> Any:
+    raise _NotJson(f"{name} is not a JSON number")
+
+
+def loads(text: str) -> Any:
+    """JSON as the standard defines it: no NaN or Infinity; nesting too deep for Python's
+    reader is a ValueError, not a RecursionError."""
+    try:
+        return json.loads(text, parse_constant=_no_constants)
+    except RecursionError:
+        raise ValueError("nested too deep") from None
+
+
 def decode_cell(text: str) -> Value:
     """A CSV cell as a value: empty is none, JSON numbers, booleans, lists and records are
     typed, everything else stays text."""
@@ -98,8 +115,8 @@ def decode_cell(text: str) -> Value:
         return num(float(text))
     if text[0] in "[{":
         try:
-            return json.loads(text)
-        except ValueError:
+            return loads(text)  # type: ignore[no-any-return]
+        except ValueError:  # not JSON (or NaN, or nested absurdly deep): the text itself
             return text
     return text
 
@@ -120,8 +137,7 @@ def normalise(row: Mapping[str, Any]) -> dict[str, Any]:
         value = out.get(name)
         out[name] = "" if value is None else value if isinstance(value, str) else encode_cell(
             value)
-    index = out.get("trial_index")
-    out["trial_index"] = int(index) if isinstance(index, (int, float)) else index
+    out["trial_index"] = _whole(out.get("trial_index"))
     rt = out.get("rt")
     out["rt"] = rt if rt is None or isinstance(rt, (int, float)) else decode_cell(str(rt))
     out["response"] = typed_response(out.get("kind"), out.get("response"))
@@ -134,17 +150,22 @@ def typed_response(kind_name: Any, response: Any) -> Any:
     if kind is None or response is None or response == "":
         return None if response == "" else response
     answer = kind.answer.type
-    if answer is kinds.AnswerType.KEY:
-        return response if isinstance(response, str) else encode_cell(response)
-    if answer is kinds.AnswerType.OPTION and isinstance(response, str):
-        value = decode_cell(response)
-        return int(value) if isinstance(value, (int, float)) else response
-    if answer is kinds.AnswerType.OPTION and isinstance(response, float):
-        return int(response)
+    if answer is kinds.AnswerType.KEY:  # a key "1" read back from CSV as a number
+        return encode_cell(response) if isinstance(response, (int, float)) else response
+    if answer is kinds.AnswerType.OPTION:
+        return _whole(decode_cell(response) if isinstance(response, str) else response)
     if answer is kinds.AnswerType.SURVEY and isinstance(response, str):
         value = decode_cell(response)
         return value if isinstance(value, dict) else response
     return response
+
+
+def _whole(value: Any) -> Any:
+    """A number that is whole as an int (``2.0`` is 2); anything else as it is, for the
+    checks of :mod:`sbl.data.validate` to refuse (``1.5`` is never rounded)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 def from_jspsych(record: Mapping[str, Any]) -> dict[str, Any] | None:

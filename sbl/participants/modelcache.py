@@ -179,6 +179,9 @@ def store(source: Path, digest: str, save: Callable[[Path], None]) -> Path | Non
                     "%s again", where, e, source)
         _remove(temporary)
         return None
+    except BaseException:  # the conversion failed (a corrupt file, ^C): leave nothing behind
+        _remove(temporary)
+        raise
 
 
 def _publish(temporary: Path, final: Path) -> Path:

@@ -8,8 +8,11 @@ functions so that ``import sbl`` stays fast.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -83,6 +86,7 @@ def _load(name: str, device: str | None, dtype: str | None,
           allow_download: bool | None) -> LoadedModel:
     if allow_download is None:
         allow_download = os.environ.get("SBL_ALLOW_DOWNLOAD", "") not in ("", "0")
+    check_device(device)
     preset = PRESETS.get(name.lower())
     if name.lower() == "smollm2":
         return _load_smollm2(device, dtype)
@@ -133,8 +137,10 @@ def _load_dir(path: Path, source: str, device: str | None, dtype: str | None,
         raise SblError.at(None, f"'{path}' is neither a model directory (config.json) "
                                 "nor an adapter directory (adapter_config.json)")
     _check_quantization(path / "config.json", source)
-    return _finish(_from_pretrained(str(path), device, dtype, local_only=True),
-                   _tokenizer(path, path, local_only=True), source, device)
+    _check_weights(path)
+    with _load_errors(path):
+        return _finish(_from_pretrained(str(path), device, dtype, local_only=True),
+                       _tokenizer(path, path, local_only=True), source, device)
 
 
 def _load_adapter(path: Path, source: str, device: str | None, dtype: str | None,
@@ -153,10 +159,11 @@ def _load_adapter(path: Path, source: str, device: str | None, dtype: str | None
     if not base_path.is_dir():
         base_path = Path(_snapshot(base, allow_download))
     _check_quantization(base_path / "config.json", base)
-    model = _from_pretrained(str(base_path), device, dtype, local_only=True)
-    model = PeftModel.from_pretrained(model, str(path), local_files_only=True)
-    tok_dir = path if (path / "tokenizer_config.json").exists() else base_path
-    return _finish(model, _tokenizer(tok_dir, base_path, local_only=True), source, device)
+    with _load_errors(path):
+        model = _from_pretrained(str(base_path), device, dtype, local_only=True)
+        model = PeftModel.from_pretrained(model, str(path), local_files_only=True)
+        tok_dir = path if (path / "tokenizer_config.json").exists() else base_path
+        return _finish(model, _tokenizer(tok_dir, base_path, local_only=True), source, device)
 
 
 def _snapshot(repo: str, allow_download: bool) -> str:
@@ -201,7 +208,8 @@ def _load_gguf(gguf: Path, source: str, device: str | None, dtype: str | None) -
     read from there like any model directory (float32 unless ``dtype`` says otherwise)."""
     from sbl.participants import modelcache
 
-    with modelcache.converted(gguf, save_gguf_as_pretrained) as directory:
+    with modelcache.converted(gguf, save_gguf_as_pretrained) as directory, \
+            _load_errors(directory):
         return _finish(_from_pretrained(str(directory), device, dtype, local_only=True),
                        _tokenizer(directory, directory, local_only=True), source, device)
 
@@ -211,14 +219,46 @@ def save_gguf_as_pretrained(gguf: Path, directory: Path) -> None:
     safetensors) and its tokenizer into ``directory``."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
-    tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+    with _load_errors(gguf):
+        model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+        tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
     # transformers 5 keeps its GGUF quantizer on the model even once every weight is a plain
     # float tensor, and then refuses to save it; without it the model saves like any other.
     model.hf_quantizer = None  # type: ignore[assignment]
     vars(model.config).pop("quantization_config", None)
     model.save_pretrained(directory)
     tokenizer.save_pretrained(directory)
+
+
+# The files a model directory keeps its weights in (transformers' names, sharded or not).
+WEIGHTS = ("*.safetensors", "*.bin", "*.pt", "*.pth", "*.ckpt", "*.msgpack", "*.h5",
+           "*.gguf", "*.index.json")
+
+
+def _check_weights(path: Path) -> None:
+    """A model directory holds weights: say so plainly before transformers is asked."""
+    if not any(next(path.glob(pattern), None) for pattern in WEIGHTS):
+        raise SblError.at(None, f"the model directory '{path}' has a config.json but no "
+                                "weights (model.safetensors, pytorch_model.bin, ...)",
+                          help="copy the weights in, or name a directory that has them")
+
+
+@contextlib.contextmanager
+def _load_errors(path: Path) -> Iterator[None]:
+    """Turn a failure to read a model's files (corrupt or cut-short weights, a broken
+    tokenizer) into an SblError naming the model, instead of an internal error."""
+    try:
+        yield
+    except SblError:
+        raise
+    except (MemoryError, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # noqa: BLE001 - torch, safetensors and transformers raise many kinds
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise SblError.at(None, f"cannot load the model in '{path}': "
+                                f"{type(exc).__name__}: {first[:200]}",
+                          help="are its files complete? download or copy the model "
+                               "again") from exc
 
 
 def _from_pretrained(where: str, device: str | None, dtype: str | None, *, local_only: bool):
@@ -272,6 +312,32 @@ def _dtype_kwargs(dtype: str | None) -> dict[str, Any]:
     # transformers 5 renamed torch_dtype= to dtype=.
     key = "dtype" if int(transformers.__version__.split(".")[0]) >= 5 else "torch_dtype"
     return {key: getattr(torch, DTYPES[dtype])}
+
+
+_DEVICE = re.compile(r"(cpu|mps|cuda)(:(0|[1-9][0-9]*))?\Z")
+
+
+def check_device(device: str | None) -> None:
+    """Refuse a device that does not exist or that this machine lacks, before any loading:
+    a model asked to run on ``cuda`` never runs on the CPU instead."""
+    if device is None:
+        return
+    match = _DEVICE.match(device)
+    if match is None:
+        raise SblError.at(None, f"unknown device '{device}'",
+                          help="use cpu, cuda, cuda:N or mps")
+    import torch
+
+    kind, index = match.group(1), int(match.group(3) or 0)
+    if kind == "cuda" and not torch.cuda.is_available():
+        raise SblError.at(None, f"device '{device}' is not available: this machine has no "
+                                "CUDA GPU that torch can use", help="use --device cpu")
+    if kind == "cuda" and index >= torch.cuda.device_count():
+        raise SblError.at(None, f"device '{device}' is not available: this machine has "
+                                f"{torch.cuda.device_count()} CUDA GPU(s), numbered from 0")
+    if kind == "mps" and (index or not torch.backends.mps.is_available()):
+        raise SblError.at(None, f"device '{device}' is not available on this machine",
+                          help="use --device cpu")
 
 
 def _resolve_device(device: str | None) -> str:

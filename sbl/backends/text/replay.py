@@ -13,7 +13,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sbl import ir
+from sbl import ir, kinds
+from sbl.backends.text import answers
+from sbl.backends.text.answers import Question
 from sbl.data import schema
 from sbl.data.rows import Rows
 from sbl.source import SblError
@@ -54,6 +56,19 @@ class Replay:
                               help=_HELP)
         self.next += 1
         return row, self.rows.where(i)
+
+    def check_response(self, kind: kinds.Kind, qs: list[Question],
+                       recorded: Mapping[str, Any], where: str) -> None:
+        """The recorded response is one this trial accepts (an arm it has, a key it takes),
+        before anything is computed from it."""
+        values = answers.slot_values(kind, recorded.get("response"), len(qs))
+        for q, value in zip(qs, values, strict=True):
+            if value is None or q.options is None or q.accepts(value):
+                continue
+            valid = ", ".join(schema.to_json(v) for v in q.values)
+            raise SblError.at(None, f"{where}, column 'response' (trial "
+                                    f"'{recorded.get('trial')}'): {_short(value)} is not one "
+                                    f"of the trial's answers ({valid})", help=_HELP)
 
     def check(self, recorded: Mapping[str, Any], row: Mapping[str, Any], where: str,
               kinds_of: Mapping[str, str]) -> None:

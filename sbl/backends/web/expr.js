@@ -19,6 +19,10 @@
   "use strict";
 
   const MAX_ITEMS = 1000000;
+  // Strings stop at MAX_CHARS code points (as Python counts them, not UTF-16 units).
+  const MAX_CHARS = 1000000;
+  // Expressions nest at most MAX_DEPTH deep (sbl/limits.py; the same number in Python).
+  const MAX_DEPTH = 100;
   const OVERFLOW = "number overflow (the result is not finite)";
   const DIVISION_BY_ZERO = "division by zero";
   const hasOwn = (o, k) => Object.prototype.hasOwnProperty.call(o, k);
@@ -141,8 +145,14 @@
 
   function add(x, y) {
     if (isNumber(x) && isNumber(y)) return num(x + y);
-    if (typeof x === "string" && typeof y === "string") return x + y;
-    if (Array.isArray(x) && Array.isArray(y)) return x.concat(y);
+    if (typeof x === "string" && typeof y === "string") {
+      if (x.length + y.length > MAX_CHARS) checkLength("'+'", chars(x) + chars(y));
+      return x + y;
+    }
+    if (Array.isArray(x) && Array.isArray(y)) {
+      checkSize("'+'", x.length + y.length);
+      return x.concat(y);
+    }
     return fault(`'+' needs two numbers, two strings or two lists; got ${kind(x)} and ${kind(y)}`);
   }
 
@@ -220,6 +230,73 @@
     }
     return num(Number(text));
   }
+
+  /** The length of a string in code points, as Python's len counts it. */
+  function chars(s) {
+    let n = s.length;
+    for (let i = 1; i < s.length; i += 1) {
+      const c = s.charCodeAt(i);
+      if (c >= 0xdc00 && c <= 0xdfff && (s.charCodeAt(i - 1) & 0xfc00) === 0xd800) n -= 1;
+    }
+    return n;
+  }
+
+  function checkLength(what, n) {
+    if (n > MAX_CHARS) fault(`${what} would make a string longer than ${MAX_CHARS} characters`);
+  }
+
+  /** Builds a string piece by piece, refused as soon as it would pass MAX_CHARS code points
+   * (Python's values.joined). UTF-16 units are never fewer than code points, so the exact
+   * count is only taken once the units pass the limit. */
+  class Joiner {
+    constructor(what, sep = "") {
+      this.what = what;
+      this.sep = sep;
+      this.pieces = [];
+      this.units = 0;
+      this.exact = null;
+    }
+
+    add(piece) {
+      const extra = this.pieces.length ? this.sep : "";
+      this.units += piece.length + extra.length;
+      if (this.units > MAX_CHARS) {
+        this.exact = (this.exact ?? chars(this.pieces.join(this.sep))) + chars(extra + piece);
+        checkLength(this.what, this.exact);
+      }
+      this.pieces.push(piece);
+    }
+
+    text() {
+      return this.pieces.join(this.sep);
+    }
+  }
+
+  function joined(what, pieces, sep = "") {
+    const out = new Joiner(what, sep);
+    for (const piece of pieces) out.add(piece);
+    return out.text();
+  }
+
+  /** Refuse an expression nested deeper than MAX_DEPTH, before anything recurses on it:
+   * walks every node of `root` (any IR JSON) without recursion. */
+  function checkDepth(root) {
+    const stack = [[root, 0]];
+    while (stack.length) {
+      const [value, depth] = stack.pop();
+      if (value === null || typeof value !== "object") continue;
+      const isExpr = !Array.isArray(value) && EXPRS.has(value.node);
+      const level = depth + (isExpr ? 1 : 0);
+      if (level > MAX_DEPTH) {
+        throw new SblEvalError(`expressions nest at most ${MAX_DEPTH} deep; this one is deeper`,
+          value.span);
+      }
+      for (const key of Object.keys(value)) if (key !== "span") stack.push([value[key], level]);
+    }
+  }
+
+  const EXPRS = new Set(["Literal", "Name", "Prev", "Attr", "Index", "Unary", "Binary", "Cond",
+    "Template", "ListExpr", "RecordExpr", "Range", "Comprehension", "Call"]);
 
   function checkSize(what, n) {
     if (n > MAX_ITEMS) {
@@ -474,9 +551,13 @@
     Binary: binary,
     Cond: (node, scope) =>
       evaluate(truthy(evaluate(node.test, scope)) ? node.then : node.otherwise, scope),
-    Template: (node, scope) => node.parts
-      .map((part) => (typeof part === "string" ? part : show(evaluate(part, scope))))
-      .join(""),
+    Template: (node, scope) => {
+      const out = new Joiner("a string with holes");
+      for (const part of node.parts) {  // checked piece by piece, in Python's order
+        out.add(typeof part === "string" ? part : show(evaluate(part, scope)));
+      }
+      return out.text();
+    },
     ListExpr: (node, scope) => node.items.map((item) => evaluate(item, scope)),
     RecordExpr: record,
     Range: range,
@@ -646,7 +727,8 @@
     }),
     join: B(1, 2, (xs, sep = "") => {
       const items = list("join", xs);
-      return items.map(show).join(string("join", sep, "a string as separator"));
+      const between = string("join", sep, "a string as separator");
+      return joined("join", items.map(show), between);
     }),
     split: B(2, 2, (s, sep) => {
       const text = string("split", s);
@@ -684,6 +766,8 @@
 
   return {
     evaluate,
+    checkDepth,
+    MAX_DEPTH,
     Scope,
     Prng,
     EvalError: SblEvalError,
