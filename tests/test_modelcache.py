@@ -207,3 +207,14 @@ def test_smollm2_from_the_cache_is_the_gguf_model(cache_dir, conversions):
     with torch.inference_mode():
         want = direct(input_ids=ids).logits[0]
     assert torch.equal(logits(first), want) and torch.equal(logits(cached), want)
+
+
+def test_a_corrupt_gguf_is_an_error_and_leaves_nothing_in_the_cache(tiny_gguf, tmp_path,
+                                                                     cache_dir):
+    from sbl.source import SblError
+
+    broken = tmp_path / "broken.gguf"
+    broken.write_bytes(tiny_gguf.read_bytes()[:4096])  # the header, cut short
+    with pytest.raises(SblError, match="cannot load the model in"):
+        models.load(str(broken), device="cpu")
+    assert list(cache_dir.iterdir()) == []
