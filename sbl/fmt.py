@@ -152,6 +152,7 @@ class _Printer:
         self.out.append(pad + " ".join(words) + " {" + self.trailing(_line(block)))
         if block.header is not None:
             self.param(ir.Param("header", block.header, span=block.header.span), depth + 1)
+        self.data_fields(block.data, depth + 1)
         for item in block.body:
             self.item(item, depth + 1)
         self.close(block, depth)
@@ -171,6 +172,7 @@ class _Printer:
         self.out.append(f"{pad}{head} {{" + self.trailing(_line(stim)))
         for param in stim.params:
             self.param(param, depth + 1)
+        self.data_fields(stim.data, depth + 1)
         if stim.after:
             inner = INDENT * (depth + 1)
             self.out.append(f"{inner}after {{")
@@ -180,6 +182,16 @@ class _Printer:
                           f"{self.expr(assign.value, depth + 2)}", _line(assign))
             self.out.append(f"{inner}}}")
         self.close(stim, depth)
+
+    def data_fields(self, fields: tuple[ir.Param, ...], depth: int) -> None:
+        """A ``data { ... }`` section, when there are custom data fields."""
+        if not fields:
+            return
+        pad = INDENT * depth
+        self.out.append(f"{pad}data {{")
+        for f in fields:
+            self.param(f, depth + 1)
+        self.out.append(f"{pad}}}")
 
     def param(self, param: ir.Param, depth: int) -> None:
         self.leading(param, depth)

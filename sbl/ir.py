@@ -4,8 +4,11 @@ Every node is a frozen dataclass. Children are fields; the source position is th
 attribute, which is kept out of ``==``, ``hash`` and ``repr`` so that two programs that differ
 only in layout compare equal. The IR imports nothing else from ``sbl``.
 
-The IR serialises to JSON (``to_json``/``from_json``) with a version key, ``"sbl-ir": 1``;
-that JSON is what the browser runtime reads.
+The IR serialises to JSON (``to_json``/``from_json``) with a version key, ``"sbl-ir": 2``;
+that JSON is what the browser runtime reads. Version 2 added custom data fields
+(``Stimulus.data``, ``Block.data``), the condition columns rows record (``Block.columns``)
+and block headers for text participants (``Block.header``); version 1 IR still reads (it has
+none of them).
 """
 
 from __future__ import annotations
@@ -17,7 +20,9 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any
 
-IR_VERSION = 1
+IR_VERSION = 2
+# IR versions from_json reads: each later one only added fields with defaults.
+READABLE_VERSIONS = (1, 2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,12 +244,15 @@ class Assign(Node):
 
 @dataclass(frozen=True, slots=True)
 class Stimulus(Node):
-    """One trial of a given kind; ``id`` is stable and unique in the experiment."""
+    """One trial of a given kind; ``id`` is stable and unique in the experiment.
+
+    ``data`` are custom data fields: named expressions recorded in the trial's row."""
 
     id: str
     kind: str
     params: tuple[Param, ...] = ()
     after: tuple[Assign, ...] = ()
+    data: tuple[Param, ...] = ()
     span: Span | None = _span()
 
 
@@ -262,6 +270,9 @@ class Block(Node):
     ``over`` is evaluated at the start of each repetition. ``sample`` takes that many rows
     without replacement after ordering; ``condition`` skips the block when false at its start;
     ``until`` makes it a loop, run again (at most ``max_loops`` times) until the condition holds.
+    ``data`` are custom data fields every trial below it records (a trial's own come after).
+    ``columns`` are the condition columns each trial below it records: the fields of its
+    ``over`` rows, as the check pass found them (empty before that pass).
     ``header`` is text only a text participant reads, before each pass (``header:`` in its body).
     """
 
@@ -274,6 +285,8 @@ class Block(Node):
     condition: Expr | None = None
     until: Expr | None = None
     max_loops: int | None = None
+    data: tuple[Param, ...] = ()
+    columns: tuple[str, ...] = ()
     header: Expr | None = None
     span: Span | None = _span()
 
@@ -420,10 +433,11 @@ def to_json(experiment: Experiment, *, indent: int | None = 2) -> str:
 
 
 def from_json(text: str) -> Experiment:
-    """Read the JSON written by :func:`to_json`; rejects other IR versions."""
+    """Read the JSON written by :func:`to_json` (or by an earlier version); rejects others."""
     data = json.loads(text)
-    if data.get("sbl-ir") != IR_VERSION:
-        raise ValueError(f"unsupported IR version {data.get('sbl-ir')!r}; expected {IR_VERSION}")
+    if data.get("sbl-ir") not in READABLE_VERSIONS:
+        raise ValueError(f"unsupported IR version {data.get('sbl-ir')!r}; expected one of "
+                         f"{', '.join(map(str, READABLE_VERSIONS))}")
     experiment = from_data(data["experiment"])
     assert isinstance(experiment, Experiment)
     return experiment
