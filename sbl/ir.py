@@ -4,8 +4,9 @@ Every node is a frozen dataclass. Children are fields; the source position is th
 attribute, which is kept out of ``==``, ``hash`` and ``repr`` so that two programs that differ
 only in layout compare equal. The IR imports nothing else from ``sbl``.
 
-The IR serialises to JSON (``to_json``/``from_json``) with a version key, ``"sbl-ir": 1``;
-that JSON is what the browser runtime reads.
+The IR serialises to JSON (``to_json``/``from_json``) with a version key, ``"sbl-ir": 2``;
+that JSON is what the browser runtime reads. Version 2 holds a CSV table's rows as plain data
+(:class:`TableData`) rather than one record display per row.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any
 
-IR_VERSION = 1
+IR_VERSION = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,8 +214,32 @@ class Call(Node):
     span: Span | None = _span()
 
 
+Cell = int | float | str | bool
+
+
+@dataclass(frozen=True, slots=True)
+class TableData(Node):
+    """A table's rows as plain data (a CSV file's cells, typed): it evaluates to a list of
+    records with the fields ``columns``, one per row.
+
+    ``cells`` is column-major, one tuple of values per column, all of the same length: a
+    table of millions of cells costs a pointer per cell, with no node or span per cell.
+    """
+
+    columns: tuple[str, ...]
+    cells: tuple[tuple[Cell, ...], ...]
+    span: Span | None = _span()
+
+    def __len__(self) -> int:
+        return len(self.cells[0]) if self.cells else 0
+
+    def records(self) -> list[dict[str, Cell]]:
+        """The rows as records, in order."""
+        return [dict(zip(self.columns, row, strict=True)) for row in zip(*self.cells)]
+
+
 Expr = (Literal | Name | Prev | Attr | Index | Unary | Binary | Cond | Template | ListExpr
-        | RecordExpr | Range | Comprehension | Call)
+        | RecordExpr | Range | Comprehension | Call | TableData)
 
 # ---------------------------------------------------------------- declarations
 
@@ -301,7 +326,8 @@ class Let(Node):
 class Table(Node):
     """A trial table: an expression giving a list of records; ``columns`` are their fields.
 
-    A table read from a CSV file keeps the file name in ``source`` and its rows as literals.
+    A table read from a CSV file keeps the file name in ``source`` and its rows as
+    :class:`TableData`.
     """
 
     name: str
@@ -338,7 +364,7 @@ class Experiment(Node):
 
 NODE_CLASSES: tuple[type[Node], ...] = (
     Literal, Name, Prev, Attr, Index, Unary, Binary, Cond, Template, ListExpr, Field,
-    RecordExpr, Range, Comprehension, Call, Param, Assign, Stimulus, Block, Shared, Let, Table,
+    RecordExpr, Range, Comprehension, Call, TableData, Param, Assign, Stimulus, Block, Shared, Let, Table,
     Experiment,
 )
 EXPR_CLASSES: tuple[type[Node], ...] = typing.get_args(Expr)
@@ -348,6 +374,8 @@ def walk(node: Any) -> typing.Iterator[Node]:
     """Yield ``node`` and every node below it, depth first, in field order."""
     if isinstance(node, Node):
         yield node
+        if isinstance(node, TableData):
+            return  # plain data: no node below it
         for f in dataclasses.fields(node):  # type: ignore[arg-type]
             yield from walk(getattr(node, f.name))
     elif isinstance(node, tuple):
@@ -373,11 +401,16 @@ def to_data(node: Any) -> Any:
     """Turn IR into plain JSON data: each node a dict with ``"node"`` naming its class."""
     if isinstance(node, Node):
         out: dict[str, Any] = {"node": type(node).__name__}
+        if isinstance(node, TableData):  # plain data: json writes the tuples as they are
+            out.update(columns=node.columns, cells=node.cells)
+            if node.span is not None:
+                out["span"] = _span_data(node.span)
+            return out
         for f in dataclasses.fields(node):  # type: ignore[arg-type]
             value = getattr(node, f.name)
             if f.name == "span":
                 if value is not None:
-                    out["span"] = [value.path, value.line, value.col, value.end_line, value.end_col]
+                    out["span"] = _span_data(value)
             else:
                 out[f.name] = to_data(value)
         return out
@@ -388,6 +421,10 @@ def to_data(node: Any) -> Any:
     return node
 
 
+def _span_data(span: Span) -> list[Any]:
+    return [span.path, span.line, span.col, span.end_line, span.end_col]
+
+
 def from_data(data: Any) -> Any:
     """Inverse of :func:`to_data`."""
     if isinstance(data, list):
@@ -395,6 +432,9 @@ def from_data(data: Any) -> Any:
     if not isinstance(data, dict):
         return data
     cls = _BY_NAME[data["node"]]
+    if cls is TableData:
+        span = Span(*data["span"]) if "span" in data else None
+        return TableData(tuple(data["columns"]), tuple(map(tuple, data["cells"])), span=span)
     kwargs: dict[str, Any] = {}
     for f in dataclasses.fields(cls):  # type: ignore[arg-type]
         if f.name not in data:
