@@ -235,7 +235,7 @@ class TableData(Node):
 
     def records(self) -> list[dict[str, Cell]]:
         """The rows as records, in order."""
-        return [dict(zip(self.columns, row, strict=True)) for row in zip(*self.cells)]
+        return [dict(zip(self.columns, row, strict=True)) for row in zip(*self.cells, strict=True)]
 
 
 Expr = (Literal | Name | Prev | Attr | Index | Unary | Binary | Cond | Template | ListExpr
@@ -364,8 +364,8 @@ class Experiment(Node):
 
 NODE_CLASSES: tuple[type[Node], ...] = (
     Literal, Name, Prev, Attr, Index, Unary, Binary, Cond, Template, ListExpr, Field,
-    RecordExpr, Range, Comprehension, Call, TableData, Param, Assign, Stimulus, Block, Shared, Let, Table,
-    Experiment,
+    RecordExpr, Range, Comprehension, Call, TableData, Param, Assign, Stimulus, Block, Shared,
+    Let, Table, Experiment,
 )
 EXPR_CLASSES: tuple[type[Node], ...] = typing.get_args(Expr)
 

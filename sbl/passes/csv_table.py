@@ -12,7 +12,6 @@ is reported at the CSV row's line, and column for a cell.
 from __future__ import annotations
 
 import csv
-import io
 import math
 import re
 from collections.abc import Callable, Iterator
@@ -31,7 +30,7 @@ _CACHED = 4096  # distinct texts a column's cache keeps before it starts afresh
 
 def read_csv(text: str, path: str) -> tuple[ir.TableData, tuple[str, ...]]:
     """The rows of a CSV file with a header row, as typed plain data, and its column names."""
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(_lines(text))
     first = next(reader, None)
     if first is None or not any(cell.strip() for cell in first):
         raise SblError.at(ir.Span(path, 1, 1, 1, 1, text), "the CSV file is empty: it needs a "
@@ -44,9 +43,22 @@ def read_csv(text: str, path: str) -> tuple[ir.TableData, tuple[str, ...]]:
                                                        len(header))):
         columns = _Columns(header, path, text)  # start again, the careful way
         columns.fill(_csv_chunks(reader, len(header), path, text))
-    data = ir.TableData(tuple(header), tuple(map(tuple, columns.cells)),
-                        span=ir.Span(path, 1, 1, 1, 1, text.partition("\n")[0]))
+    cells = columns.cells
+    for index, column in enumerate(cells):  # one column at a time: never two copies of all
+        cells[index] = tuple(column)  # type: ignore[call-overload]
+    first_line = text[:text.find("\n")] if "\n" in text else text
+    data = ir.TableData(tuple(header), tuple(cells),  # type: ignore[arg-type]
+                        span=ir.Span(path, 1, 1, 1, 1, first_line))
     return data, tuple(header)
+
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n?|\n)|[^\r\n]+\Z")
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` with their ends, as ``io.StringIO(text, newline="")`` gives them
+    to csv.reader, without the copy of the whole text, four bytes a character, it makes."""
+    return (match.group() for match in _LINE.finditer(text))
 
 
 @dataclass
@@ -114,11 +126,14 @@ def _split_chunks(body: str, start: int, width: int) -> Iterator[_Chunk | None]:
         if "" in rows or set(map(str.count, rows, repeat(","))) != {width - 1}:
             yield None
             return
-        flat = ",".join(rows).split(",")
-        first = line
-        yield _Chunk([flat[c::width] for c in range(width)],
-                     lambda i: flat[i * width:(i + 1) * width], lambda i: first + i)
+        yield _flat_chunk(",".join(rows).split(","), width, line)
         start, line = end, line + len(rows)
+
+
+def _flat_chunk(flat: list[str], width: int, first: int) -> _Chunk:
+    """The chunk of rows whose cells are ``flat``, row after row, starting on line ``first``."""
+    return _Chunk([flat[c::width] for c in range(width)],
+                  lambda i: flat[i * width:(i + 1) * width], lambda i: first + i)
 
 
 def _csv_chunks(reader: Iterator[list[str]], width: int, path: str,

@@ -59,7 +59,7 @@ def value_type(v: ir.Cell | None) -> SblType:
 def column_type(cells: tuple[ir.Cell, ...]) -> SblType:
     """The join of the types of a table column's cells (as if each were a literal), from the
     Python types present rather than cell by cell."""
-    found = []
+    found: list[SblType] = []
     for kind in set(map(type, cells)):
         sample = next(v for v in cells if type(v) is kind)
         if kind is float and sample.is_integer():  # type: ignore[union-attr]

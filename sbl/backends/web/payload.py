@@ -95,19 +95,56 @@ def collects(experiment: ir.Experiment) -> bool:
     return any(experiment.setting(name) is not None for name in SINK_SETTINGS)
 
 
-def build(experiment: ir.Experiment, plugin_globals: dict[str, str], *,
-          allow_simulate: bool = False) -> dict[str, Any]:
-    """The whole JSON document embedded in the page; ``allow_simulate`` lets a page that
-    collects data honour the ``simulate`` URL parameter (for piloting)."""
+def document(experiment: ir.Experiment, plugin_globals: dict[str, str], *,
+             allow_simulate: bool = False) -> list[str]:
+    """The whole JSON document embedded in the page, as script-safe text (see
+    :func:`script_json`) in pieces to be written in turn; ``allow_simulate`` lets a page that
+    collects data honour the ``simulate`` URL parameter (for piloting).
+
+    A table's cells are written a column at a time, and the text both hashed and embedded:
+    a table of millions of cells is never serialised twice, nor held whole twice."""
     used = used_kinds(experiment)
-    tree = ir.to_data(experiment)
+    columns: list[Any] = []
+    data = ir.to_data(experiment)
+    tree = script_json(_cells_out(data, columns)).split(_CELLS)
+    if len(tree) != len(columns) + 1:  # a string of the program's own looks like a stand-in
+        tree, columns = [script_json(data)], []
+    pieces = [f'{{"sbl-ir":{ir.IR_VERSION},"experiment":{tree[0]}']
+    for column, after in zip(columns, tree[1:], strict=True):
+        pieces += [script_json(column), after]
     # The storage key changes with the program, so a reopened tab never resumes a run of
     # another version of the experiment.
-    digest = hashlib.sha256(json.dumps(tree, sort_keys=True).encode("utf-8")).hexdigest()[:16]
-    return {
-        "sbl-ir": ir.IR_VERSION,
-        "experiment": tree,
+    digest = hashlib.sha256()
+    for piece in pieces:
+        for start in range(0, len(piece), 1 << 20):
+            digest.update(piece[start:start + (1 << 20)].encode("utf-8"))
+    rest = script_json({
         "kinds": {name: kind_data(name) for name in used},
-        "page": {"name": page_name(experiment), "key": digest, "plugins": plugin_globals,
+        "page": {"name": page_name(experiment), "key": digest.hexdigest()[:16],
+                 "plugins": plugin_globals,
                  "simulate": allow_simulate or not collects(experiment)},
-    }
+    })
+    return [*pieces, "," + rest[1:]]
+
+
+_CELLS = '"\\u0000cells\\u0000"'  # how script_json writes the stand-in for a column
+
+
+def _cells_out(data: Any, columns: list[Any]) -> Any:
+    """``data`` (IR as JSON data) with each table column replaced by a stand-in string, the
+    columns appended to ``columns`` in the order the stand-ins will be written."""
+    if isinstance(data, list):
+        return [_cells_out(item, columns) for item in data]
+    if not isinstance(data, dict):
+        return data
+    if data.get("node") == "TableData":
+        columns.extend(data["cells"])
+        return {**data, "cells": ["\0cells\0"] * len(data["cells"])}
+    return {key: _cells_out(value, columns) for key, value in data.items()}
+
+
+def build(experiment: ir.Experiment, plugin_globals: dict[str, str], *,
+          allow_simulate: bool = False) -> dict[str, Any]:
+    """The document of :func:`document` as data."""
+    return json.loads("".join(  # type: ignore[no-any-return]
+        document(experiment, plugin_globals, allow_simulate=allow_simulate)))
