@@ -139,13 +139,14 @@ def _flat_chunk(flat: list[str], width: int, first: int) -> _Chunk:
 def _csv_chunks(reader: Iterator[list[str]], width: int, path: str,
                 text: str) -> Iterator[_Chunk]:
     """Chunks of rows from csv.reader (whose ``line_num`` gives each row's line), blank rows
-    skipped; a ragged row is an error at its line."""
+    skipped; a ragged row is an error at its line, once the rows before it are typed."""
     rows: list[list[str]] = []
     lines: list[int] = []
     line = reader.line_num + 1  # type: ignore[attr-defined]
     for cells in reader:
         if cells:
             if len(cells) != width:
+                yield _rows_chunk(rows, lines, width)  # a problem above it is reported first
                 span = ir.Span(path, line, 1, line, len(",".join(cells)) + 1, text)
                 raise SblError.at(span, f"this row has {_cells(len(cells))} but the header "
                                   f"has {_cells(width)}", help="every row needs one cell per "
