@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from sbl import ir
 from sbl.parse import parse
 from sbl.passes import PASSES
-from sbl.source import read_source
+from sbl.source import Diagnostic, read_source
 
 if TYPE_CHECKING:
     from sbl.data import Rows
@@ -40,6 +40,15 @@ class Experiment:
     def name(self) -> str:
         """A short name for files: the stem of the .sbl file."""
         return self.path.stem
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        """What a valid experiment may still get wrong, in file order: what a model would miss
+        (``sbl.passes.lint``) and participant data shown in html (``sbl.markup``)."""
+        from sbl.markup import warnings
+        from sbl.passes.lint import lint
+
+        return sorted([*lint(self.ir), *warnings(self.ir)], key=Diagnostic.sort_key)
 
     def to_json(self) -> str:
         """The versioned JSON form of the checked IR."""

@@ -150,6 +150,8 @@ class _Printer:
         if block.max_loops is not None:
             words.append(f"max {block.max_loops}")
         self.out.append(pad + " ".join(words) + " {" + self.trailing(_line(block)))
+        if block.header is not None:
+            self.param(ir.Param("header", block.header, span=block.header.span), depth + 1)
         for item in block.body:
             self.item(item, depth + 1)
         self.close(block, depth)

@@ -287,6 +287,7 @@ class Block(Node):
     ``over`` is evaluated at the start of each repetition. ``sample`` takes that many rows
     without replacement after ordering; ``condition`` skips the block when false at its start;
     ``until`` makes it a loop, run again (at most ``max_loops`` times) until the condition holds.
+    ``header`` is text only a text participant reads, before each pass (``header:`` in its body).
     """
 
     name: str
@@ -298,6 +299,7 @@ class Block(Node):
     condition: Expr | None = None
     until: Expr | None = None
     max_loops: int | None = None
+    header: Expr | None = None
     span: Span | None = _span()
 
 

@@ -65,6 +65,7 @@ class Answer:
     source: str | None = None
     options: str | None = None
     numbered: bool = False
+    forced: str | None = None  # the parameter naming the one option a trial instructs
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +93,7 @@ class Kind:
     extra_plugins: tuple[str, ...] = ()
     compare: str | None = None
     example: Example | None = None
+    transcript: bool = True  # whether its trials are in a model's transcript by default
 
     def param(self, name: str) -> ParamDecl | None:
         """The declaration of parameter ``name``, or None."""
@@ -112,6 +114,9 @@ COMMON_PARAMS: tuple[ParamDecl, ...] = (
     ParamDecl("prompt", types.Optional(types.STR), False, None,
               "What a text participant reads for this trial, instead of the kind's template. "
               "{answer} marks where the answer goes."),
+    ParamDecl("transcript", types.Optional(types.BOOL), False, None,
+              "Whether a text participant reads this trial; none: the kind's default "
+              "(fixation crosses and blank screens are left out)."),
 )
 # Fields every row has (DESIGN decision 9); they may not be declared again by a kind.
 CORE_FIELDS: tuple[str, ...] = (
@@ -145,10 +150,11 @@ def _kind(name: str, raw: dict[str, Any]) -> Kind:
     example = raw.get("example")
     return Kind(name, raw.get("doc", ""), raw["plugin"],
                 Answer(answer_type, answer.get("from"), answer.get("options"),
-                       labels == "numbers"),
+                       labels == "numbers", answer.get("forced")),
                 params, data, bool(raw.get("multiline", False)),
                 tuple(raw.get("extra_plugins", ())), _compare(name, answer_type, raw),
-                Example(example["stimulus"], example.get("response")) if example else None)
+                Example(example["stimulus"], example.get("response")) if example else None,
+                bool(raw.get("transcript", True)))
 
 
 def _compare(name: str, answer: AnswerType, raw: dict[str, Any]) -> str | None:

@@ -178,6 +178,8 @@ class Builder(Transformer[Token, Any]):
                     raise SblError.at(span, f"'{_MOD_WORDS[key]}' is given twice for block "
                                             f"'{name}'")
                 mods[key] = value
+            elif isinstance(part, ir.Param):
+                self._block_param(part, name, mods)
             else:
                 body.append(part)
         if loop and "until" not in mods:
@@ -186,6 +188,15 @@ class Builder(Transformer[Token, Any]):
         if not loop and "until" in mods:
             raise SblError.at(self._span(meta), f"'until' belongs to a loop: write 'loop {name}'")
         return ir.Block(str(name), tuple(body), span=self._span(meta), **mods)
+
+    def _block_param(self, param: ir.Param, name: Token, mods: dict[str, Any]) -> None:
+        """A ``name: value`` entry in a block's body: only ``header`` is one."""
+        if param.name != "header":
+            raise SblError.at(param.span, f"block '{name}' has no parameter '{param.name}'",
+                              help="a block's body holds stimuli, blocks and 'header: \"...\"'")
+        if "header" in mods:
+            raise SblError.at(param.span, f"'header' is given twice for block '{name}'")
+        mods["header"] = param.value
 
     def mod_over(self, meta: Any, _kw: Token, value: ir.Expr) -> Any:
         return ("mod", "over", value, self._span(meta))

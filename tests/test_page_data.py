@@ -392,7 +392,8 @@ def test_check_warns_where_participant_data_meets_markup(tmp_path: Path) -> None
     result = CliRunner().invoke(main, ["check", str(echo)])
     assert result.exit_code == 0, result.output
     assert f"{echo}:5:50: warning: participant data in html parameter 'stimulus' is " \
-           "escaped" in result.output and "checked: 1 warning" in result.output
+           "escaped" in result.output and "checked: 2 warnings" in result.output
+    assert f"{echo}:1:1: warning: this experiment has no instructions" in result.output
     flanker = Path(__file__).resolve().parent.parent / "examples" / "flanker.sbl"
     result = CliRunner().invoke(main, ["check", str(flanker)])  # literal markup, str holes
     assert result.exit_code == 0 and "warning" not in result.output

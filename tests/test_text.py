@@ -98,9 +98,13 @@ def test_transcript_follows_psych101(bandit):
     assert responder.finished["1"] == text
     lines = text.split("\n")
     assert lines[4] == "" and lines[3].startswith("Your goal")  # instructions, blank line
-    assert lines[5] == (f"Machine {first} is orange and machine {second} is blue. "
-                        f"You press <<{first}>> and get 10 points.")
-    assert lines[6] == 'You see "Score: 10" for 2000 ms.'  # a screen without response
+    # the labels introduced once, with the machines, before the first choice
+    assert lines[5] == (f"There are two slot machines, labeled {first} and {second}. "
+                        f"Machine {first} is orange and machine {second} is blue.")
+    assert lines[6] == f"You press <<{first}>> and get 10 points."  # only what changed
+    assert lines[7] == 'You see "Score: 10".'  # a screen without response, no duration
+    assert lines[8] == f"You press <<{second}>> and get 1 point."
+    assert len(lines) == 5 + 1 + 2 * 11 and "Machine" not in "".join(lines[6:])
     assert not text.endswith("\n")
     assert len(re.findall(r" <<[A-Z]>>", text)) == 11
     assert text.count("<<") == text.count(">>") == 11  # markers only around answers
@@ -144,9 +148,10 @@ text { text: "Multi\\n  line", duration: 300 }
     rows = run_experiment(exp.ir, Scripted(["left"]))
     text = rows.transcripts["1"]
     assert text.split("\n") == [
-        'You see "Press a key & go". You can press SPACE or LEFT. You press <<LEFT>>.',
-        'You see "Press space.". You can press SPACE. You press SPACE.',
-        'You see "Multi line" for 300 ms.']
+        "You can press SPACE or LEFT.",  # the keys of a free choice, stated when they change
+        'You see "Press a key & go". You press <<LEFT>>.',
+        'You see "Press space." You press SPACE.',  # a single key: nothing to choose
+        'You see "Multi line".']
     assert [r["response"] for r in rows] == ["ArrowLeft", " ", None]
     assert rows.n_responses == 1  # the forced SPACE is not a free response
 
@@ -167,7 +172,7 @@ block b over t {
     text = run_experiment(exp.ir, Scripted(["j", "F", b])).transcripts["1"]
     assert text.split("\n") == [
         "The word RED in green ink. Key <<J>> (true).",
-        "You read RED. You can press F or J. You press <<F>>.",
+        "You read RED. You press <<F>>.",
         f"Pick {a} or {b}: <<{b}>>, worth 2."]
 
 
@@ -275,9 +280,9 @@ def test_invalid_answers_and_running_out_are_errors(bandit):
 def test_open_transcript_and_api(bandit):
     a, b = letters_of(0)
     text = transcript(bandit.ir)
-    assert f"Machine {a} is orange and machine {b} is blue. You press <<?>> and get … " \
+    assert f"Machine {a} is orange and machine {b} is blue.\nYou press <<?>> and get … " \
            "points." in text
-    assert 'You see "Score: …" for 2000 ms.' in text and "<<" not in text.replace(" <<?>>", "")
+    assert 'You see "Score: …".' in text and "<<" not in text.replace(" <<?>>", "")
     scripted = transcript(bandit.ir, Scripted([a] * 11))
     assert scripted.count(f"<<{a}>>") == 11 and "Score: 55" in scripted
 

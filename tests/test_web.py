@@ -252,6 +252,41 @@ def test_bandit_played_with_clicks_from_disk(browser: Any, tmp_path: Path) -> No
     assert scores == [t["text"] for t in texts]
 
 
+FORCED_BANDIT = """
+experiment "Forced"
+table t = [{f: 1}, {f: none}]
+block b over t {
+  bandit { arms: [{color: "red", value: 3}, {color: "blue", value: 7}], forced: f,
+           feedback_duration: 0 }
+}
+"""
+
+
+@needs_chromium
+def test_an_instructed_bandit_trial_allows_only_its_machine(browser: Any,
+                                                            tmp_path: Path) -> None:
+    page = write(tmp_path, load(FORCED_BANDIT, "forced.sbl"), "forced.html")
+    with session(browser, tmp_path) as s:
+        s.goto(file_url(page, participant="p", seed=1))
+        s.page.wait_for_selector("button.sbl-bandit")
+        arms = s.page.locator("button.sbl-bandit")
+        assert [arms.nth(i).is_disabled() for i in range(2)] == [True, False]
+        arms.nth(1).click()
+        s.run_for(10)
+        s.page.wait_for_selector("button.sbl-bandit:not([disabled]) >> nth=1")
+        s.page.locator("button.sbl-bandit").nth(0).click()
+        assert s.wait_state() == "done"
+        s.wait_downloads("forced.json")
+        rows = sbl_rows(s.json_download("forced.json"))
+    assert [(r["response"], r["value"], r["forced"]) for r in rows] == [(1, 7, 1), (0, 3, None)]
+    with session(browser, tmp_path, clock=False) as s:  # a simulation may click any arm
+        s.goto(file_url(page, participant="q", seed=3, simulate="data-only",
+                        simulation_options=json.dumps([{"data": {"response": 0}}])))
+        assert s.wait_state() == "done"
+        s.wait_downloads("forced.json")
+        assert sbl_rows(s.json_download("forced.json"))[0]["response"] == 1
+
+
 @needs_chromium
 def test_reload_keeps_finished_trials_and_continues(browser: Any, tmp_path: Path) -> None:
     page = write(tmp_path, bandit_experiment(), "bandit.html")

@@ -1,8 +1,10 @@
-"""Passes over the IR, run in the order of ``PASSES``; each returns a new experiment."""
+"""Passes over the IR, run in the order of ``PASSES``; each returns a new experiment.
+``lint`` runs after them and returns warnings instead (``sbl check`` prints them)."""
 
 from sbl.passes.check import check
+from sbl.passes.lint import lint
 from sbl.passes.resolve import resolve
 
 PASSES = (resolve, check)
 
-__all__ = ["PASSES", "check", "resolve"]
+__all__ = ["PASSES", "check", "lint", "resolve"]

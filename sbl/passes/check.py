@@ -13,6 +13,14 @@ from sbl.passes.infer import Inferrer, Scope
 from sbl.source import Diagnostic, SblError, did_you_mean
 from sbl.types import SblType
 
+# Parameters of every kind that only text participants read.
+TEXT_ONLY = frozenset(p.name for p in kinds.COMMON_PARAMS)
+# The names a block's header sees besides the block's own: the pass number (1, 2, ... over
+# the whole run), the rows of the pass, and the participant's option labels.
+HEADER_NAMES: dict[str, SblType] = {"pass": t.INT,
+                                    "rows": t.ListType(t.RecordType((), open=True)),
+                                    "labels": t.ListType(t.STR)}
+
 
 def check(experiment: ir.Experiment) -> ir.Experiment:
     """Return ``experiment`` unchanged if it is valid; raise SblError listing every problem."""
@@ -95,6 +103,8 @@ class _Checker:
                 rows = min(rows, block.sample)
         if block.condition is not None:
             self.infer.infer(block.condition, scope)
+        if block.header is not None:
+            self._header(block.header, scope)
         inner_before = self.items(block.body, columns, before, block.name)
         if block.until is not None:
             trials = t.ListType(t.RecordType((), open=True))
@@ -146,8 +156,8 @@ class _Checker:
             seen.add(param.name)
             is_prompt = prompt is not None and param.name == "prompt"
             found = self.infer.infer(param.value, prompt if prompt and is_prompt else scope)
-            if is_prompt:
-                self._no_randomness(param.value)
+            if param.name in TEXT_ONLY and prompt is not None:
+                self._no_randomness(param.value, f"a {param.name}")
             if decl is None:
                 suggestion = did_you_mean(param.name, by_name)
                 if suggestion:
@@ -177,12 +187,18 @@ class _Checker:
             self.error(assign.value.span, f"shared '{assign.target}' holds {t.a(declared)}; "
                                           f"this gives it {t.a(found)}")
 
-    def _no_randomness(self, expr: ir.Expr) -> None:
-        """A prompt is text for models only: the browser never evaluates it, so it must not
-        draw from the random stream both runtimes share."""
+    def _header(self, header: ir.Expr, scope: Scope) -> None:
+        """A block's header: text for models only, like a prompt."""
+        self.infer.infer(header, Scope({**scope.names, **HEADER_NAMES}, scope.prev_fields,
+                                       scope.prev_available, "in this header"))
+        self._no_randomness(header, "a header")
+
+    def _no_randomness(self, expr: ir.Expr, what: str = "a prompt") -> None:
+        """A prompt (or header, or transcript flag) is for models only: the browser never
+        evaluates it, so it must not draw from the random stream both runtimes share."""
         for node in ir.walk(expr):
             if isinstance(node, ir.Call) and node.func in BUILTINS and BUILTINS[node.func].random:
-                self.error(node.span, f"a prompt cannot use '{node.func}': random draws "
+                self.error(node.span, f"{what} cannot use '{node.func}': random draws "
                                       "would differ between the page and the text",
                            help="draw the value in a 'let' or a table column instead")
 
@@ -190,7 +206,8 @@ class _Checker:
         """What a ``prompt:`` template sees: the trial's own parameters, its option labels,
         ``{answer}``, and after the answer its response, data fields and shared values."""
         own = {p.name: p.type for p in kind.params}
-        extra = {"answer": t.STR, "labels": t.ListType(t.STR), **self._trial_fields(kind)}
+        extra = {"answer": t.STR, "labels": t.ListType(t.STR), "instructed": t.BOOL,
+                 **self._trial_fields(kind)}
         return Scope({**scope.names, **own, **extra}, scope.prev_fields, scope.prev_available,
                      "in this prompt")
 

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sbl import kinds, prng
-from sbl.backends.text.render import clean, key_name, one_line
+from sbl.backends.text.render import ANGLES, clean, key_name, one_line
+from sbl.evaluate import EvalError
 from sbl.kinds import AnswerType
 
 LETTERS = tuple(string.ascii_uppercase)
@@ -41,45 +42,78 @@ def letters(order: tuple[str, ...], k: int) -> tuple[str, ...]:
 
 @dataclass(frozen=True, slots=True)
 class Question:
-    """One answer slot: valid ``options`` (labels; None for free text) and the response value
-    each records."""
+    """One answer slot: its option ``options`` (labels; None for free text), the response
+    value each records, and ``only``: the index of the one option the trial instructs (None:
+    every option is valid)."""
 
     options: tuple[str, ...] | None
     values: tuple[Any, ...] = ()
+    only: int | None = None
+
+    @property
+    def valid(self) -> tuple[str, ...] | None:
+        """The labels a participant may answer with."""
+        if self.options is None or self.only is None:
+            return self.options
+        return (self.options[self.only],)
 
     @property
     def forced(self) -> bool:
         """A single valid option: answered without asking and written without markers."""
-        return self.options is not None and len(self.options) == 1
+        return self.valid is not None and len(self.valid) == 1
+
+    @property
+    def instructed(self) -> bool:
+        """One option of several is instructed (Psych-101's "You are instructed to press")."""
+        return self.only is not None
 
     def match(self, text: str) -> str | None:
-        """The option ``text`` names (case-insensitive), or None; free text is cleaned."""
-        if self.options is None:
-            return clean(one_line(text))
+        """The valid option ``text`` names (case-insensitive), or None; free text is cleaned."""
+        if self.valid is None:
+            return free_text(text)
         wanted = text.strip().removeprefix("<<").removesuffix(">>").strip().upper()
-        return next((o for o in self.options if o.upper() == wanted), None)
+        return next((o for o in self.valid if o.upper() == wanted), None)
 
     def value(self, label: str) -> Any:
         """The recorded value of an answer label."""
         return label if self.options is None else self.values[self.options.index(label)]
 
+    def answered(self, text: str, label: str) -> Any:
+        """The recorded value of the answer ``text`` that showed as ``label``: the option's
+        value, or the typed text itself on one line (data keep what was typed)."""
+        return one_line(text) if self.options is None else self.value(label)
+
     def accepts(self, value: Any) -> bool:
-        """Whether ``value`` is a recorded value of one of the options (keys in any case)."""
+        """Whether ``value`` is a recorded value of one of the valid options (keys in any
+        case; on an instructed trial only the instructed option's)."""
+        values = self.values if self.only is None else (self.values[self.only],)
         return any(v == value and type(v) is type(value) or (
             isinstance(v, str) and isinstance(value, str) and v.lower() == value.lower())
-            for v in self.values)
+            for v in values)
 
     def label(self, value: Any) -> str:
         """The label a recorded value shows as (a replayed answer)."""
         if value is None:
             return TIMEOUT
         if self.options is None:
-            return clean(one_line(str(value)))
+            return free_text(str(value))
         for option, v in zip(self.options, self.values, strict=True):
             if v == value or (isinstance(v, str) and isinstance(value, str)
                               and v.lower() == value.lower()):
                 return option
         return key_name(value) if isinstance(value, str) else str(value)
+
+
+def free_text(text: str) -> str:
+    """A free-text answer as it sits between the markers: on one line, runs of ``<`` or ``>``
+    cleaned, and a ``<`` at its start or a ``>`` at its end made an angle quotation mark,
+    since next to `` <<`` or ``>>`` it would make the marker ambiguous."""
+    shown = clean(one_line(text))
+    if shown.startswith("<"):
+        shown = shown[0].translate(ANGLES) + shown[1:]
+    if shown.endswith(">"):
+        shown = shown[:-1] + shown[-1].translate(ANGLES)
+    return shown
 
 
 def questions(kind: kinds.Kind, params: Mapping[str, Any],
@@ -93,7 +127,11 @@ def questions(kind: kinds.Kind, params: Mapping[str, Any],
         keys = tuple(dict.fromkeys(str(k) for k in items))
         return [Question(tuple(key_name(k) for k in keys), keys)]
     if answer.type is AnswerType.OPTION:
-        return [Question(letters(order, len(items)), tuple(range(len(items))))]
+        only = params.get(answer.forced) if answer.forced else None
+        if only is not None and not 0 <= only < len(items):
+            raise EvalError(f"'{answer.forced}' is {only}, but the trial has {len(items)} "
+                            f"options (0 to {len(items) - 1})")
+        return [Question(letters(order, len(items)), tuple(range(len(items))), only)]
     return [_survey_question(kind, q, order) for q in items]
 
 

@@ -99,7 +99,7 @@ def replay_rows(program: Program, rows: Rows, *, seed: int = 0,
         run = ParticipantRun(program, participant, chosen, "replay", replay=Replay(own))
         for _ in run.run():
             break  # asked for an answer: the recording ended before the experiment did
-        text = "\n".join(run.lines[:len(own)]).rstrip("\n")
+        text = run.transcript_until(len(own))
         out[participant] = Replayed(text, tuple(run.option_counts), chosen,
                                     tuple(run.response_options))
     return out

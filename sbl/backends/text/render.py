@@ -40,10 +40,40 @@ def key_name(key: str) -> str:
     return _KEY_NAMES.get(key.lower(), key.upper())
 
 
+# ``<<`` and ``>>`` mark answers only. Elsewhere each angle bracket of a run of two or more
+# becomes the single angle quotation mark of the same shape, so a flanker row ``<<<<<`` still
+# reads as five arrows (‹‹‹‹‹), and a lone ``<`` or ``>`` ("5 > 3") stays as it is.
+ANGLES = str.maketrans({"<": "\u2039", ">": "\u203a"})
+_RUNS = re.compile("<{2,}|>{2,}")
+# A line that ends one of these ends a sentence: the line break after it is the author's.
+_SENTENCE_END = re.compile(r"[.!?:;]['\"\u2019\u201d)\]]*$")
+
+
 def clean(text: str) -> str:
-    """Text safe inside a transcript: ``<<`` and ``>>`` mark answers only, so they become
-    ``«`` and ``»`` anywhere else."""
-    return text.replace("<<", "«").replace(">>", "»")
+    """Text safe inside a transcript: each run of two or more ``<`` or ``>`` becomes as many
+    ``‹`` or ``›``, so ``<<`` and ``>>`` appear only around answers."""
+    return _RUNS.sub(lambda m: m.group().translate(ANGLES), text)
+
+
+def reflow(text: str) -> str:
+    """Instruction text as a model reads it: a line break inside a sentence becomes a space
+    (a hard-wrapped paragraph reads as the author wrote it, not broken mid-sentence). A break
+    after a line that ends a sentence, or before a line that starts with a capital letter, is
+    kept (Psych-101 writes one instruction sentence a line); blank lines separate paragraphs."""
+    paragraphs = re.split(r"\n[ \t]*\n\s*", text.strip())
+    return "\n\n".join(_reflow_paragraph(p) for p in paragraphs if p.strip())
+
+
+def _reflow_paragraph(paragraph: str) -> str:
+    out: list[str] = []
+    for line in (one_line(line) for line in paragraph.split("\n")):
+        if not line:
+            continue
+        if out and not _SENTENCE_END.search(out[-1]) and not line[0].isupper():
+            out[-1] += " " + line
+        else:
+            out.append(line)
+    return "\n".join(out)
 
 
 def one_line(text: str) -> str:
@@ -192,17 +222,59 @@ def environment() -> jinja2.Environment:
                              autoescape=False, keep_trailing_newline=False)
     env.filters["or_list"] = lambda items: _listing(items, "or")
     env.filters["and_list"] = lambda items: _listing(items, "and")
+    env.filters["words"] = number_word
+    env.filters["stop"] = full_stop
     return env
+
+
+def full_stop(text: Any) -> str:
+    """The full stop after quoted text: none when the text ends a sentence itself."""
+    return "" if re.search(r"[.!?]$", str(text)) else "."
+
+
+_NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+                 "ten", "eleven", "twelve")
+
+
+def number_word(n: int) -> str:
+    """A count as instructions write it: ``2`` → ``two``; beyond twelve, digits."""
+    return _NUMBER_WORDS[n] if 0 <= n < len(_NUMBER_WORDS) else str(n)
 
 
 @functools.cache
 def template(kind: str) -> jinja2.Template:
     """The template of ``kind``, from ``stdlib/templates/<kind>.txt``."""
-    entry = kinds.stdlib_file("templates", f"{kind}.txt")
-    if entry is None:
+    found = _load(f"{kind}.txt")
+    if found is None:
         raise SblError.at(None, f"the kind '{kind}' has no text template",
                           help=f"add stdlib/templates/{kind}.txt")
+    return found
+
+
+@functools.cache
+def setting_template(kind: str) -> jinja2.Template | None:
+    """The optional template of what stays the same across trials of ``kind``, from
+    ``stdlib/templates/<kind>.setting.txt`` (e.g. the slot machines' colours)."""
+    return _load(f"{kind}.setting.txt")
+
+
+def _load(name: str) -> jinja2.Template | None:
+    entry = kinds.stdlib_file("templates", name)
+    if entry is None:
+        return None
     return environment().from_string(entry.read_text(encoding="utf-8").rstrip("\n"))
+
+
+def render_setting(kind: str, context: Mapping[str, Any]) -> str:
+    """The setting line of a trial of ``kind`` (empty when the kind has no setting template)."""
+    source = setting_template(kind)
+    if source is None:
+        return ""
+    try:
+        return one_line(source.render(context))
+    except jinja2.TemplateError as exc:
+        raise SblError.at(None, f"the setting template of '{kind}' failed: {exc}",
+                          help=f"see stdlib/templates/{kind}.setting.txt") from None
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,7 +31,7 @@ The browser runtime (``runtime.js``) follows the same rules, so rows agree cell 
 from __future__ import annotations
 
 import copy
-from collections import ChainMap
+from collections import ChainMap, Counter
 from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,6 +41,7 @@ from sbl.backends.text import answers, render
 from sbl.backends.text.answers import Question
 from sbl.backends.text.program import KindInfo, Program
 from sbl.backends.text.prompt import Prompt, prepare
+from sbl.backends.text.reading import Reading
 from sbl.backends.text.render import Layout, Pending, Slot, Tracker
 from sbl.backends.text.replay import Replay
 from sbl.data import schema
@@ -50,7 +51,7 @@ from sbl.markup import markup
 from sbl.prng import Prng, shuffle
 from sbl.protocol import Answer, Ask
 from sbl.source import Diagnostic, SblError
-from sbl.values import Value, truthy
+from sbl.values import Value, show, truthy
 
 Run = Generator[Ask, Answer, None]
 
@@ -89,10 +90,11 @@ class ParticipantRun:
         self.order = answers.label_order(self.seed)
         self.replay, self.on_row = replay, on_row
         self.rows: list[dict[str, Any]] = []
-        self.lines: list[str] = []
+        self.reading = Reading()
         self.shared: dict[str, Value] = {}
         self.consts: dict[str, Value] = {}
         self.tokens = 0
+        self.passes: Counter[tuple[str, ...]] = Counter()  # headers written, per block
         self.invalid_mass: list[float] = []
         # the option count of each marked (free) answer, in transcript order; None for text
         self.option_counts: list[int | None] = []
@@ -101,7 +103,11 @@ class ParticipantRun:
     @property
     def transcript(self) -> str:
         """Everything the participant has read so far (Psych-101 text, no trailing newline)."""
-        return "\n".join(self.lines)
+        return self.reading.text
+
+    def transcript_until(self, rows: int) -> str:
+        """What the participant had read when their first ``rows`` trials were over."""
+        return self.reading.until(rows)
 
     def run(self) -> Run:
         """Run the whole experiment, yielding an Ask at each free response."""
@@ -150,7 +156,10 @@ class ParticipantRun:
         while True:
             start = len(self.rows)
             for _ in range(block.repeat):
-                for row in self._block_rows(block, scope):
+                rows = list(self._block_rows(block, scope))
+                if block.header is not None:
+                    self._header(block.header, path, scope.names, rows)
+                for row in rows:
                     yield from self._items(block.body, (row, *columns), path)
             passes += 1
             if block.until is None or (block.max_loops is not None and passes >= block.max_loops):
@@ -184,12 +193,19 @@ class ParticipantRun:
         t = self._begin(stim, columns, path)
         taken = self.replay.take(stim) if self.replay is not None else None
         record = taken[0] if taken else None
+        visible = self._visible(t)
         t.qs = answers.questions(t.kind.kind, t.p, self.order)
+        if not visible and not all(q.forced for q in t.qs):
+            raise SblError.at(stim.span, f"this {stim.kind} asks for an answer, so a text "
+                                         f"participant must read it",
+                              help="remove 'transcript: false'")
         if taken is not None:  # before anything is computed from the recorded response
             assert self.replay is not None
             self.replay.check_response(t.kind.kind, t.qs, *taken)
         t.view = self._view(t)
         t.prompt = self._prompt(t)
+        if visible and t.prompt is None:
+            self._setting(t)
         pre = self._pre_layout(t)
         labels, free, values = yield from self._answers(t, pre, record)
         t.response = record.get("response") if record else answers.response(t.kind.kind, values)
@@ -206,7 +222,7 @@ class ParticipantRun:
             raise SblError.at(stim.span, f"the text of this {stim.kind} before the answer "
                                          f"changes once the answer is known",
                               help=f"see stdlib/templates/{stim.kind}.txt or the prompt")
-        self._finish_trial(render.assemble(final, labels, free), row)
+        self._finish_trial(render.assemble(final, labels, free) if visible else None, row)
 
     def _begin(self, stim: ir.Stimulus, columns: tuple[Mapping[str, Value], ...],
                path: tuple[str, ...]) -> Trial:
@@ -239,8 +255,9 @@ class ParticipantRun:
             values.append(value)
         return labels, free, values
 
-    def _finish_trial(self, line: str, row: dict[str, Any]) -> None:
-        self.lines.append(line)
+    def _finish_trial(self, line: str | None, row: dict[str, Any]) -> None:
+        """Record the trial's row, and its line unless it is left out of the transcript."""
+        self.reading.trial(line)
         self.rows.append(row)
         if self.on_row is not None:
             self.on_row(row)
@@ -257,23 +274,23 @@ class ParticipantRun:
                 self.response_options.append(q.options)
             return q.label(value), value, is_free
         if q.forced:
-            assert q.options is not None
-            return q.options[0], q.values[0], False
+            assert q.valid is not None
+            return q.valid[0], q.value(q.valid[0]), False
         partial = render.ask_text(pre, labels, free)
-        ask = Ask(self.participant, self._with_history(partial), q.options, self.seed)
+        ask = Ask(self.participant, self._with_history(partial), q.valid, self.seed)
         answer = yield ask
         label = q.match(answer.response)
         if label is None:
-            valid = ", ".join(q.options or ())
+            valid = ", ".join(q.valid or ())
             raise SblError.at(t.stim.span, f"participant {self.participant} answered "
                                            f"{answer.response!r} to trial '{t.stim.id}'; the "
                                            f"valid answers are {valid}")
         self.tokens += answer.tokens
-        self.option_counts.append(len(q.options) if q.options else None)
-        self.response_options.append(q.options)
+        self.option_counts.append(len(q.valid) if q.valid else None)
+        self.response_options.append(q.valid)
         if answer.invalid_mass is not None:
             self.invalid_mass.append(answer.invalid_mass)
-        return label, q.value(label), True
+        return label, q.answered(answer.response, label), True
 
     def _with_history(self, partial: str) -> str:
         history = self.transcript
@@ -332,6 +349,8 @@ class ParticipantRun:
         view["labels"] = options if answer is AnswerType.SURVEY else (
             options[0] if options else ())
         view["keys"] = view["labels"] if answer is AnswerType.KEY else ()
+        view["forced"] = len(t.qs) == 1 and t.qs[0].instructed
+        view["free"] = any(not q.forced for q in t.qs)
         view["prompt"] = None
         return view
 
@@ -340,12 +359,48 @@ class ParticipantRun:
         if expr is None:
             return None
         later = frozenset({"response", "rt", *(n for n, _ in t.kind.data)})
-        scope = Scope(ChainMap({"labels": _labels(t.qs)}, t.p, t.names), self._prev, None)
+        scope = Scope(ChainMap(self._told(t.qs, expr), t.p, t.names), self._prev, None)
         prompt = prepare(expr, scope, later)
         if prompt.after is not None and len(t.qs) != 1:
             raise SblError.at(expr.span, f"a prompt with {{answer}} needs a trial with one "
                                          f"answer; this {t.stim.kind} has {len(t.qs)}")
         return prompt
+
+    def _told(self, qs: list[Question], expr: ir.Expr | None) -> dict[str, Value]:
+        """The names a prompt sees besides parameters: its ``labels`` (the participant's
+        letters when the trial has no options: ``labels[0]`` is every first option's), and
+        ``instructed`` (whether one option of several is instructed: written unmarked).
+        A prompt that shows the labels has introduced them to the reader."""
+        if expr is not None and _reads(expr, "labels"):
+            self.reading.introduced = True
+        labels = _labels(qs) if qs else list(self.order)
+        return {"labels": labels, "instructed": len(qs) == 1 and qs[0].instructed}
+
+    def _visible(self, t: Trial) -> bool:
+        """Whether a text participant reads this trial: its ``transcript:``, else the kind's
+        default (fixation crosses and blank screens carry nothing for a reader)."""
+        expr = next((p.value for p in t.stim.params if p.name == "transcript"), None)
+        value = None if expr is None else evaluate(expr, Scope(ChainMap(t.p, t.names),
+                                                                 self._prev, None))
+        return t.kind.kind.transcript if value is None else truthy(value)
+
+    def _setting(self, t: Trial) -> None:
+        """The kind's setting line (e.g. the machines' colours), when it changed."""
+        options = t.kind.kind.answer.type is AnswerType.OPTION
+        self.reading.setting(t.kind.name, t.view, options)
+
+    def _header(self, expr: ir.Expr, path: tuple[str, ...], names: Mapping[str, Value],
+                rows: list[Mapping[str, Value]]) -> None:
+        """A block's header: a blank line, then its text (none when it is empty). ``pass``
+        counts the passes of this block over the whole run; ``rows`` are this pass's rows."""
+        self.passes[path] += 1
+        told = {"pass": self.passes[path], "rows": list(rows), **self._told([], expr)}
+        text = self._header_text(expr, ChainMap(told, names))  # type: ignore[arg-type]
+        self.reading.header(text)
+
+    def _header_text(self, expr: ir.Expr, names: Mapping[str, Value]) -> str:
+        """The text of a header expression, reflowed and cleaned like instructions."""
+        return render.clean(render.reflow(show(evaluate(expr, Scope(names, self._prev, None)))))
 
     def _pending(self, t: Trial, tracker: Tracker) -> dict[str, Any]:
         """The response-dependent names, pending: what the template sees before the answer."""
@@ -367,7 +422,8 @@ class ParticipantRun:
             return Layout((render.clean(prompt.before), after))
         context = {**t.view, **late}
         if prompt is not None:
-            context["prompt"] = render.clean(prompt.before)
+            before = render.reflow(prompt.before) if t.kind.kind.multiline else prompt.before
+            context["prompt"] = render.clean(before)
         slots = [Slot(i, tracker) for i in range(len(t.qs))]
         context["answer"] = slots[0] if len(slots) == 1 else None
         context["answers"] = slots
@@ -377,7 +433,7 @@ class ParticipantRun:
         """The trial's text once the response is known."""
         after = ""
         if t.prompt is not None and t.prompt.after is not None:
-            scope = Scope(ChainMap({"labels": _labels(t.qs), "response": t.response,
+            scope = Scope(ChainMap({**self._told(t.qs, None), "response": t.response,
                                     "rt": t.rt}, t.data, t.p, t.names), self._prev, None)
             after = render.clean(t.prompt.after(scope, self._unknown))
         return self._layout(t, self._late(t), None, after)
@@ -390,10 +446,15 @@ def _labels(qs: list[Question]) -> list[Any]:
 
 
 def _pages(value: Value) -> Value:
-    """Instruction pages: each stripped of surrounding space, line breaks kept."""
+    """Instruction pages, each reflowed: sentences kept whole, paragraphs kept apart."""
     if isinstance(value, list):
-        return [render.clean(v.strip()) if isinstance(v, str) else v for v in value]
+        return [render.clean(render.reflow(v)) if isinstance(v, str) else v for v in value]
     return value
+
+
+def _reads(expr: ir.Expr, name: str) -> bool:
+    """Whether ``expr`` reads the name ``name``."""
+    return any(isinstance(n, ir.Name) and n.name == name for n in ir.walk(expr))
 
 
 def _column_kinds(info: KindInfo, shared: Mapping[str, Value]) -> dict[str, str]:

@@ -11,6 +11,7 @@ answer were the first option.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Generator
 from typing import Any
 
@@ -62,20 +63,26 @@ class OpenRun(ParticipantRun):
         view = super()._view(t)
         given = {p.name: p.value for p in t.stim.params}
         for name in self._trial_unknown & set(view):
-            view[name] = self._open_value(t, given[name])
+            view[name] = self._open_value(given[name], t.names, is_html=name in t.kind.html)
         return view
 
-    def _open_value(self, t: Trial, expr: ir.Expr) -> Any:
-        """How an open parameter shows: a template with ``…`` in its open holes, else ``…``."""
+    def _open_value(self, expr: ir.Expr, names: Any, *, is_html: bool = False) -> Any:
+        """How an open parameter shows: a template with ``…`` in its open holes, else ``…``;
+        prepared for text as a run prepares the value (HTML tags stripped)."""
         if not isinstance(expr, ir.Template):
             return Pending("open", None)
-        scope = Scope(t.names, self._prev, None)
+        scope = Scope(names, self._prev, None)
         try:
             text = "".join(p if isinstance(p, str) else "…" if self._depends(p)
-                           else show(evaluate(p, scope)) for p in expr.parts)
+                           else _hole(p, scope, is_html) for p in expr.parts)
         except EvalError:
             return Pending("open", None)
-        return render.display(text)
+        return render.display(text, is_html=is_html)
+
+    def _header_text(self, expr: ir.Expr, names: Any) -> str:
+        if not self._depends(expr):
+            return super()._header_text(expr, names)
+        return render.clean(str(self._open_value(expr, names)))
 
     def _answer(self, t: Trial, q: Question, i: int, pre: Layout, labels: list[str],
                 free: list[bool], recorded: list[Any] | None
@@ -108,9 +115,17 @@ class OpenRun(ParticipantRun):
     def _unknown(self, expr: ir.Expr) -> bool:
         return self._depends(expr, self._trial_unknown)
 
-    def _finish_trial(self, line: str, row: dict[str, Any]) -> None:
+    def _finish_trial(self, line: str | None, row: dict[str, Any]) -> None:
         self.unknown_rows.append(bool(self._trial_unknown & ({"response"} | set(row))))
         super()._finish_trial(line, row)
+
+
+def _hole(expr: ir.Expr, scope: Scope, is_html: bool) -> str:
+    """A known hole of an open template as text; in html, escaped unless marked as markup
+    (computed values are text: sbl/markup.py)."""
+    text = show(evaluate(expr, scope))
+    marked = isinstance(expr, ir.Call) and expr.func == "markup"
+    return html.escape(text) if is_html and not marked else text
 
 
 def open_transcript(experiment: ir.Experiment, seed: int = 0) -> str:

@@ -110,9 +110,14 @@
       params: (t) => ({
         stimulus: "",
         choices: t.p.arms.map((_, i) => String(i + 1)),
-        button_html: (_, i) => machine("button", t.p.arms[i], i, ""),
+        button_html: (_, i) => machine("button", t.p.arms[i], i, "", "", !isFree(t, i)),
         trial_duration: ms(t.p.duration),
       }),
+      // An instructed (forced) trial: only that machine can be chosen. jsPsych's simulation
+      // picks among all buttons, so the recorded choice is the instructed one whatever it
+      // picked (as in a live run, where the other buttons are disabled).
+      response: (data, t) => (data.response === undefined || data.response === null ? null :
+        (t.p.forced === null ? data.response : t.p.forced)),
       // The chosen machine's value, shown for feedback_duration on a screen of its own.
       follow: (t, row) => {
         if (row.response === null || !(t.p.feedback_duration > 0)) return [];
@@ -186,10 +191,15 @@
     return t.p.preamble === null ? null : `<div class="sbl-text">${t.text("preamble")}</div>`;
   }
 
+  /** Whether arm `i` of bandit trial `t` may be chosen (all of them unless one is forced). */
+  function isFree(t, i) {
+    return t.p.forced === null || t.p.forced === i;
+  }
+
   /** One slot machine: a button to choose it, or a div to show it; exactly one element. */
-  function machine(tag, arm, i, content, extra) {
+  function machine(tag, arm, i, content, extra, disabled) {
     const cls = extra ? `sbl-bandit ${extra}` : "sbl-bandit";
-    const type = tag === "button" ? ' type="button"' : "";
+    const type = tag === "button" ? ` type="button"${disabled ? " disabled" : ""}` : "";
     const label = ` aria-label="machine ${i + 1}"`;
     return `<${tag}${type} class="${cls}"${colour("--sbl-arm", arm && arm.color)}${label}>` +
       `<span class="sbl-bandit-window">${content}</span></${tag}>`;
