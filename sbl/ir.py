@@ -454,9 +454,48 @@ def from_data(data: Any) -> Any:
 
 
 def to_json(experiment: Experiment, *, indent: int | None = 2) -> str:
-    """The versioned JSON form of an experiment."""
-    return json.dumps({"sbl-ir": IR_VERSION, "experiment": to_data(experiment)},
-                      indent=indent, ensure_ascii=False)
+    """The versioned JSON form of an experiment; indented, a table's column is one line (and
+    written by json's fast encoder, which does not indent)."""
+    data = {"sbl-ir": IR_VERSION, "experiment": to_data(experiment)}
+    if indent is None:
+        return json.dumps(data, ensure_ascii=False)
+    pieces = dumps_cells_apart(data, lambda d: json.dumps(d, indent=indent, ensure_ascii=False),
+                               lambda column: json.dumps(column, ensure_ascii=False))
+    return "".join(pieces)
+
+
+CELLS_STAND_IN = "\0cells\0"  # a table column's place while the rest is written
+
+
+def dumps_cells_apart(data: Any, dumps: typing.Callable[[Any], str],
+                      dumps_column: typing.Callable[[Any], str]) -> list[str]:
+    """JSON text of ``data`` (from :func:`to_data`) in pieces, each table column written
+    apart by ``dumps_column`` and the rest by ``dumps``: a table of millions of cells is
+    written by the fast encoder, one column at a time."""
+    columns: list[Any] = []
+    rest = _cells_apart(data, columns)
+    text = dumps(rest)
+    stand_in = dumps(CELLS_STAND_IN)
+    parts = text.split(stand_in)
+    if len(parts) != len(columns) + 1:  # a string of the program's own looks like a stand-in
+        return [dumps(data)]
+    pieces = [parts[0]]
+    for column, after in zip(columns, parts[1:], strict=True):
+        pieces += [dumps_column(column), after]
+    return pieces
+
+
+def _cells_apart(data: Any, columns: list[Any]) -> Any:
+    """``data`` with each table column replaced by the stand-in, the columns appended to
+    ``columns`` in the order they will be written."""
+    if isinstance(data, list):
+        return [_cells_apart(item, columns) for item in data]
+    if not isinstance(data, dict):
+        return data
+    if data.get("node") == "TableData":
+        columns.extend(data["cells"])
+        return {**data, "cells": [CELLS_STAND_IN] * len(data["cells"])}
+    return {key: _cells_apart(value, columns) for key, value in data.items()}
 
 
 def from_json(text: str) -> Experiment:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 import re
 from pathlib import Path
@@ -126,4 +127,7 @@ def test_the_page_carries_a_table_as_columns_of_values(tmp_path: Path) -> None:
                     "cells": [["RED", "GREEN"], [1, 2.5]],
                     "span": [str(tmp_path / "t.csv"), 1, 1, 1, 1]}
     assert ir.from_json(ir.to_json(experiment)) == experiment
+    assert '"cells": [\n            ["RED", "GREEN"],\n            [1, 2.5]\n' in ir.to_json(
+        experiment)  # a column on one line
+    assert json.loads(ir.to_json(experiment)) == json.loads(ir.to_json(experiment, indent=None))
     assert [r["text"] for r in sbl.load(tmp_path / "x.sbl").run("random")] == ["RED", "GREEN"]

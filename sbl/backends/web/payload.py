@@ -104,14 +104,8 @@ def document(experiment: ir.Experiment, plugin_globals: dict[str, str], *,
     A table's cells are written a column at a time, and the text both hashed and embedded:
     a table of millions of cells is never serialised twice, nor held whole twice."""
     used = used_kinds(experiment)
-    columns: list[Any] = []
-    data = ir.to_data(experiment)
-    tree = script_json(_cells_out(data, columns)).split(_CELLS)
-    if len(tree) != len(columns) + 1:  # a string of the program's own looks like a stand-in
-        tree, columns = [script_json(data)], []
-    pieces = [f'{{"sbl-ir":{ir.IR_VERSION},"experiment":{tree[0]}']
-    for column, after in zip(columns, tree[1:], strict=True):
-        pieces += [script_json(column), after]
+    pieces = ir.dumps_cells_apart(ir.to_data(experiment), script_json, script_json)
+    pieces[0] = f'{{"sbl-ir":{ir.IR_VERSION},"experiment":{pieces[0]}'
     # The storage key changes with the program, so a reopened tab never resumes a run of
     # another version of the experiment.
     digest = hashlib.sha256()
@@ -125,22 +119,6 @@ def document(experiment: ir.Experiment, plugin_globals: dict[str, str], *,
                  "simulate": allow_simulate or not collects(experiment)},
     })
     return [*pieces, "," + rest[1:]]
-
-
-_CELLS = '"\\u0000cells\\u0000"'  # how script_json writes the stand-in for a column
-
-
-def _cells_out(data: Any, columns: list[Any]) -> Any:
-    """``data`` (IR as JSON data) with each table column replaced by a stand-in string, the
-    columns appended to ``columns`` in the order the stand-ins will be written."""
-    if isinstance(data, list):
-        return [_cells_out(item, columns) for item in data]
-    if not isinstance(data, dict):
-        return data
-    if data.get("node") == "TableData":
-        columns.extend(data["cells"])
-        return {**data, "cells": ["\0cells\0"] * len(data["cells"])}
-    return {key: _cells_out(value, columns) for key, value in data.items()}
 
 
 def build(experiment: ir.Experiment, plugin_globals: dict[str, str], *,
