@@ -120,13 +120,12 @@ def _split_chunks(body: str, start: int, width: int) -> Iterator[_Chunk | None]:
     while start < len(body):
         end = body.find("\n", start + _CHUNK_CHARS)
         end = len(body) if end < 0 else end + 1
-        rows = body[start:end].split("\n")
-        if rows[-1] == "":
-            rows.pop()
+        piece = body[start:end].removesuffix("\n")
+        rows = piece.split("\n")
         if "" in rows or set(map(str.count, rows, repeat(","))) != {width - 1}:
             yield None
             return
-        yield _flat_chunk(",".join(rows).split(","), width, line)
+        yield _flat_chunk(piece.replace("\n", ",").split(","), width, line)
         start, line = end, line + len(rows)
 
 
