@@ -82,10 +82,11 @@ class Experiment:
     def simulate(self, model: str | Responder, *, participants: int = 1, batch: int = 8,
                  seed: int = 0, temperature: float = 1.0, prefix: Rows | None = None,
                  output: str | Path | None = None, resume: bool = False,
-                 timeout: float = 60.0) -> Rows:
+                 timeout: float = 60.0, threads: int | None = None) -> Rows:
         """Run model participants (a spec as ``sbl simulate --model`` takes, or a responder),
         continuing ``prefix`` when given; ``timeout`` bounds each request to a server
-        (``openai:URL#MODEL``). See :mod:`sbl.simulate`."""
+        (``openai:URL#MODEL``), ``threads`` is torch's CPU threads for a local model (default:
+        see :mod:`sbl.participants.threads`). See :mod:`sbl.simulate`."""
         from sbl.participants import Options, make
         from sbl.simulate import check_resume, simulate
 
@@ -94,7 +95,8 @@ class Experiment:
             check_resume(self.ir, output, resume, name, temperature if isinstance(model, str)
                          else getattr(model, "temperature", None), participants=participants,
                          batch=batch, seed=seed, prefix=prefix)
-        options = Options(seed=seed, temperature=temperature, batch=batch, timeout=timeout)
+        options = Options(seed=seed, temperature=temperature, batch=batch, timeout=timeout,
+                          threads=threads)
         responder = make(model, options) if isinstance(model, str) else model
         return simulate(self.ir, responder, participants=participants, batch=batch, seed=seed,
                         prefix=prefix, output=output, resume=resume, model=name)
