@@ -11,7 +11,9 @@ that was stopped prints as "> LIMIT s (stopped)".
     python benchmarks/bench_check.py [--runs 7] [--table-mb 50] [--limit 120]
 
 Each line shows the measure, its target and their ratio (measured / target: 1.00 or less
-meets the target); memory lines also say how many times the file's size the peak was.
+meets the target); memory lines also say how many times the file's size the peak was, and
+the big table's time lines the child's CPU seconds and the load average, since wall time on
+a shared machine grows with the others' load.
 """
 
 from __future__ import annotations
@@ -47,10 +49,11 @@ def _capped() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (CAP, CAP))
 
 
-def limited(args: list[str], limit: float) -> tuple[float | None, float | None]:
-    """Wall seconds and peak RSS (MB) of one child run under a time and memory cap; None for
-    both when it was stopped (or failed: out of memory under the cap). The peak is read from
-    the child's own rusage with wait4, so earlier children do not count."""
+def limited(args: list[str], limit: float) -> tuple[float | None, float | None, float]:
+    """Wall seconds, peak RSS (MB) and CPU seconds (user + system) of one child run under a
+    time and memory cap; None for the first two when it was stopped (or failed: out of memory
+    under the cap). Both are read from the child's own rusage with wait4, so earlier children
+    do not count; CPU time shows the work done when others share the machine's cores."""
     start = time.perf_counter()
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             preexec_fn=_capped)
@@ -62,12 +65,13 @@ def limited(args: list[str], limit: float) -> tuple[float | None, float | None]:
         if time.perf_counter() > deadline:
             proc.kill()
             os.wait4(proc.pid, 0)
-            return None, None
+            return None, None, 0.0
         time.sleep(0.05)
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
-        return None, None
-    return time.perf_counter() - start, usage.ru_maxrss / 1024
+        return None, None, 0.0
+    cpu = usage.ru_utime + usage.ru_stime
+    return time.perf_counter() - start, usage.ru_maxrss / 1024, cpu
 
 
 def table_rows_for(megabytes: float) -> int:
@@ -124,12 +128,14 @@ def big_table(megabytes: float, limit: float) -> None:
         for step, args in (("check", CHECK + [str(path)]),
                            ("compile", [sys.executable, "-m", "sbl", "compile", str(path),
                                         "-o", str(Path(tmp) / "page.html")])):
-            seconds, peak = limited(args, limit)
+            seconds, peak, cpu = limited(args, limit)
             what = f"sbl {step}, {size:.0f} MB CSV table"
             if seconds is None or peak is None:
                 line(what, f"> {limit:.0f}s (stopped)", f"{target_s[step]:.3f}s")
                 continue
-            line(what, f"{seconds:.3f}s", f"{target_s[step]:.3f}s", seconds / target_s[step])
+            line(what, f"{seconds:.3f}s", f"{target_s[step]:.3f}s", seconds / target_s[step],
+                 f"CPU {cpu:.3f}s, load average {os.getloadavg()[0]:.1f} on "
+                 f"{os.cpu_count()} cores")
             line(what + ", peak RSS", f"{peak:.0f}MB", f"{5 * size:.0f}MB", peak / (5 * size),
                  f"{peak / size:.1f}x file")
 
