@@ -128,12 +128,12 @@ def compile_(file: str, output: str | None, emit: str, cdn: bool, allow_simulate
     from sbl.experiment import load
 
     check_output(output)
-    text = backends.get(emit).emit(load(file).ir, cdn=cdn, allow_simulate=allow_simulate)
+    backend, experiment = backends.get(emit), load(file).ir
     if output in (None, "-"):
-        click.echo(text, nl=False)
+        click.echo(backend.emit(experiment, cdn=cdn, allow_simulate=allow_simulate), nl=False)
     else:
-        Path(output).write_text(text, encoding="utf-8")
-        click.echo(f"wrote {output} ({len(text.encode()) // 1024} KB)", err=True)
+        size = backend.write(experiment, output, cdn=cdn, allow_simulate=allow_simulate)
+        click.echo(f"wrote {output} ({size // 1024} KB)", err=True)
 
 
 @main.command()

@@ -61,11 +61,11 @@ class Experiment:
                 allow_simulate: bool = False) -> str:
         """The self-contained jsPsych 8 page; also written to ``output`` when given.
         ``allow_simulate`` lets a page that collects data play itself (for piloting)."""
-        from sbl.backends import web
+        from sbl.backends import web, write_output
 
         page = web.emit(self.ir, cdn=cdn, allow_simulate=allow_simulate)
         if output is not None:
-            Path(output).write_text(page, encoding="utf-8")
+            write_output(output, page)
         return page
 
     def run(self, participant: Responder | str, prefix: Rows | None = None, seed: int = 0,

@@ -9,6 +9,7 @@ import pytest
 
 import sbl
 from sbl import ir, kinds
+from sbl.evaluate import Scope, evaluate
 from sbl.parse import parse, parse_expr
 from sbl.source import SblError
 
@@ -45,7 +46,13 @@ def test_version_1_ir_still_reads(monkeypatch) -> None:
     assert now.body[1].columns == ("word", "color")  # type: ignore[union-attr]
     cleared = [dataclasses.replace(b, columns=()) if isinstance(b, ir.Block) else b
                for b in now.body]
-    assert old == dataclasses.replace(now, body=tuple(cleared))
+    # version 1 wrote a CSV table as a list of record expressions; version 2 as plain data
+    (old_table,), (table,) = old.decls, now.decls
+    assert isinstance(old_table, ir.Table) and isinstance(table, ir.Table)
+    assert isinstance(table.rows, ir.TableData)
+    assert evaluate(old_table.rows, Scope({})) == table.rows.records()
+    assert old == dataclasses.replace(now, body=tuple(cleared),
+                                      decls=(dataclasses.replace(table, rows=old_table.rows),))
 
 
 def test_spans_are_not_part_of_equality() -> None:

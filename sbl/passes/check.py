@@ -250,6 +250,8 @@ class _Checker:
             return self.lengths.get(expr.name, 0)
         if isinstance(expr, ir.ListExpr):
             return len(expr.items)
+        if isinstance(expr, ir.TableData):
+            return len(expr)
         if isinstance(expr, ir.Range) and isinstance(expr.start, ir.Literal) and isinstance(
                 expr.stop, ir.Literal):
             return max(0, int(expr.stop.value or 0) - int(expr.start.value or 0) + 1)
