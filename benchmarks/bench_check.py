@@ -9,6 +9,11 @@ seconds and at 4 GB of address space, so a machine shared with others is not exh
 that was stopped prints as "> LIMIT s (stopped)".
 
     python benchmarks/bench_check.py [--runs 7] [--table-mb 50] [--limit 120]
+
+Each line shows the measure, its target and their ratio (measured / target: 1.00 or less
+meets the target); memory lines also say how many times the file's size the peak was, and
+the big table's time lines the child's CPU seconds and the load average, since wall time on
+a shared machine grows with the others' load.
 """
 
 from __future__ import annotations
@@ -44,10 +49,11 @@ def _capped() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (CAP, CAP))
 
 
-def limited(args: list[str], limit: float) -> tuple[float | None, float | None]:
-    """Wall seconds and peak RSS (MB) of one child run under a time and memory cap; None for
-    both when it was stopped (or failed: out of memory under the cap). The peak is read from
-    the child's own rusage with wait4, so earlier children do not count."""
+def limited(args: list[str], limit: float) -> tuple[float | None, float | None, float]:
+    """Wall seconds, peak RSS (MB) and CPU seconds (user + system) of one child run under a
+    time and memory cap; None for the first two when it was stopped (or failed: out of memory
+    under the cap). Both are read from the child's own rusage with wait4, so earlier children
+    do not count; CPU time shows the work done when others share the machine's cores."""
     start = time.perf_counter()
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             preexec_fn=_capped)
@@ -59,12 +65,13 @@ def limited(args: list[str], limit: float) -> tuple[float | None, float | None]:
         if time.perf_counter() > deadline:
             proc.kill()
             os.wait4(proc.pid, 0)
-            return None, None
+            return None, None, 0.0
         time.sleep(0.05)
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
-        return None, None
-    return time.perf_counter() - start, usage.ru_maxrss / 1024
+        return None, None, 0.0
+    cpu = usage.ru_utime + usage.ru_stime
+    return time.perf_counter() - start, usage.ru_maxrss / 1024, cpu
 
 
 def table_rows_for(megabytes: float) -> int:
@@ -102,16 +109,13 @@ def main() -> None:
         results = [timed(CHECK + [str(big)]) for _ in range(3)]
     big_s = statistics.median(r[0] for r in results)
     big_mb = max(r[1] for r in results)
-    print(f"{'measure':44} {'measured':>10} {'target':>10}")
-    print(f"{'python -c pass (interpreter start)':44} {statistics.median(python):>9.3f}s "
-          f"{'':>10}")
-    print(f"{'sbl check examples/bandit.sbl':44} {statistics.median(bandit):>9.3f}s "
-          f"{'':>10}")
-    print(f"{'sbl check, 10,000-row CSV table':44} {big_s:>9.3f}s {'2.000s':>10}")
-    print(f"{'sbl check, 10,000-row CSV table, peak RSS':44} {big_mb:>8.0f}MB {'200MB':>10}")
-    ratio = statistics.median(bandit) / statistics.median(python)
-    print(f"ratios: check/interpreter start {ratio:.1f}x; 10k CSV time/target "
-          f"{big_s / 2:.2f}; 10k CSV memory/target {big_mb / 200:.2f}")
+    start = statistics.median(python)
+    print(f"{'measure':44} {'measured':>10} {'target':>10} {'ratio':>7}")
+    line("python -c pass (interpreter start)", f"{start:.3f}s")
+    line("sbl check examples/bandit.sbl", f"{statistics.median(bandit):.3f}s",
+         note=f"{statistics.median(bandit) / start:.1f}x interpreter start")
+    line("sbl check, 10,000-row CSV table", f"{big_s:.3f}s", "2.000s", big_s / 2)
+    line("sbl check, 10,000-row CSV table, peak RSS", f"{big_mb:.0f}MB", "200MB", big_mb / 200)
     big_table(args.table_mb, args.limit)
 
 
@@ -124,12 +128,23 @@ def big_table(megabytes: float, limit: float) -> None:
         for step, args in (("check", CHECK + [str(path)]),
                            ("compile", [sys.executable, "-m", "sbl", "compile", str(path),
                                         "-o", str(Path(tmp) / "page.html")])):
-            seconds, peak = limited(args, limit)
+            seconds, peak, cpu = limited(args, limit)
             what = f"sbl {step}, {size:.0f} MB CSV table"
-            shown = f"{seconds:>9.3f}s" if seconds is not None else f"> {limit:.0f}s (stopped)"
-            print(f"{what:44} {shown:>10} {target_s[step]:>9.3f}s")
-            memory = f"{peak:>8.0f}MB" if peak is not None else "stopped"
-            print(f"{what + ', peak RSS':44} {memory:>10} {5 * size:>8.0f}MB")
+            if seconds is None or peak is None:
+                line(what, f"> {limit:.0f}s (stopped)", f"{target_s[step]:.3f}s")
+                continue
+            line(what, f"{seconds:.3f}s", f"{target_s[step]:.3f}s", seconds / target_s[step],
+                 f"CPU {cpu:.3f}s, load average {os.getloadavg()[0]:.1f} on "
+                 f"{os.cpu_count()} cores")
+            line(what + ", peak RSS", f"{peak:.0f}MB", f"{5 * size:.0f}MB", peak / (5 * size),
+                 f"{peak / size:.1f}x file")
+
+
+def line(what: str, measured: str, target: str = "", ratio: float | str | None = None,
+         note: str = "") -> None:
+    """One row of the table: the measure, its target and measured/target (<= 1 meets it)."""
+    shown = f"{ratio:.2f}" if isinstance(ratio, float) else ratio or ""
+    print(f"{what:44} {measured:>10} {target:>10} {shown:>7} {note}".rstrip())
 
 
 if __name__ == "__main__":

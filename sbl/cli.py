@@ -7,6 +7,7 @@ Exit status: 0 when all is well, 1 for an error in the user's input (printed as
 from __future__ import annotations
 
 import importlib
+import logging
 import sys
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,7 @@ class LazyGroup(click.Group):
 
 # The commands that live in sbl/commands/, one module each (tests/test_cli_lazy.py checks
 # that this matches the directory).
-COMMANDS = ("compare", "data", "export", "pilot", "run", "score", "simulate")
+COMMANDS = ("cache", "compare", "data", "export", "pilot", "run", "score", "simulate")
 
 
 @click.group(cls=LazyGroup, lazy=COMMANDS,
@@ -60,6 +61,23 @@ def main(debug: bool) -> None:
       sbl compile examples/bandit.sbl --emit transcript
     """
     DEBUG.on = debug
+    _notices_to_stderr()
+
+
+class _Stderr(logging.Handler):
+    """Writes a log record's message to the current stderr (click's, under a test runner)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(self.format(record), err=True)
+
+
+def _notices_to_stderr() -> None:
+    """Show sbl's notices (a model converted once into the cache, a cache entry rebuilt) and
+    warnings on stderr; the Python API leaves them to the caller's logging setup."""
+    logger = logging.getLogger("sbl")
+    if not any(isinstance(h, _Stderr) for h in logger.handlers):
+        logger.addHandler(_Stderr())
+        logger.setLevel(logging.INFO)
 
 
 @main.command()
@@ -110,12 +128,12 @@ def compile_(file: str, output: str | None, emit: str, cdn: bool, allow_simulate
     from sbl.experiment import load
 
     check_output(output)
-    text = backends.get(emit).emit(load(file).ir, cdn=cdn, allow_simulate=allow_simulate)
+    backend, experiment = backends.get(emit), load(file).ir
     if output in (None, "-"):
-        click.echo(text, nl=False)
+        click.echo(backend.emit(experiment, cdn=cdn, allow_simulate=allow_simulate), nl=False)
     else:
-        Path(output).write_text(text, encoding="utf-8")
-        click.echo(f"wrote {output} ({len(text.encode()) // 1024} KB)", err=True)
+        size = backend.write(experiment, output, cdn=cdn, allow_simulate=allow_simulate)
+        click.echo(f"wrote {output} ({size // 1024} KB)", err=True)
 
 
 @main.command()

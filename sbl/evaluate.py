@@ -297,6 +297,7 @@ _HANDLERS: dict[type, Callable[[Any, Scope], Value]] = {
     ir.Template: _template,
     ir.ListExpr: lambda node, scope: [evaluate(item, scope) for item in node.items],
     ir.RecordExpr: _record,
+    ir.TableData: lambda node, scope: node.records(),
     ir.Range: _range,
     ir.Comprehension: _comprehension,
     ir.Call: _call,

@@ -44,11 +44,14 @@ class Experiment:
     @property
     def warnings(self) -> list[Diagnostic]:
         """What a valid experiment may still get wrong, in file order: what a model would miss
-        (``sbl.passes.lint``) and participant data shown in html (``sbl.markup``)."""
+        (``sbl.passes.lint``), participant data shown in html (``sbl.markup``) and response
+        times shown to text participants, who have none (``sbl.passes.rows``)."""
         from sbl.markup import warnings
         from sbl.passes.lint import lint
+        from sbl.passes.rows import text_rt_warnings
 
-        return sorted([*lint(self.ir), *warnings(self.ir)], key=Diagnostic.sort_key)
+        return sorted([*lint(self.ir), *warnings(self.ir), *text_rt_warnings(self.ir)],
+                      key=Diagnostic.sort_key)
 
     def to_json(self) -> str:
         """The versioned JSON form of the checked IR."""
@@ -58,11 +61,11 @@ class Experiment:
                 allow_simulate: bool = False) -> str:
         """The self-contained jsPsych 8 page; also written to ``output`` when given.
         ``allow_simulate`` lets a page that collects data play itself (for piloting)."""
-        from sbl.backends import web
+        from sbl.backends import web, write_output
 
         page = web.emit(self.ir, cdn=cdn, allow_simulate=allow_simulate)
         if output is not None:
-            Path(output).write_text(page, encoding="utf-8")
+            write_output(output, page)
         return page
 
     def run(self, participant: Responder | str, prefix: Rows | None = None, seed: int = 0,
@@ -82,10 +85,11 @@ class Experiment:
     def simulate(self, model: str | Responder, *, participants: int = 1, batch: int = 8,
                  seed: int = 0, temperature: float = 1.0, prefix: Rows | None = None,
                  output: str | Path | None = None, resume: bool = False,
-                 timeout: float = 60.0) -> Rows:
+                 timeout: float = 60.0, threads: int | None = None) -> Rows:
         """Run model participants (a spec as ``sbl simulate --model`` takes, or a responder),
         continuing ``prefix`` when given; ``timeout`` bounds each request to a server
-        (``openai:URL#MODEL``). See :mod:`sbl.simulate`."""
+        (``openai:URL#MODEL``), ``threads`` is torch's CPU threads for a local model (default:
+        see :mod:`sbl.participants.threads`). See :mod:`sbl.simulate`."""
         from sbl.participants import Options, make
         from sbl.simulate import check_resume, simulate
 
@@ -94,7 +98,8 @@ class Experiment:
             check_resume(self.ir, output, resume, name, temperature if isinstance(model, str)
                          else getattr(model, "temperature", None), participants=participants,
                          batch=batch, seed=seed, prefix=prefix)
-        options = Options(seed=seed, temperature=temperature, batch=batch, timeout=timeout)
+        options = Options(seed=seed, temperature=temperature, batch=batch, timeout=timeout,
+                          threads=threads)
         responder = make(model, options) if isinstance(model, str) else model
         return simulate(self.ir, responder, participants=participants, batch=batch, seed=seed,
                         prefix=prefix, output=output, resume=resume, model=name)

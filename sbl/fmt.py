@@ -154,6 +154,7 @@ class _Printer:
             self.param(ir.Param("header", block.header, span=block.header.span), depth + 1)
         if block.gap is not None:
             self.param(ir.Param("gap", block.gap, span=block.gap.span), depth + 1)
+        self.data_fields(block.data, depth + 1)
         for item in block.body:
             self.item(item, depth + 1)
         self.close(block, depth)
@@ -173,6 +174,7 @@ class _Printer:
         self.out.append(f"{pad}{head} {{" + self.trailing(_line(stim)))
         for param in stim.params:
             self.param(param, depth + 1)
+        self.data_fields(stim.data, depth + 1)
         if stim.after:
             inner = INDENT * (depth + 1)
             self.out.append(f"{inner}after {{")
@@ -182,6 +184,16 @@ class _Printer:
                           f"{self.expr(assign.value, depth + 2)}", _line(assign))
             self.out.append(f"{inner}}}")
         self.close(stim, depth)
+
+    def data_fields(self, fields: tuple[ir.Param, ...], depth: int) -> None:
+        """A ``data { ... }`` section, when there are custom data fields."""
+        if not fields:
+            return
+        pad = INDENT * depth
+        self.out.append(f"{pad}data {{")
+        for f in fields:
+            self.param(f, depth + 1)
+        self.out.append(f"{pad}}}")
 
     def param(self, param: ir.Param, depth: int) -> None:
         self.leading(param, depth)

@@ -4,8 +4,11 @@ Every node is a frozen dataclass. Children are fields; the source position is th
 attribute, which is kept out of ``==``, ``hash`` and ``repr`` so that two programs that differ
 only in layout compare equal. The IR imports nothing else from ``sbl``.
 
-The IR serialises to JSON (``to_json``/``from_json``) with a version key, ``"sbl-ir": 1``;
-that JSON is what the browser runtime reads.
+The IR serialises to JSON (``to_json``/``from_json``) with a version key, ``"sbl-ir": 2``;
+that JSON is what the browser runtime reads. Version 2 added custom data fields
+(``Stimulus.data``, ``Block.data``), the condition columns rows record (``Block.columns``),
+block headers for text participants (``Block.header``) and a CSV table's rows as plain data
+(:class:`TableData`); version 1 IR still reads (it has none of them).
 """
 
 from __future__ import annotations
@@ -17,7 +20,9 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any
 
-IR_VERSION = 1
+IR_VERSION = 2
+# IR versions from_json reads: each later one only added fields with defaults.
+READABLE_VERSIONS = (1, 2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,8 +228,32 @@ class Call(Node):
     span: Span | None = _span()
 
 
+Cell = int | float | str | bool
+
+
+@dataclass(frozen=True, slots=True)
+class TableData(Node):
+    """A table's rows as plain data (a CSV file's cells, typed): it evaluates to a list of
+    records with the fields ``columns``, one per row.
+
+    ``cells`` is column-major, one tuple of values per column, all of the same length: a
+    table of millions of cells costs a pointer per cell, with no node or span per cell.
+    """
+
+    columns: tuple[str, ...]
+    cells: tuple[tuple[Cell, ...], ...]
+    span: Span | None = _span()
+
+    def __len__(self) -> int:
+        return len(self.cells[0]) if self.cells else 0
+
+    def records(self) -> list[dict[str, Cell]]:
+        """The rows as records, in order."""
+        return [dict(zip(self.columns, row, strict=True)) for row in zip(*self.cells, strict=True)]
+
+
 Expr = (Literal | Name | Prev | Attr | Index | Slice | Unary | Binary | Cond | Template | ListExpr
-        | RecordExpr | Range | Comprehension | Call)
+        | RecordExpr | Range | Comprehension | Call | TableData)
 
 # ---------------------------------------------------------------- declarations
 
@@ -249,12 +278,15 @@ class Assign(Node):
 
 @dataclass(frozen=True, slots=True)
 class Stimulus(Node):
-    """One trial of a given kind; ``id`` is stable and unique in the experiment."""
+    """One trial of a given kind; ``id`` is stable and unique in the experiment.
+
+    ``data`` are custom data fields: named expressions recorded in the trial's row."""
 
     id: str
     kind: str
     params: tuple[Param, ...] = ()
     after: tuple[Assign, ...] = ()
+    data: tuple[Param, ...] = ()
     span: Span | None = _span()
 
 
@@ -272,6 +304,9 @@ class Block(Node):
     ``over`` is evaluated at the start of each repetition. ``sample`` takes that many rows
     without replacement after ordering; ``condition`` skips the block when false at its start;
     ``until`` makes it a loop, run again (at most ``max_loops`` times) until the condition holds.
+    ``data`` are custom data fields every trial below it records (a trial's own come after).
+    ``columns`` are the condition columns each trial below it records: the fields of its
+    ``over`` rows, as the check pass found them (empty before that pass).
     ``header`` is text only a text participant reads, before each pass (``header:`` in its body).
     ``gap`` is the blank screen after each of its trials that gives none (``gap:`` in its body).
     """
@@ -285,6 +320,8 @@ class Block(Node):
     condition: Expr | None = None
     until: Expr | None = None
     max_loops: int | None = None
+    data: tuple[Param, ...] = ()
+    columns: tuple[str, ...] = ()
     header: Expr | None = None
     gap: Expr | None = None
     span: Span | None = _span()
@@ -315,7 +352,8 @@ class Let(Node):
 class Table(Node):
     """A trial table: an expression giving a list of records; ``columns`` are their fields.
 
-    A table read from a CSV file keeps the file name in ``source`` and its rows as literals.
+    A table read from a CSV file keeps the file name in ``source`` and its rows as
+    :class:`TableData`.
     """
 
     name: str
@@ -352,8 +390,8 @@ class Experiment(Node):
 
 NODE_CLASSES: tuple[type[Node], ...] = (
     Literal, Name, Prev, Attr, Index, Slice, Unary, Binary, Cond, Template, ListExpr, Field,
-    RecordExpr, Range, Comprehension, Call, Param, Assign, Stimulus, Block, Shared, Let, Table,
-    Experiment,
+    RecordExpr, Range, Comprehension, Call, TableData, Param, Assign, Stimulus, Block, Shared,
+    Let, Table, Experiment,
 )
 EXPR_CLASSES: tuple[type[Node], ...] = typing.get_args(Expr)
 
@@ -362,6 +400,8 @@ def walk(node: Any) -> typing.Iterator[Node]:
     """Yield ``node`` and every node below it, depth first, in field order."""
     if isinstance(node, Node):
         yield node
+        if isinstance(node, TableData):
+            return  # plain data: no node below it
         for f in dataclasses.fields(node):  # type: ignore[arg-type]
             yield from walk(getattr(node, f.name))
     elif isinstance(node, tuple):
@@ -387,11 +427,16 @@ def to_data(node: Any) -> Any:
     """Turn IR into plain JSON data: each node a dict with ``"node"`` naming its class."""
     if isinstance(node, Node):
         out: dict[str, Any] = {"node": type(node).__name__}
+        if isinstance(node, TableData):  # plain data: json writes the tuples as they are
+            out.update(columns=node.columns, cells=node.cells)
+            if node.span is not None:
+                out["span"] = _span_data(node.span)
+            return out
         for f in dataclasses.fields(node):  # type: ignore[arg-type]
             value = getattr(node, f.name)
             if f.name == "span":
                 if value is not None:
-                    out["span"] = [value.path, value.line, value.col, value.end_line, value.end_col]
+                    out["span"] = _span_data(value)
             else:
                 out[f.name] = to_data(value)
         return out
@@ -402,6 +447,10 @@ def to_data(node: Any) -> Any:
     return node
 
 
+def _span_data(span: Span) -> list[Any]:
+    return [span.path, span.line, span.col, span.end_line, span.end_col]
+
+
 def from_data(data: Any) -> Any:
     """Inverse of :func:`to_data`."""
     if isinstance(data, list):
@@ -409,6 +458,9 @@ def from_data(data: Any) -> Any:
     if not isinstance(data, dict):
         return data
     cls = _BY_NAME[data["node"]]
+    if cls is TableData:
+        span = Span(*data["span"]) if "span" in data else None
+        return TableData(tuple(data["columns"]), tuple(map(tuple, data["cells"])), span=span)
     kwargs: dict[str, Any] = {}
     for f in dataclasses.fields(cls):  # type: ignore[arg-type]
         if f.name not in data:
@@ -426,16 +478,56 @@ def from_data(data: Any) -> Any:
 
 
 def to_json(experiment: Experiment, *, indent: int | None = 2) -> str:
-    """The versioned JSON form of an experiment."""
-    return json.dumps({"sbl-ir": IR_VERSION, "experiment": to_data(experiment)},
-                      indent=indent, ensure_ascii=False)
+    """The versioned JSON form of an experiment; indented, a table's column is one line (and
+    written by json's fast encoder, which does not indent)."""
+    data = {"sbl-ir": IR_VERSION, "experiment": to_data(experiment)}
+    if indent is None:
+        return json.dumps(data, ensure_ascii=False)
+    pieces = dumps_cells_apart(data, lambda d: json.dumps(d, indent=indent, ensure_ascii=False),
+                               lambda column: json.dumps(column, ensure_ascii=False))
+    return "".join(pieces)
+
+
+CELLS_STAND_IN = "\0cells\0"  # a table column's place while the rest is written
+
+
+def dumps_cells_apart(data: Any, dumps: typing.Callable[[Any], str],
+                      dumps_column: typing.Callable[[Any], str]) -> list[str]:
+    """JSON text of ``data`` (from :func:`to_data`) in pieces, each table column written
+    apart by ``dumps_column`` and the rest by ``dumps``: a table of millions of cells is
+    written by the fast encoder, one column at a time."""
+    columns: list[Any] = []
+    rest = _cells_apart(data, columns)
+    text = dumps(rest)
+    stand_in = dumps(CELLS_STAND_IN)
+    parts = text.split(stand_in)
+    if len(parts) != len(columns) + 1:  # a string of the program's own looks like a stand-in
+        return [dumps(data)]
+    pieces = [parts[0]]
+    for column, after in zip(columns, parts[1:], strict=True):
+        pieces += [dumps_column(column), after]
+    return pieces
+
+
+def _cells_apart(data: Any, columns: list[Any]) -> Any:
+    """``data`` with each table column replaced by the stand-in, the columns appended to
+    ``columns`` in the order they will be written."""
+    if isinstance(data, list):
+        return [_cells_apart(item, columns) for item in data]
+    if not isinstance(data, dict):
+        return data
+    if data.get("node") == "TableData":
+        columns.extend(data["cells"])
+        return {**data, "cells": [CELLS_STAND_IN] * len(data["cells"])}
+    return {key: _cells_apart(value, columns) for key, value in data.items()}
 
 
 def from_json(text: str) -> Experiment:
-    """Read the JSON written by :func:`to_json`; rejects other IR versions."""
+    """Read the JSON written by :func:`to_json` (or by an earlier version); rejects others."""
     data = json.loads(text)
-    if data.get("sbl-ir") != IR_VERSION:
-        raise ValueError(f"unsupported IR version {data.get('sbl-ir')!r}; expected {IR_VERSION}")
+    if data.get("sbl-ir") not in READABLE_VERSIONS:
+        raise ValueError(f"unsupported IR version {data.get('sbl-ir')!r}; expected one of "
+                         f"{', '.join(map(str, READABLE_VERSIONS))}")
     experiment = from_data(data["experiment"])
     assert isinstance(experiment, Experiment)
     return experiment

@@ -142,6 +142,13 @@ PAGE_PARAMS: tuple[ParamDecl, ...] = (
 CORE_FIELDS: tuple[str, ...] = (
     "participant", "seed", "source", "block", "trial_index", "trial", "kind", "response", "rt",
 )
+# Fields jsPsych (or its plugins) adds to every data row of the page; they are not sbl columns.
+JSPSYCH_FIELDS: frozenset[str] = frozenset({
+    "trial_type", "trial_index", "time_elapsed", "internal_node_id", "sbl_trial_index",
+    "sbl_version", "sbl_storage",  # the page's own bookkeeping: see docs/data.md
+    "stimulus", "view_history", "question_order", "success", "plugin_version",
+    "extension_type", "extension_version", "rt_key_duration", "response_index",
+})
 
 
 def _param(name: str, raw: dict[str, Any]) -> ParamDecl:

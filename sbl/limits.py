@@ -48,6 +48,8 @@ def check_depth(root: Any) -> None:
         if level > MAX_DEPTH:
             raise SblError.at(node.span, f"expressions nest at most {MAX_DEPTH} deep; this "
                                          f"one is deeper", help="split it with let")
+        if isinstance(node, ir.TableData):
+            continue  # plain data, no nodes below
         stack.extend((getattr(node, f.name), level)
                      for f in dataclasses.fields(node)  # type: ignore[arg-type]
                      if f.name != "span")

@@ -178,6 +178,10 @@ class Builder(Transformer[Token, Any]):
                     raise SblError.at(span, f"'{_MOD_WORDS[key]}' is given twice for block "
                                             f"'{name}'")
                 mods[key] = value
+            elif isinstance(part, _DataFields):
+                if "data" in mods:
+                    raise SblError.at(part.span, f"block '{name}' has at most one 'data' section")
+                mods["data"] = part.fields
             elif isinstance(part, ir.Param):
                 self._block_param(part, name, mods)
             else:
@@ -232,8 +236,11 @@ class Builder(Transformer[Token, Any]):
         if len(afters) > 1:
             raise SblError.at(afters[1][1], "a stimulus has at most one 'after' section")
         after = afters[0][0] if afters else ()
+        datas = [e for e in entries if isinstance(e, _DataFields)]
+        if len(datas) > 1:
+            raise SblError.at(datas[1].span, "a stimulus has at most one 'data' section")
         return ir.Stimulus(str(name) if name else str(kind), str(kind), params, after,
-                           span=self._span(meta))
+                           datas[0].fields if datas else (), span=self._span(meta))
 
     def param(self, meta: Any, name: Token, value: ir.Expr) -> ir.Param:
         return ir.Param(str(name), value, span=self._span(meta))
@@ -243,6 +250,14 @@ class Builder(Transformer[Token, Any]):
 
     def assign(self, meta: Any, name: Token, value: ir.Expr) -> ir.Assign:
         return ir.Assign(str(name), value, span=self._span(meta))
+
+    def data_fields(self, meta: Any, _kw: Token, *fields: ir.Param) -> Any:
+        seen: set[str] = set()
+        for f in fields:
+            if f.name in seen:
+                raise SblError.at(f.span, f"data field '{f.name}' is given twice")
+            seen.add(f.name)
+        return _DataFields(fields, self._span(meta))
 
     # -- expressions
     def cond(self, meta: Any, _if: Token, test: Any, _then: Token, then: Any, _else: Token,
@@ -332,6 +347,14 @@ class Builder(Transformer[Token, Any]):
 
 _MOD_WORDS = {"over": "over", "order": "shuffle", "repeat": "repeat", "sample": "sample",
               "condition": "if", "until": "until", "max_loops": "max"}
+
+
+@dataclasses.dataclass(frozen=True)
+class _DataFields:
+    """A parsed ``data { ... }`` section, before it joins its stimulus or block."""
+
+    fields: tuple[ir.Param, ...]
+    span: ir.Span | None
 
 
 def _is_item(node: Any) -> bool:

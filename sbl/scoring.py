@@ -132,19 +132,20 @@ def is_psych101(path: str | Path) -> bool:
 
 def score(data: str | Path | Rows, model: str | Scorer | Responder | LoadedModel,
           experiment: Experiment | str | Path | None = None, *, seed: int = 0,
-          timeout: float = 60.0) -> Scores:
+          timeout: float = 60.0, threads: int | None = None) -> Scores:
     """Score recorded data under a model (a participant spec as ``sbl score --model`` takes,
     a participant that scores, or a loaded model): rows (with their experiment) or
     Psych-101 jsonl. A participant that gives no log-probabilities is an SblError. ``seed``
     is the run's seed for participants whose data recorded none (as ``export_psych101``);
-    ``timeout`` bounds each request to a server (``openai:URL#MODEL``)."""
+    ``timeout`` bounds each request to a server (``openai:URL#MODEL``); ``threads`` is
+    torch's CPU threads for a local model (default: see :mod:`sbl.participants.threads`)."""
     from sbl.data import Rows, read_data
     from sbl.experiment import Experiment, load
     from sbl.likelihood import as_scorer
     from sbl.participants import Options, make
 
     def scorer() -> Scorer:  # loaded only once every input has been checked (it is slow)
-        return as_scorer(make(model, Options(timeout=timeout), scores=True)
+        return as_scorer(make(model, Options(timeout=timeout, threads=threads), scores=True)
                          if isinstance(model, str) else model)
 
     if not isinstance(data, Rows) and is_psych101(data):

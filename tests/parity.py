@@ -101,16 +101,20 @@ def _cell(value: Any) -> str:
 
 
 def compare_rows(browser: Sequence[Mapping[str, Any]],
-                 text: Sequence[Mapping[str, Any]]) -> Comparison:
-    """Compare rows position by position over every column either row has, but IGNORED;
-    a row only one run has differs in each of its cells."""
+                 text: Sequence[Mapping[str, Any]],
+                 from_rt: Mapping[str, frozenset[str]] | None = None) -> Comparison:
+    """Compare rows position by position over every column either row has, but IGNORED and,
+    by trial, the columns computed from a response time (``from_rt``, from
+    :func:`sbl.passes.rows.rt_columns`: a text run has no rt to compute them from; the replay
+    tests compare them); a row only one run has differs in each of its cells."""
     result = Comparison(rows=max(len(browser), len(text)))
     for i in range(result.rows):
         b = browser[i] if i < len(browser) else {}
         t = text[i] if i < len(text) else {}
         trial = str(t.get("trial", b.get("trial", "")))
+        skip = IGNORED | (from_rt or {}).get(trial, frozenset())
         for column in dict.fromkeys([*b, *t]):
-            if column in IGNORED:
+            if column in skip:
                 continue
             result.cells += 1
             bv, tv = b.get(column, MISSING), t.get(column, MISSING)

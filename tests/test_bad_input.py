@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import sbl
+from sbl import ir
 from sbl.source import SblError
 
 
@@ -83,5 +84,5 @@ def test_csv_cells_are_typed(tmp_path: Path) -> None:
     (tmp_path / "x.sbl").write_text('experiment "x"\ntable t from "t.csv"\n')
     table = sbl.load(tmp_path / "x.sbl").ir.tables[0]
     assert table.columns == ("n", "f", "b", "s")
-    values = [f.value.value for f in table.rows.items[0].fields]
-    assert values == [1, 2.5, True, "hello"]
+    assert isinstance(table.rows, ir.TableData)
+    assert table.rows.records() == [{"n": 1, "f": 2.5, "b": True, "s": "hello"}]

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from sbl import ir
 from sbl.cli import main
 
 from conftest import ROOT
@@ -28,7 +29,7 @@ def test_check_ok() -> None:
 def test_compile_emits_versioned_ir() -> None:
     result = run("compile", BANDIT, "--emit", "ir")
     assert result.exit_code == 0
-    assert json.loads(result.stdout)["sbl-ir"] == 1
+    assert json.loads(result.stdout)["sbl-ir"] == ir.IR_VERSION == 2
 
 
 def test_usage_error_exits_2() -> None:

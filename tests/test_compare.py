@@ -13,12 +13,12 @@ import pytest
 from click.testing import CliRunner
 
 import sbl
-from sbl import kinds
+from sbl import ir, kinds
 from sbl.backends.text import run_experiment
 from sbl.commands.compare import compare as compare_command
 from sbl.comparison import compare, registry, stats
 from sbl.comparison.registry import Section
-from sbl.data import Rows, read_data
+from sbl.data import Rows, read_data, rows_from_records
 from sbl.participants.random import RandomResponder
 from sbl.source import SblError
 
@@ -156,12 +156,17 @@ def test_conditions_by_named_columns() -> None:
 
 def test_conditions_skip_parameters_that_repeat_others() -> None:
     # The flanker's HTML stimulus and its description split the trials the same way: the
-    # condition names the readable one only.
+    # condition names the readable one only. (Rows without condition columns, as data of
+    # format 1 have: with them, the design table's columns are the condition.)
     exp = sbl.load(ROOT / "examples" / "flanker.sbl")
     rows = run_experiment(exp.ir, RandomResponder(1), participants=2)
-    conditions = set(compare([rows])["keyboard.accuracy"]["condition"])
+    design = {c for b in ir.walk(exp.ir.body) if isinstance(b, ir.Block) for c in b.columns}
+    old = [{k: v for k, v in r.items() if k not in design} for r in rows]
+    conditions = set(compare([rows_from_records(old)])["keyboard.accuracy"]["condition"])
     assert len(conditions) == 8 and "test/arrows, description=← ← → ← ←" in conditions
     assert not any("stimulus=" in c for c in conditions)
+    by_design = set(compare([rows])["keyboard.accuracy"]["condition"])
+    assert "test/arrows, direction=left, congruent=false" in by_design and len(by_design) == 8
 
 
 def test_bandit_data_has_no_keyboard_section(bandit) -> None:
@@ -320,3 +325,47 @@ def test_cli_errors() -> None:
     missing = invoke(DATA / "nope.json")
     assert missing.exit_code == 1 and "cannot read data file" in missing.stderr
     assert "Traceback" not in missing.output
+
+
+UNSEEN = """
+experiment "Prime and probe" { instructions: "Press F for a living thing and J otherwise." }
+table design = cross(prime: ["animal", "tool"], probe: ["dog", "saw"], soa: [100, 400])
+block test over design shuffle repeat 2 {
+  fixation { duration: 200 }
+  text { text: "{prime} ... {probe}", choices: ["f", "j"]
+         correct_key: if probe == "dog" then "f" else "j" }
+}
+"""
+
+
+def test_conditions_are_the_columns_the_rows_carry() -> None:
+    """An experiment the analysis has never seen: its three design columns are the condition
+    (not its parameters), with numbers as computed by hand from the rows; --by overrides."""
+    exp = sbl.loads(UNSEEN, "unseen.sbl")
+    rows = run_experiment(exp.ir, RandomResponder(5), participants=3)
+    accuracy = compare([rows])["keyboard.accuracy"]
+    assert len(accuracy) == 8 and all(
+        re.fullmatch(r"prime=(animal|tool), probe=(dog|saw), soa=(100|400)", c)
+        for c in accuracy["condition"])
+    texts = [r for r in rows if r["kind"] == "text"]
+    for _, line in accuracy.iterrows():
+        prime, probe, soa = (part.split("=")[1] for part in line["condition"].split(", "))
+        means = []
+        for p in rows.participants:
+            mine = [r["correct"] for r in texts if r["participant"] == p and r["prime"] == prime
+                    and r["probe"] == probe and r["soa"] == float(soa)]
+            means.append(sum(mine) / len(mine))
+        assert line["mean"] == pytest.approx(sum(means) / len(means))
+    by_soa = compare([rows], by=["soa"])["keyboard.accuracy"]
+    assert list(by_soa["condition"]) == ["soa=100", "soa=400"]
+
+
+def test_cli_by_overrides_the_columns_found(tmp_path: Path) -> None:
+    rows = run_experiment(sbl.loads(UNSEEN, "unseen.sbl").ir, RandomResponder(5),
+                          participants=2, output=tmp_path / "rows.csv")
+    assert len(rows) > 0
+    found = CliRunner().invoke(compare_command, [str(tmp_path / "rows.csv")])
+    by = CliRunner().invoke(compare_command, [str(tmp_path / "rows.csv"), "--by", "prime"])
+    assert found.exit_code == 0 and by.exit_code == 0
+    assert "prime=animal, probe=dog, soa=100" in found.stdout
+    assert "prime=animal" in by.stdout and "probe=" not in by.stdout

@@ -139,11 +139,24 @@ def edge_cases() -> list[ir.Expr]:
         for k in (-3, -1, 0, 1, 2, 3, 10, 31, 64, -1074, 1025):
             out.append(exprgen.bin_(ir.BinaryOp.POW, lit(a), lit(k)))
             out.append(exprgen.call("round", lit(a), lit(k)))
-    out += fixed_programs()
+    out += fixed_programs() + table_data()
     rng = random.Random(7)
     for _ in range(300):
         out.append(exprgen.call("round", lit(rng.uniform(-1000, 1000)), lit(rng.randint(0, 6))))
     return [exprgen.with_spans(e) for e in out]
+
+
+def table_data() -> list[ir.Expr]:
+    """CSV tables as plain data (cells as sbl/passes/csv_table.py types them), evaluated to
+    records alone, in a comprehension, under builtins; and tables with no rows."""
+    table = ir.TableData(("word", "n", "x", "ok"), (
+        ("RED", "GREEN", " 1e21", "😀"), (1, -2, 0, 9007199254740991),
+        (0.5, 1e21, -7.5, 1e300), (True, False, True, False)))
+    word = ir.Attr(ir.Name("t"), "word")
+    return [table, ir.TableData(("a",), ((),)), ir.TableData((), ()),
+            ir.Comprehension(word, "t", table, ir.Attr(ir.Name("t"), "ok")),
+            exprgen.call("len", table), exprgen.call("shuffle", table),
+            ir.Index(table, exprgen.lit(-1))]
 
 
 def fixed_programs() -> list[ir.Expr]:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 
 import sbl
 from sbl import ir, kinds
+from sbl.evaluate import Scope, evaluate
 from sbl.parse import parse, parse_expr
 from sbl.source import SblError
 
@@ -31,8 +33,26 @@ def test_json_round_trip(path: Path) -> None:
 
 
 def test_ir_version_is_checked() -> None:
-    with pytest.raises(ValueError, match="unsupported IR version 2"):
-        ir.from_json('{"sbl-ir": 2, "experiment": {}}')
+    with pytest.raises(ValueError, match="unsupported IR version 3; expected one of 1, 2"):
+        ir.from_json('{"sbl-ir": 3, "experiment": {}}')
+
+
+def test_version_1_ir_still_reads(monkeypatch) -> None:
+    """IR written before custom data fields and condition columns (tests/data/stroop_ir_v1.json,
+    the stroop golden of IR version 1) reads as the same experiment with neither."""
+    monkeypatch.chdir(ROOT)
+    old = ir.from_json((ROOT / "tests" / "data" / "stroop_ir_v1.json").read_text())
+    now = sbl.load("examples/stroop.sbl").ir
+    assert now.body[1].columns == ("word", "color")  # type: ignore[union-attr]
+    cleared = [dataclasses.replace(b, columns=()) if isinstance(b, ir.Block) else b
+               for b in now.body]
+    # version 1 wrote a CSV table as a list of record expressions; version 2 as plain data
+    (old_table,), (table,) = old.decls, now.decls
+    assert isinstance(old_table, ir.Table) and isinstance(table, ir.Table)
+    assert isinstance(table.rows, ir.TableData)
+    assert evaluate(old_table.rows, Scope({})) == table.rows.records()
+    assert old == dataclasses.replace(now, body=tuple(cleared),
+                                      decls=(dataclasses.replace(table, rows=old_table.rows),))
 
 
 def test_spans_are_not_part_of_equality() -> None:

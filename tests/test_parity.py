@@ -27,6 +27,7 @@ from sbl.backends.web import payload
 from sbl.data import Rows
 from sbl.participants.random import RandomResponder
 from sbl.participants.scripted import Scripted
+from sbl.passes.rows import rt_columns
 from tests import parity
 from tests.browser import launch, needs_chromium
 
@@ -83,9 +84,12 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {name: parity.write_page(experiment(name), folder / name) for name in EXAMPLES}
 
 
-def assert_parity(browser_rows: Rows, text: Rows, what: str) -> parity.Comparison:
-    """Compare, print the numbers, and fail with a table of the differing cells."""
-    result = parity.compare_rows(browser_rows, text)
+def assert_parity(browser_rows: Rows, text: Rows, what: str,
+                  program: ir.Experiment | None = None) -> parity.Comparison:
+    """Compare, print the numbers, and fail with a table of the differing cells. With the
+    ``program``, cells it computes from a response time are left to the replay tests."""
+    from_rt = rt_columns(program) if program is not None else None
+    result = parity.compare_rows(browser_rows, text, from_rt)
     print(f"\n{what}: {result.summary()}")
     assert result.rows > 0 and result.cells >= result.rows * 7  # really compared something
     if result.diffs:
@@ -112,7 +116,8 @@ def test_text_responses_replayed_in_page_simulation_give_the_same_rows(
     options = parity.simulation_options(text)
     rows = parity.simulate(browser, pages[name], tmp_path, seed, options)
     assert_browser_run(rows, seed)
-    assert_parity(rows, text, f"{name} seed {seed}, text -> page simulation")
+    assert_parity(rows, text, f"{name} seed {seed}, text -> page simulation",
+                  experiment(name).ir)
     # The page took the given answers (and their rt), not answers of its own.
     answered = [r for r in rows if r["response"] is not None]
     assert answered and {r["rt"] for r in answered} == {parity.SIM_RT}
@@ -125,7 +130,8 @@ def test_page_played_by_hand_gives_the_rows_of_the_text_run(
     text = text_rows(name, PLAY_SEED)
     rows = parity.play(browser, pages[name], tmp_path, PLAY_SEED, text)
     assert_browser_run(rows, PLAY_SEED, "browser")
-    assert_parity(rows, text, f"{name} seed {PLAY_SEED}, text -> page played by hand")
+    assert_parity(rows, text, f"{name} seed {PLAY_SEED}, text -> page played by hand",
+                  experiment(name).ir)
 
 
 @needs_chromium
@@ -157,7 +163,12 @@ def test_page_simulation_answers_given_to_a_text_run_give_the_same_rows(
     labels = parity.answer_labels(rows, seed)
     text = experiment(name).run(Scripted(labels), seed=seed)
     assert text.summary.asks == len(labels)  # every answer was asked for
-    assert_parity(rows, text, f"{name} seed {seed}, page simulation -> text")
+    assert_parity(rows, text, f"{name} seed {seed}, page simulation -> text",
+                  experiment(name).ir)
+    # the page's own rows, rts included, replayed through the text runtime: every cell
+    replayed = experiment(name).run(Scripted([]), prefix=rows, seed=seed)
+    assert_parity(rows, replayed, f"{name} seed {seed}, page simulation -> replayed as text")
+    assert [r["rt"] for r in replayed] == [r["rt"] for r in rows]
 
 
 # ---------------------------------------------------------------- corners the examples miss
@@ -204,6 +215,42 @@ text {
     response = "z"
     copy = response
   }
+}
+""",
+    # Condition columns and custom data fields (docs/data.md): nested blocks over `for` and
+    # `cross` tables, with shuffle, sample, repeat and a loop; block fields inherited and
+    # replaced; list and record columns; trials outside any table.
+    "conditions": """
+experiment "Conditions and custom data in every row"
+shared points = 0
+table tasks = for i in 1..2 { task: if i == 1 then "colour" else "word", level: i, tags: [i] }
+table levels = cross(level: [10, 20, 30], cue: [{shape: "square"}, {shape: "dot"}])
+text start { text: "Press SPACE", choices: [" "] }
+block outer over tasks shuffle {
+  data { phase: "test", twice: level * 2 }
+  block inner over levels shuffle sample 3 {
+    data { pair: task + "/" + str(level) }
+    text {
+      text: "{task} {level} {cue.shape}"
+      choices: ["f", "j"]
+      correct_key: if level > 15 then "f" else "j"
+      data { phase: "own", won: if correct then level else 0, said: response }
+      after { points = points + won }
+    }
+  }
+  fixation { duration: 100 }
+}
+loop again over [{round: 1}] repeat 2 until points > 0 or len(trials) >= 4 max 3 {
+  text { text: "Again {round}", choices: ["f", "j"], data { seen: prev.kind } }
+}
+text debrief {
+  text: "{len([t for t in trials if t.trial == 'outer/inner/text' and t.correct])} correct"
+  duration: 100
+}
+text times {
+  text: "{if prev(2).rt == none then 'no time' else str(prev(2).rt)}"
+  duration: 100
+  data { slowest: max([0] + [t.rt for t in trials if t.rt != none]), timed: rt == none }
 }
 """,
     # Keys written in capitals: jsPsych takes the f key for "F" (it ignores case) but
@@ -257,11 +304,15 @@ def test_corner_cases_agree_in_simulation_and_played_by_hand(
     seed = 1
     text = sbl.loads(CORNERS[name], f"{name}.sbl").run(RandomResponder(0), seed=seed)
     page = corner_pages[name]
+    program = sbl.loads(CORNERS[name], f"{name}.sbl")
     simulated = parity.simulate(browser, page, tmp_path / "sim", seed,
                                 parity.simulation_options(text))
-    assert_parity(simulated, text, f"{name}, text -> page simulation")
+    assert_parity(simulated, text, f"{name}, text -> page simulation", program.ir)
     played = parity.play(browser, page, tmp_path / "play", seed, text)
-    assert_parity(played, text, f"{name}, text -> page played by hand")
+    assert_parity(played, text, f"{name}, text -> page played by hand", program.ir)
+    for what, rows in (("simulation", simulated), ("played by hand", played)):
+        replayed = program.run(Scripted([]), prefix=rows, seed=seed)
+        assert_parity(rows, replayed, f"{name}, page {what} -> replayed as text")
 
 
 @needs_chromium

@@ -111,3 +111,71 @@ def build_tiny_adapter(path: str | Path, base: str | Path) -> Path:
     peft_model.save_pretrained(path)
     AutoTokenizer.from_pretrained(str(base), local_files_only=True).save_pretrained(path)
     return path
+
+
+# The tiny Llama's weights under llama.cpp's tensor names (convert_hf_to_gguf.py, LlamaModel).
+GGUF_NAMES = {
+    "model.embed_tokens.weight": "token_embd.weight", "model.norm.weight": "output_norm.weight",
+    "lm_head.weight": "output.weight"}
+GGUF_LAYER_NAMES = {
+    "input_layernorm": "attn_norm", "self_attn.q_proj": "attn_q", "self_attn.k_proj": "attn_k",
+    "self_attn.v_proj": "attn_v", "self_attn.o_proj": "attn_output",
+    "post_attention_layernorm": "ffn_norm", "mlp.gate_proj": "ffn_gate",
+    "mlp.up_proj": "ffn_up", "mlp.down_proj": "ffn_down"}
+
+
+def _permute(weights, heads: int):  # -> numpy.ndarray
+    """llama.cpp's row order for q and k (rotary halves interleaved); transformers undoes it."""
+    rows = weights.shape[0]
+    return (weights.reshape(heads, 2, rows // heads // 2, *weights.shape[1:])
+            .swapaxes(1, 2).reshape(weights.shape))
+
+
+def build_tiny_gguf(path: str | Path, model_dir: str | Path) -> Path:
+    """Write the tiny Llama in ``model_dir`` as a float32 GGUF file at ``path``, as llama.cpp's
+    converter would: its hyper-parameters, byte-level BPE vocabulary and merges, and weights."""
+    import json
+
+    import gguf
+    from safetensors.numpy import load_file
+
+    path, model_dir = Path(path), Path(model_dir)
+    config = json.loads((model_dir / "config.json").read_text())
+    vocab = json.loads((model_dir / "tokenizer.json").read_text())["model"]
+    writer = gguf.GGUFWriter(str(path), "llama")
+    writer.add_context_length(config["max_position_embeddings"])
+    writer.add_embedding_length(config["hidden_size"])
+    writer.add_block_count(config["num_hidden_layers"])
+    writer.add_feed_forward_length(config["intermediate_size"])
+    writer.add_head_count(config["num_attention_heads"])
+    writer.add_head_count_kv(config["num_key_value_heads"])
+    writer.add_layer_norm_rms_eps(config["rms_norm_eps"])
+    writer.add_rope_freq_base(config.get("rope_theta") or
+                              config.get("rope_parameters", {}).get("rope_theta", 10000.0))
+    writer.add_vocab_size(config["vocab_size"])
+    tokens = sorted(vocab["vocab"], key=vocab["vocab"].__getitem__)
+    writer.add_tokenizer_model("gpt2")
+    writer.add_token_list(tokens)
+    writer.add_token_types([3 if t in (BOS, EOS) else 1 for t in tokens])  # 3: control
+    writer.add_token_merges([m if isinstance(m, str) else " ".join(m) for m in vocab["merges"]])
+    writer.add_bos_token_id(config["bos_token_id"])
+    writer.add_eos_token_id(config["eos_token_id"])
+    writer.add_add_bos_token(True)
+    for name, weights in sorted(load_file(str(model_dir / "model.safetensors")).items()):
+        if name.endswith(("q_proj.weight", "k_proj.weight")):
+            weights = _permute(weights, config["num_attention_heads" if "q_proj" in name
+                                               else "num_key_value_heads"])
+        writer.add_tensor(_gguf_name(name), weights)
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    return path
+
+
+def _gguf_name(name: str) -> str:
+    """llama.cpp's name for a transformers Llama weight."""
+    if name in GGUF_NAMES:
+        return GGUF_NAMES[name]
+    _, _, layer, rest = name.split(".", 3)  # model.layers.N.<module>.weight
+    return f"blk.{layer}.{GGUF_LAYER_NAMES[rest.removesuffix('.weight')]}.weight"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from sbl.source import SblError, did_you_mean
@@ -40,6 +41,18 @@ class Backend:
         emitter: Emitter = importlib.import_module(self.module).emit
         return emitter(experiment, cdn=cdn, allow_simulate=allow_simulate)
 
+    def write(self, experiment: Experiment, path: str | Path, *, cdn: bool = False,
+              allow_simulate: bool = False) -> int:
+        """Run the backend and write its output to ``path`` (UTF-8); the bytes written. A
+        backend module may also export ``pieces(experiment, **options)``, its output as
+        strings to write in turn, so that a large output is never held whole twice."""
+        module = importlib.import_module(self.module)
+        pieces = getattr(module, "pieces", None)
+        if pieces is None:
+            return write_output(path, self.emit(experiment, cdn=cdn,
+                                                allow_simulate=allow_simulate))
+        return write_output(path, *pieces(experiment, cdn=cdn, allow_simulate=allow_simulate))
+
 
 REGISTRY: dict[str, Backend] = {b.name: b for b in (
     Backend("html", "sbl.backends.web", ".html",
@@ -55,3 +68,18 @@ def get(name: str) -> Backend:
     if name not in REGISTRY:
         raise SblError.at(None, f"unknown backend '{name}'", did_you_mean(name, REGISTRY))
     return REGISTRY[name]
+
+
+_PIECE = 1 << 20  # characters encoded at a time
+
+
+def write_output(path: str | Path, *texts: str) -> int:
+    """Write ``texts``, one after the other, to ``path`` as UTF-8 a megabyte at a time (a
+    page holding a large table is never encoded whole into a second copy); the number of
+    bytes written."""
+    size = 0
+    with open(path, "wb") as f:
+        for text in texts:
+            for start in range(0, len(text), _PIECE):
+                size += f.write(text[start:start + _PIECE].encode("utf-8"))
+    return size

@@ -1,4 +1,4 @@
-"""The ``ir`` backend: the checked IR as versioned JSON (``"sbl-ir": 1``)."""
+"""The ``ir`` backend: the checked IR as versioned JSON (``"sbl-ir": 2``; see ``sbl.ir``)."""
 
 from __future__ import annotations
 

@@ -121,3 +121,13 @@ def participant_help(lead: str) -> str:
     from sbl.participants.registry import help_text
 
     return help_text(lead)
+
+
+def threads_option(func: F) -> F:
+    """The ``--threads N`` option of the commands that run a local model."""
+    return click.option(
+        "--threads", type=click.IntRange(min=1), metavar="N",
+        help="CPU threads for a local model (default: every core this process may use, with "
+             "OpenMP threads sleeping rather than spinning while they wait, so that a machine "
+             "shared with other busy processes does not slow to a crawl; OMP_NUM_THREADS if "
+             "set).")(func)

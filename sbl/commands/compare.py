@@ -17,7 +17,8 @@ from sbl.commands import check_folder, reports_errors
                    "file's name without its suffix).")
 @click.option("--by", metavar="COLUMN[,COLUMN...]",
               help="Columns that make a condition for accuracy and rt (default: the "
-                   "parameters that vary between the trials of a stimulus).")
+                   "condition columns and custom data fields that vary between the trials "
+                   "of a stimulus; in data without them, its parameters that vary).")
 @click.option("--win-above", type=float, metavar="POINTS",
               help="Bandit: a choice that pays more than POINTS is a win (default: halfway "
                    "between the fewest and the most points the machines offered).")

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import click
 
-from sbl.commands import ParticipantSpec, check_output, participant_help, reports_errors
+from sbl.commands import (
+    ParticipantSpec,
+    check_output,
+    participant_help,
+    reports_errors,
+    threads_option,
+)
 
 
 @click.command()
@@ -28,9 +34,10 @@ from sbl.commands import ParticipantSpec, check_output, participant_help, report
               metavar="SECONDS",
               help="With --model openai:...: how long one request may take before it is tried "
                    "again (4 more tries, each retry said on stderr).")
+@threads_option
 @reports_errors
 def score(data: str, model: str, experiment: str | None, output: str | None,
-          seed: int, timeout: float) -> None:
+          seed: int, timeout: float, threads: int | None) -> None:
     """Score recorded DATA under a model, as the Centaur paper does: the transcript each
     participant read is rebuilt from their rows and the model's negative log-likelihood of
     their responses (only the tokens between ' <<' and '>>') is summed per choice and per
@@ -47,7 +54,7 @@ def score(data: str, model: str, experiment: str | None, output: str | None,
     from sbl.scoring import score as run_score
 
     check_output(output, (".csv",))
-    scores = run_score(data, model, experiment, seed=seed, timeout=timeout)
+    scores = run_score(data, model, experiment, seed=seed, timeout=timeout, threads=threads)
     table = Table(title=f"{data} under {scores.model}")
     for column in ("participant", "choices", "NLL", "NLL/choice", "random NLL", "pseudo-R²"):
         table.add_column(column, justify="right")

@@ -12,6 +12,7 @@ from sbl.commands import (
     check_output,
     participant_help,
     reports_errors,
+    threads_option,
 )
 from sbl.source import counted
 
@@ -52,10 +53,12 @@ from sbl.source import counted
                    "again (4 more tries, each retry said on stderr).")
 @click.option("--device", help="Where the model runs: cpu, cuda, cuda:N, mps (default: the "
                                "best there is). One this machine does not have is an error.")
+@threads_option
 @reports_errors
 def simulate(file: str, model: str, participants: int, batch: int, seed: int,
              temperature: float, from_: str | None, until: int | None, output: str | None,
-             resume: bool, summary: str | None, timeout: float, device: str | None) -> None:
+             resume: bool, summary: str | None, timeout: float, device: str | None,
+             threads: int | None) -> None:
     """Run FILE with a language model as the participant: it reads the Psych-101 transcript
     and chooses among the valid answers by log-probability, continuing one KV cache so each
     token is processed once. Rows have the same columns as the browser's.
@@ -88,7 +91,7 @@ def simulate(file: str, model: str, participants: int, batch: int, seed: int,
                      batch=batch, seed=seed, prefix=prefix)
     click.echo(f"loading {model} ...", err=True)
     responder = make(model, Options(seed=seed, temperature=temperature, batch=batch,
-                                    device=device, timeout=timeout))
+                                    device=device, timeout=timeout, threads=threads))
     total = len(prefix.participants) if prefix is not None else participants
     update, stop = timed_progress(total)
     try:

@@ -127,7 +127,7 @@ def compare(data: Sequence[DataLike] | DataLike, output: str | Path | None = Non
     items = [data] if isinstance(data, (str, Path, Rows)) else list(data)
     groups = load_groups(items, labels)
     _check_columns(groups, by)
-    options = Options(tuple(by), win_above)
+    options = Options(tuple(by), win_above, _running(groups))
     sections = []
     for entry in chosen(groups):
         section = entry.run(only_kinds(groups, entry.kinds), options)
@@ -158,6 +158,15 @@ def load_groups(items: Sequence[DataLike], labels: Sequence[str] | None = None) 
         label = labels[i] if labels is not None else _stem(origin, i)
         groups.append(Group(_unique(label, [g.label for g in groups]), rows, origin))
     return groups
+
+
+def _running(groups: Sequence[Group]) -> frozenset[str]:
+    """The columns with a value on every row of every group (see ``Options.running``)."""
+    rows = [r for g in groups for r in g.rows]
+    names = set(rows[0]) if rows else set()
+    for row in rows:
+        names &= {k for k, v in row.items() if v is not None}
+    return frozenset(names)
 
 
 def _check_columns(groups: Sequence[Group], by: Sequence[str]) -> None:

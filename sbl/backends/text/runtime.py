@@ -18,14 +18,20 @@ The browser runtime (``runtime.js``) follows the same rules, so rows agree cell 
 - A stimulus's parameters are evaluated once, in the order written in the .sbl file
   (``prompt`` excepted: only text participants read it); parameters not given take the
   kind's default (none without one). Names: the current rows' columns (inner blocks first),
-  then shared variables (current values), ``let`` constants and tables.
+  then shared variables (current values), ``let`` constants and tables, then ``trials``: the
+  rows recorded so far (a loop's ``until`` sees only its pass's rows as ``trials``).
 - After the response: the kind's data fields (scope: the parameters and ``response``), then
-  the ``after`` assignments in order, each seeing the previous one's effect (scope: the
-  current rows' columns, shared variables and constants, with ``response``, ``rt`` and the
-  data fields in front; a name that hides a shared variable keeps hiding it all through
-  ``after``).
-- The row: the core columns, the data fields, every recorded parameter (declaration order),
-  then each shared variable after the side effects; ``prev(n)`` is the row n trials back.
+  the custom data fields (the blocks' from the outermost, then the stimulus's; a later one of
+  the same name replaces an earlier; scope: ``response``, ``rt``, the data fields so far, the
+  parameters, then the names the parameters see), then the ``after`` assignments in order,
+  each seeing the previous one's effect (scope: the current rows' columns, shared variables
+  and constants, with ``response``, ``rt`` and all data fields in front; a name that hides a
+  shared variable keeps hiding it all through ``after``).
+- The row: the core columns, the kind's data fields, every recorded parameter (declaration
+  order), the custom data fields, the condition columns (each open block's ``columns`` from
+  its current row, innermost block first; a missing field is none), then each shared variable
+  after the side effects; on a clash the first wins (the checker rejects clashes that would
+  lose a value). ``prev(n)`` is the row n trials back.
 """
 
 from __future__ import annotations
@@ -76,6 +82,11 @@ class Trial:
     response: Any = None
     rt: Any = None
     data: dict[str, Value] = field(default_factory=dict)
+    # the custom data fields' expressions and, once answered, their values
+    fields: dict[str, ir.Expr] = field(default_factory=dict)
+    custom: dict[str, Value] = field(default_factory=dict)
+    # the condition columns the row records, from the open blocks' current rows
+    conditions: dict[str, Value] = field(default_factory=dict)
 
 
 class ParticipantRun:
@@ -93,6 +104,8 @@ class ParticipantRun:
         self.reading = Reading()
         self.shared: dict[str, Value] = {}
         self.consts: dict[str, Value] = {}
+        # the open blocks and their current rows, outermost first
+        self.open: list[tuple[ir.Block, Mapping[str, Value]]] = []
         self.tokens = 0
         self.passes: Counter[tuple[str, ...]] = Counter()  # headers written, per block
         self.invalid_mass: list[float] = []
@@ -119,7 +132,9 @@ class ParticipantRun:
     # -- names ---------------------------------------------------------------------------
 
     def _names(self, columns: tuple[Mapping[str, Value], ...]) -> ChainMap[str, Value]:
-        return ChainMap(*columns, self.shared, self.consts)  # type: ignore[arg-type]
+        # `trials` (every row so far, not copied) is hidden by a declaration of that name
+        return ChainMap(*columns, self.shared, self.consts,  # type: ignore[arg-type]
+                        {"trials": self.rows})
 
     def _scope(self, names: Mapping[str, Value]) -> Scope:
         return Scope(names, self._prev, self.rng)
@@ -160,7 +175,9 @@ class ParticipantRun:
                 if block.header is not None:
                     self._header(block.header, path, scope.names, rows)
                 for row in rows:
+                    self.open.append((block, row))
                     yield from self._items(block.body, (row, *columns), path)
+                    self.open.pop()
             passes += 1
             if block.until is None or (block.max_loops is not None and passes >= block.max_loops):
                 return
@@ -211,11 +228,12 @@ class ParticipantRun:
         t.response = record.get("response") if record else answers.response(t.kind.kind, values)
         t.rt = record.get("rt") if record else None
         t.data = self._data(t)
+        t.custom = self._custom(t)
         self._after(t)
         row = self._row(t)
         if taken is not None:
             assert self.replay is not None
-            self.replay.check(taken[0], row, taken[1], _column_kinds(t.kind, self.shared))
+            self.replay.check(taken[0], row, taken[1], _column_kinds(t, self.shared))
             row["source"] = taken[0].get("source") or row["source"]
         final = self._final(t)
         if final.segments[:len(t.qs)] != pre.segments[:len(t.qs)]:
@@ -230,6 +248,12 @@ class ParticipantRun:
         names = self._names(columns)
         t = Trial(stim, self.program.kind(stim.kind), "/".join(path), len(self.rows), names)
         t.p = self._params(t, self._scope(names))
+        nodes: list[ir.Block | ir.Stimulus] = [b for b, _ in self.open]
+        for node in (*nodes, stim):
+            t.fields.update((f.name, f.value) for f in node.data)
+        for block, row in reversed(self.open):
+            for name in block.columns:
+                t.conditions.setdefault(name, copy.deepcopy(row.get(name)))
         return t
 
     def _pre_layout(self, t: Trial) -> Layout:
@@ -316,8 +340,17 @@ class ParticipantRun:
         scope = Scope({**t.p, "response": t.response}, self._prev, None)
         return {name: evaluate(expr, scope) for name, expr in t.kind.data}
 
+    def _custom(self, t: Trial) -> dict[str, Value]:
+        """The custom data fields, in order, each seeing the ones before it."""
+        own: dict[str, Value] = {"response": t.response, "rt": t.rt, **t.data}
+        scope = Scope(ChainMap(own, t.p, t.names), self._prev, None)
+        for name, expr in t.fields.items():
+            own[name] = evaluate(expr, scope)
+        return {name: own[name] for name in t.fields}
+
     def _after(self, t: Trial) -> None:
-        scope = self._scope(ChainMap({"response": t.response, "rt": t.rt, **t.data}, t.names))
+        scope = self._scope(ChainMap({"response": t.response, "rt": t.rt, **t.data, **t.custom},
+                                     t.names))
         for assign in t.stim.after:
             self.shared[assign.target] = evaluate(assign.value, scope)
 
@@ -330,6 +363,9 @@ class ParticipantRun:
             row.setdefault(name, value)
         for decl in t.kind.recorded:
             row.setdefault(decl.name, t.p[decl.name])
+        for part in (t.custom, t.conditions):
+            for name, value in part.items():
+                row.setdefault(name, value)
         for name, value in self.shared.items():
             row.setdefault(name, value)
         return row
@@ -457,11 +493,13 @@ def _reads(expr: ir.Expr, name: str) -> bool:
     return any(isinstance(n, ir.Name) and n.name == name for n in ir.walk(expr))
 
 
-def _column_kinds(info: KindInfo, shared: Mapping[str, Value]) -> dict[str, str]:
+def _column_kinds(t: Trial, shared: Mapping[str, Value]) -> dict[str, str]:
     """What each column of a row is, for replay messages."""
     out = {name: "shared variable" for name in shared}
-    out.update({d.name: "parameter" for d in info.recorded})
-    out.update({name: "data field" for name, _ in info.data})
+    out.update({name: "condition column" for name in t.conditions})
+    out.update({d.name: "parameter" for d in t.kind.recorded})
+    out.update({name: "data field" for name, _ in t.kind.data})
+    out.update({name: "data field" for name in t.fields})
     return out
 
 

@@ -18,10 +18,11 @@ from importlib import resources
 from pathlib import Path
 
 from sbl import ir
+from sbl.backends import write_output
 from sbl.backends.web import assets, payload
 from sbl.backends.web.payload import UNSUPPORTED, page_name
 
-__all__ = ["NAME", "UNSUPPORTED", "compile_page", "emit", "page_name", "write_page"]
+__all__ = ["NAME", "UNSUPPORTED", "compile_page", "emit", "page_name", "pieces", "write_page"]
 
 NAME = "web"
 
@@ -59,24 +60,38 @@ def compile_page(experiment: ir.Experiment, *, cdn: bool = False,
 
     Raises :class:`sbl.source.SblError` for a stimulus of a kind the page cannot run.
     """
+    return "".join(pieces(experiment, cdn=cdn, allow_simulate=allow_simulate))
+
+
+# Where the JSON document goes: html.escape turns the title's '<' into '&lt;', and no asset
+# holds a NUL, so the text appears nowhere else.
+_HOLE = "<\0sbl-ir\0>"
+
+
+def pieces(experiment: ir.Experiment, *, cdn: bool = False,
+           allow_simulate: bool = False) -> list[str]:
+    """The page of :func:`compile_page` as the text before the JSON document, the
+    document, and the text after it: written in turn, a page with a large table is never
+    held whole beside its document."""
     used = payload.used_kinds(experiment)
     names = payload.plugins(experiment, used)
     plugins = [assets.plugin(n) for n in names]
     globals_ = {n: p.global_name for n, p in zip(names, plugins, strict=True)}
-    data = payload.build(experiment, globals_, allow_simulate=allow_simulate)
+    document = payload.document(experiment, globals_, allow_simulate=allow_simulate)
     tags = [_tag(assets.css(), cdn, _CSS_URL, _CSS_INLINE)]
     tags += [_tag(a, cdn, _SCRIPT_URL, _SCRIPT_INLINE) for a in (assets.jspsych(), *plugins)]
     if payload.flag(experiment, "jatos"):
         tags.append(_JATOS)
-    return _template().substitute(
+    head, tail = _template().substitute(
         title=html.escape(experiment.title),
         assets="\n".join(tags),
         sbl_css=_read("sbl.css"),
-        ir_json=payload.script_json(data),
+        ir_json=_HOLE,
         expr_js=_read("expr.js"),
         store_js=_read("store.js"),
         runtime_js=_read("runtime.js"),
-    )
+    ).split(_HOLE)
+    return [head, *document, tail]
 
 
 def _tag(asset: assets.Asset, cdn: bool, url_tag: str, inline_tag: str) -> str:
@@ -97,6 +112,5 @@ def write_page(experiment: ir.Experiment, path: str | Path, *, cdn: bool = False
                allow_simulate: bool = False) -> Path:
     """Compile ``experiment`` and write the page to ``path`` (UTF-8); returns the path."""
     out = Path(path)
-    page = compile_page(experiment, cdn=cdn, allow_simulate=allow_simulate)
-    out.write_text(page, encoding="utf-8", newline="\n")
+    write_output(out, *pieces(experiment, cdn=cdn, allow_simulate=allow_simulate))
     return out

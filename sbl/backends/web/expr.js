@@ -291,12 +291,13 @@
         throw new SblEvalError(`expressions nest at most ${MAX_DEPTH} deep; this one is deeper`,
           value.span);
       }
+      if (value.node === "TableData") continue; // plain data, no nodes below
       for (const key of Object.keys(value)) if (key !== "span") stack.push([value[key], level]);
     }
   }
 
   const EXPRS = new Set(["Literal", "Name", "Prev", "Attr", "Index", "Slice", "Unary", "Binary", "Cond",
-    "Template", "ListExpr", "RecordExpr", "Range", "Comprehension", "Call"]);
+    "Template", "ListExpr", "RecordExpr", "Range", "Comprehension", "Call", "TableData"]);
 
   function checkSize(what, n) {
     if (n > MAX_ITEMS) {
@@ -495,6 +496,19 @@
     return out;
   }
 
+  /** A table's plain rows (column-major cells, as sbl/ir.py's TableData) as records. */
+  function tableData(node) {
+    const columns = node.columns, cells = node.cells;
+    const n = columns.length ? cells[0].length : 0;
+    const out = new Array(n);
+    for (let r = 0; r < n; r++) {
+      const row = Object.create(null);
+      for (let c = 0; c < columns.length; c++) row[columns[c]] = cells[c][r];
+      out[r] = row;
+    }
+    return out;
+  }
+
   function range(node, scope) {
     const start = evaluate(node.start, scope);
     const stop = evaluate(node.stop, scope);
@@ -578,6 +592,7 @@
     },
     ListExpr: (node, scope) => node.items.map((item) => evaluate(item, scope)),
     RecordExpr: record,
+    TableData: tableData,
     Range: range,
     Comprehension: comprehension,
     Call: call,

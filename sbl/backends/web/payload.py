@@ -95,19 +95,34 @@ def collects(experiment: ir.Experiment) -> bool:
     return any(experiment.setting(name) is not None for name in SINK_SETTINGS)
 
 
-def build(experiment: ir.Experiment, plugin_globals: dict[str, str], *,
-          allow_simulate: bool = False) -> dict[str, Any]:
-    """The whole JSON document embedded in the page; ``allow_simulate`` lets a page that
-    collects data honour the ``simulate`` URL parameter (for piloting)."""
+def document(experiment: ir.Experiment, plugin_globals: dict[str, str], *,
+             allow_simulate: bool = False) -> list[str]:
+    """The whole JSON document embedded in the page, as script-safe text (see
+    :func:`script_json`) in pieces to be written in turn; ``allow_simulate`` lets a page that
+    collects data honour the ``simulate`` URL parameter (for piloting).
+
+    A table's cells are written a column at a time, and the text both hashed and embedded:
+    a table of millions of cells is never serialised twice, nor held whole twice."""
     used = used_kinds(experiment)
-    tree = ir.to_data(experiment)
+    pieces = ir.dumps_cells_apart(ir.to_data(experiment), script_json, script_json)
+    pieces[0] = f'{{"sbl-ir":{ir.IR_VERSION},"experiment":{pieces[0]}'
     # The storage key changes with the program, so a reopened tab never resumes a run of
     # another version of the experiment.
-    digest = hashlib.sha256(json.dumps(tree, sort_keys=True).encode("utf-8")).hexdigest()[:16]
-    return {
-        "sbl-ir": ir.IR_VERSION,
-        "experiment": tree,
+    digest = hashlib.sha256()
+    for piece in pieces:
+        for start in range(0, len(piece), 1 << 20):
+            digest.update(piece[start:start + (1 << 20)].encode("utf-8"))
+    rest = script_json({
         "kinds": {name: kind_data(name) for name in used},
-        "page": {"name": page_name(experiment), "key": digest, "plugins": plugin_globals,
+        "page": {"name": page_name(experiment), "key": digest.hexdigest()[:16],
+                 "plugins": plugin_globals,
                  "simulate": allow_simulate or not collects(experiment)},
-    }
+    })
+    return [*pieces, "," + rest[1:]]
+
+
+def build(experiment: ir.Experiment, plugin_globals: dict[str, str], *,
+          allow_simulate: bool = False) -> dict[str, Any]:
+    """The document of :func:`document` as data."""
+    return json.loads("".join(  # type: ignore[no-any-return]
+        document(experiment, plugin_globals, allow_simulate=allow_simulate)))

@@ -256,10 +256,11 @@
   // body item to run next, and where this pass's data rows start in st.rows.
 
   /** The names a stimulus sees: each open row (inner shadows outer), then shared variables,
-   * then lets and tables: the order of sbl/backends/text/runtime.py. */
+   * then lets and tables, then `trials` (the rows so far): the order of
+   * sbl/backends/text/runtime.py. */
   function names(run) {
     const st = run.st;
-    const out = Object.assign({}, st.globals, st.shared);
+    const out = Object.assign({ trials: st.rows }, st.globals, st.shared);
     for (const f of st.stack) {
       const row = f.rows && f.row < f.rows.length ? f.rows[f.row] : null;
       if (row !== null && typeof row === "object" && !Array.isArray(row)) Object.assign(out, row);
@@ -379,9 +380,36 @@
     const t = {
       stim, kind, p, block: blockPath(run), index: run.st.rows.length,
       text: (name) => (declared[name].html ? shown[name] : esc(p[name])),
+      fields: customFields(run, stim), conditions: conditions(run),
     };
     t.params = KINDS[stim.kind].params(t);
     return t;
+  }
+
+  /** The custom data fields' expressions: the open blocks' (outermost first), then the
+   * stimulus's; a later field of the same name replaces an earlier one in its place. */
+  function customFields(run, stim) {
+    const out = {};
+    for (const f of run.st.stack.slice(1)) {
+      for (const field of blockAt(f.path).data || []) out[field.name] = field.value;
+    }
+    for (const field of stim.data || []) out[field.name] = field.value;
+    return out;
+  }
+
+  /** The condition columns the row records: each open block's `columns` from its current
+   * row, innermost block first (the first of a name wins); a missing field is null. */
+  function conditions(run) {
+    const out = {};
+    const stack = run.st.stack;
+    for (let i = stack.length - 1; i >= 1; i -= 1) {
+      const f = stack[i];
+      const row = f.rows && f.row < f.rows.length ? f.rows[f.row] : null;
+      for (const name of blockAt(f.path).columns || []) {
+        if (!hasOwn(out, name)) out[name] = row !== null && hasOwn(row, name) ? row[name] : null;
+      }
+    }
+    return out;
   }
 
   /** An html parameter's value and the markup it shows. Markup is what the author wrote
@@ -431,22 +459,30 @@
     const fields = {};
     const fieldScope = Object.assign({}, t.p, { response });
     for (const d of t.kind.data) fields[d.name] = evaluate(run, d.expr, fieldScope, false);
+    // Custom data fields, in order, each seeing response, rt and the data fields before it,
+    // then the parameters, then the names the parameters see.
+    const own = Object.assign({ response, rt }, fields);
+    const custom = {};
+    for (const [name, expr] of Object.entries(t.fields)) {
+      custom[name] = own[name] = evaluate(run, expr, Object.assign(names(run), t.p, own), false);
+    }
     // Side effects run in order, each seeing the shared values the ones before it set; the
     // trial's own names (response, rt, data fields) and the rows' columns still hide a
     // shared variable of the same name, as in the text runtime and the checker.
-    const trialNames = Object.assign({ response, rt }, fields);
+    const trialNames = Object.assign({ response, rt }, fields, custom);
     for (const assign of t.stim.after) {
       if (!hasOwn(st.shared, assign.target)) throw new Error(`'${assign.target}' is not shared`);
       st.shared[assign.target] =
         evaluate(run, assign.value, Object.assign(names(run), trialNames));
     }
-    // Core columns, data fields, parameters, shared variables: on a clash the first wins.
+    // Core columns, data fields, parameters, custom data fields, condition columns, shared
+    // variables: on a clash the first wins (the checker rejects clashes that lose a value).
     const row = {
       participant: st.participant, seed: st.seed, source: run.source, block: t.block,
       trial_index: t.index,
       trial: t.stim.id, kind: t.stim.kind, response, rt,
     };
-    for (const part of [fields, t.p, st.shared]) {
+    for (const part of [fields, t.p, custom, t.conditions, st.shared]) {
       for (const [name, value] of Object.entries(part)) if (!hasOwn(row, name)) row[name] = value;
     }
     st.rows.push(row);

@@ -1,0 +1,202 @@
+"""What each row records, checked: condition columns and custom data fields.
+
+A row records each name once (docs/data.md, "Conditions" and "Custom data fields"): the core
+columns, the kind's data fields, the parameters, the custom data fields, the condition columns
+(the innermost block's first) and the shared variables. Names that would clash are errors
+here (a column named like a shared variable excepted: the row records the variable), so
+both runtimes can build rows with "the first name wins" and never drop a value.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING
+
+from sbl import ir, kinds
+from sbl.kinds import Kind
+from sbl.passes.infer import Scope
+from sbl.source import Diagnostic, Severity
+from sbl.types import SblType
+
+if TYPE_CHECKING:
+    from sbl.passes.check import _Checker
+
+_TEXT_ONLY = frozenset(p.name for p in kinds.COMMON_PARAMS)
+_RENAME = "a row records each name once: rename one of them"
+
+
+def block_columns(checker: _Checker, block: ir.Block, own: dict[str, SblType]
+                  ) -> tuple[str, ...]:
+    """The condition columns a block's trials record: its rows' fields, less those named like
+    a shared variable (the column hides it in expressions, but the row records the shared
+    variable, as it always has) or like a field jsPsych adds to the page's rows (`sbl data`
+    could not tell them apart). A column named like a core column is an error."""
+    span = block.over.span if block.over is not None else block.span
+    for name in own:
+        if name in kinds.CORE_FIELDS:
+            checker.error(span, f"block '{block.name}' goes over rows with a column '{name}', "
+                                f"but every row already records '{name}' (a core column)",
+                          help=f"rename the column (e.g. '{block.name}_{name}')")
+    return tuple(name for name in own
+                 if name not in checker.shared and name not in kinds.JSPSYCH_FIELDS)
+
+
+def conditions(open_blocks: list[ir.Block], columns: dict[int, tuple[str, ...]]
+               ) -> dict[str, ir.Block]:
+    """The condition columns a trial records, innermost block first, with their block."""
+    out: dict[str, ir.Block] = {}
+    for block in reversed(open_blocks):
+        for name in columns.get(id(block), ()):
+            out.setdefault(name, block)
+    return out
+
+
+def trial(checker: _Checker, stim: ir.Stimulus, kind: Kind, scope: Scope) -> dict[str, SblType]:
+    """Check the names a trial's row records; return its custom data fields' types."""
+    own = conditions(checker.open, checker.columns)
+    data_names = {d.name for d in kind.data}
+    given = {p.name: p for p in stim.params}
+    for name, block in own.items():
+        param = given.get(name)
+        if name in data_names:
+            checker.error(head_span(stim), f"column '{name}' of block '{block.name}' has the "
+                                           f"name of the data field '{name}' of {kind.name}",
+                          help=_RENAME)
+        elif any(p.name == name for p in kind.params if p.name not in _TEXT_ONLY) and (
+                param is None or param.value != ir.Name(name)) and not _failed(checker, param):
+            checker.error(name_span(param) if param else head_span(stim),
+                          f"the row of this {kind.name} records its parameter '{name}', which "
+                          f"is not column '{name}' of block '{block.name}'",
+                          help=f"pass the column itself ('{name}: {name}') or rename the column")
+    return _data_fields(checker, stim, kind, scope, own)
+
+
+def _data_fields(checker: _Checker, stim: ir.Stimulus, kind: Kind, scope: Scope,
+                 own: dict[str, ir.Block]) -> dict[str, SblType]:
+    """Check the trial's custom data fields (its blocks', outermost first, then its own)."""
+    fields: dict[str, ir.Param] = {}
+    nodes: list[ir.Block | ir.Stimulus] = [*checker.open, stim]
+    for node in nodes:
+        for f in node.data:
+            fields[f.name] = f  # a trial's own field replaces its block's of the same name
+    params = {p.name: p.type for p in kind.params if p.name not in _TEXT_ONLY}
+    found: dict[str, SblType] = {}
+    for f in fields.values():
+        clash = _taken(f.name, kind, checker.shared, own)
+        if clash:
+            checker.error(name_span(f), f"data field '{f.name}' has the name of {clash}",
+                          help=_RENAME)
+        names = {**scope.names, **params, **checker.trial_fields(kind), **found}
+        inner = Scope(names, scope.prev_fields, scope.prev_available,
+                      f"in data field '{f.name}'")
+        found[f.name] = checker.infer.infer(f.value, inner)
+        checker.no_randomness(f.value, "a data field")
+    return found
+
+
+def _failed(checker: _Checker, param: ir.Param | None) -> bool:
+    """Whether a problem was already reported inside ``param`` (a typo says enough)."""
+    span = param.span if param is not None else None
+    return span is not None and any(
+        d.span is not None and d.span.path == span.path
+        and (span.line, span.col) <= (d.span.line, d.span.col)
+        and (d.span.end_line, d.span.end_col) <= (span.end_line, span.end_col)
+        for d in checker.diagnostics)
+
+
+def _taken(name: str, kind: Kind, shared: dict[str, SblType], own: dict[str, ir.Block]
+           ) -> str | None:
+    """What else a row records under ``name``, in words; None when nothing does."""
+    if name in kinds.CORE_FIELDS:
+        return "a core column"
+    if any(d.name == name for d in kind.data):
+        return f"a data field of {kind.name}"
+    if any(p.name == name for p in kind.params):
+        return f"a parameter of {kind.name}"
+    if name in shared:
+        return "a shared variable"
+    if name in kinds.JSPSYCH_FIELDS:
+        return "a field jsPsych adds to the page's rows"
+    if name in own:
+        return f"column '{name}' of block '{own[name].name}'"
+    return None
+
+
+def head_span(stim: ir.Stimulus) -> ir.Span | None:
+    """The span of a stimulus's kind name."""
+    s = stim.span
+    return dataclasses.replace(s, end_line=s.line, end_col=s.col + len(stim.kind)) if s else None
+
+
+def name_span(node: ir.Param | ir.Assign) -> ir.Span | None:
+    """The span of the name a parameter, data field or assignment starts with."""
+    s = node.span
+    name = node.name if isinstance(node, ir.Param) else node.target
+    return dataclasses.replace(s, end_line=s.line, end_col=s.col + len(name)) if s else None
+
+
+# ---------------------------------------------------------------- response times in text runs
+
+
+def reads_rt(expr: ir.Expr) -> list[ir.Node]:
+    """The places in ``expr`` that read a response time: ``rt``, ``x.rt`` and ``x["rt"]``."""
+    return [n for n in ir.walk(expr)
+            if (isinstance(n, ir.Name) and n.name == "rt")
+            or (isinstance(n, ir.Attr) and n.name == "rt")
+            or (isinstance(n, ir.Index) and n.index == ir.Literal("rt"))]
+
+
+def rt_columns(experiment: ir.Experiment) -> dict[str, frozenset[str]]:
+    """By trial id, the columns of its row computed from a response time: parameters and
+    custom data fields that read one, and shared variables an ``after`` sets from one. Text
+    runs have no rt, so these cells may differ from a page run with the same answers."""
+    out: dict[str, frozenset[str]] = {}
+    shared: set[str] = set()
+    blocks: dict[str, tuple[ir.Param, ...]] = {}
+    _collect(experiment.body, (), blocks)
+    for stim in ir.stimuli(experiment.body):
+        fields = (*stim.params, *blocks.get(stim.id, ()), *stim.data)
+        names = {p.name for p in fields if reads_rt(p.value)}
+        shared |= {a.target for a in stim.after if reads_rt(a.value)}
+        out[stim.id] = frozenset(names)
+    return {trial: names | shared for trial, names in out.items()}
+
+
+def _collect(items: tuple[ir.Item, ...], inherited: tuple[ir.Param, ...],
+             out: dict[str, tuple[ir.Param, ...]]) -> None:
+    """Each stimulus's inherited block data fields, by id."""
+    for item in items:
+        if isinstance(item, ir.Block):
+            _collect(item.body, (*inherited, *item.data), out)
+        else:
+            out[item.id] = inherited
+
+
+def text_rt_warnings(experiment: ir.Experiment) -> list[Diagnostic]:
+    """Warnings where text a participant reads (a stimulus parameter) needs a response time
+    and does not say what to show without one: in text runs rt is none."""
+    out = []
+    for stim in ir.stimuli(experiment.body):
+        for param in stim.params:
+            found = reads_rt(param.value)
+            if found and not _handles_none(param.value):
+                out.append(Diagnostic(
+                    f"parameter '{param.name}' shows a response time, but a text participant "
+                    f"has none (rt is none in text runs)", found[0].span, Severity.WARNING,
+                    help="say what to show without one, e.g. if rts == [] then 'not measured' "
+                         "else ... (see docs/data.md, Debriefs)"))
+    return out
+
+
+def _handles_none(expr: ir.Expr) -> bool:
+    """Whether ``expr`` says what to show without a response time: it tests for an empty
+    list, or an ``if`` tests for none (a filter such as ``if t.rt != none`` in a
+    comprehension is no such guard: it leaves an empty list)."""
+    def compares(node: ir.Node, what: ir.Expr) -> bool:
+        return isinstance(node, ir.Binary) and node.op in (ir.BinaryOp.EQ, ir.BinaryOp.NE) \
+            and what in (node.left, node.right)
+
+    nodes = list(ir.walk(expr))
+    return any(compares(n, ir.ListExpr(())) for n in nodes) or any(
+        isinstance(n, ir.Cond) and any(compares(m, ir.Literal(None)) for m in ir.walk(n.test))
+        for n in nodes)
