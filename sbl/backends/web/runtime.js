@@ -522,7 +522,7 @@
     }
     desc.on_finish = (data) => guarded(run, () => finish(run, t, data));
     desc.post_trial_gap = () => (t && t.gap !== undefined ? t.gap : null); // set by finish
-    desc.on_start = () => applyStyle(run, t ? t.p.style : null); // after the parameters
+    desc.on_start = () => applyStyle(run, t && t.p ? t.p.style : null); // after parameters
     const sim = simulationOptions(run.st.rows.length, stim);
     if (sim) desc.simulation_options = sim;
     return desc;
