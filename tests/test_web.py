@@ -20,7 +20,7 @@ from sbl import ir, kinds, prng
 from sbl.backends import web
 from sbl.backends.web import assets, payload
 from tests import parity
-from tests.browser import file_url, launch, needs_chromium, session
+from tests.browser import file_url, http_url, launch, needs_chromium, served, session
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNTIME = ROOT / "sbl" / "backends" / "web" / "runtime.js"
@@ -671,25 +671,26 @@ def expected_stream(seed: int) -> list[str]:
 @needs_chromium
 def test_reload_restores_the_random_stream_and_position(browser: Any, tmp_path: Path) -> None:
     page = write(tmp_path, load(STREAM, "stream.sbl"), "stream.html")
-    url = file_url(page, participant="r", seed=77)
     context = browser.new_context(accept_downloads=True)
     try:
-        with session(browser, tmp_path, context=context) as s:
-            s.goto(url)
-            s.page.wait_for_selector(".sbl-text")
-            for _ in range(3):  # block one, and the first trial of block two
-                s.run_for(100)
-            assert s.page.evaluate("window.sblRun.st.rows.length") == 3
-        with session(browser, tmp_path, context=context) as s:
-            s.goto(url)
-            s.page.wait_for_selector(".sbl-text")
-            for _ in range(10):
-                s.run_for(100)
-                if s.state():
-                    break
-            assert s.state() == "done"
-            s.wait_downloads("stream.json")
-            rows = sbl_rows(s.json_download("stream.json"))
+        with served(tmp_path) as base:
+            url = http_url(base, page, participant="r", seed=77)
+            with session(browser, tmp_path, context=context) as s:
+                s.goto(url)
+                s.page.wait_for_selector(".sbl-text")
+                for _ in range(3):  # block one, and the first trial of block two
+                    s.run_for(100)
+                assert s.page.evaluate("window.sblRun.st.rows.length") == 3
+            with session(browser, tmp_path, context=context) as s:
+                s.goto(url)
+                s.page.wait_for_selector(".sbl-text")
+                for _ in range(10):
+                    s.run_for(100)
+                    if s.state():
+                        break
+                assert s.state() == "done"
+                s.wait_downloads("stream.json")
+                rows = sbl_rows(s.json_download("stream.json"))
     finally:
         context.close()
     assert [r["text"] for r in rows] == expected_stream(77)
@@ -714,16 +715,17 @@ def test_an_anonymous_run_resumes_too(browser: Any, tmp_path: Path) -> None:
     context = browser.new_context(accept_downloads=True)
     state = "[window.sblRun.st.participant, window.sblRun.st.rows.length]"
     try:
-        with session(browser, tmp_path, context=context) as s:
-            s.goto(file_url(page))
-            s.page.wait_for_selector(".sbl-text")
-            s.run_for(300)
-            who, done = s.page.evaluate(state)
-        with session(browser, tmp_path, context=context) as s:
-            s.goto(file_url(page))
-            s.page.wait_for_selector(".sbl-text")
-            assert s.page.evaluate(state) == [who, done] and done == 3
-            assert who.startswith("anon-")
+        with served(tmp_path) as base:
+            with session(browser, tmp_path, context=context) as s:
+                s.goto(http_url(base, page))
+                s.page.wait_for_selector(".sbl-text")
+                s.run_for(300)
+                who, done = s.page.evaluate(state)
+            with session(browser, tmp_path, context=context) as s:
+                s.goto(http_url(base, page))
+                s.page.wait_for_selector(".sbl-text")
+                assert s.page.evaluate(state) == [who, done] and done == 3
+                assert who.startswith("anon-")
     finally:
         context.close()
 
