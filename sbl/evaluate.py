@@ -22,6 +22,7 @@ from sbl.values import (
     Value,
     ValueFault,
     add,
+    check_length,
     check_size,
     compare,
     equal,
@@ -137,6 +138,24 @@ def index(obj: Value, i: Value) -> Value:
     if not 0 <= k < n:
         raise ValueFault(f"index {show(i)} is out of range for a {what} of length {n}")
     return obj[int(k)]
+
+
+def _slice(node: ir.Slice, scope: Scope) -> Value:
+    obj = evaluate(node.obj, scope)
+    bounds = [None if e is None else evaluate(e, scope) for e in (node.start, node.stop)]
+    return sliced(obj, *bounds)
+
+
+def sliced(obj: Value, start: Value, stop: Value) -> Value:
+    """``obj[start:stop]`` of a list or string (code points), with Python's rules: a negative
+    bound counts from the end, bounds past either end are clamped, none is the end."""
+    if not isinstance(obj, (list, str)):
+        raise ValueFault(f"cannot slice {_a(obj)}")
+    for bound in (start, stop):
+        if bound is not None and not is_whole(bound):
+            raise ValueFault(f"a slice bound must be a whole number; got {got(bound)}")
+    lo, hi = (None if b is None else int(b) for b in (start, stop))  # type: ignore[arg-type]
+    return obj[lo:hi]
 
 
 def _unary(node: ir.Unary, scope: Scope) -> Value:
@@ -271,6 +290,7 @@ _HANDLERS: dict[type, Callable[[Any, Scope], Value]] = {
     ir.Prev: _prev,
     ir.Attr: _attr,
     ir.Index: _index,
+    ir.Slice: _slice,
     ir.Unary: _unary,
     ir.Binary: _binary,
     ir.Cond: _cond,
@@ -472,6 +492,44 @@ def _split(s: Value, sep: Value) -> Value:
     return text.split(sep)  # type: ignore[arg-type]
 
 
+def _fixed(x: Value, digits: Value) -> Value:
+    number = _number("fixed", x)
+    d = _whole("fixed", digits, "a whole number of digits")
+    if not 0 <= d <= 20:
+        raise ValueFault(f"fixed needs digits from 0 to 20; got {show(digits)}")
+    rounded = float(values.round_half_away(number, d)) + 0.0  # + 0.0: no "-0.00", as in JS
+    if abs(rounded) >= 1e21:  # JS's toFixed writes these as String does: show them alike
+        return show(num(rounded))
+    return f"{rounded:.{int(d)}f}"  # exact decimal of a double that is near d digits: no ties
+
+
+def _pad(x: Value, width: Value, fill: Value = " ") -> Value:
+    text = show(x)
+    n = _whole("pad", width, "a whole number as width")
+    if not isinstance(fill, str) or len(fill) != 1:
+        raise ValueFault(f"pad needs one character as fill; got {got(fill)}")
+    if n > values.MAX_CHARS:
+        check_length("pad", int(n))
+    return fill * max(0, int(n) - len(text)) + text
+
+
+def _trim(s: Value) -> Value:
+    return _string("trim", s).strip(" \t\n\r")
+
+
+def _replace(s: Value, old: Value, new: Value) -> Value:
+    text = _string("replace", s)
+    if _string("replace", old, "a string to replace") == "":
+        raise ValueFault("replace needs a non-empty string to replace")
+    return values.joined("replace", text.split(old),  # type: ignore[arg-type]
+                         _string("replace", new, "a string as replacement"))
+
+
+def _affix(fn: str, s: Value, part: Value) -> Value:
+    text, piece = _string(fn, s), _string(fn, part, "a string to look for")
+    return text.startswith(piece) if fn == "startswith" else text.endswith(piece)
+
+
 def _reverse(v: Value) -> Value:
     if isinstance(v, (list, str)):
         return v[::-1]
@@ -550,6 +608,21 @@ _TABLE = (
             result=t.STR, params=(t.ListType(t.ANY), t.STR)),
     Builtin("split", 2, 2, "split(s, sep): the parts of s between occurrences of sep.", _split,
             result=t.ListType(t.STR), params=(t.STR, t.STR)),
+    Builtin("fixed", 2, 2, "fixed(x, digits): x rounded as round does, written with exactly "
+            "digits (0-20) decimals: fixed(2.5, 2) is \"2.50\".", _fixed, result=t.STR,
+            params=(t.NUMBER, t.INT)),
+    Builtin("pad", 2, 3, "pad(x, width, fill=\" \"): str(x) with fill (one character) added "
+            "on the left up to width characters: pad(7, 2, \"0\") is \"07\".", _pad,
+            result=t.STR, params=(t.ANY, t.INT, t.STR)),
+    Builtin("trim", 1, 1, "The string without leading and trailing spaces, tabs and newlines.",
+            _trim, result=t.STR, params=(t.STR,)),
+    Builtin("replace", 3, 3, "replace(s, old, new): every occurrence of old (not empty) in s, "
+            "left to right, replaced by new.", _replace, result=t.STR,
+            params=(t.STR, t.STR, t.STR)),
+    Builtin("startswith", 2, 2, "startswith(s, prefix): whether s begins with prefix.",
+            lambda s, p: _affix("startswith", s, p), result=t.BOOL, params=(t.STR, t.STR)),
+    Builtin("endswith", 2, 2, "endswith(s, suffix): whether s ends with suffix.",
+            lambda s, p: _affix("endswith", s, p), result=t.BOOL, params=(t.STR, t.STR)),
     Builtin("contains", 2, 2, "contains(c, x) is x in c.",
             lambda c, x: member("contains", x, c), result=t.BOOL),
     Builtin("reverse", 1, 1, "A list or string in reverse order.", _reverse,

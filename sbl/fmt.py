@@ -152,6 +152,8 @@ class _Printer:
         self.out.append(pad + " ".join(words) + " {" + self.trailing(_line(block)))
         if block.header is not None:
             self.param(ir.Param("header", block.header, span=block.header.span), depth + 1)
+        if block.gap is not None:
+            self.param(ir.Param("gap", block.gap, span=block.gap.span), depth + 1)
         self.data_fields(block.data, depth + 1)
         for item in block.body:
             self.item(item, depth + 1)
@@ -217,6 +219,9 @@ class _Printer:
             return f"{self.expr(node.obj, depth, 10)}.{node.name}", 10
         if isinstance(node, ir.Index):
             return f"{self.expr(node.obj, depth, 10)}[{self.expr(node.index, depth)}]", 10
+        if isinstance(node, ir.Slice):
+            start, stop = (self.expr(e, depth) if e else "" for e in (node.start, node.stop))
+            return f"{self.expr(node.obj, depth, 10)}[{start}:{stop}]", 10
         if isinstance(node, ir.Unary):
             if node.op is ir.UnaryOp.NOT:
                 return f"not {self.expr(node.operand, depth, 3)}", 3

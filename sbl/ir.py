@@ -127,6 +127,16 @@ class Index(Node):
 
 
 @dataclass(frozen=True, slots=True)
+class Slice(Node):
+    """Part of a list or string: ``obj[start:stop]``, either bound optional, as in Python."""
+
+    obj: Expr
+    start: Expr | None
+    stop: Expr | None
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
 class Unary(Node):
     """A prefix operator applied to one operand."""
 
@@ -242,7 +252,7 @@ class TableData(Node):
         return [dict(zip(self.columns, row, strict=True)) for row in zip(*self.cells, strict=True)]
 
 
-Expr = (Literal | Name | Prev | Attr | Index | Unary | Binary | Cond | Template | ListExpr
+Expr = (Literal | Name | Prev | Attr | Index | Slice | Unary | Binary | Cond | Template | ListExpr
         | RecordExpr | Range | Comprehension | Call | TableData)
 
 # ---------------------------------------------------------------- declarations
@@ -298,6 +308,7 @@ class Block(Node):
     ``columns`` are the condition columns each trial below it records: the fields of its
     ``over`` rows, as the check pass found them (empty before that pass).
     ``header`` is text only a text participant reads, before each pass (``header:`` in its body).
+    ``gap`` is the blank screen after each of its trials that gives none (``gap:`` in its body).
     """
 
     name: str
@@ -312,6 +323,7 @@ class Block(Node):
     data: tuple[Param, ...] = ()
     columns: tuple[str, ...] = ()
     header: Expr | None = None
+    gap: Expr | None = None
     span: Span | None = _span()
 
 
@@ -377,7 +389,7 @@ class Experiment(Node):
 
 
 NODE_CLASSES: tuple[type[Node], ...] = (
-    Literal, Name, Prev, Attr, Index, Unary, Binary, Cond, Template, ListExpr, Field,
+    Literal, Name, Prev, Attr, Index, Slice, Unary, Binary, Cond, Template, ListExpr, Field,
     RecordExpr, Range, Comprehension, Call, TableData, Param, Assign, Stimulus, Block, Shared,
     Let, Table, Experiment,
 )

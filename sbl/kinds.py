@@ -22,6 +22,11 @@ from typing import Any
 from sbl import ir, types
 from sbl.types import SblType
 
+# A key kind's choices that hold this answer with any key (jsPsych's "ALL_KEYS").
+ANY_KEY = "any"
+# The key a text participant presses for any key: it is not asked (docs/language.md).
+ANY_KEY_PRESSED = " "
+
 
 class AnswerType(enum.Enum):
     """How a trial of a kind is answered."""
@@ -118,6 +123,21 @@ COMMON_PARAMS: tuple[ParamDecl, ...] = (
               "Whether a text participant reads this trial; none: the kind's default "
               "(fixation crosses and blank screens are left out)."),
 )
+# How the page looks (the experiment's `style` setting, and any stimulus's): each field left
+# out or none keeps the page's (or the experiment's) own.
+STYLE_TYPE = "record{background: str?, color: str?, font_size: number?, width: number?}"
+STYLE_FIELDS = ("background", "color", "font_size", "width")
+# Parameters every kind accepts that only the page acts on; rows record them.
+PAGE_PARAMS: tuple[ParamDecl, ...] = (
+    ParamDecl("gap", types.Optional(types.NUMBER), False, None,
+              "ms of blank screen after the trial, before the next (jsPsych's post_trial_gap; "
+              "it adds no row); none: the enclosing block's gap, else the experiment's, else "
+              "0. A text participant reads nothing of it."),
+    ParamDecl("style", types.parse_type(STYLE_TYPE + "?"), False, None,
+              "How the page looks during this trial: {background, color (CSS colours), "
+              "font_size (px), width (px of content)}; fields left out keep the experiment's "
+              "style. A text participant reads nothing of it."),
+)
 # Fields every row has (DESIGN decision 9); they may not be declared again by a kind.
 CORE_FIELDS: tuple[str, ...] = (
     "participant", "seed", "source", "block", "trial_index", "trial", "kind", "response", "rt",
@@ -145,7 +165,8 @@ def _data(kind: str, name: str, raw: dict[str, Any]) -> DataDecl:
 
 def _kind(name: str, raw: dict[str, Any]) -> Kind:
     answer = raw.get("answer", {"type": "none"})
-    params = tuple(_param(n, p) for n, p in raw.get("params", {}).items()) + COMMON_PARAMS
+    params = (tuple(_param(n, p) for n, p in raw.get("params", {}).items()) + COMMON_PARAMS
+              + PAGE_PARAMS)
     data = tuple(_data(name, n, d) for n, d in raw.get("data", {}).items())
     clash = {p.name for p in params} & set(CORE_FIELDS)
     if clash:

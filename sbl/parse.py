@@ -20,7 +20,7 @@ from lark import Token, Transformer, v_args
 from sbl import ir
 from sbl.limits import check_depth, check_syntax_depth
 from sbl.source import SblError
-from sbl.syntax_errors import translate
+from sbl.syntax_errors import QUOTED, translate
 
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "/": "/", "\\": "\\", '"': '"',
             "'": "'", "0": "\0"}
@@ -194,13 +194,14 @@ class Builder(Transformer[Token, Any]):
         return ir.Block(str(name), tuple(body), span=self._span(meta), **mods)
 
     def _block_param(self, param: ir.Param, name: Token, mods: dict[str, Any]) -> None:
-        """A ``name: value`` entry in a block's body: only ``header`` is one."""
-        if param.name != "header":
+        """A ``name: value`` entry in a block's body: ``header`` or ``gap``."""
+        if param.name not in ("header", "gap"):
             raise SblError.at(param.span, f"block '{name}' has no parameter '{param.name}'",
-                              help="a block's body holds stimuli, blocks and 'header: \"...\"'")
-        if "header" in mods:
-            raise SblError.at(param.span, f"'header' is given twice for block '{name}'")
-        mods["header"] = param.value
+                              help="a block's body holds stimuli, blocks, 'header: \"...\"' "
+                                   "and 'gap: MS'")
+        if param.name in mods:
+            raise SblError.at(param.span, f"'{param.name}' is given twice for block '{name}'")
+        mods[param.name] = param.value
 
     def mod_over(self, meta: Any, _kw: Token, value: ir.Expr) -> Any:
         return ("mod", "over", value, self._span(meta))
@@ -287,6 +288,9 @@ class Builder(Transformer[Token, Any]):
 
     def index(self, meta: Any, obj: Any, index: Any) -> ir.Index:
         return ir.Index(obj, index, span=self._span(meta))
+
+    def slice(self, meta: Any, obj: Any, start: Any, stop: Any) -> ir.Slice:
+        return ir.Slice(obj, start, stop, span=self._span(meta))
 
     def number(self, meta: Any, tok: Token) -> ir.Literal:
         text = str(tok)
@@ -425,15 +429,12 @@ def _dedent(parts: list[str | ir.Expr], body: str) -> list[str | ir.Expr]:
     return [p for p in out if p != ""] or [""]
 
 
-_QUOTED = re.compile(r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'')
-
-
 def _closing_brace(body: str, start: int, span: ir.Span) -> int:
     """The index of the '}' that closes the hole opened at ``start``; quoted strings inside
     the hole are skipped, so their braces do not count."""
     depth, j = 0, start
     while j < len(body):
-        quoted = _QUOTED.match(body, j) if body[j] in "'\"" else None
+        quoted = QUOTED.match(body, j) if body[j] in "'\"" else None
         if quoted:
             j = quoted.end()
             continue

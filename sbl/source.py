@@ -146,3 +146,8 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
 
     close = difflib.get_close_matches(name, sorted(candidates), n=1, cutoff=0.6)
     return f"did you mean '{close[0]}'?" if close else None
+
+
+def counted(n: int, noun: str) -> str:
+    """``n`` and the noun, plural unless ``n`` is 1: ``counted(1, "response")`` is "1 response"."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

@@ -42,6 +42,9 @@ class _Open:
 
 def translate(exc: lark.exceptions.LarkError, text: str, path: str) -> SblError:
     """Turn a Lark exception into an SblError with one diagnostic in the user's words."""
+    reused = _reused_quote(exc, text, path)
+    if reused is not None:
+        return reused
     if isinstance(exc, UnexpectedCharacters):
         return _bad_character(exc, text, path)
     if isinstance(exc, UnexpectedToken) and exc.token.type != "$END":
@@ -49,6 +52,60 @@ def translate(exc: lark.exceptions.LarkError, text: str, path: str) -> SblError:
     if isinstance(exc, UnexpectedInput):
         return _end_of_file(text, path, getattr(exc, "expected", set()))
     return SblError.at(None, f"{path}: cannot parse: {exc}")
+
+
+# A string on one line (what STRING lexes), and what the lexer skips or reads as one token.
+_ONE_LINE = r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\''
+_STRINGS_AND_COMMENTS = r'"""(?:.|\n)*?"""|' + _ONE_LINE + r"|#[^\n]*"
+QUOTED = re.compile(_ONE_LINE)
+_LINE_RUNS = re.compile(_STRINGS_AND_COMMENTS)
+
+
+def _reused_quote(exc: lark.exceptions.LarkError, text: str, path: str) -> SblError | None:
+    """The error when a string on the failing line ends inside one of its own ``{…}`` holes:
+    a string in the hole used the outer quote, which closed the outer string early."""
+    token = getattr(exc, "token", None)
+    offset = getattr(exc, "pos_in_stream", None) if token is None else token.start_pos
+    if offset is None or (token is not None and token.type == "$END"):
+        return None
+    line_start = text.rfind("\n", 0, offset) + 1
+    for m in _LINE_RUNS.finditer(text, line_start, offset):
+        quote = m.group()[0]
+        if quote == "#" or m.group().startswith('"""'):
+            continue
+        hole = open_hole(m.group()[1:-1])
+        if hole is not None:
+            other = "'" if quote == '"' else '"'
+            span = _span_at(text, path, m.end() - 1, m.end())
+            opened = _span_at(text, path, m.start() + 1 + hole, m.start() + 2 + hole)
+            return SblError.at(span, f"this {quote} ends the string, but its '{{' at column "
+                                     f"{opened.col} is still open",
+                               help=f"a string inside '{{…}}' uses the other quote: write "
+                                    f"{other}…{other} inside {quote}…{quote}")
+    return None
+
+
+def open_hole(body: str) -> int | None:
+    """Where the ``{`` of an interpolation hole that is never closed starts in a string's
+    ``body`` (``{{`` is a brace, strings inside holes are skipped), or None."""
+    depth, start, j = 0, 0, 0
+    while j < len(body):
+        char = body[j]
+        if depth == 0 and body.startswith(("{{", "}}"), j):
+            j += 2
+            continue
+        quoted = QUOTED.match(body, j) if depth and char in "'\"" else None
+        if quoted:
+            j = quoted.end()
+            continue
+        if char == "{":
+            start = j if depth == 0 else start
+            depth += 1
+        elif char == "}" and depth:
+            depth -= 1
+        j += 1
+    return start if depth else None
+
 
 
 def _span_at(text: str, path: str, start: int, end: int) -> Span:
@@ -146,8 +203,7 @@ def _glued_keyword(before: str) -> str | None:
 def _significant(text: str) -> list[tuple[int, int]]:
     """Start and end offsets of every run of text that is not blank or a comment."""
     runs = []
-    for m in re.finditer(r'"""(?:.|\n)*?"""|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|#[^\n]*'
-                         r"|\S+?(?=\s|#|$|\"|')|\S", text):
+    for m in re.finditer(_STRINGS_AND_COMMENTS + r"|\S+?(?=\s|#|$|\"|')|\S", text):
         if not m.group().startswith("#"):
             runs.append((m.start(), m.end()))
     return runs
@@ -166,8 +222,7 @@ def _token_start(text: str, end: int) -> int:
 def _open_brackets(text: str) -> list[_Open]:
     """The brackets still open at the end of ``text``, outermost first."""
     stack: list[_Open] = []
-    for m in re.finditer(r'"""(?:.|\n)*?"""|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|#[^\n]*'
-                         r"|[\[\](){}]", text):
+    for m in re.finditer(_STRINGS_AND_COMMENTS + r"|[\[\](){}]", text):
         char = m.group()
         if char in "([{":
             line_start = text.rfind("\n", 0, m.start()) + 1

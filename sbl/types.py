@@ -161,7 +161,9 @@ def assignable(actual: SblType, expected: SblType) -> bool:
 
 
 def _field_fits(actual: SblType | None, expected: SblType) -> bool:
-    return actual is not None and assignable(actual, expected)
+    if actual is None:  # a field left out is none: fine where none is
+        return is_optional(expected)
+    return assignable(actual, expected)
 
 
 def join(a: SblType, b: SblType) -> SblType:

@@ -155,6 +155,14 @@ def indexes() -> st.SearchStrategy[ir.Expr]:
 
 
 @functools.cache
+def bounds() -> st.SearchStrategy[ir.Expr | None]:
+    """Slice bounds: mostly small whole numbers (some past either end), sometimes missing,
+    fractional or not numbers."""
+    return st.one_of(st.none(), st.integers(-7, 7).map(lit), st.just(lit(1.5)),
+                     st.just(lit("a")), st.just(lit(None)), st.just(lit(10**20)))
+
+
+@functools.cache
 def strings(d: int) -> st.SearchStrategy[ir.Expr]:
     """Expressions that mostly evaluate to strings."""
     if d <= 0:
@@ -172,6 +180,16 @@ def strings(d: int) -> st.SearchStrategy[ir.Expr]:
         st.builds(lambda xs, sep: call("join", xs, sep), lists(d - 1), s),
         st.builds(lambda xs: call("join", xs), lists(d - 1)),
         st.builds(ir.Index, s, indexes()),
+        st.builds(ir.Slice, st.one_of(s, tricky_strings), bounds(), bounds()),
+        st.builds(lambda v, k: call("fixed", v, k), numbers(d - 1),
+                  st.one_of(st.integers(-1, 21).map(lit), indexes())),
+        st.builds(lambda v, w: call("pad", v, w), anys(d - 1), st.integers(-1, 8).map(lit)),
+        st.builds(lambda v, w, f: call("pad", v, w, f), anys(d - 1), st.integers(0, 8).map(lit),
+                  st.one_of(st.sampled_from(("0", " ", "😀", "", "ab")).map(lit), anys(0))),
+        st.builds(lambda v: call("trim", v), st.one_of(s, st.sampled_from(
+            (" a ", "\t\nb\r ", "\u00a0c\u00a0", "\ufeffd", "  ")).map(lit))),
+        st.builds(lambda v, old, new: call("replace", v, old, new), s,
+                  st.one_of(st.sampled_from(("a", "", "😀", "aa", "\uffff")).map(lit), s), s),
         st.builds(lambda xs: call("choice", xs), lists(d - 1)),
         st.builds(ir.Cond, bools(d - 1), s, s),
         st.builds(lambda r: ir.Attr(r, "b"), records(d - 1)),
@@ -196,6 +214,9 @@ def bools(d: int) -> st.SearchStrategy[ir.Expr]:
         st.builds(bin_, st.sampled_from((Op.AND, Op.OR)), anys(d - 1), anys(d - 1)),
         st.builds(bin_, st.sampled_from((Op.AND, Op.OR)), b, b),
         st.builds(lambda v: ir.Unary(ir.UnaryOp.NOT, v), anys(d - 1)),
+        st.builds(lambda fn, v, p: call(fn, v, p), st.sampled_from(("startswith", "endswith")),
+                  st.one_of(strings(d - 1), tricky_strings),
+                  st.one_of(strings(d - 1), tricky_strings)),
         st.builds(bin_, st.just(Op.IN), anys(d - 1), st.one_of(lists(d - 1), strings(d - 1),
                                                               records(d - 1))),
         st.builds(lambda c, v: call("contains", c, v), anys(d - 1), anys(d - 1)),
@@ -228,6 +249,7 @@ def lists(d: int) -> st.SearchStrategy[ir.Expr]:
                   st.sampled_from(("", " ", "a", "l", "😀")).map(lit)),
         st.builds(_cross, st.lists(xs, min_size=0, max_size=3)),
         comprehensions(d),
+        st.builds(ir.Slice, xs, bounds(), bounds()),
         st.builds(ir.Cond, bools(d - 1), xs, xs),
     )
 

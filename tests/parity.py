@@ -281,6 +281,8 @@ def play(browser: Any, page: Path, folder: Path, seed: int,
             s.page.wait_for_function(f"sblRun.st.rows.length > {i}", timeout=5_000)
             got = s.page.evaluate(f"sblRun.st.rows[{i}].trial")
             assert got == row["trial"], f"row {i}: the page ran {got!r}, not {row['trial']!r}"
+            if row.get("gap"):
+                s.run_for(int(row["gap"]))  # the blank page after the trial (post_trial_gap)
         return finish(s, page)
 
 

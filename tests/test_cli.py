@@ -62,3 +62,15 @@ def test_debug_shows_a_traceback(tmp_path: Path) -> None:
     debug = subprocess.run([sys.executable, "-m", "sbl", "--debug", "compile", str(bad)],
                            capture_output=True, text=True)
     assert debug.returncode == 1 and "Traceback" in debug.stderr
+
+
+def test_counts_are_singular_for_one(tmp_path: Path) -> None:
+    """One participant, trial and response are counted as such, not "1 responses"."""
+    one = tmp_path / "one.sbl"
+    one.write_text('experiment "One"\nblock main {\n  text { text: "Go" choices: ["f", "j"] }\n}\n',
+                   encoding="utf-8")
+    result = run("run", str(one), "-p", "scripted:f")
+    assert result.exit_code == 0, result.stderr
+    assert "1 participant, 1 trial, 1 response (use -o" in result.stderr
+    result = run("run", str(one), "-p", "random", "-n", "2")
+    assert "2 participants, 2 trials, 2 responses" in result.stderr

@@ -194,6 +194,11 @@ INDEXING = [
     (ir.Index(N("r"), L("b")), "x"), (ir.Attr(N("r"), "a"), 1),
     (ir.Attr(ir.Index(N("rows"), L(1)), "a"), 2),
     (ir.Range(L(1), L(3)), [1, 2, 3]), (ir.Range(L(3), L(1)), []), (ir.Range(L(-1), L(-1)), [-1]),
+    # slices: Python's rules, strings by code point, never out of range
+    (ir.Slice(N("xs"), L(1), None), [20, 30]), (ir.Slice(N("xs"), None, L(-1)), [10, 20]),
+    (ir.Slice(N("xs"), L(-10), L(10)), [10, 20, 30]), (ir.Slice(N("xs"), L(2), L(1)), []),
+    (ir.Slice(N("s"), L(1), L(2)), "😀"), (ir.Slice(N("s"), L(-2), None), "😀b"),
+    (ir.Slice(N("s"), None, None), "a😀b"), (ir.Slice(N("s"), L(5), None), ""),
 ]
 
 
@@ -220,6 +225,9 @@ INDEX_ERRORS = [
     (ir.Range(L(1), L("a")), "'..' needs whole numbers; got string"),
     (ir.Range(L(0), L(2_000_000)),
      "'..' would make a list of 2000001 items (the limit is 1000000)"),
+    (ir.Slice(N("xs"), L(0.5), None), "a slice bound must be a whole number; got 0.5"),
+    (ir.Slice(N("s"), None, L("a")), "a slice bound must be a whole number; got string"),
+    (ir.Slice(N("r"), L(0), None), "cannot slice a record"),
 ]
 
 
@@ -281,6 +289,14 @@ BUILTIN_VALUES = [
     (call("number", 7), 7),
     (call("join", ["a", 1, None, [2]], ", "), "a, 1, none, [2]"), (call("join", ["a", "b"]), "ab"),
     (call("split", "a,b,,c", ","), ["a", "b", "", "c"]), (call("split", "abc", "x"), ["abc"]),
+    (call("fixed", 2.5, 2), "2.50"), (call("fixed", 83.333, 1), "83.3"),
+    (call("fixed", 0.125, 2), "0.13"), (call("fixed", -0.125, 2), "-0.13"),
+    (call("fixed", -0.001, 2), "0.00"), (call("fixed", 1.005, 2), "1.00"),
+    (call("fixed", 2.5, 0), "3"), (call("fixed", 1e21, 1), "1e+21"),
+    (call("pad", 7, 2, "0"), "07"), (call("pad", "abc", 2), "abc"), (call("pad", "😀", 3), "  😀"),
+    (call("trim", " \t a b\n\r "), "a b"), (call("trim", "\u00a0x"), "\u00a0x"),
+    (call("replace", "a-b-c", "-", ", "), "a, b, c"), (call("replace", "aaa", "aa", "b"), "ba"),
+    (call("startswith", "yes", "y"), True), (call("endswith", "yes", "y"), False),
     (call("contains", [1, 2], 2), True), (call("contains", "abc", "bc"), True),
     (call("contains", N("r"), "a"), True), (call("contains", [[1]], [1.0]), True),
     (call("reverse", [1, 2, 3]), [3, 2, 1]), (call("reverse", "a😀b"), "b😀a"),
@@ -349,6 +365,12 @@ BUILTIN_ERRORS = [
     (call("join", "ab"), "join needs a list; got string"),
     (call("join", ["a"], 1), "join needs a string as separator; got number"),
     (call("split", "abc", ""), "split needs a non-empty separator"),
+    (call("fixed", 1, 21), "fixed needs digits from 0 to 20; got 21"),
+    (call("fixed", 1, 0.5), "fixed needs a whole number of digits; got 0.5"),
+    (call("pad", 1, 3, "ab"), "pad needs one character as fill; got string"),
+    (call("pad", 1, 2_000_000), "pad would make a string longer than 1000000 characters"),
+    (call("replace", "abc", "", "x"), "replace needs a non-empty string to replace"),
+    (call("startswith", "abc", 1), "startswith needs a string to look for; got number"),
     (call("split", 1, ","), "split needs a string; got number"),
     (call("contains", 1, 1), "contains needs a list, string or record to look in; got number"),
     (call("reverse", 1), "reverse needs a list or a string; got number"),
@@ -382,7 +404,8 @@ def test_builtin_table_describes_every_builtin() -> None:
     required = {"len", "sum", "mean", "min", "max", "round", "abs", "floor", "ceil", "range",
                 "shuffle", "sample", "choice", "randint", "random", "upper", "lower", "str",
                 "markup", "number", "join", "split", "contains", "reverse", "sorted", "count",
-                "any", "all", "cross", "repeat"}
+                "any", "all", "cross", "repeat", "fixed", "pad", "trim", "replace", "startswith",
+                "endswith"}
     assert set(BUILTINS) == required
     for name, b in BUILTINS.items():
         assert b.name == name and b.doc and "\n" not in b.doc

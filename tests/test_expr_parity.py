@@ -210,6 +210,14 @@ def fixed_programs() -> list[ir.Expr]:
           call("join", call("repeat", ["😀"], 200_001), "")),
         b("+", call("range", 1, 600_000), call("range", 1, 600_000)),
         ir.Template(("x", call("join", call("repeat", ["y"], 999_999), ""), "zz")),
+        # slices count code points; fixed rounds as round does, never writes "-0.00"
+        ir.Slice(e, exprgen.lit(1), None), ir.Slice(e, None, exprgen.lit(-1)),
+        ir.Slice(xs, exprgen.lit(-100), exprgen.lit(100)), ir.Slice(xs, exprgen.lit(2), None),
+        call("fixed", 0.125, 2), call("fixed", -0.125, 2), call("fixed", 1.005, 2),
+        call("fixed", -0.001, 2), call("fixed", 1e21, 2), call("fixed", 999999999999999.9, 3),
+        call("fixed", 0.1, 20), call("fixed", 2.5, 0), call("pad", "😀", 3, "😀"),
+        call("pad", 7, 1_000_001, "0"),
+        call("replace", call("join", call("repeat", ["ab"], 400_000), ""), "a", "xyz"),
     ]
 
 

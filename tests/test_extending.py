@@ -74,7 +74,7 @@ def test_a_new_kind_is_checked_run_as_text_and_carried_by_the_page(yes_no: Path)
         'You are asked "Ready?" and press <<Y>>.'
     data = payload.kind_data("yes_no")
     assert data["plugin"] == "html-keyboard-response"
-    assert [p["name"] for p in data["params"]] == ["question", "keys"]
+    assert [p["name"] for p in data["params"]] == ["question", "keys", "gap", "style"]
     assert data["data"][0]["expr"]["node"] == "Cond"
     page = payload.build(experiment.ir, {})
     assert set(page["kinds"]) == {"yes_no"}

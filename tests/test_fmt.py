@@ -51,6 +51,7 @@ def _extend(inner: st.SearchStrategy[ir.Expr]) -> st.SearchStrategy[ir.Expr]:
         st.builds(ir.Cond, inner, inner, inner),
         st.builds(ir.Attr, inner, names),
         st.builds(ir.Index, inner, inner),
+        st.builds(ir.Slice, inner, st.none() | inner, st.none() | inner),
         st.builds(ir.Range, inner, inner),
         st.lists(inner, max_size=3).map(lambda xs: ir.ListExpr(tuple(xs))),
         st.dictionaries(names, inner, max_size=3).map(

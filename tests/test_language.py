@@ -136,3 +136,10 @@ def test_kind_declarations_are_sound(name: str) -> None:
         used = {n.name for n in ir.walk(expr) if isinstance(n, ir.Name)}
         known = {p.name for p in kind.params} | {"response", "rt"}
         assert used <= known, (field_name, used - known)
+
+
+def test_the_experiment_style_is_the_stimulus_style() -> None:
+    """stdlib/experiment.toml declares `style` with the type every kind's `style` has."""
+    setting = next(p for p in kinds.settings() if p.name == "style")
+    kind_style = kinds.get("text").param("style")  # type: ignore[union-attr]
+    assert kind_style is not None and setting.type == kind_style.type

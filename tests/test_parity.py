@@ -268,6 +268,24 @@ html_keyboard {
   correct_key: "J"
 }
 """,
+    # Any key answers (jsPsych's ALL_KEYS); a text participant presses SPACE unasked.
+    "any_key": """
+experiment "Any key"
+text { text: "Press any key to start" choices: ["any"] }
+html_keyboard { stimulus: "<p>Press any key</p>" choices: ["any", "f"] correct_key: " " }
+text { text: "Press F or J" choices: ["f", "j"] }
+""",
+    # Gaps at three levels, one jittered per trial (a draw both runtimes make), one after a
+    # bandit's payout screen: they add no rows and the draws stay in step.
+    "gaps": """
+experiment "Gaps" { gap: 200 }
+block b over [{x: 1}, {x: 2}] {
+  gap: randint(100, 300)
+  text { text: "{x}: F or J" choices: ["f", "j"] }
+  bandit { arms: [{color: "red", value: 1}, {color: "blue", value: 2}] gap: 50 * x }
+}
+text { text: "Done: F or J?" choices: ["f", "j"] duration: 1000 }
+""",
 }
 
 
@@ -297,6 +315,23 @@ def test_corner_cases_agree_in_simulation_and_played_by_hand(
         assert_parity(rows, replayed, f"{name}, page {what} -> replayed as text")
 
 
+@needs_chromium
+def test_any_key_takes_whatever_a_person_presses_and_text_replays_it(
+        browser: Any, corner_pages: dict[str, Path], tmp_path: Path) -> None:
+    """A person who presses Q on an any-key screen: the page records "q", and the text
+    runtime replays that row (it checks the response) and shows the key pressed."""
+    experiment = sbl.loads(CORNERS["any_key"], "any_key.sbl")
+    text = experiment.run(RandomResponder(0), seed=1)
+    pressed = [{**row, "response": key} for row, key in zip(text, ["q", "ArrowLeft", "f"],
+                                                              strict=True)]
+    played = parity.play(browser, corner_pages["any_key"], tmp_path / "play", 1, pressed)
+    assert [r["response"] for r in played] == ["q", "ArrowLeft", "f"]
+    assert [r["correct"] for r in played] == [None, False, None]
+    transcript = experiment.transcript(prefix=played, seed=1)
+    assert 'You see "Press any key to start". You press Q.' in transcript
+    assert 'You see "Press any key". You press LEFT.' in transcript
+
+
 # ---------------------------------------------------------------- what the runs cover
 
 
@@ -315,7 +350,7 @@ def test_examples_cover_the_language() -> None:
     used = {s.kind for p in programs for s in ir.stimuli(p.body)}
     assert used == set(kinds.all_kinds()) - set(payload.UNSUPPORTED)
     calls = {n.func for n in nodes if isinstance(n, ir.Call)}
-    assert {"choice", "randint", "sample", "random", "cross", "mean", "round"} <= calls
+    assert {"choice", "randint", "sample", "random", "cross", "mean", "round", "fixed"} <= calls
     assert any(isinstance(n, ir.Prev) for n in nodes)
 
 

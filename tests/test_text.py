@@ -330,3 +330,18 @@ def test_every_kind_records_the_response_its_example_declares(seed):
     rows = parity.example_rows(parity.every_kind(), seed)
     assert [r["kind"] for r in rows] == sorted(kinds.all_kinds())
     assert [r["response"] for r in rows] == [parity.declared_response(r) for r in rows]
+
+
+def test_any_key_is_not_asked_and_is_no_free_response() -> None:
+    """choices: ["any"]: the text participant presses SPACE unasked, the row records " ",
+    and the row does not count as a free response (so --until skips it)."""
+    experiment = sbl.loads('experiment "Any"\ntext { text: "Press any key" choices: ["any"] }\n'
+                           'text { text: "F or J" choices: ["f", "j"] }\n'
+                           'html_keyboard { stimulus: "<p>Go</p>" choices: ["any", "f"] }\n',
+                           "any.sbl")
+    rows = experiment.run(Scripted(["j"]), seed=0)
+    assert [r["response"] for r in rows] == [" ", "j", " "]
+    assert rows.n_responses == 1
+    text = experiment.transcript(Scripted(["j"]), seed=0)
+    assert 'You see "Press any key". You press SPACE.\n' in text
+    assert text.count("<<") == 1

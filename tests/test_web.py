@@ -430,7 +430,7 @@ experiment "Blocks"
 
 shared count = 0
 let letters = ["a", "b", "c", "d", "e"]
-table words = for w in letters { word: w }
+table words = for w in (letters + ["z"])[:-1] { word: w }
 
 block outer over [{x: 1}, {x: 2}] {
   block inner over words shuffle sample 3 {
@@ -728,3 +728,86 @@ def test_an_anonymous_run_resumes_too(browser: Any, tmp_path: Path) -> None:
                 assert who.startswith("anon-")
     finally:
         context.close()
+
+
+GAPS = '''
+experiment "Gaps" { gap: 300 }
+text a { text: "A" choices: ["f"] }
+block b {
+  gap: 500
+  text b1 { text: "B1" choices: ["f"] }
+  text b2 { text: "B2" choices: ["f"] gap: 0 }
+}
+text d { text: "D" choices: ["f"] }
+'''
+
+
+@needs_chromium
+def test_gaps_blank_the_page_between_trials_and_add_no_rows(browser: Any, tmp_path: Path) -> None:
+    """A stimulus's gap, else its block's, else the experiment's: that long a blank page
+    (jsPsych's post_trial_gap) after the trial, with no row of its own."""
+    experiment = load(GAPS, "gaps.sbl")
+    page = write(tmp_path, experiment, "gaps.html")
+
+    def shown() -> str:
+        texts = s.page.locator(".sbl-text")
+        return texts.inner_text() if texts.count() else ""
+
+    with session(browser, tmp_path) as s:
+        s.goto(file_url(page, participant="p1", seed=1))
+        for text, gap in (("A", 300), ("B1", 500), ("B2", 0)):
+            s.page.wait_for_selector(".sbl-text")
+            assert shown() == text
+            s.page.keyboard.press("f")
+            if gap:
+                s.run_for(gap - 20)
+                assert shown() == "", f"after {text}: the page is not blank during its gap"
+            s.run_for(40)
+        assert shown() == "D"
+        s.page.keyboard.press("f")
+        s.run_for(400)
+        assert s.wait_state() == "done"
+        s.wait_downloads("gaps.json")
+        rows = sbl_rows(s.json_download("gaps.json"))
+    assert [r["trial"] for r in rows] == ["a", "b/b1", "b/b2", "d"]
+    assert [r["gap"] for r in rows] == [300, 500, 0, 300]
+    text_rows = sbl.loads(GAPS, "gaps.sbl").run("scripted:F,F,F,F")
+    assert [r["gap"] for r in text_rows] == [300, 500, 0, 300] and len(text_rows) == 4
+
+
+STYLED = '''
+experiment "Style" { style: {background: "black", color: "white", font_size: 20, width: 500} }
+text a { text: "A" choices: ["f"] }
+text b { text: "B" choices: ["f"] style: {background: "rgb(0, 0, 128)", font_size: 30} }
+text c { text: "C" choices: ["f"] style: {color: "not a colour"} }
+'''
+
+LOOK = """() => {
+  const text = document.querySelector('.sbl-text'), s = getComputedStyle(text);
+  return [text.innerText, getComputedStyle(document.body).backgroundColor, s.color, s.fontSize,
+          s.maxWidth];
+}"""
+
+
+@needs_chromium
+def test_style_sets_colours_font_size_and_width_per_trial(browser: Any, tmp_path: Path) -> None:
+    """The experiment's style, overridden field by field by a stimulus's, as computed styles;
+    a colour CSS rejects keeps the page's own. A text participant reads the same text."""
+    page = write(tmp_path, load(STYLED, "styled.sbl"), "styled.html")
+    with session(browser, tmp_path) as s:
+        s.goto(file_url(page, participant="p1", seed=1))
+        seen = []
+        for _ in range(3):
+            s.page.wait_for_selector(".sbl-text")
+            seen.append(s.page.evaluate(LOOK))
+            s.page.keyboard.press("f")
+            s.run_for(10)
+    white, black = "rgb(255, 255, 255)", "rgb(0, 0, 0)"
+    assert seen[0] == ["A", black, white, "30px", "500px"]  # .sbl-text is 1.5em of 20px
+    assert seen[1] == ["B", "rgb(0, 0, 128)", white, "45px", "500px"]
+    assert seen[2][:2] == ["C", black] and seen[2][2] != white and seen[2][3:] == ["30px", "500px"]
+    plain = re.sub(r"style: \{[^}]*\}", "", STYLED.replace(" { style", " {} #"))
+    styled = sbl.loads(STYLED, "styled.sbl")
+    assert styled.transcript(seed=1) == sbl.loads(plain, "plain.sbl").transcript(seed=1)
+    assert [r["style"] for r in styled.run("scripted:F,F,F")][1] == {
+        "background": "rgb(0, 0, 128)", "font_size": 30}

@@ -7,6 +7,7 @@ import sys
 import click
 
 from sbl.commands import ROW_SUFFIXES, check_output, reports_errors
+from sbl.source import counted
 
 
 @click.command()
@@ -38,15 +39,15 @@ def data(data: str, output: str | None, until: int | None) -> None:
     for participant, part in rows.by_participant().items():
         # a page that played itself (sbl pilot) is never a person: say so
         simulated = any(r.get("source") == "browser-simulated" for r in part)
-        click.echo(f"participant {participant}: {len(part)} trials, "
-                   f"{part.n_responses} responses"
+        click.echo(f"participant {participant}: {counted(len(part), 'trial')}, "
+                   f"{counted(part.n_responses, 'response')}"
                    f"{' (simulated by the page, not a person)' if simulated else ''}", err=True)
-    click.echo(f"{data}: {len(rows.participants)} participant"
-               f"{'s' if len(rows.participants) != 1 else ''}, {len(rows)} trials, "
-               f"{rows.n_responses} responses", err=True)
+    click.echo(f"{data}: {counted(len(rows.participants), 'participant')}, "
+               f"{counted(len(rows), 'trial')}, {counted(rows.n_responses, 'response')}",
+               err=True)
     target = sys.stdout if output in (None, "-") else output
     with RowWriter(target, union_columns(rows)) as writer:
         for row in rows:
             writer.write(row)
     if output not in (None, "-"):
-        click.echo(f"wrote {len(rows)} rows to {output}", err=True)
+        click.echo(f"wrote {counted(len(rows), 'row')} to {output}", err=True)

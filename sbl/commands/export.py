@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from sbl.commands import check_folder, check_output, reports_errors
+from sbl.source import counted
 
 
 @click.command()
@@ -54,9 +55,8 @@ def export(data: str, psych_ds: str | None, psych101: str | None, experiment: st
 
         records = export_psych101(rows, loaded, psych101, name=name, seed=seed)
         responses = sum(r["text"].count(" <<") for r in records)
-        click.echo(f"wrote {psych101}: {len(records)} participant"
-                   f"{'s' if len(records) != 1 else ''}, {responses} marked responses",
-                   err=True)
+        click.echo(f"wrote {psych101}: {counted(len(records), 'participant')}, "
+                   f"{counted(responses, 'marked response')}", err=True)
 
 
 def _psych_ds(rows, folder: str, experiment, name: str | None) -> None:  # type: ignore[no-untyped-def]
@@ -69,6 +69,5 @@ def _psych_ds(rows, folder: str, experiment, name: str | None) -> None:  # type:
     if problems:  # an exporter bug, never the user's: say so plainly
         raise SblError.at(None, "the exported dataset breaks Psych-DS rules: "
                                 + "; ".join(problems))
-    n = len(rows.participants)
-    click.echo(f"wrote {folder}: {n} data file{'s' if n != 1 else ''} in data/, "
-               f"{len(rows.columns)} columns described; valid Psych-DS", err=True)
+    click.echo(f"wrote {folder}: {counted(len(rows.participants), 'data file')} in data/, "
+               f"{counted(len(rows.columns), 'column')} described; valid Psych-DS", err=True)

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from sbl.commands import check_output, reports_errors
+from sbl.source import counted
 
 
 @click.command()
@@ -37,5 +38,5 @@ def pilot(file: str, participants: int, seed: int, mode: str, output: str) -> No
     check_output(output, (".json",))
     records = run_pilot(load(file), participants, seed=seed, mode=mode)
     Path(output).write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
-    click.echo(f"{participants} simulated participant{'s' if participants != 1 else ''}, "
-               f"{len(records)} jsPsych rows written to {output}", err=True)
+    click.echo(f"{counted(participants, 'simulated participant')}, "
+               f"{counted(len(records), 'jsPsych row')} written to {output}", err=True)

@@ -12,7 +12,7 @@ from sbl.commands import (
     participant_help,
     reports_errors,
 )
-from sbl.source import SblError
+from sbl.source import SblError, counted
 
 
 @click.command()
@@ -72,9 +72,9 @@ def run(file: str, participant: str, from_: str | None, until: int | None, seed:
         for text in rows.transcripts.values():
             click.echo(text)
     where = f"; rows written to {output}" if output else " (use -o rows.csv to keep the rows)"
-    n = len(rows.participants)
-    click.echo(f"{n} participant{'s' if n != 1 else ''}, {len(rows)} trials, "
-               f"{rows.n_responses} responses{where}", err=True)
+    click.echo(f"{counted(len(rows.participants), 'participant')}, "
+               f"{counted(len(rows), 'trial')}, {counted(rows.n_responses, 'response')}{where}",
+               err=True)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from sbl.commands import (
     reports_errors,
     threads_option,
 )
+from sbl.source import counted
 
 
 @click.command()
@@ -102,6 +103,7 @@ def simulate(file: str, model: str, participants: int, batch: int, seed: int,
     if summary:
         Path(summary).write_text(rows.summary.to_json(), encoding="utf-8")
     where = f"; rows in {output}" if output else " (use -o sim.csv to keep the rows)"
-    click.echo(f"{len(rows.participants)} participants, {len(rows)} trials, "
-               f"{rows.n_responses} responses{where}", err=True)
+    click.echo(f"{counted(len(rows.participants), 'participant')}, "
+               f"{counted(len(rows), 'trial')}, {counted(rows.n_responses, 'response')}{where}",
+               err=True)
     click.echo(f"model: {describe(responder.name)}", err=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
 from sbl.data import schema
-from sbl.source import SblError
+from sbl.source import SblError, counted
 
 if TYPE_CHECKING:
     import pandas
@@ -113,8 +113,9 @@ class Rows(Sequence[dict[str, Any]]):
             cut = _nth_response(rows, n)
             if cut is None:
                 have = sum(schema.free_response(r) for r in rows)
-                raise SblError.at(None, f"participant '{participant}' has only {have} "
-                                        f"responses in {self.origin or 'the data'}, so there "
+                raise SblError.at(None, f"participant '{participant}' has only "
+                                        f"{counted(have, 'response')} in "
+                                        f"{self.origin or 'the data'}, so there "
                                         f"is no response {n} to stop before")
             keep += indices[:cut]
         return self._keep(sorted(keep))

@@ -204,7 +204,8 @@ def is_jspsych(record: Mapping[str, Any]) -> bool:
 
 def free_response(row: Mapping[str, Any]) -> bool:
     """Whether the row holds a free response: one chosen among several valid answers (or
-    free text). Forced answers (a single valid key or option) and timeouts do not count."""
+    free text). Forced answers (a single valid key or option), any key and timeouts do not
+    count."""
     if row.get("response") is None:
         return False
     kind = kinds.get(str(row.get("kind", "")))
@@ -213,6 +214,8 @@ def free_response(row: Mapping[str, Any]) -> bool:
     items = row.get(kind.answer.source)
     if not isinstance(items, list):
         return True
+    if kind.answer.type is kinds.AnswerType.KEY and kinds.ANY_KEY in items:
+        return False  # any key: nothing was chosen
     if kind.answer.type is kinds.AnswerType.SURVEY:
         field = kind.answer.options
         return any(field is None or not isinstance(q, dict) or len(q.get(field) or []) != 1

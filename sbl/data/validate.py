@@ -87,6 +87,8 @@ def _check_response(kind: kinds.Kind, row: Mapping[str, Any], origin: str | None
     items = row.get(kind.answer.source) if kind.answer.source else None
     if not isinstance(items, list) or kind_type is dict:
         return
+    if kind_type is str and kinds.ANY_KEY in items:  # any key answers
+        return
     valid = range(len(items)) if kind_type is int else {str(k).lower() for k in items}
     if (response.lower() if kind_type is str else response) not in valid:
         shown = f"0 to {len(items) - 1}" if kind_type is int else ", ".join(map(repr, items))

@@ -2,9 +2,10 @@
 ``lint`` runs after them and returns warnings instead (``sbl check`` prints them)."""
 
 from sbl.passes.check import check
+from sbl.passes.inherit import inherit
 from sbl.passes.lint import lint
 from sbl.passes.resolve import resolve
 
-PASSES = (resolve, check)
+PASSES = (resolve, check, inherit)
 
-__all__ = ["PASSES", "check", "lint", "resolve"]
+__all__ = ["PASSES", "check", "inherit", "lint", "resolve"]

@@ -117,6 +117,11 @@ class _Checker:
             self.infer.infer(block.condition, scope)
         if block.header is not None:
             self._header(block.header, scope)
+        if block.gap is not None:
+            found = self.infer.infer(block.gap, scope)
+            if not t.assignable(found, t.Optional(t.NUMBER)):
+                self.error(block.gap.span, f"a block's gap must be a number of ms or none, "
+                                           f"not {t.a(found)}")
         self.open.append(block)
         inner_before = self.items(block.body, columns, before, block.name)
         self.open.pop()
@@ -182,6 +187,8 @@ class _Checker:
             elif not t.assignable(found, decl.type):
                 self.error(param.value.span, f"parameter '{param.name}' must be "
                            f"{t.a(decl.type)}, not {t.a(found)}")
+            elif param.name == "style" and isinstance(param.value, ir.RecordExpr):
+                self._style_fields(param.value)
         missing = [p.name for p in declared
                    if p.required and p.name not in seen and p.name not in misspelt]
         if missing:
@@ -201,6 +208,14 @@ class _Checker:
                 t.NONE not in (declared, found):
             self.error(assign.value.span, f"shared '{assign.target}' holds {t.a(declared)}; "
                                           f"this gives it {t.a(found)}")
+
+    def _style_fields(self, style: ir.RecordExpr) -> None:
+        """A style record's fields are the page's: a misspelt one would be ignored."""
+        for f in style.fields:
+            if f.name not in kinds.STYLE_FIELDS:
+                self.error(f.span or style.span, f"a style has no field '{f.name}'",
+                           did_you_mean(f.name, kinds.STYLE_FIELDS)
+                           or f"its fields are {', '.join(kinds.STYLE_FIELDS)}")
 
     def _header(self, header: ir.Expr, scope: Scope) -> None:
         """A block's header: text for models only, like a prompt."""

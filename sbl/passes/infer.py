@@ -127,6 +127,18 @@ class Inferrer:
             return self.error(node, f"'.{node.name}' needs a record, not {t.a(obj)}")
         return t.ANY
 
+    def infer_Slice(self, node: ir.Slice, scope: Scope) -> SblType:
+        obj = t.strip_optional(self.infer(node.obj, scope))
+        for bound in (node.start, node.stop):
+            found = t.INT if bound is None else self.infer(bound, scope)
+            if bound is not None and not t.assignable(found, t.INT):
+                self.error(bound, f"a slice bound must be a whole number, not {t.a(found)}")
+        if isinstance(obj, t.ListType) or obj in (t.STR, t.HTML):
+            return obj if isinstance(obj, t.ListType) else t.STR  # part of markup is not markup
+        if obj != t.ANY:
+            return self.error(node, f"cannot slice {t.a(obj)}")
+        return t.ANY
+
     def infer_Index(self, node: ir.Index, scope: Scope) -> SblType:
         obj = t.strip_optional(self.infer(node.obj, scope))
         index = self.infer(node.index, scope)

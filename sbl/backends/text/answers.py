@@ -44,11 +44,13 @@ def letters(order: tuple[str, ...], k: int) -> tuple[str, ...]:
 class Question:
     """One answer slot: its option ``options`` (labels; None for free text), the response
     value each records, and ``only``: the index of the one option the trial instructs (None:
-    every option is valid)."""
+    every option is valid); ``any_key``: any key answers, so a recorded key of any name is
+    accepted (the one option is the key a text participant presses)."""
 
     options: tuple[str, ...] | None
     values: tuple[Any, ...] = ()
     only: int | None = None
+    any_key: bool = False
 
     @property
     def valid(self) -> tuple[str, ...] | None:
@@ -86,6 +88,8 @@ class Question:
     def accepts(self, value: Any) -> bool:
         """Whether ``value`` is a recorded value of one of the valid options (keys in any
         case; on an instructed trial only the instructed option's)."""
+        if self.any_key:
+            return isinstance(value, str)
         values = self.values if self.only is None else (self.values[self.only],)
         return any(v == value and type(v) is type(value) or (
             isinstance(v, str) and isinstance(value, str) and v.lower() == value.lower())
@@ -125,6 +129,9 @@ def questions(kind: kinds.Kind, params: Mapping[str, Any],
         return []
     if answer.type is AnswerType.KEY:
         keys = tuple(dict.fromkeys(str(k) for k in items))
+        if kinds.ANY_KEY in keys:  # not asked: the participant presses the one key
+            pressed = kinds.ANY_KEY_PRESSED
+            return [Question((key_name(pressed),), (pressed,), any_key=True)]
         return [Question(tuple(key_name(k) for k in keys), keys)]
     if answer.type is AnswerType.OPTION:
         only = params.get(answer.forced) if answer.forced else None

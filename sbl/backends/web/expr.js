@@ -296,7 +296,7 @@
     }
   }
 
-  const EXPRS = new Set(["Literal", "Name", "Prev", "Attr", "Index", "Unary", "Binary", "Cond",
+  const EXPRS = new Set(["Literal", "Name", "Prev", "Attr", "Index", "Slice", "Unary", "Binary", "Cond",
     "Template", "ListExpr", "RecordExpr", "Range", "Comprehension", "Call", "TableData"]);
 
   function checkSize(what, n) {
@@ -435,6 +435,19 @@
     return items[j];
   }
 
+  /** obj[start:stop] with Python's rules: negative bounds count from the end, bounds past
+   *  either end are clamped, null is the end; strings by code points, as len and index. */
+  function sliced(obj, start, stop) {
+    const k = kind(obj);
+    if (k !== "list" && k !== "string") fault(`cannot slice ${a(obj)}`);
+    for (const b of [start, stop]) {
+      if (b !== null && !isWhole(b)) fault(`a slice bound must be a whole number; got ${got(b)}`);
+    }
+    const items = k === "string" ? codePoints(obj) : obj;
+    const part = items.slice(start ?? 0, stop ?? items.length); // Array.slice clamps as Python
+    return k === "string" ? part.join("") : part;
+  }
+
   function unary(node, scope) {
     const v = evaluate(node.operand, scope);
     if (node.op === "not") return !truthy(v);
@@ -560,6 +573,11 @@
     Index: (node, scope) => {
       const obj = evaluate(node.obj, scope);
       return index(obj, evaluate(node.index, scope));
+    },
+    Slice: (node, scope) => {
+      const obj = evaluate(node.obj, scope);
+      const bound = (e) => (e === null ? null : evaluate(e, scope));
+      return sliced(obj, bound(node.start), bound(node.stop));
     },
     Unary: unary,
     Binary: binary,
@@ -752,6 +770,34 @@
       }
       return text.split(sep);
     }),
+    fixed: B(2, 2, (x, digits) => {
+      const value = number("fixed", x);
+      const d = whole("fixed", digits, "a whole number of digits");
+      if (!(0 <= d && d <= 20)) fault(`fixed needs digits from 0 to 20; got ${show(digits)}`);
+      // toFixed never writes "-0.00", and writes 1e21 and above as String does: Python copies
+      return roundHalfAway(value, d).toFixed(d);
+    }),
+    pad: B(2, 3, (x, width, fill = " ") => {
+      const text = show(x);
+      const n = whole("pad", width, "a whole number as width");
+      if (typeof fill !== "string" || codePoints(fill).length !== 1) {
+        fault(`pad needs one character as fill; got ${got(fill)}`);
+      }
+      if (n > MAX_CHARS) checkLength("pad", n);
+      return fill.repeat(Math.max(0, n - codePoints(text).length)) + text;
+    }),
+    trim: B(1, 1, (s) => string("trim", s).replace(/^[ \t\n\r]+|[ \t\n\r]+$/g, "")),
+    replace: B(3, 3, (s, old, by) => {
+      const text = string("replace", s);
+      if (string("replace", old, "a string to replace") === "") {
+        fault("replace needs a non-empty string to replace");
+      }
+      return joined("replace", text.split(old), string("replace", by, "a string as replacement"));
+    }),
+    startswith: B(2, 2, (s, p) =>
+      string("startswith", s).startsWith(string("startswith", p, "a string to look for"))),
+    endswith: B(2, 2, (s, p) =>
+      string("endswith", s).endsWith(string("endswith", p, "a string to look for"))),
     contains: B(2, 2, (c, x) => member("contains", x, c)),
     reverse: B(1, 1, (v) => {
       if (Array.isArray(v)) return v.slice().reverse();

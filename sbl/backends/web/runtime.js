@@ -44,8 +44,12 @@
     return ok ? ` style="${prop}: ${esc(value)}"` : "";
   }
 
+  // Choices that hold this answer with any key (sbl.kinds.ANY_KEY).
+  const ANY_KEY = "any";
+
   function keys(choices) {
-    return Array.isArray(choices) && choices.length ? choices : "NO_KEYS";
+    if (!Array.isArray(choices) || !choices.length) return "NO_KEYS";
+    return choices.includes(ANY_KEY) ? "ALL_KEYS" : choices;
   }
 
   function ms(value) {
@@ -486,7 +490,12 @@
     const flat = Object.assign({}, row);
     delete flat.trial_index;
     Object.assign(data, flat, { sbl_trial_index: t.index, sbl_storage: run.store.state });
-    for (const extra of mapping.follow ? mapping.follow(t, row) : []) run.timeline.push(extra);
+    // The gap (jsPsych's post_trial_gap) follows the last screen of the trial.
+    const extras = mapping.follow ? mapping.follow(t, row) : [];
+    const gap = t.p.gap === undefined ? null : t.p.gap;
+    if (extras.length) extras[extras.length - 1].post_trial_gap = gap;
+    t.gap = extras.length ? null : gap;
+    for (const extra of extras) run.timeline.push(extra);
     const f = st.stack[st.stack.length - 1];
     f.item += 1;
     if (seek(run)) run.timeline.push(trialFor(run));
@@ -512,9 +521,28 @@
       }
     }
     desc.on_finish = (data) => guarded(run, () => finish(run, t, data));
+    desc.post_trial_gap = () => (t && t.gap !== undefined ? t.gap : null); // set by finish
+    desc.on_start = () => applyStyle(run, t && t.p ? t.p.style : null); // after parameters
     const sim = simulationOptions(run.st.rows.length, stim);
     if (sim) desc.simulation_options = sim;
     return desc;
+  }
+
+  /** The page's look during a trial: the experiment's style, overridden field by field by
+   * the trial's. A colour CSS rejects, or a size that is not a positive number, keeps the
+   * page's default, as the text kind's `color` does. */
+  function applyStyle(run, trialStyle) {
+    const record = (v) => (v && typeof v === "object" && !Array.isArray(v) ? v : {});
+    const base = record(run.settings.style), own = record(trialStyle);
+    const pick = (name) => (own[name] === undefined || own[name] === null ? base[name] : own[name]);
+    const colourOf = (v) => (typeof v === "string" && CSS.supports("color", v) ? v : "");
+    const px = (v) => (typeof v === "number" && Number.isFinite(v) && v > 0 ? `${v}px` : "");
+    const display = run.jsPsych.getDisplayElement();
+    document.body.style.backgroundColor = colourOf(pick("background"));
+    display.style.backgroundColor = colourOf(pick("background"));
+    display.style.color = colourOf(pick("color"));
+    display.style.fontSize = px(pick("font_size"));
+    display.style.setProperty("--sbl-width", px(pick("width")));
   }
 
   /** Values that let a plugin start when evaluation failed (the run is being stopped). */
@@ -720,7 +748,7 @@
   }
 
   function readSettings(run) {
-    for (const name of ["fullscreen", "post_url", "redirect"]) {
+    for (const name of ["fullscreen", "post_url", "redirect", "style"]) {
       run.settings[name] = setting(run, name);
     }
   }
