@@ -131,3 +131,12 @@ def threads_option(func: F) -> F:
              "OpenMP threads sleeping rather than spinning while they wait, so that a machine "
              "shared with other busy processes does not slow to a crawl; OMP_NUM_THREADS if "
              "set).")(func)
+
+
+def timeout_option(func: F) -> F:
+    """The ``--timeout SECONDS`` option of the commands that can ask a server."""
+    return click.option(
+        "--timeout", type=click.FloatRange(min=0.1), default=60.0, show_default=True,
+        metavar="SECONDS",
+        help="With --model openai:...: how long one request may take before it is tried "
+             "again (4 more tries, each retry said on stderr).")(func)

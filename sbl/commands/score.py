@@ -10,6 +10,7 @@ from sbl.commands import (
     participant_help,
     reports_errors,
     threads_option,
+    timeout_option,
 )
 
 
@@ -30,10 +31,7 @@ from sbl.commands import (
               help="The --seed of the run that made DATA, for participants whose data "
                    "recorded none (the page records it): participant k of an sbl run had "
                    "SEED + k - 1, any other id SEED.")
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=60.0, show_default=True,
-              metavar="SECONDS",
-              help="With --model openai:...: how long one request may take before it is tried "
-                   "again (4 more tries, each retry said on stderr).")
+@timeout_option
 @threads_option
 @reports_errors
 def score(data: str, model: str, experiment: str | None, output: str | None,

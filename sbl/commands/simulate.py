@@ -13,6 +13,7 @@ from sbl.commands import (
     participant_help,
     reports_errors,
     threads_option,
+    timeout_option,
 )
 from sbl.source import counted
 
@@ -47,10 +48,7 @@ from sbl.source import counted
 @click.option("--summary", type=click.Path(dir_okay=False),
               help="Write what the run cost as JSON: model, participants, trials, "
                    "tokens_processed, transcript_tokens, invalid_mass, seconds, retries.")
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=60.0, show_default=True,
-              metavar="SECONDS",
-              help="With --model openai:...: how long one request may take before it is tried "
-                   "again (4 more tries, each retry said on stderr).")
+@timeout_option
 @click.option("--device", help="Where the model runs: cpu, cuda, cuda:N, mps (default: the "
                                "best there is). One this machine does not have is an error.")
 @threads_option
