@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from sbl import backends
-from sbl.commands import DEBUG, reports_errors
+from sbl.commands import DEBUG, check_output, reports_errors
 from sbl.source import SblError, render, render_all
 
 
@@ -124,7 +124,6 @@ def check(files: tuple[str, ...]) -> None:
 @reports_errors
 def compile_(file: str, output: str | None, emit: str, cdn: bool, allow_simulate: bool) -> None:
     """Compile FILE to a browser page, the JSON IR, or the text a model reads."""
-    from sbl.commands import check_output
     from sbl.experiment import load
 
     check_output(output)

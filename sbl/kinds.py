@@ -123,6 +123,8 @@ COMMON_PARAMS: tuple[ParamDecl, ...] = (
               "Whether a text participant reads this trial; none: the kind's default "
               "(fixation crosses and blank screens are left out)."),
 )
+# Parameters only text participants read: neither page nor text run records them.
+TEXT_ONLY: frozenset[str] = frozenset(p.name for p in COMMON_PARAMS)
 # How the page looks (the experiment's `style` setting, and any stimulus's): each field left
 # out or none keeps the page's (or the experiment's) own.
 STYLE_TYPE = "record{background: str?, color: str?, font_size: number?, width: number?}"

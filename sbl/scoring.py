@@ -76,11 +76,6 @@ def score_rows(experiment: Experiment, rows: Rows, scorer: Scorer | LoadedModel,
     return Scores(scoring.name, results)
 
 
-def score_psych101(path: str | Path, scorer: Scorer | LoadedModel) -> Scores:
-    """Score the texts of a Psych-101 jsonl file (one participant per record)."""
-    return score_texts(psych101_texts(path), scorer)
-
-
 def score_texts(texts: dict[str, str], scorer: Scorer | LoadedModel) -> Scores:
     """Score each participant's text (responses marked ``<<like this>>``)."""
     from sbl.likelihood import as_scorer, score_transcript

@@ -63,13 +63,13 @@ def run_settings(experiment: ir.Experiment, model: str, temperature: float | Non
     """What makes a run's rows what they are, recorded so that a resume can check it is the
     same run: the experiment, the model and its sampling, the participants and their seeds."""
     from sbl import ir
-    from sbl.data.schema import to_json
+    from sbl.data.schema import columns_for, to_json
 
     return {"experiment": fingerprint(ir.to_json(experiment)), "model": model,
             "temperature": temperature, "seed": seed, "batch": batch,
             "participants": participants if prefix is None else None,
             "prefix": None if prefix is None else fingerprint(to_json([dict(r) for r in prefix])),
-            "columns": list(program(experiment).columns)}
+            "columns": list(columns_for(experiment))}
 
 
 def check_resume(experiment: ir.Experiment, output: str | Path, resume: bool, model: str,

@@ -64,7 +64,6 @@ def check_output(path: str | None, suffixes: tuple[str, ...] = ()) -> None:
     ``None`` and ``-`` (stdout) pass."""
     from pathlib import Path
 
-    from sbl.source import SblError
 
     if path in (None, "-"):
         return
@@ -86,7 +85,6 @@ def check_folder(path: str | None) -> None:
     """Refuse an output folder that is a file (a missing one, and its parents, are made)."""
     from pathlib import Path
 
-    from sbl.source import SblError
 
     if path is not None and Path(path).exists() and not Path(path).is_dir():
         raise SblError.at(None, f"cannot write into '{path}': it is a file, not a folder")

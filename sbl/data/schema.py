@@ -23,8 +23,7 @@ from sbl.values import Value, num, show_number
 
 DATA_FORMAT = 2
 CORE: tuple[str, ...] = kinds.CORE_FIELDS
-# Parameters only text participants read: neither page nor text run records them.
-TEXT_ONLY: frozenset[str] = frozenset(p.name for p in kinds.COMMON_PARAMS)
+TEXT_ONLY = kinds.TEXT_ONLY
 JSPSYCH_FIELDS = kinds.JSPSYCH_FIELDS
 TEXT_COLUMNS = ("participant", "source", "block", "trial", "kind")
 

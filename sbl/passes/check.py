@@ -17,12 +17,10 @@ from sbl.types import SblType
 
 # The type of `trials`: recorded rows, whose fields vary by kind.
 TRIALS = t.ListType(t.RecordType((), open=True))
-# Parameters of every kind that only text participants read.
-TEXT_ONLY = frozenset(p.name for p in kinds.COMMON_PARAMS)
 # The names a block's header sees besides the block's own: the pass number (1, 2, ... over
 # the whole run), the rows of the pass, and the participant's option labels.
 HEADER_NAMES: dict[str, SblType] = {"pass": t.INT,
-                                    "rows": t.ListType(t.RecordType((), open=True)),
+                                    "rows": TRIALS,
                                     "labels": t.ListType(t.STR)}
 
 
@@ -176,7 +174,7 @@ class _Checker:
             seen.add(param.name)
             is_prompt = prompt is not None and param.name == "prompt"
             found = self.infer.infer(param.value, prompt if prompt and is_prompt else scope)
-            if param.name in TEXT_ONLY and prompt is not None:
+            if param.name in kinds.TEXT_ONLY and prompt is not None:
                 self.no_randomness(param.value, f"a {param.name}")
             if decl is None:
                 suggestion = did_you_mean(param.name, by_name)

@@ -21,7 +21,6 @@ from sbl.types import SblType
 if TYPE_CHECKING:
     from sbl.passes.check import _Checker
 
-_TEXT_ONLY = frozenset(p.name for p in kinds.COMMON_PARAMS)
 _RENAME = "a row records each name once: rename one of them"
 
 
@@ -62,7 +61,7 @@ def trial(checker: _Checker, stim: ir.Stimulus, kind: Kind, scope: Scope) -> dic
             checker.error(head_span(stim), f"column '{name}' of block '{block.name}' has the "
                                            f"name of the data field '{name}' of {kind.name}",
                           help=_RENAME)
-        elif any(p.name == name for p in kind.params if p.name not in _TEXT_ONLY) and (
+        elif any(p.name == name for p in kind.params if p.name not in kinds.TEXT_ONLY) and (
                 param is None or param.value != ir.Name(name)) and not _failed(checker, param):
             checker.error(name_span(param) if param else head_span(stim),
                           f"the row of this {kind.name} records its parameter '{name}', which "
@@ -79,14 +78,15 @@ def _data_fields(checker: _Checker, stim: ir.Stimulus, kind: Kind, scope: Scope,
     for node in nodes:
         for f in node.data:
             fields[f.name] = f  # a trial's own field replaces its block's of the same name
-    params = {p.name: p.type for p in kind.params if p.name not in _TEXT_ONLY}
+    params = {p.name: p.type for p in kind.params if p.name not in kinds.TEXT_ONLY}
     found: dict[str, SblType] = {}
+    base = {**scope.names, **params, **checker.trial_fields(kind)}
     for f in fields.values():
         clash = _taken(f.name, kind, checker.shared, own)
         if clash:
             checker.error(name_span(f), f"data field '{f.name}' has the name of {clash}",
                           help=_RENAME)
-        names = {**scope.names, **params, **checker.trial_fields(kind), **found}
+        names = {**base, **found}
         inner = Scope(names, scope.prev_fields, scope.prev_available,
                       f"in data field '{f.name}'")
         found[f.name] = checker.infer.infer(f.value, inner)

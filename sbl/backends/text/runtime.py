@@ -334,7 +334,7 @@ class ParticipantRun:
             else:
                 given[p.name] = evaluate(p.value, scope)
         return {d.name: given[d.name] if d.name in given else copy.deepcopy(d.default)
-                for d in t.kind.kind.params if d.name not in schema.TEXT_ONLY}
+                for d in t.kind.recorded}
 
     def _data(self, t: Trial) -> dict[str, Value]:
         scope = Scope({**t.p, "response": t.response}, self._prev, None)

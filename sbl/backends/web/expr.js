@@ -705,7 +705,7 @@
     len: B(1, 1, (v) => {
       const k = kind(v);
       if (k === "list") return v.length;
-      if (k === "string") return codePoints(v).length;
+      if (k === "string") return chars(v);
       if (k === "record") return Object.keys(v).length;
       return fault(`len needs a list, string or record; got ${k}`);
     }),
@@ -780,11 +780,11 @@
     pad: B(2, 3, (x, width, fill = " ") => {
       const text = show(x);
       const n = whole("pad", width, "a whole number as width");
-      if (typeof fill !== "string" || codePoints(fill).length !== 1) {
+      if (typeof fill !== "string" || chars(fill) !== 1) {
         fault(`pad needs one character as fill; got ${got(fill)}`);
       }
       if (n > MAX_CHARS) checkLength("pad", n);
-      return fill.repeat(Math.max(0, n - codePoints(text).length)) + text;
+      return fill.repeat(Math.max(0, n - chars(text))) + text;
     }),
     trim: B(1, 1, (s) => string("trim", s).replace(/^[ \t\n\r]+|[ \t\n\r]+$/g, "")),
     replace: B(3, 3, (s, old, by) => {

@@ -19,9 +19,6 @@ from sbl.source import SblError
 
 # Kinds declared in stdlib that runtime.js cannot run yet, with the reason shown to the user.
 UNSUPPORTED: dict[str, str] = {}
-# Parameters of every kind that only text participants read: the page neither shows nor
-# records them.
-TEXT_ONLY_PARAMS = frozenset(p.name for p in kinds.COMMON_PARAMS)
 
 _JSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026",
                  "\u2028": "\\u2028", "\u2029": "\\u2029"}
@@ -54,7 +51,7 @@ def kind_data(name: str) -> dict[str, Any]:
     assert kind is not None, name  # used_kinds refused unknown kinds
     params = [{"name": p.name, "default": p.default,
                "html": types.strip_optional(p.type) == types.HTML}
-              for p in kind.params if p.name not in TEXT_ONLY_PARAMS]
+              for p in kind.params if p.name not in kinds.TEXT_ONLY]
     data = [{"name": d.name, "expr": ir.to_data(d.expr)} for d in kind.data]
     answer = {"type": kind.answer.type.value, "source": kind.answer.source,
               "options": kind.answer.options}

@@ -931,8 +931,9 @@
       button.className = "jspsych-btn";
       button.textContent = "Download the data again";
       button.addEventListener("click", () => {
-        collection(st.data).localSave("json", `${PAGE.page.name}.json`);
-        collection(st.data).localSave("csv", `${PAGE.page.name}.csv`);
+        const data = collection(st.data);
+        data.localSave("json", `${PAGE.page.name}.json`);
+        data.localSave("csv", `${PAGE.page.name}.csv`);
       });
       box.after(button);
     }

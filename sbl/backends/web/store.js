@@ -21,8 +21,8 @@
   const BACKOFF_MS = [1000, 2000, 4000]; // waits between the 4 tries of a sink
   const TIMEOUT_MS = 20000; // one try of a sink that does not answer
 
-  function runKey(page, mode, participant, version) {
-    return PREFIX + JSON.stringify(["run", page.name, version || page.key, mode, participant]);
+  function runKey(page, mode, participant) {
+    return PREFIX + JSON.stringify(["run", page.name, page.key, mode, participant]);
   }
 
   function anonymousKey(page, mode) {
@@ -71,7 +71,7 @@
       for (let tries = 0; tries < 2; tries += 1) {
         try {
           this.ls.setItem(key, text);
-          if (this.state !== "unavailable") this.state = "ok";
+          this.state = "ok";
           return true;
         } catch (err) {
           if (!isQuota(err) || tries === 1 || !this.shrinkDownloaded(key)) break;
