@@ -291,8 +291,12 @@ def test_logits_to_keep_is_probed_and_every_form_gives_the_same_numbers(tiny_dir
     from sbl.participants.compat import KEEP_MODES
 
     lm = models.load(str(tiny_dir), device="cpu")
-    HFResponder(lm)  # probes once, at load
+    responder = HFResponder(lm)
+    responder.response_logprobs("You press <<A>>.", [(12, 13)])
+    assert lm.logits_keep is None  # scoring does not need the probe
+    play(responder, Bandit(1), 1)  # probes once, at the first ask
     found = lm.logits_keep
+    assert found in KEEP_MODES
     if transformers.__version__.startswith("5.17."):
         assert found != "2d"  # what GPU images ship: a 2-D index fails there
     logs = {}

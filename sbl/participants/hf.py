@@ -92,8 +92,6 @@ class HFResponder:
                  batch_size: int = 16) -> None:
         import torch
 
-        from sbl.participants.compat import keep_mode
-
         self.lm, self.name = loaded, loaded.source
         self.temperature, self.seed, self.batch_size = temperature, seed, batch_size
         self._torch = torch
@@ -106,9 +104,6 @@ class HFResponder:
         self._mark = self._encode(MARK)
         self._pad = next((t for t in (tok.pad_token_id, tok.eos_token_id) if t is not None), 0)
         self._eos = tok.eos_token_id
-        if loaded.logits_keep is None:  # probed once per loaded model
-            loaded.logits_keep = keep_mode(loaded.model, self._device)
-        self._keep = loaded.logits_keep
 
     # -- the protocol ------------------------------------------------------------------
 
@@ -136,9 +131,15 @@ class HFResponder:
     def response_logprobs(self, text: str, spans: Sequence[tuple[int, int]]
                           ) -> ResponseLogprobs:
         """Score ``text`` (the :class:`~sbl.protocol.Scorer` protocol): one forward pass."""
-        from sbl.likelihood import hf_response_logprobs
+        return self.response_logprobs_many([(text, spans)])[0]
 
-        return hf_response_logprobs(self.lm, text, spans)
+    def response_logprobs_many(self, items: Sequence[tuple[str, Sequence[tuple[int, int]]]]
+                               ) -> list[ResponseLogprobs]:
+        """:meth:`response_logprobs` of each (text, spans); the first tokens a text shares
+        with another are fed once (:mod:`sbl.participants.hfscore`)."""
+        from sbl.participants.hfscore import response_logprobs_many
+
+        return response_logprobs_many(self.lm, items)
 
     # -- totals --------------------------------------------------------------------------
 
@@ -270,12 +271,14 @@ class HFResponder:
     def _forward(self, group: _Group, ids: Any, mask: Any, positions: Any,
                  keep: list[list[int]]) -> Any:
         """Logits (batch, positions kept, vocab), extending the group's cache in place."""
-        from sbl.participants.compat import kept_logits
+        from sbl.participants.compat import keep_mode, kept_logits
 
+        if self.lm.logits_keep is None:  # probed once per loaded model, when first needed
+            self.lm.logits_keep = keep_mode(self.lm.model, self._device)
         cache = {self.lm.cache_arg: group.cache, "use_cache": True}
         return kept_logits(functools.partial(self.lm.model, input_ids=ids, attention_mask=mask,
                                              position_ids=positions, **cache),
-                           keep, self._keep, self._device)
+                           keep, self.lm.logits_keep, self._device)
 
     def _crop(self, group: _Group, count: int) -> None:
         """Take the last ``count`` slots back out of the group's cache and mask."""
