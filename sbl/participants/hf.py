@@ -222,6 +222,7 @@ class HFResponder:
                 row.ends_with_mark = ids[-len(self._mark):] == self._mark
         for group in _groups(rows):
             feed = [chunks.get(id(r), []) if r else [] for r in group.rows]
+            feed = self._feed_shared_start(group, feed)
             keep = [[len(c) - 1] if c else [] for c in feed]
             for r, lp in zip(group.rows, self._step(group, feed, keep), strict=True):
                 if r is not None and lp is not None:
@@ -230,6 +231,22 @@ class HFResponder:
         for row, n in zip(rows, spent, strict=True):
             row.processed += n
         return spent
+
+    def _feed_shared_start(self, group: _Group, feed: list[list[int]]) -> list[list[int]]:
+        """A new group's rows usually begin with the same instructions: feed the tokens every
+        row's first chunk starts with once, as one row, and give each row a copy of its
+        keys and values; returns what is left of each chunk (at least its last token, whose
+        log-probs are needed). The rows' numbers are the same, up to float rounding."""
+        if len(feed) < 2 or group.mask.shape[1] or not all(feed) or None in group.rows:
+            return feed
+        shared = min(_common_start(feed), min(len(c) for c in feed) - 1)
+        if shared < 2:
+            return feed
+        alone = _Group(self._new_cache(), group.mask[:1])
+        self._step(alone, [feed[0][:shared]], [[]])
+        alone.cache.repeat_rows(len(feed))
+        group.cache, group.mask = alone.cache, alone.mask.expand(len(feed), -1).clone()
+        return [c[shared:] for c in feed]
 
     def _unfed(self, row: _Row, transcript: str) -> tuple[list[int], str]:
         """The text the row has not been fed yet, and the token ids that go before it."""
@@ -424,6 +441,15 @@ def _groups(rows: list[_Row]) -> list[_Group]:
     for r in rows:
         seen.setdefault(id(r.group), r.group)
     return list(seen.values())
+
+
+def _common_start(chunks: list[list[int]]) -> int:
+    """How many first tokens all ``chunks`` share."""
+    first = chunks[0]
+    n = min(len(c) for c in chunks)
+    for c in chunks[1:]:
+        n = next((k for k in range(n) if c[k] != first[k]), n)
+    return n
 
 
 def _free_text_done(text: str, eos: bool, n_tokens: int, max_chars: int) -> str | None:
