@@ -8,6 +8,7 @@ shared stream.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import itertools
 from collections import ChainMap
@@ -71,7 +72,14 @@ class Scope:
 
     def child(self, /, **names: Value) -> Scope:
         """A scope with ``names`` added (comprehension variables), sharing prev and rng."""
-        return Scope(ChainMap(names, self.names), self.prev, self.rng)  # type: ignore[arg-type]
+        inner = copy.copy(self)  # a subclass keeps its own way of showing values
+        inner.names = ChainMap(names, self.names)  # type: ignore[arg-type]
+        return inner
+
+    def shown(self, expr: ir.Expr) -> str:
+        """``expr`` made into text, as a template hole and ``str`` make it: the hook where
+        the text runtime words a response time a text run does not have."""
+        return show(evaluate(expr, self))
 
 
 def evaluate(expr: ir.Expr, scope: Scope) -> Value:
@@ -217,7 +225,7 @@ def _cond(node: ir.Cond, scope: Scope) -> Value:
 
 def _template(node: ir.Template, scope: Scope) -> Value:
     return values.joined("a string with holes", (
-        part if isinstance(part, str) else show(evaluate(part, scope)) for part in node.parts))
+        part if isinstance(part, str) else scope.shown(part) for part in node.parts))
 
 
 def _record(node: ir.RecordExpr, scope: Scope) -> Value:
@@ -260,6 +268,8 @@ def _call(node: ir.Call, scope: Scope) -> Value:
     if b is None:
         raise ValueFault(f"unknown function '{node.func}'")
     b.check_arity(len(node.args), len(node.kwargs))
+    if node.func == "str":  # converts as a template hole does, through the same hook
+        return scope.shown(node.args[0])
     args = [evaluate(a, scope) for a in node.args]
     if b.named:
         return b.fn(_named(node.func, node.kwargs, scope))

@@ -137,6 +137,10 @@ def name_span(node: ir.Param | ir.Assign) -> ir.Span | None:
 
 # ---------------------------------------------------------------- response times in text runs
 
+# What a text participant reads where text shows a response time it has none of (the text
+# runtime's rule: sbl/backends/text/untimed.py).
+NOT_MEASURED = "not measured"
+
 
 def reads_rt(expr: ir.Expr) -> list[ir.Node]:
     """The places in ``expr`` that read a response time: ``rt``, ``x.rt`` and ``x["rt"]``."""
@@ -182,9 +186,10 @@ def text_rt_warnings(experiment: ir.Experiment) -> list[Diagnostic]:
             if found and not _handles_none(param.value):
                 out.append(Diagnostic(
                     f"parameter '{param.name}' shows a response time, but a text participant "
-                    f"has none (rt is none in text runs)", found[0].span, Severity.WARNING,
-                    help="say what to show without one, e.g. if rts == [] then 'not measured' "
-                         "else ... (see docs/data.md, Debriefs)"))
+                    f"has none (rt is none in text runs): it reads '{NOT_MEASURED}' there",
+                    found[0].span, Severity.WARNING,
+                    help="say what to show without one, e.g. if rts == [] then 'no times "
+                         "measured' else ... (see docs/data.md, Debriefs)"))
     return out
 
 
