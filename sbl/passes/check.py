@@ -46,11 +46,13 @@ class _Checker:
         # the open blocks, outermost first, and each checked block's condition columns
         self.open: list[ir.Block] = []
         self.columns: dict[int, tuple[str, ...]] = {}
+        self.gap: ir.Expr | None = None  # the experiment's gap, which trials may inherit
 
     def error(self, span: ir.Span | None, message: str, help: str | None = None) -> None:
         self.diagnostics.append(Diagnostic(message, span, help=help))
 
     def experiment(self, experiment: ir.Experiment) -> None:
+        self.gap = experiment.setting("gap")
         self.params(experiment.settings, kinds.settings(), "the experiment",
                     Scope({}, where="in the experiment's settings"))
         declared: dict[str, ir.Node] = {}
@@ -153,8 +155,9 @@ class _Checker:
                        did_you_mean(stim.kind, kinds.names()))
             return
         scope = self._scope(columns, before, f"in this {stim.kind}")
+        filled = rows_check.fills(stim, kind, rows_check.conditions(self.open, self.columns))
         self.params(stim.params, kind.params, f"'{stim.kind}'", scope, head_span(stim),
-                    prompt=self._prompt_scope(kind, scope))
+                    prompt=self._prompt_scope(kind, scope), filled=frozenset(filled))
         custom = rows_check.trial(self, stim, kind, scope)
         # this trial's response and data fields hide columns of the same name
         after_scope = Scope({**scope.names, **self.trial_fields(kind), **custom},
@@ -163,7 +166,9 @@ class _Checker:
             self.assign(assign, after_scope)
 
     def params(self, given: tuple[ir.Param, ...], declared: tuple[ParamDecl, ...], owner: str,
-               scope: Scope, head: ir.Span | None = None, prompt: Scope | None = None) -> None:
+               scope: Scope, head: ir.Span | None = None, prompt: Scope | None = None,
+               filled: frozenset[str] = frozenset()) -> None:
+        """Check the given parameters; ``filled`` ones are given by condition columns."""
         by_name = {p.name: p for p in declared}
         seen: set[str] = set()
         misspelt: set[str] = set()
@@ -188,7 +193,7 @@ class _Checker:
             elif param.name == "style" and isinstance(param.value, ir.RecordExpr):
                 self._style_fields(param.value)
         missing = [p.name for p in declared
-                   if p.required and p.name not in seen and p.name not in misspelt]
+                   if p.required and p.name not in seen | misspelt | filled]
         if missing:
             self.error(head, f"{owner} needs the parameter{'s' if len(missing) > 1 else ''} "
                              f"{', '.join(repr(m) for m in missing)}")
