@@ -285,7 +285,7 @@ html_keyboard {
     "any_key": """
 experiment "Any key"
 text { text: "Press any key to start" choices: ["any"] }
-html_keyboard { stimulus: "<p>Press any key</p>" choices: ["any", "f"] correct_key: " " }
+html_keyboard { stimulus: "<p>Press any key</p>" choices: ["any"] correct_key: " " }
 text { text: "Press F or J" choices: ["f", "j"] }
 """,
     # Gaps at three levels, one jittered per trial (a draw both runtimes make), one after a
