@@ -90,3 +90,10 @@ def test_text_rows_replay_whatever_wording_they_recorded() -> None:
     replayed = run(Rows(old))
     assert replayed[6]["text"] == "You took not measured; as text: not measured"
     assert [r["response"] for r in replayed] == [r["response"] for r in old]
+
+
+def test_a_header_reads_the_wording_too() -> None:
+    text = ('experiment "x"\ntext { text: "F", choices: ["f", "j"] }\n'
+            'block b { header: "Last time: {prev.rt} ms."\n  text { text: "J", choices: ["f", "j"] } }\n')
+    rows = sbl.loads(text, "x.sbl").run(Scripted(["f", "j"]), seed=1)
+    assert "\nLast time: not measured.\n" in rows.transcripts["1"]

@@ -443,7 +443,8 @@ class ParticipantRun:
 
     def _header_text(self, expr: ir.Expr, names: Mapping[str, Value]) -> str:
         """The text of a header expression, reflowed and cleaned like instructions."""
-        return render.clean(render.reflow(show(evaluate(expr, Scope(names, self._prev, None)))))
+        text = show(evaluate(expr, untimed.Untimed(names, self._prev, None)))
+        return render.clean(render.reflow(untimed.unmark(text)))
 
     def _pending(self, t: Trial, tracker: Tracker) -> dict[str, Any]:
         """The response-dependent names, pending: what the template sees before the answer."""

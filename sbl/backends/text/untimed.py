@@ -1,11 +1,12 @@
 """Response times in text runs: what a text participant reads where text shows one.
 
 A text run measures no time: its rows record ``rt`` as none (docs/data.md). Where text a
-text participant reads (a stimulus parameter, or its prompt) makes a response time into
-text, in a hole ``{...}`` or with ``str(...)``, and there is none to show (the value is none,
-or it cannot be computed without one, as ``mean`` of no numbers cannot), the participant
-reads :data:`NOT_MEASURED`, and a time unit written right after it (``ms``, ``s``, ...) is
-left out: "You took {prev.rt} ms." reads "You took not measured." rather than "none ms".
+text participant reads (a stimulus parameter, its prompt, a block header) makes a response
+time into text, in a hole ``{...}`` or with ``str(...)``, and there is none to show (the
+value is none, or it cannot be computed without one, as ``mean`` of no numbers cannot), the
+participant reads :data:`NOT_MEASURED`, and a time unit written right after it (``ms``,
+``s``, ...) is left out: "You took {prev.rt} ms." reads "You took not measured.", never
+"none ms".
 
 The page is not touched: it has response times, and shows what ``runtime.js`` shows. A
 trial replayed from a page row shows what the page showed (a timeout's "none ms" included),
