@@ -8,7 +8,6 @@ shared stream.
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import itertools
 from collections import ChainMap
@@ -72,9 +71,9 @@ class Scope:
 
     def child(self, /, **names: Value) -> Scope:
         """A scope with ``names`` added (comprehension variables), sharing prev and rng."""
-        inner = copy.copy(self)  # a subclass keeps its own way of showing values
-        inner.names = ChainMap(names, self.names)  # type: ignore[arg-type]
-        return inner
+        # of the same class: a subclass keeps its own way of showing values
+        return type(self)(ChainMap(names, self.names), self.prev,  # type: ignore[arg-type]
+                          self.rng)
 
     def shown(self, expr: ir.Expr) -> str:
         """``expr`` made into text, as a template hole and ``str`` make it: the hook where
