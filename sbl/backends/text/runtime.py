@@ -337,9 +337,10 @@ class ParticipantRun:
                 continue
             if p.name in t.kind.html:
                 value, shown = markup(p.value, scope)
-                given[p.name], t.shown[p.name] = untimed.finish(value), untimed.unmark(shown)
+                given[p.name] = untimed.finished(p.value, value)
+                t.shown[p.name] = untimed.unmark(shown)
             else:
-                given[p.name] = untimed.finish(evaluate(p.value, scope))
+                given[p.name] = untimed.finished(p.value, evaluate(p.value, scope))
         return {d.name: given[d.name] if d.name in given else copy.deepcopy(d.default)
                 for d in t.kind.recorded}
 

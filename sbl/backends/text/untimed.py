@@ -23,7 +23,8 @@ from sbl.evaluate import EvalError, Scope, evaluate
 from sbl.passes.rows import NOT_MEASURED, reads_rt
 from sbl.values import Value, show
 
-__all__ = ["NOT_MEASURED", "PAGE_SOURCES", "Untimed", "finish", "is_untimed", "unmark", "untimed"]
+__all__ = ["NOT_MEASURED", "PAGE_SOURCES", "Untimed", "finish", "finished", "is_untimed",
+           "unmark", "untimed"]
 # Rows the page recorded: what they showed was computed from real response times.
 PAGE_SOURCES = frozenset({"browser", "browser-simulated"})
 
@@ -42,7 +43,8 @@ class Untimed(Scope):
 
     def shown(self, expr: ir.Expr) -> str:
         """``expr`` as text; the wording where it shows a response time there is none of."""
-        if not _reads_rt(expr):
+        # a walk of the hole costs no more than evaluating it, so it is not cached
+        if not reads_rt(expr):
             return super().shown(expr)
         try:
             value = evaluate(expr, self)
@@ -64,6 +66,12 @@ def is_untimed(record: Mapping[str, object] | None) -> bool:
     return record is None or record.get("source") not in PAGE_SOURCES
 
 
+def finished(expr: ir.Expr, value: Value) -> Value:
+    """:func:`finish` of the ``value`` of ``expr``, where it could hold a mark (``expr``
+    reads a response time): other values are left as they are, uncopied."""
+    return finish(value) if reads_rt(expr) else value
+
+
 def finish(value: Value) -> Value:
     """``value`` with each marked wording unmarked and the time unit after it left out."""
     if isinstance(value, str):
@@ -78,14 +86,3 @@ def finish(value: Value) -> Value:
 def unmark(text: str) -> str:
     """:func:`finish` for a text."""
     return _MARKED.sub(r"\1", text) if _OPEN in text else text
-
-
-_CACHE: dict[int, tuple[ir.Expr, bool]] = {}
-
-
-def _reads_rt(expr: ir.Expr) -> bool:
-    """Whether ``expr`` reads a response time (cached: holes are shown once per trial)."""
-    hit = _CACHE.get(id(expr))
-    if hit is None or hit[0] is not expr:
-        hit = _CACHE[id(expr)] = (expr, bool(reads_rt(expr)))
-    return hit[1]
