@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sbl import ir, kinds
+from sbl import groups, ir, kinds
 from sbl.values import Value, num, show_number
 
 DATA_FORMAT = 2
@@ -42,7 +42,8 @@ def columns_for(experiment: ir.Experiment) -> tuple[str, ...]:
     custom = [f.name for n in nodes for f in n.data]
     conditions = [c for n in nodes if isinstance(n, ir.Block) for c in n.columns]
     shared = [s.name for s in experiment.shared]
-    return tuple(dict.fromkeys([*CORE, *data, *params, *custom, *conditions, *shared]))
+    group = [groups.COLUMN] if experiment.group is not None else []
+    return tuple(dict.fromkeys([*CORE, *data, *params, *group, *custom, *conditions, *shared]))
 
 
 def order_row(row: Mapping[str, Any]) -> dict[str, Any]:
