@@ -107,7 +107,12 @@ class _Checker:
                        help="cross the factors into one list: group g in cross(a: [...], "
                             "b: [...])")
         found = t.strip_optional(self.infer.infer(group.groups, scope))
-        self.no_randomness(group.groups, "the list of groups")
+        for node in ir.walk(group.groups):
+            if isinstance(node, ir.Call) and node.func in BUILTINS and BUILTINS[node.func].random:
+                self.error(node.span, f"the list of groups cannot use '{node.func}': a group's "
+                                      f"number must name the same group for every participant",
+                           help="write the groups in a fixed order; each participant's group "
+                                "is assigned by the source ('by ...')")
         item = t.strip_optional(found.item) if isinstance(found, t.ListType) else found
         if item != t.ANY and not isinstance(item, t.RecordType):
             self.error(group.groups.span, f"the groups of '{group.name}' must be a list of "
