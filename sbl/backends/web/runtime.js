@@ -776,9 +776,10 @@
   const JATOS_COUNTER = "sbl_participants";
 
   /** Count this participant in the JATOS batch session: read the count, store it plus one.
-   * jatos.js sends the session's version with each change, and JATOS refuses a change made
-   * to an older version (another participant counted first; jatos.js then holds the new
-   * count), so a refused change is tried again. The key is this participant's number. */
+   * JATOS's library sends the session's version with each change, and the server refuses a
+   * change made to an older version (another participant counted first; the library then
+   * holds the new count), so a refused change is tried again. The key is this participant's
+   * number. */
   async function jatosCount(jatos) {
     for (let attempt = 1; attempt <= 20; attempt++) {
       const count = Number(jatos.batchSession.get(JATOS_COUNTER)) || 0;
