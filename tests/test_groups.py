@@ -310,3 +310,11 @@ def test_jatos_batch_session_counts_participants(browser: Any, tmp_path: Path) -
         server = s.page.evaluate("window.__server")
     assert server == {"data": {"sbl_participants": 6}, "version": 9}
     assert {r["group"] for r in data if r.get("trial")} == {6}  # the 6th participant
+
+
+def test_psych_ds_describes_the_group_column() -> None:
+    from sbl.export.psych_ds import GROUP, describe_columns
+
+    rows = text_run(2)
+    assert describe_columns(["group"], rows, (), grouped=True)[0]["description"] == GROUP
+    assert describe_columns(["group"], rows)[0]["description"] != GROUP  # a column of its own
