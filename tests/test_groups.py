@@ -126,6 +126,15 @@ def test_group_is_a_keyword_only_where_a_declaration_starts() -> None:
     assert rows[0]["group"] == 2  # an ordinary column without groups declared
 
 
+def test_jatos_groups_need_the_page_to_load_jatos_js() -> None:
+    source = EXAMPLE.read_text().replace("latin(sets))", "latin(sets)) by jatos")
+    with pytest.raises(SblError, match="'by jatos' needs the setting 'jatos: true'"):
+        sbl.loads(source, EXAMPLE)
+    loaded = sbl.loads(source.replace('(counterbalanced)"', '(counterbalanced)" { jatos: true }'),
+                       EXAMPLE)
+    assert '<script src="jatos.js"></script>' in loaded.compile()
+
+
 def test_a_url_source_needs_a_literal_name() -> None:
     with pytest.raises(SblError, match="cannot contain"):
         parse('experiment "x"\nlet c = 1\ngroup g in [{k: 1}] by url "c{c}"\n')
@@ -299,7 +308,8 @@ window.jatos = {
 
 @needs_chromium
 def test_jatos_batch_session_counts_participants(browser: Any, tmp_path: Path) -> None:
-    source = EXAMPLE.read_text().replace("latin(sets))", "latin(sets)) by jatos")
+    source = EXAMPLE.read_text().replace("latin(sets))", "latin(sets)) by jatos").replace(
+        "(counterbalanced)\"", "(counterbalanced)\" { jatos: true }")
     exp = sbl.loads(source, EXAMPLE)
     page = tmp_path / "page.html"
     exp.compile(page, allow_simulate=True)

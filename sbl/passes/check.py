@@ -60,6 +60,7 @@ class _Checker:
             self.core += (groups.COLUMN,)
         for decl in experiment.decls:
             self.declaration(decl, declared)
+        self._jatos_loaded(experiment)
         if groups.COLUMN in self.shared and experiment.group is not None:
             self.error(declared[groups.COLUMN].span, f"shared '{groups.COLUMN}' has the name of "
                        f"the column every row records the participant's group in",
@@ -122,6 +123,17 @@ class _Checker:
         elif isinstance(group.groups, ir.ListExpr) and not group.groups.items:
             self.error(group.groups.span, f"'{group.name}' has no groups to assign")
         return item
+
+    def _jatos_loaded(self, experiment: ir.Experiment) -> None:
+        """Groups counted in JATOS's batch session need the page to load JATOS's library."""
+        group = experiment.group
+        if group is None or group.source is not ir.GroupSource.JATOS:
+            return
+        value = experiment.setting("jatos")
+        if not (isinstance(value, ir.Literal) and value.value is True):
+            self.error(group.span, "'by jatos' needs the setting 'jatos: true', which makes "
+                                   "the page load jatos.js",
+                       help="add 'jatos: true' to the experiment's settings")
 
     # -- blocks
     def items(self, items: tuple[ir.Item, ...], columns: dict[str, SblType], before: int,
