@@ -37,14 +37,14 @@ def response_logprobs_many(loaded: LoadedModel, items: Sequence[tuple[str, Spans
     prepared = [_tokens_and_owners(loaded.tokenizer, text, list(spans)) for text, spans in items]
     order = sorted(range(len(items)), key=lambda i: prepared[i][0])
     state = _Prefix(loaded)
-    results: list[ResponseLogprobs | None] = [None] * len(items)
+    results: dict[int, ResponseLogprobs] = {}
     for k, i in enumerate(order):
         ids, owners = prepared[i]
         following = prepared[order[k + 1]][0] if k + 1 < len(order) else []
         targets = [t for t, owner in enumerate(owners) if owner is not None]
         logprobs = state.target_logprobs(ids, targets, keep=_common(ids, following))
         results[i] = _totals(owners, targets, logprobs, len(items[i][1]), len(ids))
-    return [r for r in results if r is not None]
+    return [results[i] for i in range(len(items))]
 
 
 def _totals(owners: list[int | None], targets: list[int], logprobs: list[float], spans: int,
