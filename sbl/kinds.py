@@ -11,8 +11,10 @@ the comparisons and the documentation all read these declarations; none of them 
 
 from __future__ import annotations
 
+import decimal
 import enum
 import functools
+import math
 import tomllib
 from dataclasses import dataclass
 from importlib import resources
@@ -21,6 +23,7 @@ from typing import Any
 
 from sbl import ir, types
 from sbl.types import SblType
+from sbl.values import show
 
 # A key kind's choices that hold this answer with any key (jsPsych's "ALL_KEYS").
 ANY_KEY = "any"
@@ -35,6 +38,7 @@ class AnswerType(enum.Enum):
     KEY = "key"        # a key press among the keys of a parameter
     OPTION = "option"  # a choice among the items of a parameter (buttons, slot machines)
     SURVEY = "survey"  # one answer per question: an option, or free text without options
+    NUMBER = "number"  # a number from min to max in steps (a slider)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +75,8 @@ class Answer:
     options: str | None = None
     numbered: bool = False
     forced: str | None = None  # the parameter naming the one option a trial instructs
+    # a number answer: the parameters holding its lowest and highest value and its step
+    bounds: tuple[str, str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +116,8 @@ class Kind:
         by_answer: dict[AnswerType, SblType] = {
             AnswerType.NONE: types.NONE, AnswerType.KEY: types.Optional(types.STR),
             AnswerType.OPTION: types.Optional(types.INT),
-            AnswerType.SURVEY: types.Optional(types.RecordType((), open=True))}
+            AnswerType.SURVEY: types.Optional(types.RecordType((), open=True)),
+            AnswerType.NUMBER: types.Optional(types.NUMBER)}
         return by_answer[self.answer.type]
 
 
@@ -150,7 +157,52 @@ JSPSYCH_FIELDS: frozenset[str] = frozenset({
     "sbl_version", "sbl_storage",  # the page's own bookkeeping: see docs/data.md
     "stimulus", "view_history", "question_order", "success", "plugin_version",
     "extension_type", "extension_version", "rt_key_duration", "response_index",
+    "slider_start",  # html-slider-response's copy of the slider's start (sbl records `start`)
 })
+
+
+# A number answer (a slider) has at most this many positions: a text participant chooses
+# among all of them (a model scores each), and no slider on a screen has more pixels.
+MAX_POSITIONS = 1001
+
+
+def positions(low: Any, high: Any, step: Any,
+              names: tuple[str, str, str] = ("min", "max", "step")) -> tuple[int | float, ...]:
+    """The values a number answer from ``low`` to ``high`` in steps of ``step`` can take,
+    each rounded to the decimals of ``low`` and ``step`` (0.1 * 3 is 0.3, as the browser's
+    slider records it; runtime.js ``positions`` is its twin). Raises ValueError, naming the
+    parameters as ``names`` does, unless the bounds are numbers, ``low < high``,
+    ``step > 0`` and ``high - low`` is a whole number of steps, at most MAX_POSITIONS - 1."""
+    lo, hi, st = names
+    if not all(isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+               for x in (low, high, step)):
+        raise ValueError(f"{lo}, {hi} and {st} must be numbers; got {show(low)}, "
+                         f"{show(high)}, {show(step)}")
+    if step <= 0:
+        raise ValueError(f"{st} must be more than 0; got {show(step)}")
+    if high <= low:
+        raise ValueError(f"{hi} must be more than {lo}; got {lo} {show(low)}, "
+                         f"{hi} {show(high)}")
+    count = (high - low) / step
+    if abs(count - round(count)) > 1e-9 * max(1.0, count):
+        raise ValueError(f"{hi} - {lo} ({show(high - low)}) must be a whole number of "
+                         f"steps of {show(step)}")
+    if round(count) + 1 > MAX_POSITIONS:
+        raise ValueError(f"a slider has at most {MAX_POSITIONS} positions; {show(low)} to "
+                         f"{show(high)} in steps of {show(step)} makes {round(count) + 1}")
+    places = max(_decimals(low), _decimals(step))
+    return tuple(_rounded(low + i * step, places) for i in range(round(count) + 1))
+
+
+def _decimals(x: int | float) -> int:
+    """How many decimals ``x`` is written with (0.25 has 2, 1e-07 has 7)."""
+    exponent = decimal.Decimal(repr(x)).as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
+
+
+def _rounded(x: float, places: int) -> int | float:
+    value = float(f"{x:.{places}f}")
+    return int(value) if value.is_integer() else value
 
 
 def _param(name: str, raw: dict[str, Any]) -> ParamDecl:
@@ -180,11 +232,22 @@ def _kind(name: str, raw: dict[str, Any]) -> Kind:
     example = raw.get("example")
     return Kind(name, raw.get("doc", ""), raw["plugin"],
                 Answer(answer_type, answer.get("from"), answer.get("options"),
-                       labels == "numbers", answer.get("forced")),
+                       labels == "numbers", answer.get("forced"), _bounds(name, answer)),
                 params, data, bool(raw.get("multiline", False)),
                 tuple(raw.get("extra_plugins", ())), _compare(name, answer_type, raw),
                 Example(example["stimulus"], example.get("response")) if example else None,
                 bool(raw.get("transcript", True)))
+
+
+def _bounds(name: str, answer: dict[str, Any]) -> tuple[str, str, str] | None:
+    """A number answer's ``min``, ``max`` and ``step``: the parameters that hold them."""
+    if answer["type"] != AnswerType.NUMBER.value:
+        return None
+    if not all(isinstance(answer.get(k), str) for k in ("min", "max", "step")):
+        raise ValueError(f"kind {name!r}: a number answer names its min, max and step "
+                         f"parameters (answer = {{ type = \"number\", min = ..., max = ..., "
+                         f"step = ... }})")
+    return answer["min"], answer["max"], answer["step"]
 
 
 def _compare(name: str, answer: AnswerType, raw: dict[str, Any]) -> str | None:

@@ -155,6 +155,8 @@ class _Checker:
         scope = self._scope(columns, before, f"in this {stim.kind}")
         self.params(stim.params, kind.params, f"'{stim.kind}'", scope, head_span(stim),
                     prompt=self._prompt_scope(kind, scope))
+        if kind.answer.bounds is not None:
+            self._bounds(stim, kind.answer.bounds, kind)
         custom = rows_check.trial(self, stim, kind, scope)
         # this trial's response and data fields hide columns of the same name
         after_scope = Scope({**scope.names, **self.trial_fields(kind), **custom},
@@ -192,6 +194,24 @@ class _Checker:
         if missing:
             self.error(head, f"{owner} needs the parameter{'s' if len(missing) > 1 else ''} "
                              f"{', '.join(repr(m) for m in missing)}")
+
+    def _bounds(self, stim: ir.Stimulus, bounds: tuple[str, str, str], kind: Kind) -> None:
+        """A number answer's bounds (a slider's low, high and step), when written as numbers
+        or left to their defaults: the positions they make (kinds.positions). Computed
+        bounds are checked when the trial runs, by the same rule."""
+        given = {p.name: p for p in stim.params}
+        values = []
+        for name in bounds:
+            param, decl = given.get(name), kind.param(name)
+            value = _number(param.value) if param else decl.default if decl else None
+            if value is None:
+                return
+            values.append(value)
+        try:
+            kinds.positions(*values, names=bounds)
+        except ValueError as exc:
+            spans = [given[n].value.span for n in bounds if n in given]
+            self.error(spans[-1] if spans else head_span(stim), str(exc))
 
     def assign(self, assign: ir.Assign, scope: Scope) -> None:
         found = self.infer.infer(assign.value, scope)
@@ -273,6 +293,17 @@ class _Checker:
         if isinstance(expr, ir.Call) and expr.func in ("shuffle", "reverse", "sorted", "repeat"):
             return self._static_length(expr.args[0]) if expr.args else 0
         return 0
+
+
+def _number(expr: ir.Expr) -> int | float | None:
+    """The number ``expr`` writes (``5``, ``-0.5``), or None when it computes one."""
+    if isinstance(expr, ir.Unary) and expr.op is ir.UnaryOp.NEG:
+        inner = _number(expr.operand)
+        return None if inner is None else -inner
+    if isinstance(expr, ir.Literal) and isinstance(expr.value, (int, float)) and not \
+            isinstance(expr.value, bool):
+        return expr.value
+    return None
 
 
 def _with_columns(items: tuple[ir.Item, ...], columns: dict[int, tuple[str, ...]]

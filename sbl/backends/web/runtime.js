@@ -177,7 +177,94 @@
         preamble: preamble(t),
       }),
     },
+    slider: {
+      params: (t) => {
+        const values = positions(t.p.low, t.p.high, t.p.step, t.kind.answer.bounds);
+        const middle = values[Math.floor((values.length - 1) / 2)];
+        return {
+          stimulus: `<div class="sbl-text">${t.text("stimulus")}</div>`,
+          min: t.p.low,
+          max: t.p.high,
+          step: t.p.step,
+          slider_start: t.p.start === null ? middle : t.p.start,
+          labels: t.p.anchors.map((a) => esc(a)),
+          button_label: esc(t.p.button_label),
+          require_movement: t.p.require_movement,
+          trial_duration: ms(t.p.duration),
+        };
+      },
+    },
+    categorize_html: { params: (t) => categorize(t, `<div class="sbl-text">${t.text("stimulus")}</div>`) },
   };
+
+  /** The parameters of jsPsych's categorize plugins for trial `t` showing `stimulus`. The
+   * plugin puts text_answer in place of "%ANS%" in the feedback; sbl has string templates
+   * for that, so "%ANS%" stands for itself and a feedback text that contains it stays as
+   * written. A timeout shows timeout_text, never the category's feedback. */
+  function categorize(t, stimulus) {
+    const say = (name, cls) => `<p class="sbl-text ${cls}">${t.text(name)}</p>`;
+    return {
+      stimulus,
+      choices: keys(t.p.choices),
+      key_answer: t.p.correct_key,
+      text_answer: "%ANS%",
+      correct_text: say("correct_text", "sbl-correct"),
+      incorrect_text: say("incorrect_text", "sbl-incorrect"),
+      timeout_message: say("timeout_text", "sbl-timeout"),
+      show_stim_with_feedback: t.p.show_stimulus_with_feedback,
+      show_feedback_on_timeout: false,
+      force_correct_button_press: false,
+      feedback_duration: t.p.feedback_duration,
+      trial_duration: ms(t.p.duration),
+    };
+  }
+
+  /** The values a slider from `low` to `high` in steps of `step` takes, each rounded to the
+   * decimals of `low` and `step`: the twin of sbl.kinds.positions, with its messages
+   * (`names`: the parameters that hold the three). */
+  function positions(low, high, step, names) {
+    const [lo, hi, st] = names;
+    const num = (x) => typeof x === "number" && Number.isFinite(x);
+    if (![low, high, step].every(num)) {
+      throw new Error(`${lo}, ${hi} and ${st} must be numbers; got ` +
+        `${X.show(low)}, ${X.show(high)}, ${X.show(step)}`);
+    }
+    if (step <= 0) throw new Error(`${st} must be more than 0; got ${X.show(step)}`);
+    if (high <= low) {
+      throw new Error(`${hi} must be more than ${lo}; got ${lo} ${X.show(low)}, ` +
+        `${hi} ${X.show(high)}`);
+    }
+    const count = (high - low) / step;
+    if (Math.abs(count - Math.round(count)) > 1e-9 * Math.max(1, count)) {
+      throw new Error(`${hi} - ${lo} (${X.show(high - low)}) must be a whole number of ` +
+        `steps of ${X.show(step)}`);
+    }
+    const n = Math.round(count) + 1;
+    if (n > MAX_POSITIONS) {
+      throw new Error(`a slider has at most ${MAX_POSITIONS} positions; ${X.show(low)} to ` +
+        `${X.show(high)} in steps of ${X.show(step)} makes ${n}`);
+    }
+    const places = Math.max(decimals(low), decimals(step));
+    return Array.from({ length: n }, (_, i) => Number((low + i * step).toFixed(places)));
+  }
+  const MAX_POSITIONS = 1001; // sbl.kinds.MAX_POSITIONS
+
+  /** How many decimals `x` is written with (0.25 has 2, 1e-7 has 7), as Python's repr. */
+  function decimals(x) {
+    const m = /^-?\d*(?:\.(\d+))?(?:e([+-]\d+))?$/.exec(String(x));
+    if (!m) return 0;
+    return Math.max(0, (m[1] ? m[1].length : 0) - (m[2] ? Number(m[2]) : 0));
+  }
+
+  /** The slider position nearest to `value`: a real slider can stop nowhere else, but
+   * jsPsych's simulated slider draws a whole number from min to max, ignoring step. */
+  function nearest(value, t) {
+    const bounds = t.kind.answer.bounds;
+    const [low, high, step] = bounds.map((name) => t.p[name]);
+    const values = positions(low, high, step, bounds);
+    const i = Math.round((Number(value) - low) / step);
+    return values[Math.min(values.length - 1, Math.max(0, i))];
+  }
 
   /** The option a multiple-choice answer names. A click records the option as written, the
    * plugin's own simulated data records it escaped, both with a matching response_index.
@@ -216,6 +303,8 @@
       keyAsWritten(t.p[t.kind.answer.source], data.response)),
     option: (data) => (data.response === undefined ? null : data.response),
     survey: (data) => (data.response === undefined ? null : data.response),
+    number: (data, t) => (data.response === undefined || data.response === null ||
+      !Number.isFinite(Number(data.response)) ? null : nearest(data.response, t)),
   };
 
   /** A pressed key as the trial's choices write it. jsPsych matches keys ignoring case (its
