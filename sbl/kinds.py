@@ -11,7 +11,6 @@ the comparisons and the documentation all read these declarations; none of them 
 
 from __future__ import annotations
 
-import decimal
 import enum
 import functools
 import math
@@ -167,42 +166,29 @@ MAX_POSITIONS = 1001
 
 
 def positions(low: Any, high: Any, step: Any,
-              names: tuple[str, str, str] = ("min", "max", "step")) -> tuple[int | float, ...]:
-    """The values a number answer from ``low`` to ``high`` in steps of ``step`` can take,
-    each rounded to the decimals of ``low`` and ``step`` (0.1 * 3 is 0.3, as the browser's
-    slider records it; runtime.js ``positions`` is its twin). Raises ValueError, naming the
-    parameters as ``names`` does, unless the bounds are numbers, ``low < high``,
-    ``step > 0`` and ``high - low`` is a whole number of steps, at most MAX_POSITIONS - 1."""
+              names: tuple[str, str, str] = ("min", "max", "step")) -> tuple[int, ...]:
+    """The values a number answer from ``low`` to ``high`` in steps of ``step`` can take
+    (runtime.js ``positions`` is its twin). Raises ValueError, naming the parameters as
+    ``names`` does, unless the bounds are whole numbers (jsPsych's slider truncates any
+    other to one), ``low < high``, ``step > 0`` and ``high - low`` is a whole number of
+    steps, at most MAX_POSITIONS - 1 of them."""
     lo, hi, st = names
     if not all(isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
-               for x in (low, high, step)):
-        raise ValueError(f"{lo}, {hi} and {st} must be numbers; got {show(low)}, "
+               and float(x).is_integer() for x in (low, high, step)):
+        raise ValueError(f"{lo}, {hi} and {st} must be whole numbers; got {show(low)}, "
                          f"{show(high)}, {show(step)}")
+    low, high, step = int(low), int(high), int(step)
     if step <= 0:
-        raise ValueError(f"{st} must be more than 0; got {show(step)}")
+        raise ValueError(f"{st} must be more than 0; got {step}")
     if high <= low:
-        raise ValueError(f"{hi} must be more than {lo}; got {lo} {show(low)}, "
-                         f"{hi} {show(high)}")
-    count = (high - low) / step
-    if abs(count - round(count)) > 1e-9 * max(1.0, count):
-        raise ValueError(f"{hi} - {lo} ({show(high - low)}) must be a whole number of "
-                         f"steps of {show(step)}")
-    if round(count) + 1 > MAX_POSITIONS:
-        raise ValueError(f"a slider has at most {MAX_POSITIONS} positions; {show(low)} to "
-                         f"{show(high)} in steps of {show(step)} makes {round(count) + 1}")
-    places = max(_decimals(low), _decimals(step))
-    return tuple(_rounded(low + i * step, places) for i in range(round(count) + 1))
-
-
-def _decimals(x: int | float) -> int:
-    """How many decimals ``x`` is written with (0.25 has 2, 1e-07 has 7)."""
-    exponent = decimal.Decimal(repr(x)).as_tuple().exponent
-    return max(0, -exponent) if isinstance(exponent, int) else 0
-
-
-def _rounded(x: float, places: int) -> int | float:
-    value = float(f"{x:.{places}f}")
-    return int(value) if value.is_integer() else value
+        raise ValueError(f"{hi} must be more than {lo}; got {lo} {low}, {hi} {high}")
+    if (high - low) % step:
+        raise ValueError(f"{hi} - {lo} ({high - low}) must be a whole number of steps of "
+                         f"{step}")
+    if (high - low) // step + 1 > MAX_POSITIONS:
+        raise ValueError(f"a slider has at most {MAX_POSITIONS} positions; {low} to {high} "
+                         f"in steps of {step} makes {(high - low) // step + 1}")
+    return tuple(range(low, high + 1, step))
 
 
 def _param(name: str, raw: dict[str, Any]) -> ParamDecl:

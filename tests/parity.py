@@ -255,10 +255,33 @@ def _text_survey(s: Session, row: Mapping[str, Any]) -> None:
     s.page.click("#jspsych-survey-text-next")
 
 
+def _slider(s: Session, row: Mapping[str, Any]) -> None:
+    """Move the slider with the arrow keys, as a person may, one step a press from where it
+    starts (``start``, else its middle position); then click the button."""
+    if row["response"] is None:
+        _wait(s, row)
+        return
+    values = kinds.positions(row["low"], row["high"], row["step"])
+    start = values[(len(values) - 1) // 2] if row["start"] is None else row["start"]
+    steps = round((row["response"] - start) / row["step"])
+    slider = s.page.locator("#jspsych-html-slider-response-response")
+    for _ in range(abs(steps)):
+        slider.press("ArrowRight" if steps > 0 else "ArrowLeft")
+    s.page.click("#jspsych-html-slider-response-next")
+
+
+def _categorize(s: Session, row: Mapping[str, Any]) -> None:
+    """Press the key (or let the time run out), then let the feedback's time pass: the
+    feedback is part of the trial."""
+    _keys(s, row)
+    s.run_for(int(row["feedback_duration"]))
+
+
 PLAYERS: dict[str, Callable[[Session, Mapping[str, Any]], None]] = {
     "instructions": _instructions, "text": _keys, "html_keyboard": _keys, "fixation": _wait,
     "blank": _wait, "feedback": _wait, "choice": _choice, "bandit": _bandit,
     "likert": _likert, "multi_choice": _multi_choice, "text_survey": _text_survey,
+    "slider": _slider, "categorize_html": _categorize,
 }
 
 

@@ -204,7 +204,7 @@ class _Checker:
         for name in bounds:
             param, decl = given.get(name), kind.param(name)
             value = _number(param.value) if param else decl.default if decl else None
-            if value is None:
+            if not isinstance(value, int):  # computed, or not whole: the type check says so
                 return
             values.append(value)
         try:

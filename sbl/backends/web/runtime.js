@@ -219,42 +219,27 @@
     };
   }
 
-  /** The values a slider from `low` to `high` in steps of `step` takes, each rounded to the
-   * decimals of `low` and `step`: the twin of sbl.kinds.positions, with its messages
-   * (`names`: the parameters that hold the three). */
+  /** The values a slider from `low` to `high` in steps of `step` takes: the twin of
+   * sbl.kinds.positions, with its messages (`names`: the parameters that hold the three). */
   function positions(low, high, step, names) {
     const [lo, hi, st] = names;
-    const num = (x) => typeof x === "number" && Number.isFinite(x);
-    if (![low, high, step].every(num)) {
-      throw new Error(`${lo}, ${hi} and ${st} must be numbers; got ` +
+    if (![low, high, step].every(Number.isInteger)) {
+      throw new Error(`${lo}, ${hi} and ${st} must be whole numbers; got ` +
         `${X.show(low)}, ${X.show(high)}, ${X.show(step)}`);
     }
-    if (step <= 0) throw new Error(`${st} must be more than 0; got ${X.show(step)}`);
-    if (high <= low) {
-      throw new Error(`${hi} must be more than ${lo}; got ${lo} ${X.show(low)}, ` +
-        `${hi} ${X.show(high)}`);
+    if (step <= 0) throw new Error(`${st} must be more than 0; got ${step}`);
+    if (high <= low) throw new Error(`${hi} must be more than ${lo}; got ${lo} ${low}, ${hi} ${high}`);
+    if ((high - low) % step) {
+      throw new Error(`${hi} - ${lo} (${high - low}) must be a whole number of steps of ${step}`);
     }
-    const count = (high - low) / step;
-    if (Math.abs(count - Math.round(count)) > 1e-9 * Math.max(1, count)) {
-      throw new Error(`${hi} - ${lo} (${X.show(high - low)}) must be a whole number of ` +
-        `steps of ${X.show(step)}`);
-    }
-    const n = Math.round(count) + 1;
+    const n = (high - low) / step + 1;
     if (n > MAX_POSITIONS) {
-      throw new Error(`a slider has at most ${MAX_POSITIONS} positions; ${X.show(low)} to ` +
-        `${X.show(high)} in steps of ${X.show(step)} makes ${n}`);
+      throw new Error(`a slider has at most ${MAX_POSITIONS} positions; ${low} to ${high} ` +
+        `in steps of ${step} makes ${n}`);
     }
-    const places = Math.max(decimals(low), decimals(step));
-    return Array.from({ length: n }, (_, i) => Number((low + i * step).toFixed(places)));
+    return Array.from({ length: n }, (_, i) => low + i * step);
   }
   const MAX_POSITIONS = 1001; // sbl.kinds.MAX_POSITIONS
-
-  /** How many decimals `x` is written with (0.25 has 2, 1e-7 has 7), as Python's repr. */
-  function decimals(x) {
-    const m = /^-?\d*(?:\.(\d+))?(?:e([+-]\d+))?$/.exec(String(x));
-    if (!m) return 0;
-    return Math.max(0, (m[1] ? m[1].length : 0) - (m[2] ? Number(m[2]) : 0));
-  }
 
   /** The slider position nearest to `value`: a real slider can stop nowhere else, but
    * jsPsych's simulated slider draws a whole number from min to max, ignoring step. */
