@@ -500,6 +500,8 @@ block all {
   likert { questions: [{prompt: "How?", labels: ["low", "mid", "high"]}] }
   multi_choice { questions: [{prompt: "Which?", options: ["<x>", "y"]}] preamble: "Answer" }
   text_survey { questions: [{prompt: "Age?"}] }
+  slider { stimulus: "Sure?" low: 1 high: 7 anchors: ["no", "<yes>"] require_movement: true }
+  categorize_html { stimulus: "<i>A</i>" choices: ["f", "j"] correct_key: "F" feedback_duration: 500 }
 }
 '''
 
@@ -530,13 +532,24 @@ def test_every_kind_runs_by_hand(browser: Any, tmp_path: Path) -> None:
         p.click("#jspsych-survey-multi-choice-next")
         p.fill("#input-0", "42")
         p.click("#jspsych-survey-text-next")
+        slider = p.locator("#jspsych-html-slider-response-response")
+        assert slider.input_value() == "4"  # its middle position, unless `start` says
+        assert "<yes>" in p.inner_text("#jspsych-html-slider-response-wrapper")
+        assert p.is_disabled("#jspsych-html-slider-response-next")  # require_movement
+        slider.press("End")
+        p.click("#jspsych-html-slider-response-next")
+        assert p.inner_text("i") == "A"
+        p.keyboard.press("j")  # the wrong key: the feedback follows within the trial
+        assert p.inner_text(".sbl-incorrect") == "Wrong."
+        s.run_for(500)
         assert s.wait_state() == "done"
         s.wait_downloads("kinds.json")
         rows = sbl_rows(s.json_download("kinds.json"))
         assert not s.errors
     got = {r["kind"]: r for r in rows}
     assert list(got) == ["instructions", "text", "feedback", "html_keyboard", "fixation", "blank",
-                         "choice", "bandit", "likert", "multi_choice", "text_survey"]
+                         "choice", "bandit", "likert", "multi_choice", "text_survey", "slider",
+                         "categorize_html"]
     assert set(got) == set(kinds.all_kinds()) - set(payload.UNSUPPORTED)
     assert (got["instructions"]["response"], got["instructions"]["rt"]) == (None, None)
     assert (got["text"]["response"], got["text"]["correct"]) == ("f", True)
@@ -549,6 +562,10 @@ def test_every_kind_runs_by_hand(browser: Any, tmp_path: Path) -> None:
     assert got["multi_choice"]["response"] == {"Q0": "<x>"}
     assert got["text_survey"]["response"] == {"Q0": "42"}
     assert got["fixation"]["duration"] == 100 and got["blank"]["response"] is None
+    assert (got["slider"]["response"], got["slider"]["start"]) == (7, None)
+    assert [got["categorize_html"][k] for k in ("response", "correct", "feedback")] == \
+        ["j", False, "Wrong."]
+    assert len(rows) == 13  # the feedback is part of its trial: one row
 
 
 @needs_chromium

@@ -194,7 +194,9 @@
         };
       },
     },
-    categorize_html: { params: (t) => categorize(t, `<div class="sbl-text">${t.text("stimulus")}</div>`) },
+    categorize_html: {
+      params: (t) => categorize(t, `<div class="sbl-text">${t.text("stimulus")}</div>`),
+    },
   };
 
   /** The parameters of jsPsych's categorize plugins for trial `t` showing `stimulus`. The
