@@ -312,13 +312,17 @@ def play(browser: Any, page: Path, folder: Path, seed: int,
 # ---------------------------------------------------------------- every kind, by its example
 
 
-def every_kind() -> sbl.Experiment:
-    """An experiment with one trial of each declared kind: the example of its declaration
-    (``[example]`` in ``stdlib/kinds/<kind>.toml``), in name order."""
+def every_kind_source() -> str:
+    """The source of an experiment with one trial of each declared kind: the example of its
+    declaration (``[example]`` in ``stdlib/kinds/<kind>.toml``), in name order."""
     trials = [f"  {name} {kind.example.stimulus}" for name, kind in kinds.all_kinds().items()
               if kind.example is not None]
-    source = 'experiment "Every kind"\n\nblock every {\n' + "\n".join(trials) + "\n}\n"
-    return sbl.loads(source, "every_kind.sbl")
+    return 'experiment "Every kind"\n\nblock every {\n' + "\n".join(trials) + "\n}\n"
+
+
+def every_kind() -> sbl.Experiment:
+    """The experiment of :func:`every_kind_source`."""
+    return sbl.loads(every_kind_source(), "every_kind.sbl")
 
 
 def declared_response(row: Mapping[str, Any]) -> Any:

@@ -9,10 +9,13 @@ from pathlib import Path
 from click.testing import CliRunner
 
 import sbl
+from sbl import kinds
+from sbl.backends.web import payload
 from sbl.cli import main
 
 from browser import needs_chromium
 from conftest import EXAMPLES
+from tests import parity
 
 
 @needs_chromium
@@ -38,3 +41,24 @@ def test_pilot_writes_the_pages_own_download(tmp_path: Path) -> None:
     records = json.loads(out.read_text())
     assert {"trial_type", "time_elapsed", "sbl_trial_index"} <= set(records[1])
     assert sum(r.get("kind") == "bandit" for r in records) == 11
+
+
+@needs_chromium
+def test_pilot_completes_a_page_with_every_kind(tmp_path: Path) -> None:
+    """One page with a trial of every declared kind (each kind's [example], so a new kind
+    joins by being declared): `sbl pilot` plays it to the end, every trial answered as the
+    kind answers, and the text runtime replays the data cell for cell."""
+    source = tmp_path / "every_kind.sbl"
+    source.write_text(parity.every_kind_source(), encoding="utf-8")
+    out = tmp_path / "every.json"
+    result = CliRunner().invoke(main, ["pilot", str(source), "-n", "2", "--seed", "5",
+                                       "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = sbl.read_data(out)
+    runnable = set(kinds.all_kinds()) - set(payload.UNSUPPORTED)
+    for participant in rows.participants:
+        mine = [r for r in rows if r["participant"] == participant]
+        assert [r["kind"] for r in mine] == sorted(runnable)
+        assert all(r["response"] is not None for r in mine if parity.asks(r))
+    replayed = sbl.load(source).run(sbl.participants.Scripted([]), prefix=rows)
+    assert len(replayed) == len(rows) == 2 * len(runnable)
