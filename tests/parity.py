@@ -28,6 +28,7 @@ from sbl.backends.text import answers
 from sbl.data import Rows
 from tests.browser import Session, file_url, session
 
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 IGNORED = frozenset({"rt", "time_elapsed", "source"})
 PARTICIPANT = "1"  # the id a text run gives its first participant; the page gets it by URL
 SIM_RT = 300  # ms: a simulated response time shorter than any response window in examples
@@ -321,8 +322,9 @@ def every_kind_source() -> str:
 
 
 def every_kind() -> sbl.Experiment:
-    """The experiment of :func:`every_kind_source`."""
-    return sbl.loads(every_kind_source(), "every_kind.sbl")
+    """The experiment of :func:`every_kind_source`, beside the examples: the media files of
+    the kinds' examples are in examples/media/."""
+    return sbl.loads(every_kind_source(), str(EXAMPLES / "every_kind.sbl"))
 
 
 def declared_response(row: Mapping[str, Any]) -> Any:

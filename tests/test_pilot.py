@@ -50,6 +50,7 @@ def test_pilot_completes_a_page_with_every_kind(tmp_path: Path) -> None:
     kind answers, and the text runtime replays the data cell for cell."""
     source = tmp_path / "every_kind.sbl"
     source.write_text(parity.every_kind_source(), encoding="utf-8")
+    (tmp_path / "media").symlink_to(parity.EXAMPLES / "media")  # the examples' media files
     out = tmp_path / "every.json"
     result = CliRunner().invoke(main, ["pilot", str(source), "-n", "2", "--seed", "5",
                                        "-o", str(out)])
