@@ -230,6 +230,10 @@ def _choice(s: Session, row: Mapping[str, Any]) -> None:
     s.page.locator("#jspsych-html-button-response-btngroup button").nth(row["response"]).click()
 
 
+def _image_button(s: Session, row: Mapping[str, Any]) -> None:
+    s.page.locator("#jspsych-image-button-response-btngroup button").nth(row["response"]).click()
+
+
 def _bandit(s: Session, row: Mapping[str, Any]) -> None:
     s.page.locator("button.sbl-bandit").nth(row["response"]).click()
     if row["feedback_duration"]:
@@ -282,7 +286,8 @@ PLAYERS: dict[str, Callable[[Session, Mapping[str, Any]], None]] = {
     "instructions": _instructions, "text": _keys, "html_keyboard": _keys, "fixation": _wait,
     "blank": _wait, "feedback": _wait, "choice": _choice, "bandit": _bandit,
     "likert": _likert, "multi_choice": _multi_choice, "text_survey": _text_survey,
-    "slider": _slider, "categorize_html": _categorize,
+    "slider": _slider, "categorize_html": _categorize, "categorize_image": _categorize,
+    "image_keyboard": _keys, "image_button": _image_button,
 }
 
 
