@@ -502,13 +502,20 @@ block all {
   text_survey { questions: [{prompt: "Age?"}] }
   slider { stimulus: "Sure?" low: 1 high: 7 anchors: ["no", "<yes>"] require_movement: true }
   categorize_html { stimulus: "<i>A</i>" choices: ["f", "j"] correct_key: "F" feedback_duration: 500 }
+  image_keyboard { src: "media/red_circle.png" description: "a red circle" choices: ["f"] }
+  image_button { src: "media/red_square.png" description: "a red square" choices: ["x", "y"] }
+  categorize_image {
+    src: "media/blue_circle.png" description: "a blue circle" choices: ["f", "j"]
+    correct_key: "f" correct_text: "Right, a circle." feedback_duration: 500
+  }
 }
 '''
 
 
 @needs_chromium
 def test_every_kind_runs_by_hand(browser: Any, tmp_path: Path) -> None:
-    page = write(tmp_path, load(ALL_KINDS, "kinds.sbl"), "kinds.html")
+    # beside the examples: the media files are examples/media/
+    page = write(tmp_path, load(ALL_KINDS, str(parity.EXAMPLES / "kinds.sbl")), "kinds.html")
     with session(browser, tmp_path) as s:
         s.goto(file_url(page, participant="k"))
         p = s.page
@@ -542,6 +549,13 @@ def test_every_kind_runs_by_hand(browser: Any, tmp_path: Path) -> None:
         p.keyboard.press("j")  # the wrong key: the feedback follows within the trial
         assert p.inner_text(".sbl-incorrect") == "Wrong."
         s.run_for(500)
+        p.keyboard.press("f")
+        p.locator("#jspsych-image-button-response-btngroup button").nth(1).click()
+        assert p.locator("img#jspsych-categorize-image-stimulus").count() == 1
+        p.keyboard.press("f")
+        assert p.inner_text(".sbl-correct") == "Right, a circle."
+        assert p.locator("img#jspsych-categorize-image-stimulus").count() == 1  # shown too
+        s.run_for(500)
         assert s.wait_state() == "done"
         s.wait_downloads("kinds.json")
         rows = sbl_rows(s.json_download("kinds.json"))
@@ -549,7 +563,7 @@ def test_every_kind_runs_by_hand(browser: Any, tmp_path: Path) -> None:
     got = {r["kind"]: r for r in rows}
     assert list(got) == ["instructions", "text", "feedback", "html_keyboard", "fixation", "blank",
                          "choice", "bandit", "likert", "multi_choice", "text_survey", "slider",
-                         "categorize_html"]
+                         "categorize_html", "image_keyboard", "image_button", "categorize_image"]
     assert set(got) == set(kinds.all_kinds()) - set(payload.UNSUPPORTED)
     assert (got["instructions"]["response"], got["instructions"]["rt"]) == (None, None)
     assert (got["text"]["response"], got["text"]["correct"]) == ("f", True)
@@ -565,7 +579,9 @@ def test_every_kind_runs_by_hand(browser: Any, tmp_path: Path) -> None:
     assert (got["slider"]["response"], got["slider"]["start"]) == (7, None)
     assert [got["categorize_html"][k] for k in ("response", "correct", "feedback")] == \
         ["j", False, "Wrong."]
-    assert len(rows) == 13  # the feedback is part of its trial: one row
+    assert [got["categorize_image"][k] for k in ("src", "correct", "feedback")] == \
+        ["media/blue_circle.png", True, "Right, a circle."]  # the path as written
+    assert len(rows) == 16  # the feedback is part of its trial: one row
 
 
 @needs_chromium

@@ -266,7 +266,9 @@
     categorize_html: {
       params: (t) => categorize(t, `<div class="sbl-text">${t.text("stimulus")}</div>`),
     },
-    categorize_image: { params: (t) => categorize(t, media(t.p.src)) },
+    categorize_image: {
+      params: (t) => categorize(t, media(t.p.src)),
+    },
   };
 
   /** The parameters of jsPsych's categorize plugins for trial `t` showing `stimulus`. The
