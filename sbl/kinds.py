@@ -15,6 +15,7 @@ import enum
 import functools
 import math
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -212,6 +213,13 @@ def positions(low: Any, high: Any, step: Any,
         raise ValueError(f"a slider has at most {MAX_POSITIONS} positions; {low} to {high} "
                          f"in steps of {step} makes {(high - low) // step + 1}")
     return tuple(range(low, high + 1, step))
+
+
+def positions_of(bounds: tuple[str, str, str], values: Mapping[str, Any]) -> tuple[int, ...]:
+    """:func:`positions` of a number answer whose bounds are the parameters ``bounds`` (low,
+    high, step) of ``values`` (a trial's parameters, or a recorded row)."""
+    low, high, step = (values.get(name) for name in bounds)
+    return positions(low, high, step, names=bounds)
 
 
 def _param(name: str, raw: dict[str, Any]) -> ParamDecl:

@@ -12,10 +12,10 @@ import sbl
 from sbl import kinds
 from sbl.backends.web import payload
 from sbl.cli import main
+from tests import parity
 
 from browser import needs_chromium
 from conftest import EXAMPLES
-from tests import parity
 
 
 @needs_chromium

@@ -501,7 +501,8 @@ block all {
   multi_choice { questions: [{prompt: "Which?", options: ["<x>", "y"]}] preamble: "Answer" }
   text_survey { questions: [{prompt: "Age?"}] }
   slider { stimulus: "Sure?" low: 1 high: 7 anchors: ["no", "<yes>"] require_movement: true }
-  categorize_html { stimulus: "<i>A</i>" choices: ["f", "j"] correct_key: "F" feedback_duration: 500 }
+  categorize_html { stimulus: "<i>A</i>" choices: ["f", "j"] correct_key: "F"
+                    feedback_duration: 500 }
   image_keyboard { src: "media/red_circle.png" description: "a red circle" choices: ["f"] }
   image_button { src: "media/red_square.png" description: "a red square" choices: ["x", "y"] }
   categorize_image {

@@ -107,7 +107,7 @@ def _check_number(kind: kinds.Kind, bounds: tuple[str, str, str], row: Mapping[s
         raise fail(origin, number, f"a {kind.name} trial records a number, found "
                                    f"{response!r}", "response")
     try:
-        values = kinds.positions(*(row.get(name) for name in bounds), names=bounds)
+        values = kinds.positions_of(bounds, row)
     except ValueError as exc:
         raise fail(origin, number, f"the trial's {', '.join(bounds)} are wrong: {exc}") from None
     if response not in values:

@@ -208,15 +208,15 @@ class _Checker:
         or left to their defaults: the positions they make (kinds.positions). Computed
         bounds are checked when the trial runs, by the same rule."""
         given = {p.name: p for p in stim.params}
-        values = []
+        values = {}
         for name in bounds:
             param, decl = given.get(name), kind.param(name)
             value = _number(param.value) if param else decl.default if decl else None
             if not isinstance(value, int):  # computed, or not whole: the type check says so
                 return
-            values.append(value)
+            values[name] = value
         try:
-            kinds.positions(*values, names=bounds)
+            kinds.positions_of(bounds, values)
         except ValueError as exc:
             spans = [given[n].value.span for n in bounds if n in given]
             self.error(spans[-1] if spans else head_span(stim), str(exc))

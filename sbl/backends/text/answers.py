@@ -153,7 +153,7 @@ def questions(kind: kinds.Kind, params: Mapping[str, Any],
 def _number_question(bounds: tuple[str, str, str], params: Mapping[str, Any]) -> Question:
     """A slider's one question: every position, labelled as sbl shows the number."""
     try:
-        values = kinds.positions(*(params.get(name) for name in bounds), names=bounds)
+        values = kinds.positions_of(bounds, params)
     except ValueError as exc:
         raise EvalError(str(exc)) from None
     return Question(tuple(show(v) for v in values), values, numeric=True)
