@@ -106,8 +106,44 @@
       params: (t) => ({
         stimulus: `<div class="sbl-text">${t.text("stimulus")}</div>`,
         choices: t.p.choices.map((c) => esc(c)),
-        button_html: (choice) => `<button type="button" class="jspsych-btn">${choice}</button>`,
+        button_html: button,
         trial_duration: ms(t.p.duration),
+      }),
+    },
+    audio_keyboard: {
+      params: (t) => ({
+        stimulus: media(t.p.stimulus),
+        choices: keys(t.p.choices),
+        trial_duration: ms(t.p.duration),
+        trial_ends_after_audio: t.p.ends_after_audio,
+      }),
+    },
+    audio_button: {
+      params: (t) => ({
+        stimulus: media(t.p.stimulus),
+        choices: t.p.choices.map((c) => esc(c)),
+        button_html: button,
+        trial_duration: ms(t.p.duration),
+        trial_ends_after_audio: t.p.ends_after_audio,
+      }),
+    },
+    video_keyboard: {
+      params: (t) => ({
+        stimulus: [videoUrl(t.p.stimulus)],
+        width: null, // the video's own size (the plugin's default "" draws a warning)
+        height: null,
+        choices: keys(t.p.choices),
+        trial_duration: ms(t.p.duration),
+        trial_ends_after_video: t.p.ends_after_video,
+      }),
+    },
+    video_button: {
+      params: (t) => ({
+        stimulus: [videoUrl(t.p.stimulus)],
+        choices: t.p.choices.map((c) => esc(c)),
+        button_html: button,
+        trial_duration: ms(t.p.duration),
+        trial_ends_after_video: t.p.ends_after_video,
       }),
     },
     bandit: {
@@ -178,6 +214,30 @@
       }),
     },
   };
+
+  /** One answer button; `choice` is its label as HTML (escaped by the mapping). */
+  function button(choice) {
+    return `<button type="button" class="jspsych-btn">${choice}</button>`;
+  }
+
+  const videoUrls = new Map(); // a video's data: URL -> the blob: URL made of it, once
+
+  /** The URL a video plugin can play: jsPsych's video plugins take the type of a <source>
+   * from the file name's extension, which a data: URL has none of (the browser then skips
+   * it), but they play a blob: URL as it is (pluginAPI.getVideoBuffer). */
+  function videoUrl(path) {
+    const url = media(path);
+    if (!url.startsWith("data:")) return url;
+    if (!videoUrls.has(url)) {
+      const comma = url.indexOf(",");
+      const [type, ...rest] = url.slice(5, comma).split(";");
+      const body = url.slice(comma + 1);
+      const binary = rest.includes("base64") ? atob(body) : decodeURIComponent(body);
+      const bytes = Uint8Array.from(binary, (c) => c.charCodeAt(0));
+      videoUrls.set(url, URL.createObjectURL(new Blob([bytes], { type })));
+    }
+    return videoUrls.get(url);
+  }
 
   /** The option a multiple-choice answer names. A click records the option as written, the
    * plugin's own simulated data records it escaped, both with a matching response_index.
@@ -498,7 +558,38 @@
     for (const extra of extras) run.timeline.push(extra);
     const f = st.stack[st.stack.length - 1];
     f.item += 1;
-    if (seek(run)) run.timeline.push(trialFor(run));
+    if (seek(run)) queue(run);
+  }
+
+  /** Queue the stimulus under the cursor, after a "click to start" screen when its kind plays
+   * sound or video (`gesture` in its declaration) and the participant has not yet clicked or
+   * pressed a key on the page: browsers refuse to play sound before a user gesture, and a
+   * trial that waits for the sound's end would wait forever. Decided when the screen is
+   * reached (a click on the screen before counts). Simulations, which play no sound, skip it;
+   * it records no row, and a text participant reads nothing of it. */
+  function queue(run) {
+    const stim = current(run);
+    if (!run.mode && PAGE.kinds[stim.kind].gesture) {
+      run.timeline.push({
+        timeline: [{
+          type: plugin(PAGE.page.gesture_plugin),
+          stimulus: '<div class="sbl-text" id="sbl-gesture">Please turn your sound on, then ' +
+            "click Start.</div>",
+          choices: ["Start"],
+          button_html: button,
+          record_data: false,
+        }],
+        conditional_function: () => !gestured(run),
+      });
+    }
+    run.timeline.push(trialFor(run));
+  }
+
+  /** Whether the participant has clicked or pressed a key on this page: the browser's own
+   * record of it where there is one (it is what the autoplay policy reads). */
+  function gestured(run) {
+    const activation = navigator.userActivation;
+    return activation ? activation.hasBeenActive : run.gestured;
   }
 
   /** The jsPsych description of the stimulus under the cursor. Every plugin parameter is a
@@ -821,7 +912,7 @@
     if (X.truthy(run.settings.fullscreen)) {
       run.timeline.push({ type: plugin("fullscreen"), fullscreen_mode: true });
     }
-    if (!run.st.done) run.timeline.push(trialFor(run));
+    if (!run.st.done) queue(run);
     if (mode) {
       run.jsPsych.randomization.setSeed(String(run.st.seed));
       run.jsPsych.simulate(run.timeline, mode);
@@ -837,7 +928,10 @@
    * the trial (allow_held_key is false), so it must be released and pressed again. */
   function guardClicks(run) {
     run.pressBegan = false;
+    run.gestured = false; // for browsers without navigator.userActivation: see gestured()
+    window.addEventListener("keydown", (e) => { run.gestured = run.gestured || e.isTrusted; }, true);
     window.addEventListener("mousedown", (e) => {
+      run.gestured = run.gestured || e.isTrusted;
       if (e.detail <= 1) run.pressBegan = true;
     }, true);
     window.addEventListener("click", (e) => {
