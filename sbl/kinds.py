@@ -46,6 +46,24 @@ class ParamDecl:
     required: bool
     default: Any
     doc: str
+    media: str | None = None  # a media parameter's class of file (MEDIA_CLASSES); None: any
+
+    @property
+    def is_media(self) -> bool:
+        """Whether the parameter names media files (type ``media``, ``media?`` or a list)."""
+        return types.MEDIA in _scalars(self.type)
+
+
+def _scalars(t: SblType) -> set[SblType]:
+    """The scalar types inside ``t`` (``list[media]?`` -> {media})."""
+    t = types.strip_optional(t)
+    if isinstance(t, types.ListType):
+        return _scalars(t.item)
+    return set() if isinstance(t, types.RecordType) else {t}
+
+
+# The classes of media file a media parameter may restrict itself to (``media = "image"``).
+MEDIA_CLASSES = ("image", "audio", "video")
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +125,11 @@ class Kind:
         return next((p for p in self.params if p.name == name), None)
 
     @property
+    def media_params(self) -> tuple[ParamDecl, ...]:
+        """The parameters that name media files."""
+        return tuple(p for p in self.params if p.is_media)
+
+    @property
     def response_type(self) -> SblType:
         """The type of the ``response`` this kind records."""
         by_answer: dict[AnswerType, SblType] = {
@@ -156,8 +179,28 @@ JSPSYCH_FIELDS: frozenset[str] = frozenset({
 
 
 def _param(name: str, raw: dict[str, Any]) -> ParamDecl:
-    return ParamDecl(name, types.parse_type(raw["type"]), bool(raw.get("required", False)),
-                     raw.get("default"), raw.get("doc", ""))
+    media = raw.get("media")
+    if media is not None and media not in MEDIA_CLASSES:
+        raise ValueError(f"parameter {name!r}: media must be one of {', '.join(MEDIA_CLASSES)}")
+    decl = ParamDecl(name, types.parse_type(raw["type"]), bool(raw.get("required", False)),
+                     raw.get("default"), raw.get("doc", ""), media)
+    if media is not None and not decl.is_media:
+        raise ValueError(f"parameter {name!r} says media = {media!r} but is not of type media")
+    if decl.is_media and decl.default is not None:
+        raise ValueError(f"media parameter {name!r} cannot have a default: a file is named "
+                         "relative to the .sbl file that uses it")
+    return decl
+
+
+def _described(name: str, params: tuple[ParamDecl, ...]) -> None:
+    """A kind that shows media declares the text a model reads instead: a required
+    ``description`` string (DESIGN decision 12), which its template must use."""
+    if not any(p.is_media for p in params):
+        return
+    description = next((p for p in params if p.name == "description"), None)
+    if description is None or not description.required or description.type != types.STR:
+        raise ValueError(f"kind {name!r} has a media parameter, so it must declare a required "
+                         "'description' of type str: the text a model reads instead")
 
 
 def _data(kind: str, name: str, raw: dict[str, Any]) -> DataDecl:
@@ -175,6 +218,7 @@ def _kind(name: str, raw: dict[str, Any]) -> Kind:
     clash = {p.name for p in params} & set(CORE_FIELDS)
     if clash:
         raise ValueError(f"kind {name!r} declares reserved names {sorted(clash)}")
+    _described(name, params)
     labels = answer.get("labels", "letters")
     if labels not in ("letters", "numbers"):
         raise ValueError(f"kind {name!r}: answer labels must be 'letters' or 'numbers'")

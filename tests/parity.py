@@ -28,6 +28,7 @@ from sbl.backends.text import answers
 from sbl.data import Rows
 from tests.browser import Session, file_url, session
 
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 IGNORED = frozenset({"rt", "time_elapsed", "source"})
 PARTICIPANT = "1"  # the id a text run gives its first participant; the page gets it by URL
 SIM_RT = 300  # ms: a simulated response time shorter than any response window in examples
@@ -314,7 +315,8 @@ def every_kind() -> sbl.Experiment:
     trials = [f"  {name} {kind.example.stimulus}" for name, kind in kinds.all_kinds().items()
               if kind.example is not None]
     source = 'experiment "Every kind"\n\nblock every {\n' + "\n".join(trials) + "\n}\n"
-    return sbl.loads(source, "every_kind.sbl")
+    # Beside the examples: the media files of the kinds' examples are examples/media/.
+    return sbl.loads(source, str(EXAMPLES / "every_kind.sbl"))
 
 
 def declared_response(row: Mapping[str, Any]) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from sbl import ir, kinds
+from sbl import ir, kinds, media
 from sbl import types as t
 from sbl.evaluate import BUILTINS
 from sbl.kinds import Kind, ParamDecl
@@ -15,6 +15,9 @@ from sbl.passes.rows import head_span, name_span
 from sbl.source import Diagnostic, SblError, did_you_mean
 from sbl.types import SblType
 
+# Why a stimulus showing media needs a description.
+_DESCRIBE = ("a model cannot see the file: the description is what it reads instead, so say "
+             "what a person sees or hears (description: \"a red circle\")")
 # The type of `trials`: recorded rows, whose fields vary by kind.
 TRIALS = t.ListType(t.RecordType((), open=True))
 # The names a block's header sees besides the block's own: the pass number (1, 2, ... over
@@ -32,6 +35,7 @@ def check(experiment: ir.Experiment) -> ir.Experiment:
         # a block's data field is checked once per trial below it: report each problem once
         unique = {(d.message, str(d.span), d.help): d for d in checker.diagnostics}
         raise SblError(list(unique.values()))
+    media.uses(experiment)  # every media file listable, without reading one
     return dataclasses.replace(experiment, body=_with_columns(experiment.body, checker.columns))
 
 
@@ -155,6 +159,8 @@ class _Checker:
         scope = self._scope(columns, before, f"in this {stim.kind}")
         self.params(stim.params, kind.params, f"'{stim.kind}'", scope, head_span(stim),
                     prompt=self._prompt_scope(kind, scope))
+        if kind.media_params:
+            self._description(stim)
         custom = rows_check.trial(self, stim, kind, scope)
         # this trial's response and data fields hide columns of the same name
         after_scope = Scope({**scope.names, **self.trial_fields(kind), **custom},
@@ -190,8 +196,10 @@ class _Checker:
         missing = [p.name for p in declared
                    if p.required and p.name not in seen and p.name not in misspelt]
         if missing:
+            media = any(p.is_media for p in declared) and "description" in missing
             self.error(head, f"{owner} needs the parameter{'s' if len(missing) > 1 else ''} "
-                             f"{', '.join(repr(m) for m in missing)}")
+                             f"{', '.join(repr(m) for m in missing)}",
+                       help=_DESCRIBE if media else None)
 
     def assign(self, assign: ir.Assign, scope: Scope) -> None:
         found = self.infer.infer(assign.value, scope)
@@ -206,6 +214,15 @@ class _Checker:
                 t.NONE not in (declared, found):
             self.error(assign.value.span, f"shared '{assign.target}' holds {t.a(declared)}; "
                                           f"this gives it {t.a(found)}")
+
+    def _description(self, stim: ir.Stimulus) -> None:
+        """A stimulus that shows media says in words what it shows: a model reads that."""
+        given = next((p for p in stim.params if p.name == "description"), None)
+        if given is None:
+            return  # reported as a missing required parameter, with _DESCRIBE as its help
+        if isinstance(given.value, ir.Literal) and not str(given.value.value or "").strip():
+            self.error(given.value.span, "an empty description gives a model nothing to read",
+                       help=_DESCRIBE)
 
     def _style_fields(self, style: ir.RecordExpr) -> None:
         """A style record's fields are the page's: a misspelt one would be ignored."""

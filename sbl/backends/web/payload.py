@@ -67,6 +67,8 @@ GESTURE_PLUGIN = "html-button-response"
 def plugins(experiment: ir.Experiment, used: dict[str, kinds.Kind]) -> list[str]:
     """The jsPsych plugins the page needs, sorted."""
     names = {name for k in used.values() for name in (k.plugin, *k.extra_plugins)}
+    if any(k.media_params for k in used.values()):
+        names.add("preload")  # the page loads every media file before the first trial
     fullscreen = experiment.setting("fullscreen")
     if fullscreen is not None and not (isinstance(fullscreen, ir.Literal) and not fullscreen.value):
         names.add("fullscreen")  # an expression: decided in the page, so the plugin must be there
@@ -101,10 +103,11 @@ def collects(experiment: ir.Experiment) -> bool:
 
 
 def document(experiment: ir.Experiment, plugin_globals: dict[str, str], *,
-             allow_simulate: bool = False) -> list[str]:
+             allow_simulate: bool = False, media: dict[str, Any] | None = None) -> list[str]:
     """The whole JSON document embedded in the page, as script-safe text (see
     :func:`script_json`) in pieces to be written in turn; ``allow_simulate`` lets a page that
-    collects data honour the ``simulate`` URL parameter (for piloting).
+    collects data honour the ``simulate`` URL parameter (for piloting); ``media`` is the
+    media entry of :func:`sbl.backends.web.media.document` (none: no media).
 
     A table's cells are written a column at a time, and the text both hashed and embedded:
     a table of millions of cells is never serialised twice, nor held whole twice."""
@@ -122,12 +125,13 @@ def document(experiment: ir.Experiment, plugin_globals: dict[str, str], *,
         "page": {"name": page_name(experiment), "key": digest.hexdigest()[:16],
                  "plugins": plugin_globals, "gesture_plugin": GESTURE_PLUGIN,
                  "simulate": allow_simulate or not collects(experiment)},
+        "media": media or {"urls": {}, "preload": {}},
     })
     return [*pieces, "," + rest[1:]]
 
 
 def build(experiment: ir.Experiment, plugin_globals: dict[str, str], *,
-          allow_simulate: bool = False) -> dict[str, Any]:
+          allow_simulate: bool = False, media: dict[str, Any] | None = None) -> dict[str, Any]:
     """The document of :func:`document` as data."""
     return json.loads("".join(  # type: ignore[no-any-return]
-        document(experiment, plugin_globals, allow_simulate=allow_simulate)))
+        document(experiment, plugin_globals, allow_simulate=allow_simulate, media=media)))

@@ -56,6 +56,54 @@
     return value === undefined ? null : value;
   }
 
+  // ------------------------------------------------------------ media files
+
+  /** The URL of media file `path`, as the .sbl names it (relative to the .sbl file): its
+   * data inlined into the page, or the copy beside it (sbl compile --media). Rows record
+   * `path`, never the URL. The checker listed every path a trial can name, so one that is
+   * not on the page is an error in the page, not in the participant's run. */
+  function media(path) {
+    const urls = PAGE.media.urls;
+    if (typeof path !== "string" || !hasOwn(urls, path)) {
+      throw new Error(`the media file ${JSON.stringify(path)} is not on this page`);
+    }
+    return urls[path];
+  }
+
+  /** The jsPsych trial that loads every media file before the first trial (jsPsych's
+   * preload plugin, with a progress bar), or null when the page has none. If a file fails,
+   * the participant reads which, and the run does not go on without it. */
+  function preloadTrial(run) {
+    const lists = PAGE.media.preload;
+    const n = ["images", "audio", "video"].reduce((k, c) => k + (lists[c] || []).length, 0);
+    if (!n) return null;
+    const paths = {};
+    for (const [path, url] of Object.entries(PAGE.media.urls)) paths[url] = path;
+    const failed = [];
+    const urls = (c) => (lists[c] || []).map(media);
+    return {
+      type: plugin("preload"),
+      images: urls("images"), audio: urls("audio"), video: urls("video"),
+      message: `<p class="sbl-text">Loading ${n} media file${n === 1 ? "" : "s"}…</p>`,
+      show_progress_bar: true,
+      continue_after_error: false,
+      error_message: '<div class="sbl-message sbl-error" id="sbl-media-error">This ' +
+        "experiment could not load all of its media files, so it cannot go on. Please " +
+        "reload the page; if that does not help, tell the researcher.</div>",
+      on_error: (url) => {
+        failed.push(hasOwn(paths, url) ? paths[url] : String(url));
+        console.error(`sbl: could not load the media file ${failed[failed.length - 1]}`);
+        setTimeout(() => { // after the plugin has shown error_message
+          const box = document.getElementById("sbl-media-error");
+          if (box) box.dataset.failed = failed.join(", ");
+          if (box) box.textContent = box.textContent.replace(/( Files:.*)?$/,
+            ` Files: ${failed.join(", ")}.`);
+        }, 0);
+      },
+      record_data: false,
+    };
+  }
+
   // ------------------------------------------------------------ stimulus kinds
   // One entry per kind: `params(t)` returns the plugin's parameters from the trial `t`
   // (t.p: the resolved sbl parameters; t.text(name): a parameter as HTML: escaped, or for
@@ -173,6 +221,27 @@
           record_data: false,
         }];
       },
+    },
+    image_keyboard: {
+      params: (t) => ({
+        stimulus: media(t.p.src),
+        stimulus_width: ms(t.p.width),
+        stimulus_height: ms(t.p.height),
+        render_on_canvas: false, // an <img>: its pixels are the file's, at any zoom
+        choices: keys(t.p.choices),
+        trial_duration: ms(t.p.duration),
+      }),
+    },
+    image_button: {
+      params: (t) => ({
+        stimulus: media(t.p.src),
+        stimulus_width: ms(t.p.width),
+        stimulus_height: ms(t.p.height),
+        render_on_canvas: false,
+        choices: t.p.choices.map((c) => esc(c)),
+        button_html: (choice) => `<button type="button" class="jspsych-btn">${choice}</button>`,
+        trial_duration: ms(t.p.duration),
+      }),
     },
     instructions: {
       params: (t) => ({
@@ -909,6 +978,8 @@
     for (const row of run.st.data) run.jsPsych.data.get().push(row);
     persist(run);
     guardClicks(run);
+    const preload = run.st.done ? null : preloadTrial(run);
+    if (preload) run.timeline.push(preload);
     if (X.truthy(run.settings.fullscreen)) {
       run.timeline.push({ type: plugin("fullscreen"), fullscreen_mode: true });
     }
@@ -1049,7 +1120,7 @@
     else start();
   }
 
-  window.SblRuntime = { KINDS, esc, start };
+  window.SblRuntime = { KINDS, esc, media, start };
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", boot);
   } else {
