@@ -500,13 +500,18 @@ block all {
   likert { questions: [{prompt: "How?", labels: ["low", "mid", "high"]}] }
   multi_choice { questions: [{prompt: "Which?", options: ["<x>", "y"]}] preamble: "Answer" }
   text_survey { questions: [{prompt: "Age?"}] }
+  audio_keyboard { stimulus: "media/high_tone.wav" description: "a high tone" choices: ["f", "j"] correct_key: "j" }
+  audio_button { stimulus: "media/low_tone.wav" description: "a low tone" choices: ["Low", "<High>"] }
+  video_keyboard { stimulus: "media/dot_left.webm" description: "a dot moving left" choices: ["ArrowLeft", "ArrowRight"] }
+  video_button { stimulus: "media/dot_right.webm" description: "a dot moving right" choices: ["Left", "Right"] correct_choice: "Right" }
 }
 '''
 
 
 @needs_chromium
 def test_every_kind_runs_by_hand(browser: Any, tmp_path: Path) -> None:
-    page = write(tmp_path, load(ALL_KINDS, "kinds.sbl"), "kinds.html")
+    # beside examples/: the media files are examples/media/
+    page = write(tmp_path, load(ALL_KINDS, str(parity.EXAMPLES / "kinds.sbl")), "kinds.html")
     with session(browser, tmp_path) as s:
         s.goto(file_url(page, participant="k"))
         p = s.page
@@ -530,13 +535,20 @@ def test_every_kind_runs_by_hand(browser: Any, tmp_path: Path) -> None:
         p.click("#jspsych-survey-multi-choice-next")
         p.fill("#input-0", "42")
         p.click("#jspsych-survey-text-next")
+        p.keyboard.press("j")  # the clicks before were gestures: no click-to-start screen
+        assert p.inner_text("#jspsych-audio-button-response-btngroup") == "Low\n<High>"
+        p.locator("#jspsych-audio-button-response-btngroup button").nth(1).click()
+        assert p.locator("#jspsych-video-keyboard-response-stimulus").count() == 1
+        p.keyboard.press("ArrowLeft")
+        p.locator("#jspsych-video-button-response-btngroup button").nth(1).click()
         assert s.wait_state() == "done"
         s.wait_downloads("kinds.json")
         rows = sbl_rows(s.json_download("kinds.json"))
         assert not s.errors
     got = {r["kind"]: r for r in rows}
     assert list(got) == ["instructions", "text", "feedback", "html_keyboard", "fixation", "blank",
-                         "choice", "bandit", "likert", "multi_choice", "text_survey"]
+                         "choice", "bandit", "likert", "multi_choice", "text_survey",
+                         "audio_keyboard", "audio_button", "video_keyboard", "video_button"]
     assert set(got) == set(kinds.all_kinds()) - set(payload.UNSUPPORTED)
     assert (got["instructions"]["response"], got["instructions"]["rt"]) == (None, None)
     assert (got["text"]["response"], got["text"]["correct"]) == ("f", True)
@@ -549,6 +561,11 @@ def test_every_kind_runs_by_hand(browser: Any, tmp_path: Path) -> None:
     assert got["multi_choice"]["response"] == {"Q0": "<x>"}
     assert got["text_survey"]["response"] == {"Q0": "42"}
     assert got["fixation"]["duration"] == 100 and got["blank"]["response"] is None
+    assert (got["audio_keyboard"]["response"], got["audio_keyboard"]["correct"]) == ("j", True)
+    assert (got["audio_button"]["choice"], got["audio_button"]["stimulus"]) == \
+        ("<High>", "media/low_tone.wav")  # the path as written, not the inlined data
+    assert got["video_keyboard"]["response"] == "ArrowLeft"
+    assert (got["video_button"]["choice"], got["video_button"]["correct"]) == ("Right", True)
 
 
 @needs_chromium
