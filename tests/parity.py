@@ -268,6 +268,7 @@ PLAYERS: dict[str, Callable[[Session, Mapping[str, Any]], None]] = {
     "likert": _likert, "multi_choice": _multi_choice, "text_survey": _text_survey,
     "audio_keyboard": _keys, "audio_button": _buttons("audio-button-response"),
     "video_keyboard": _keys, "video_button": _buttons("video-button-response"),
+    "image_keyboard": _keys, "image_button": _buttons("image-button-response"),
 }
 
 
