@@ -14,6 +14,9 @@ from __future__ import annotations
 import sys
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 # The motion task (examples/motion.sbl): a clip per direction, +1 to the right, -1 to the left.
 CLIPS = {"dot_left.webm": -1, "dot_right.webm": 1}
@@ -46,10 +49,8 @@ def clip(path: Path, direction: int) -> Path:
     return path
 
 
-def _frame(i: int, frames: int, direction: int) -> object:
+def _frame(i: int, frames: int, direction: int) -> np.ndarray[Any, np.dtype[np.uint8]]:
     """Frame ``i`` of ``frames`` as an RGB array: the dot from one side towards the other."""
-    import numpy as np
-
     image = np.full((SIZE, SIZE, 3), 96, dtype=np.uint8)
     x = 2 * DOT + (SIZE - 4 * DOT) * i // (frames - 1)
     x = x if direction > 0 else SIZE - x

@@ -98,11 +98,16 @@ def test_the_clips_are_small_vp8_webms_of_a_dot_moving_their_way(tmp_path: Path)
 
 AV = """
 experiment "Sound and video"
-audio_keyboard { stimulus: "media/high_tone.wav" description: "a high tone" ends_after_audio: true }
-audio_button { stimulus: "media/low_tone.wav" description: "a low tone" choices: ["Low", "High"] }
-video_keyboard { stimulus: "media/dot_left.webm" description: "a dot moving to the left" ends_after_video: true }
-video_button { stimulus: "media/dot_right.webm" description: "a dot moving to the right" choices: ["Left", "Right"] correct_choice: "Right" }
-audio_keyboard { stimulus: "media/low_tone.wav" description: "a low tone" choices: ["f", "j"] correct_key: "f" }
+audio_keyboard { stimulus: "media/high_tone.wav" description: "a high tone"
+                 ends_after_audio: true }
+audio_button { stimulus: "media/low_tone.wav" description: "a low tone"
+               choices: ["Low", "High"] }
+video_keyboard { stimulus: "media/dot_left.webm" description: "a dot moving to the left"
+                 ends_after_video: true }
+video_button { stimulus: "media/dot_right.webm" description: "a dot moving to the right"
+               choices: ["Left", "Right"] correct_choice: "Right" }
+audio_keyboard { stimulus: "media/low_tone.wav" description: "a low tone"
+                 choices: ["f", "j"] correct_key: "f" }
 """
 
 

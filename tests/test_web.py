@@ -500,10 +500,14 @@ block all {
   likert { questions: [{prompt: "How?", labels: ["low", "mid", "high"]}] }
   multi_choice { questions: [{prompt: "Which?", options: ["<x>", "y"]}] preamble: "Answer" }
   text_survey { questions: [{prompt: "Age?"}] }
-  audio_keyboard { stimulus: "media/high_tone.wav" description: "a high tone" choices: ["f", "j"] correct_key: "j" }
-  audio_button { stimulus: "media/low_tone.wav" description: "a low tone" choices: ["Low", "<High>"] }
-  video_keyboard { stimulus: "media/dot_left.webm" description: "a dot moving left" choices: ["ArrowLeft", "ArrowRight"] }
-  video_button { stimulus: "media/dot_right.webm" description: "a dot moving right" choices: ["Left", "Right"] correct_choice: "Right" }
+  audio_keyboard { stimulus: "media/high_tone.wav" description: "a high tone"
+                   choices: ["f", "j"] correct_key: "j" }
+  audio_button { stimulus: "media/low_tone.wav" description: "a low tone"
+                 choices: ["Low", "<High>"] }
+  video_keyboard { stimulus: "media/dot_left.webm" description: "a dot moving left"
+                   choices: ["ArrowLeft", "ArrowRight"] }
+  video_button { stimulus: "media/dot_right.webm" description: "a dot moving right"
+                 choices: ["Left", "Right"] correct_choice: "Right" }
 }
 '''
 
