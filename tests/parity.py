@@ -226,8 +226,17 @@ def _instructions(s: Session, row: Mapping[str, Any]) -> None:
         s.page.click("#jspsych-instructions-next")
 
 
-def _choice(s: Session, row: Mapping[str, Any]) -> None:
-    s.page.locator("#jspsych-html-button-response-btngroup button").nth(row["response"]).click()
+def _buttons(plugin: str) -> Callable[[Session, Mapping[str, Any]], None]:
+    """Click the button a row's response names, in the button group of jsPsych ``plugin``."""
+    def click(s: Session, row: Mapping[str, Any]) -> None:
+        if row["response"] is None:
+            _wait(s, row)
+        else:
+            s.page.locator(f"#jspsych-{plugin}-btngroup button").nth(row["response"]).click()
+    return click
+
+
+_choice = _buttons("html-button-response")
 
 
 def _bandit(s: Session, row: Mapping[str, Any]) -> None:
@@ -260,6 +269,7 @@ PLAYERS: dict[str, Callable[[Session, Mapping[str, Any]], None]] = {
     "instructions": _instructions, "text": _keys, "html_keyboard": _keys, "fixation": _wait,
     "blank": _wait, "feedback": _wait, "choice": _choice, "bandit": _bandit,
     "likert": _likert, "multi_choice": _multi_choice, "text_survey": _text_survey,
+    "image_keyboard": _keys, "image_button": _buttons("image-button-response"),
 }
 
 

@@ -500,13 +500,16 @@ block all {
   likert { questions: [{prompt: "How?", labels: ["low", "mid", "high"]}] }
   multi_choice { questions: [{prompt: "Which?", options: ["<x>", "y"]}] preamble: "Answer" }
   text_survey { questions: [{prompt: "Age?"}] }
+  image_keyboard { src: "media/red_circle.png" description: "a red circle" choices: ["f"] }
+  image_button { src: "media/blue_square.png" description: "a blue square" choices: ["a", "b"] }
 }
 '''
 
 
 @needs_chromium
 def test_every_kind_runs_by_hand(browser: Any, tmp_path: Path) -> None:
-    page = write(tmp_path, load(ALL_KINDS, "kinds.sbl"), "kinds.html")
+    # beside the examples, whose media/ folder holds the images
+    page = write(tmp_path, load(ALL_KINDS, str(parity.EXAMPLES / "kinds.sbl")), "kinds.html")
     with session(browser, tmp_path) as s:
         s.goto(file_url(page, participant="k"))
         p = s.page
@@ -530,13 +533,16 @@ def test_every_kind_runs_by_hand(browser: Any, tmp_path: Path) -> None:
         p.click("#jspsych-survey-multi-choice-next")
         p.fill("#input-0", "42")
         p.click("#jspsych-survey-text-next")
+        p.keyboard.press("f")
+        p.locator("#jspsych-image-button-response-btngroup button").nth(0).click()
         assert s.wait_state() == "done"
         s.wait_downloads("kinds.json")
         rows = sbl_rows(s.json_download("kinds.json"))
         assert not s.errors
     got = {r["kind"]: r for r in rows}
     assert list(got) == ["instructions", "text", "feedback", "html_keyboard", "fixation", "blank",
-                         "choice", "bandit", "likert", "multi_choice", "text_survey"]
+                         "choice", "bandit", "likert", "multi_choice", "text_survey",
+                         "image_keyboard", "image_button"]
     assert set(got) == set(kinds.all_kinds()) - set(payload.UNSUPPORTED)
     assert (got["instructions"]["response"], got["instructions"]["rt"]) == (None, None)
     assert (got["text"]["response"], got["text"]["correct"]) == ("f", True)
@@ -549,6 +555,10 @@ def test_every_kind_runs_by_hand(browser: Any, tmp_path: Path) -> None:
     assert got["multi_choice"]["response"] == {"Q0": "<x>"}
     assert got["text_survey"]["response"] == {"Q0": "42"}
     assert got["fixation"]["duration"] == 100 and got["blank"]["response"] is None
+    assert (got["image_keyboard"]["response"], got["image_keyboard"]["src"]) == \
+        ("f", "media/red_circle.png")  # the path as written, not the inlined data
+    assert (got["image_button"]["choice"], got["image_button"]["src"]) == \
+        ("a", "media/blue_square.png")
 
 
 @needs_chromium
