@@ -227,9 +227,12 @@ def _instructions(s: Session, row: Mapping[str, Any]) -> None:
 
 
 def _buttons(plugin: str) -> Callable[[Session, Mapping[str, Any]], None]:
-    """The player of a kind answered with the buttons of jsPsych's ``plugin``."""
+    """Click the button a row's response names, in the button group of jsPsych ``plugin``."""
     def click(s: Session, row: Mapping[str, Any]) -> None:
-        s.page.locator(f"#jspsych-{plugin}-btngroup button").nth(row["response"]).click()
+        if row["response"] is None:
+            _wait(s, row)
+        else:
+            s.page.locator(f"#jspsych-{plugin}-btngroup button").nth(row["response"]).click()
     return click
 
 

@@ -500,6 +500,8 @@ block all {
   likert { questions: [{prompt: "How?", labels: ["low", "mid", "high"]}] }
   multi_choice { questions: [{prompt: "Which?", options: ["<x>", "y"]}] preamble: "Answer" }
   text_survey { questions: [{prompt: "Age?"}] }
+  image_keyboard { src: "media/red_circle.png" description: "a red circle" choices: ["f"] }
+  image_button { src: "media/blue_square.png" description: "a blue square" choices: ["a", "b"] }
   audio_keyboard { stimulus: "media/high_tone.wav" description: "a high tone"
                    choices: ["f", "j"] correct_key: "j" }
   audio_button { stimulus: "media/low_tone.wav" description: "a low tone"
@@ -514,7 +516,7 @@ block all {
 
 @needs_chromium
 def test_every_kind_runs_by_hand(browser: Any, tmp_path: Path) -> None:
-    # beside examples/: the media files are examples/media/
+    # beside the examples, whose media/ folder holds the images
     page = write(tmp_path, load(ALL_KINDS, str(parity.EXAMPLES / "kinds.sbl")), "kinds.html")
     with session(browser, tmp_path) as s:
         s.goto(file_url(page, participant="k"))
@@ -539,6 +541,8 @@ def test_every_kind_runs_by_hand(browser: Any, tmp_path: Path) -> None:
         p.click("#jspsych-survey-multi-choice-next")
         p.fill("#input-0", "42")
         p.click("#jspsych-survey-text-next")
+        p.keyboard.press("f")
+        p.locator("#jspsych-image-button-response-btngroup button").nth(0).click()
         p.keyboard.press("j")  # the clicks before were gestures: no click-to-start screen
         assert p.inner_text("#jspsych-audio-button-response-btngroup") == "Low\n<High>"
         p.locator("#jspsych-audio-button-response-btngroup button").nth(1).click()
@@ -552,7 +556,8 @@ def test_every_kind_runs_by_hand(browser: Any, tmp_path: Path) -> None:
     got = {r["kind"]: r for r in rows}
     assert list(got) == ["instructions", "text", "feedback", "html_keyboard", "fixation", "blank",
                          "choice", "bandit", "likert", "multi_choice", "text_survey",
-                         "audio_keyboard", "audio_button", "video_keyboard", "video_button"]
+                         "image_keyboard", "image_button", "audio_keyboard", "audio_button",
+                         "video_keyboard", "video_button"]
     assert set(got) == set(kinds.all_kinds()) - set(payload.UNSUPPORTED)
     assert (got["instructions"]["response"], got["instructions"]["rt"]) == (None, None)
     assert (got["text"]["response"], got["text"]["correct"]) == ("f", True)
@@ -565,6 +570,10 @@ def test_every_kind_runs_by_hand(browser: Any, tmp_path: Path) -> None:
     assert got["multi_choice"]["response"] == {"Q0": "<x>"}
     assert got["text_survey"]["response"] == {"Q0": "42"}
     assert got["fixation"]["duration"] == 100 and got["blank"]["response"] is None
+    assert (got["image_keyboard"]["response"], got["image_keyboard"]["src"]) == \
+        ("f", "media/red_circle.png")  # the path as written, not the inlined data
+    assert (got["image_button"]["choice"], got["image_button"]["src"]) == \
+        ("a", "media/blue_square.png")
     assert (got["audio_keyboard"]["response"], got["audio_keyboard"]["correct"]) == ("j", True)
     assert (got["audio_button"]["choice"], got["audio_button"]["stimulus"]) == \
         ("<High>", "media/low_tone.wav")  # the path as written, not the inlined data

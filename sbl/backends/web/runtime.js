@@ -70,6 +70,21 @@
     return urls[path];
   }
 
+  let MEDIA_PATHS = null; // URL -> path as written, built on first use
+
+  /** `data` with every value that is a media file's URL replaced by its path as written:
+   * jsPsych's media plugins record their stimulus, which would store an inlined file's
+   * data in every row (and fill the browser's storage); rows carry the path instead. */
+  function mediaPaths(data) {
+    if (MEDIA_PATHS === null) {
+      MEDIA_PATHS = new Map(Object.entries(PAGE.media.urls).map(([p, u]) => [u, p]));
+    }
+    if (!MEDIA_PATHS.size) return;
+    for (const [name, value] of Object.entries(data)) {
+      if (typeof value === "string" && MEDIA_PATHS.has(value)) data[name] = MEDIA_PATHS.get(value);
+    }
+  }
+
   /** The jsPsych trial that loads every media file before the first trial (jsPsych's
    * preload plugin, with a progress bar), or null when the page has none. If a file fails,
    * the participant reads which, and the run does not go on without it. */
@@ -619,6 +634,7 @@
     const flat = Object.assign({}, row);
     delete flat.trial_index;
     Object.assign(data, flat, { sbl_trial_index: t.index, sbl_storage: run.store.state });
+    mediaPaths(data);
     // The gap (jsPsych's post_trial_gap) follows the last screen of the trial.
     const extras = mapping.follow ? mapping.follow(t, row) : [];
     const gap = t.p.gap === undefined ? null : t.p.gap;
