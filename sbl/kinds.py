@@ -123,6 +123,8 @@ class Kind:
     compare: str | None = None
     example: Example | None = None
     transcript: bool = True  # whether its trials are in a model's transcript by default
+    gesture: bool = False  # its trials follow a user gesture (a click or key): browsers play
+    # no sound before one, so the page asks for a click first when none came (runtime.js)
 
     def param(self, name: str) -> ParamDecl | None:
         """The declaration of parameter ``name``, or None."""
@@ -274,7 +276,7 @@ def _kind(name: str, raw: dict[str, Any]) -> Kind:
                 params, data, bool(raw.get("multiline", False)),
                 tuple(raw.get("extra_plugins", ())), _compare(name, answer_type, raw),
                 Example(example["stimulus"], example.get("response")) if example else None,
-                bool(raw.get("transcript", True)))
+                bool(raw.get("transcript", True)), bool(raw.get("gesture", False)))
 
 
 def _bounds(name: str, answer: dict[str, Any]) -> tuple[str, str, str] | None:

@@ -288,22 +288,36 @@ def _literal(expr: ir.Expr, value: Value) -> ir.Span | None:
 
 def cell_span(table: ir.TableData, index: int, column: str) -> ir.Span | None:
     """The span of the cell in row ``index`` (0: the first after the header) and
-    ``column`` of a CSV table, read again from its file."""
+    ``column`` of a CSV table, found by reading its file again (only for an error)."""
     if table.span is None:
         return None
     text = read_source(table.span.path)
     lines = text.split("\n")
     reader = csv.reader(lines)
     next(reader, None)
-    j = table.columns.index(column)
-    seen = -1
+    seen, first = -1, reader.line_num + 1
     for cells in reader:
-        if not cells:
-            continue
-        seen += 1
+        if cells:
+            seen += 1
         if seen == index:
-            line = reader.line_num
-            col = 1 if j == 0 else len(",".join(cells[:j])) + 2
-            width = max(1, len(cells[j]) if j < len(cells) else 1)
-            return ir.Span(table.span.path, line, col, line, col + width, text)
+            return _locate(table.span.path, text, lines, first,
+                           table.columns.index(column), cells)
+        first = reader.line_num + 1
     return table.span
+
+
+def _locate(path: str, text: str, lines: list[str], line: int, column: int,
+            cells: list[str]) -> ir.Span:
+    """The span of cell ``column`` of the CSV row that starts on ``line``: after the
+    column-th comma outside quotes (a quoted cell may hold commas and line breaks)."""
+    quoted, commas, col = False, 0, 0
+    while commas < column:
+        if col >= len(lines[line - 1]):
+            line, col = line + 1, 0
+            continue
+        char = lines[line - 1][col]
+        quoted = not quoted if char == '"' else quoted
+        commas += char == "," and not quoted
+        col += 1
+    width = len(cells[column]) if column < len(cells) else 1
+    return ir.Span(path, line, col + 1, line, col + 1 + max(1, width), text)

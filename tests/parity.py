@@ -226,12 +226,17 @@ def _instructions(s: Session, row: Mapping[str, Any]) -> None:
         s.page.click("#jspsych-instructions-next")
 
 
-def _choice(s: Session, row: Mapping[str, Any]) -> None:
-    s.page.locator("#jspsych-html-button-response-btngroup button").nth(row["response"]).click()
+def _buttons(plugin: str) -> Callable[[Session, Mapping[str, Any]], None]:
+    """Click the button a row's response names, in the button group of jsPsych ``plugin``."""
+    def click(s: Session, row: Mapping[str, Any]) -> None:
+        if row["response"] is None:
+            _wait(s, row)
+        else:
+            s.page.locator(f"#jspsych-{plugin}-btngroup button").nth(row["response"]).click()
+    return click
 
 
-def _image_button(s: Session, row: Mapping[str, Any]) -> None:
-    s.page.locator("#jspsych-image-button-response-btngroup button").nth(row["response"]).click()
+_choice = _buttons("html-button-response")
 
 
 def _bandit(s: Session, row: Mapping[str, Any]) -> None:
@@ -287,8 +292,20 @@ PLAYERS: dict[str, Callable[[Session, Mapping[str, Any]], None]] = {
     "blank": _wait, "feedback": _wait, "choice": _choice, "bandit": _bandit,
     "likert": _likert, "multi_choice": _multi_choice, "text_survey": _text_survey,
     "slider": _slider, "categorize_html": _categorize, "categorize_image": _categorize,
-    "image_keyboard": _keys, "image_button": _image_button,
+    "audio_keyboard": _keys, "audio_button": _buttons("audio-button-response"),
+    "video_keyboard": _keys, "video_button": _buttons("video-button-response"),
+    "image_keyboard": _keys, "image_button": _buttons("image-button-response"),
 }
+
+
+def start_gesture(s: Session) -> bool:
+    """Click Start on the page's "click to start" screen, if it shows one (it does before a
+    sound or video when the participant has neither clicked nor pressed a key yet); whether
+    it did."""
+    if s.page.locator("#sbl-gesture").count() == 0:
+        return False
+    s.page.locator("#jspsych-html-button-response-btngroup button").click()
+    return True
 
 
 def _trials_done(s: Session) -> int:
@@ -306,6 +323,7 @@ def play(browser: Any, page: Path, folder: Path, seed: int,
         for i, row in enumerate(rows):
             done = _trials_done(s)
             assert done == i, f"before row {i} ({row['trial']}) the page has {done} trials done"
+            start_gesture(s)
             PLAYERS[str(row["kind"])](s, row)
             s.page.wait_for_function(f"sblRun.st.rows.length > {i}", timeout=5_000)
             got = s.page.evaluate(f"sblRun.st.rows[{i}].trial")

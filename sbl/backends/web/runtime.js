@@ -70,6 +70,21 @@
     return urls[path];
   }
 
+  let MEDIA_PATHS = null; // URL -> path as written, built on first use
+
+  /** `data` with every value that is a media file's URL replaced by its path as written:
+   * jsPsych's media plugins record their stimulus, which would store an inlined file's
+   * data in every row (and fill the browser's storage); rows carry the path instead. */
+  function mediaPaths(data) {
+    if (MEDIA_PATHS === null) {
+      MEDIA_PATHS = new Map(Object.entries(PAGE.media.urls).map(([p, u]) => [u, p]));
+    }
+    if (!MEDIA_PATHS.size) return;
+    for (const [name, value] of Object.entries(data)) {
+      if (typeof value === "string" && MEDIA_PATHS.has(value)) data[name] = MEDIA_PATHS.get(value);
+    }
+  }
+
   /** The jsPsych trial that loads every media file before the first trial (jsPsych's
    * preload plugin, with a progress bar), or null when the page has none. If a file fails,
    * the participant reads which, and the run does not go on without it. */
@@ -154,8 +169,44 @@
       params: (t) => ({
         stimulus: `<div class="sbl-text">${t.text("stimulus")}</div>`,
         choices: t.p.choices.map((c) => esc(c)),
-        button_html: (choice) => `<button type="button" class="jspsych-btn">${choice}</button>`,
+        button_html: button,
         trial_duration: ms(t.p.duration),
+      }),
+    },
+    audio_keyboard: {
+      params: (t) => ({
+        stimulus: media(t.p.stimulus),
+        choices: keys(t.p.choices),
+        trial_duration: ms(t.p.duration),
+        trial_ends_after_audio: t.p.ends_after_audio,
+      }),
+    },
+    audio_button: {
+      params: (t) => ({
+        stimulus: media(t.p.stimulus),
+        choices: t.p.choices.map((c) => esc(c)),
+        button_html: button,
+        trial_duration: ms(t.p.duration),
+        trial_ends_after_audio: t.p.ends_after_audio,
+      }),
+    },
+    video_keyboard: {
+      params: (t) => ({
+        stimulus: [videoUrl(t.p.stimulus)],
+        width: null, // the video's own size (the plugin's default "" draws a warning)
+        height: null,
+        choices: keys(t.p.choices),
+        trial_duration: ms(t.p.duration),
+        trial_ends_after_video: t.p.ends_after_video,
+      }),
+    },
+    video_button: {
+      params: (t) => ({
+        stimulus: [videoUrl(t.p.stimulus)],
+        choices: t.p.choices.map((c) => esc(c)),
+        button_html: button,
+        trial_duration: ms(t.p.duration),
+        trial_ends_after_video: t.p.ends_after_video,
       }),
     },
     bandit: {
@@ -323,6 +374,30 @@
     const values = positions(low, high, step, bounds);
     const i = Math.round((Number(value) - low) / step);
     return values[Math.min(values.length - 1, Math.max(0, i))];
+  }
+
+  /** One answer button; `choice` is its label as HTML (escaped by the mapping). */
+  function button(choice) {
+    return `<button type="button" class="jspsych-btn">${choice}</button>`;
+  }
+
+  const videoUrls = new Map(); // a video's data: URL -> the blob: URL made of it, once
+
+  /** The URL a video plugin can play: jsPsych's video plugins take the type of a <source>
+   * from the file name's extension, which a data: URL has none of (the browser then skips
+   * it), but they play a blob: URL as it is (pluginAPI.getVideoBuffer). */
+  function videoUrl(path) {
+    const url = media(path);
+    if (!url.startsWith("data:")) return url;
+    if (!videoUrls.has(url)) {
+      const comma = url.indexOf(",");
+      const [type, ...rest] = url.slice(5, comma).split(";");
+      const body = url.slice(comma + 1);
+      const binary = rest.includes("base64") ? atob(body) : decodeURIComponent(body);
+      const bytes = Uint8Array.from(binary, (c) => c.charCodeAt(0));
+      videoUrls.set(url, URL.createObjectURL(new Blob([bytes], { type })));
+    }
+    return videoUrls.get(url);
   }
 
   /** The option a multiple-choice answer names. A click records the option as written, the
@@ -638,6 +713,7 @@
     const flat = Object.assign({}, row);
     delete flat.trial_index;
     Object.assign(data, flat, { sbl_trial_index: t.index, sbl_storage: run.store.state });
+    mediaPaths(data);
     // The gap (jsPsych's post_trial_gap) follows the last screen of the trial.
     const extras = mapping.follow ? mapping.follow(t, row) : [];
     const gap = t.p.gap === undefined ? null : t.p.gap;
@@ -646,7 +722,38 @@
     for (const extra of extras) run.timeline.push(extra);
     const f = st.stack[st.stack.length - 1];
     f.item += 1;
-    if (seek(run)) run.timeline.push(trialFor(run));
+    if (seek(run)) queue(run);
+  }
+
+  /** Queue the stimulus under the cursor, after a "click to start" screen when its kind plays
+   * sound or video (`gesture` in its declaration) and the participant has not yet clicked or
+   * pressed a key on the page: browsers refuse to play sound before a user gesture, and a
+   * trial that waits for the sound's end would wait forever. Decided when the screen is
+   * reached (a click on the screen before counts). Simulations, which play no sound, skip it;
+   * it records no row, and a text participant reads nothing of it. */
+  function queue(run) {
+    const stim = current(run);
+    if (!run.mode && PAGE.kinds[stim.kind].gesture) {
+      run.timeline.push({
+        timeline: [{
+          type: plugin(PAGE.page.gesture_plugin),
+          stimulus: '<div class="sbl-text" id="sbl-gesture">Please turn your sound on, then ' +
+            "click Start.</div>",
+          choices: ["Start"],
+          button_html: button,
+          record_data: false,
+        }],
+        conditional_function: () => !gestured(run),
+      });
+    }
+    run.timeline.push(trialFor(run));
+  }
+
+  /** Whether the participant has clicked or pressed a key on this page: the browser's own
+   * record of it where there is one (it is what the autoplay policy reads). */
+  function gestured(run) {
+    const activation = navigator.userActivation;
+    return activation ? activation.hasBeenActive : run.gestured;
   }
 
   /** The jsPsych description of the stimulus under the cursor. Every plugin parameter is a
@@ -971,7 +1078,7 @@
     if (X.truthy(run.settings.fullscreen)) {
       run.timeline.push({ type: plugin("fullscreen"), fullscreen_mode: true });
     }
-    if (!run.st.done) run.timeline.push(trialFor(run));
+    if (!run.st.done) queue(run);
     if (mode) {
       run.jsPsych.randomization.setSeed(String(run.st.seed));
       run.jsPsych.simulate(run.timeline, mode);
@@ -987,7 +1094,10 @@
    * the trial (allow_held_key is false), so it must be released and pressed again. */
   function guardClicks(run) {
     run.pressBegan = false;
+    run.gestured = false; // for browsers without navigator.userActivation: see gestured()
+    window.addEventListener("keydown", (e) => { run.gestured = run.gestured || e.isTrusted; }, true);
     window.addEventListener("mousedown", (e) => {
+      run.gestured = run.gestured || e.isTrusted;
       if (e.detail <= 1) run.pressBegan = true;
     }, true);
     window.addEventListener("click", (e) => {

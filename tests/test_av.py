@@ -1,0 +1,237 @@
+"""Sound and video: the kinds audio_keyboard, audio_button, video_keyboard and video_button.
+
+- the clips ``scripts/make_av.py`` makes (VP8 WebM) and the tones the oddball example plays;
+- the text a model reads: each stimulus's description, the keys or the button labels;
+- real Chromium, launched as the browser tests launch it, with no autoplay flag: it refuses
+  sound before a user gesture (checked here, so the rest means something), the page asks for
+  a click first, then the sound and the video play to their end (the trials end on jsPsych's
+  ``ended`` events, with no key and no time limit);
+- both examples played by hand, converted by ``sbl data`` and replayed through the text
+  runtime: 0 differing cells with the text run that gave the answers.
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib.util
+import re
+import shutil
+import sys
+import wave
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+import sbl
+from sbl.cli import main
+from sbl.participants.random import RandomResponder
+from sbl.participants.scripted import Scripted
+from tests import parity
+from tests.browser import file_url, launch, needs_chromium, session
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+MEDIA = EXAMPLES / "media"
+sys.path.insert(0, str(ROOT / "scripts"))
+import make_av  # noqa: E402  (a script, not a package)
+
+needs_av = pytest.mark.skipif(importlib.util.find_spec("av") is None,
+                              reason="making or decoding video needs PyAV (pip install av)")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Any:
+    """One headless Chromium for the module, with the tests' usual flags (none on autoplay)."""
+    with launch() as b:
+        yield b
+
+
+# ---------------------------------------------------------------- the media files
+
+
+def _zero_crossings(path: Path) -> int:
+    with wave.open(str(path)) as w:
+        data = w.readframes(w.getnframes())
+    samples = [int.from_bytes(data[i:i + 2], "little", signed=True)
+               for i in range(0, len(data), 2)]
+    return sum(a < 0 <= b for a, b in zip(samples, samples[1:], strict=False))
+
+
+def test_the_oddballs_high_tone_is_an_octave_above_its_low_tone() -> None:
+    # 300 ms at 440 Hz rises through zero 132 times, at 880 Hz 264 times
+    low = _zero_crossings(MEDIA / "low_tone.wav")
+    high = _zero_crossings(MEDIA / "high_tone.wav")
+    assert abs(low - 132) <= 1 and abs(high - 264) <= 1
+
+
+def _dot_columns(path: Path) -> list[float]:
+    """The mean column of the dot's bright pixels in each decoded frame."""
+    import av
+    import numpy as np
+
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        assert stream.codec_context.name == "vp8"
+        out = []
+        for frame in container.decode(stream):
+            gray = frame.to_ndarray(format="gray")
+            out.append(float(np.nonzero(gray > 200)[1].mean()))
+        return out
+
+
+@needs_av
+def test_the_clips_are_small_vp8_webms_of_a_dot_moving_their_way(tmp_path: Path) -> None:
+    for name, direction in make_av.CLIPS.items():
+        committed = MEDIA / name
+        assert committed.stat().st_size < 4096
+        made = make_av.clip(tmp_path / name, direction)
+        for path in (committed, made):
+            xs = _dot_columns(path)
+            assert len(xs) == 5
+            steps = [b - a for a, b in zip(xs, xs[1:], strict=False)]
+            assert all(s * direction > 5 for s in steps), (name, xs)
+
+
+# ---------------------------------------------------------------- what a model reads
+
+AV = """
+experiment "Sound and video"
+audio_keyboard { stimulus: "media/high_tone.wav" description: "a high tone"
+                 ends_after_audio: true }
+audio_button { stimulus: "media/low_tone.wav" description: "a low tone"
+               choices: ["Low", "High"] }
+video_keyboard { stimulus: "media/dot_left.webm" description: "a dot moving to the left"
+                 ends_after_video: true }
+video_button { stimulus: "media/dot_right.webm" description: "a dot moving to the right"
+               choices: ["Left", "Right"] correct_choice: "Right" }
+audio_keyboard { stimulus: "media/low_tone.wav" description: "a low tone"
+                 choices: ["f", "j"] correct_key: "f" }
+"""
+
+
+def av_experiment(folder: Path) -> sbl.Experiment:
+    """AV, written in ``folder`` beside a copy of the examples' media."""
+    shutil.copytree(MEDIA, folder / "media", dirs_exist_ok=True)
+    path = folder / "av.sbl"
+    path.write_text(AV, encoding="utf-8")
+    return sbl.load(path)
+
+
+def test_a_model_reads_each_stimulus_by_its_description(tmp_path: Path) -> None:
+    text = av_experiment(tmp_path).transcript(RandomResponder(0), seed=1)
+    lines = text.splitlines()
+    assert "You hear a high tone." in lines  # no keys: nothing to answer
+    assert re.search(r'^You hear a low tone\. Option (\w) is "Low" and option (\w) is "High"\. '
+                     r"You choose <<\w>>\.$", text, re.M)
+    assert "You see a dot moving to the left." in lines
+    assert re.search(r'^You see a dot moving to the right\. Option \w is "Left" and option \w '
+                     r'is "Right"\. You choose <<\w>>\.$', text, re.M)
+    assert "You can press F or J." in lines
+    assert re.search(r"^You hear a low tone\. You press <<[FJ]>>\.$", text, re.M)
+    assert "wav" not in text and "webm" not in text  # the files themselves are not read
+
+
+def test_rows_record_the_paths_as_written(tmp_path: Path) -> None:
+    rows = av_experiment(tmp_path).run(RandomResponder(0), seed=1)
+    assert [r["stimulus"] for r in rows] == [
+        "media/high_tone.wav", "media/low_tone.wav", "media/dot_left.webm", "media/dot_right.webm",
+        "media/low_tone.wav"]
+    assert [r["description"] for r in rows][:2] == ["a high tone", "a low tone"]
+
+
+# ---------------------------------------------------------------- Chromium, no autoplay flag
+
+PROBE = """<!doctype html><html><body><button id="go">go</button><script>
+function play(when) {
+  const audio = new Audio("data:audio/wav;base64,%s");
+  audio.addEventListener("ended", () => console.log(when + ": ended"));
+  audio.play().then(() => console.log(when + ": playing"),
+                    (err) => console.log(when + ": refused " + err.name));
+}
+play("before");
+document.getElementById("go").addEventListener("click", () => play("after"));
+</script></body></html>"""
+
+
+@needs_chromium
+def test_this_chromium_refuses_sound_before_a_gesture(browser: Any, tmp_path: Path) -> None:
+    """The control: without the page's click-to-start screen a first sound would not play.
+    Nothing may query the page before the sound is refused: every Playwright evaluation,
+    even waiting for a selector, counts as a user gesture for the page."""
+    wav = base64.b64encode((MEDIA / "high_tone.wav").read_bytes()).decode()
+    page = tmp_path / "probe.html"
+    page.write_text(PROBE % wav, encoding="utf-8")
+    with session(browser, tmp_path, clock=False) as s:
+        s.goto(file_url(page))
+        s.page.wait_for_timeout(1000)  # a sleep on Playwright's side: no page query
+        assert "log: before: refused NotAllowedError" in s.console, s.console
+        s.page.click("#go")
+        s.page.wait_for_timeout(1000)
+        assert "log: after: playing" in s.console and "log: after: ended" in s.console
+
+
+@needs_chromium
+def test_a_click_to_start_comes_first_then_sound_and_video_play_to_their_end(
+        browser: Any, tmp_path: Path) -> None:
+    experiment = av_experiment(tmp_path)
+    page = parity.write_page(experiment, tmp_path / "page")
+    with session(browser, tmp_path, clock=False) as s:
+        s.goto(file_url(page, participant=parity.PARTICIPANT, seed=1))
+        # The page decided on the screen as the run started, before any query of ours.
+        s.page.wait_for_selector("#sbl-gesture")
+        assert parity.start_gesture(s)
+        # No key, no time limit: only the sound's end can end the first trial.
+        s.page.wait_for_function("sblRun.st.rows.length == 1", timeout=5_000)
+        s.page.locator("#jspsych-audio-button-response-btngroup button").nth(0).click()
+        # The video trial ends on the video's end, again with no key and no time limit.
+        s.page.wait_for_function("sblRun.st.rows.length == 3", timeout=5_000)
+        s.page.locator("#jspsych-video-button-response-btngroup button").nth(1).click()
+        s.page.keyboard.press("f")
+        rows = parity.finish(s, page)
+        assert s.page.locator("#sbl-gesture").count() == 0
+    assert [r["response"] for r in rows] == [None, 0, None, 1, "f"]
+    assert [r["correct"] for r in rows] == [None, None, None, True, True]
+    assert [r["stimulus"] for r in rows][:3] == [
+        "media/high_tone.wav", "media/low_tone.wav", "media/dot_left.webm"]
+    replayed = experiment.run(Scripted([]), prefix=rows, seed=1)
+    assert not parity.compare_rows(rows, replayed).diffs
+
+
+@needs_chromium
+def test_simulations_skip_the_click_to_start(browser: Any, tmp_path: Path) -> None:
+    """A simulated participant gives no gesture and plays no sound: no screen waits for one."""
+    experiment = av_experiment(tmp_path)
+    page = parity.write_page(experiment, tmp_path / "page")
+    text = experiment.run(RandomResponder(0), seed=1)
+    rows = parity.simulate(browser, page, tmp_path / "sim", 1, parity.simulation_options(text))
+    assert not parity.compare_rows(rows, text).diffs
+
+
+# ---------------------------------------------------------------- the examples, end to end
+
+
+@needs_chromium
+@pytest.mark.parametrize("name", ["oddball", "motion"])
+def test_example_played_by_hand_through_sbl_data_replays_as_text(
+        browser: Any, tmp_path: Path, name: str) -> None:
+    experiment = sbl.load(EXAMPLES / f"{name}.sbl")
+    seed = 7
+    text = experiment.run(RandomResponder(0), seed=seed)
+    page = parity.write_page(experiment, tmp_path / "page")
+    played = parity.play(browser, page, tmp_path / "play", seed, text)
+    download = tmp_path / "play" / f"{page.stem}.json"
+    tidy = tmp_path / "tidy.csv"
+    result = CliRunner().invoke(main, ["data", str(download), "-o", str(tidy)])
+    assert result.exit_code == 0, result.output
+    rows = sbl.read_data(tidy)
+    assert len(rows) == len(text) == len(played)
+    assert {r["source"] for r in rows} == {"browser"}
+    compared = parity.compare_rows(rows, text)
+    assert compared.cells > 10 * compared.rows and not compared.diffs, str(compared)
+    replayed = experiment.run(Scripted([]), prefix=rows, seed=seed)
+    again = parity.compare_rows(rows, replayed)
+    assert not again.diffs, str(again)
+    assert any(r["kind"].startswith(("audio", "video")) and r["response"] is not None
+               for r in rows)
