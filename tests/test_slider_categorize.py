@@ -130,6 +130,22 @@ def test_simulated_slider_answers_snap_to_the_step_and_timeouts_get_their_feedba
 
 
 @needs_chromium
+def test_a_person_who_lets_the_time_run_out_gets_rows_the_text_runtime_replays(
+        browser: Any, tmp_path: Path) -> None:
+    """Played by hand on the fake clock: the slider's and the categorisation's duration run
+    out (the categorisation then shows its timeout feedback for feedback_duration)."""
+    experiment = sbl.loads(RATING.replace("start: 0", "start: 0 duration: 1500"), "rating.sbl")
+    text = experiment.run(Scripted(["5", "f", "20", "j"]), seed=1)
+    timeouts = [dict(row, response=None) for row in text]
+    page = parity.write_page(experiment, tmp_path / "page")
+    played = parity.play(browser, page, tmp_path / "play", 1, timeouts)
+    assert [r["response"] for r in played] == [None] * 4
+    assert [r.get("feedback") for r in played] == [None, "Please respond faster."] * 2
+    replayed = experiment.run(Scripted([]), prefix=played, seed=1)
+    assert not parity.compare_rows(played, replayed).diffs
+
+
+@needs_chromium
 def test_page_stops_with_the_text_runtimes_message_for_bad_computed_bounds(
         browser: Any, tmp_path: Path) -> None:
     source = RATING.replace("high: top step: 5", "high: top - 3 step: 5")
