@@ -14,7 +14,7 @@ from collections import ChainMap
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sbl import ir, prng, values
+from sbl import groups, ir, prng, values
 from sbl import types as t
 from sbl.ir import BinaryOp, UnaryOp
 from sbl.source import Diagnostic, SblError
@@ -71,7 +71,14 @@ class Scope:
 
     def child(self, /, **names: Value) -> Scope:
         """A scope with ``names`` added (comprehension variables), sharing prev and rng."""
-        return Scope(ChainMap(names, self.names), self.prev, self.rng)  # type: ignore[arg-type]
+        # of the same class: a subclass keeps its own way of showing values
+        return type(self)(ChainMap(names, self.names), self.prev,  # type: ignore[arg-type]
+                          self.rng)
+
+    def shown(self, expr: ir.Expr) -> str:
+        """``expr`` made into text, as a template hole and ``str`` make it: the hook where
+        the text runtime words a response time a text run does not have."""
+        return show(evaluate(expr, self))
 
 
 def evaluate(expr: ir.Expr, scope: Scope) -> Value:
@@ -217,7 +224,7 @@ def _cond(node: ir.Cond, scope: Scope) -> Value:
 
 def _template(node: ir.Template, scope: Scope) -> Value:
     return values.joined("a string with holes", (
-        part if isinstance(part, str) else show(evaluate(part, scope)) for part in node.parts))
+        part if isinstance(part, str) else scope.shown(part) for part in node.parts))
 
 
 def _record(node: ir.RecordExpr, scope: Scope) -> Value:
@@ -260,6 +267,8 @@ def _call(node: ir.Call, scope: Scope) -> Value:
     if b is None:
         raise ValueFault(f"unknown function '{node.func}'")
     b.check_arity(len(node.args), len(node.kwargs))
+    if node.func == "str":  # converts as a template hole does, through the same hook
+        return scope.shown(node.args[0])
     args = [evaluate(a, scope) for a in node.args]
     if b.named:
         return b.fn(_named(node.func, node.kwargs, scope))
@@ -550,6 +559,13 @@ def _cross(factors: dict[str, Value]) -> Value:
     return [dict(zip(factors, combo, strict=True)) for combo in combos]
 
 
+def _latin(xs: Value) -> Value:
+    items = _list("latin", xs)
+    n = len(items)
+    check_size("latin", n * n * (2 if n % 2 else 1))
+    return groups.latin(items)  # type: ignore[return-value]
+
+
 def _repeat(xs: Value, n: Value) -> Value:
     items = _list("repeat", xs)
     times = _whole("repeat", n, "a whole number of times")
@@ -638,6 +654,9 @@ _TABLE = (
     Builtin("cross", 0, 0, "cross(a: [...], b: [...]): every combination as a record; "
             "the first factor varies slowest.", _cross, named=True,
             result=t.ListType(t.ANY)),
+    Builtin("latin", 1, 1, "The orders of a balanced Latin square of a list's items: n orders "
+            "for n items, 2n when n is odd.", _latin,
+            result=lambda args: t.ListType(t.same_list(args))),
     Builtin("repeat", 2, 2, "repeat(xs, n): xs concatenated n times.", _repeat,
             result=t.same_list, params=_LIST_INT),
 )

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import dataclasses
 
-from sbl import ir, kinds, media
+from sbl import groups, ir, kinds, media
 from sbl import types as t
 from sbl.evaluate import BUILTINS
-from sbl.kinds import Kind, ParamDecl
+from sbl.kinds import AnswerType, Kind, ParamDecl
 from sbl.passes import rows as rows_check
 from sbl.passes.infer import Inferrer, Scope
 from sbl.passes.rows import head_span, name_span
 from sbl.source import Diagnostic, SblError, did_you_mean
 from sbl.types import SblType
+from sbl.values import show_number
 
 # Why a stimulus showing media needs a description.
 _DESCRIBE = ("a model cannot see the file: the description is what it reads instead, so say "
@@ -50,21 +51,32 @@ class _Checker:
         # the open blocks, outermost first, and each checked block's condition columns
         self.open: list[ir.Block] = []
         self.columns: dict[int, tuple[str, ...]] = {}
+        self.gap: ir.Expr | None = None  # the experiment's gap, which trials may inherit
+        # the columns every row records: the core ones, and `group` with groups declared
+        self.core: tuple[str, ...] = kinds.CORE_FIELDS
 
     def error(self, span: ir.Span | None, message: str, help: str | None = None) -> None:
         self.diagnostics.append(Diagnostic(message, span, help=help))
 
     def experiment(self, experiment: ir.Experiment) -> None:
+        self.gap = experiment.setting("gap")
         self.params(experiment.settings, kinds.settings(), "the experiment",
                     Scope({}, where="in the experiment's settings"))
         declared: dict[str, ir.Node] = {}
+        if experiment.group is not None:
+            self.core += (groups.COLUMN,)
         for decl in experiment.decls:
             self.declaration(decl, declared)
+        self._jatos_loaded(experiment)
+        if groups.COLUMN in self.shared and experiment.group is not None:
+            self.error(declared[groups.COLUMN].span, f"shared '{groups.COLUMN}' has the name of "
+                       f"the column every row records the participant's group in",
+                       help="rename the shared variable")
         self.prev_fields = self._recorded_fields(experiment)
         self.items(experiment.body, {}, 0, "")
 
     # -- declarations
-    def declaration(self, decl: ir.Shared | ir.Let | ir.Table,
+    def declaration(self, decl: ir.Shared | ir.Let | ir.Table | ir.Group,
                     declared: dict[str, ir.Node]) -> None:
         first = declared.get(decl.name)
         if first is not None:
@@ -77,6 +89,8 @@ class _Checker:
             self.shared[decl.name] = self.globals[decl.name] = found
         elif isinstance(decl, ir.Let):
             self.globals[decl.name] = self.infer.infer(decl.value, scope)
+        elif isinstance(decl, ir.Group):
+            self.globals[decl.name] = self.group(decl, scope, declared)
         else:
             self.globals[decl.name] = self.table(decl, scope)
 
@@ -89,6 +103,44 @@ class _Checker:
                        f"(one per row), not {t.a(found)}",
                        help="e.g. table t = [{word: \"RED\", color: \"red\"}]")
         return found
+
+    def group(self, group: ir.Group, scope: Scope, declared: dict[str, ir.Node]) -> SblType:
+        """The type of the participant's group: an item of the list of groups."""
+        first = next((d for d in declared.values() if isinstance(d, ir.Group) and d is not group),
+                     None)
+        if first is not None:
+            line = first.span.line if first.span else "?"
+            self.error(group.span, f"an experiment has one 'group' declaration; the first is "
+                                   f"on line {line}",
+                       help="cross the factors into one list: group g in cross(a: [...], "
+                            "b: [...])")
+        found = t.strip_optional(self.infer.infer(group.groups, scope))
+        for node in ir.walk(group.groups):
+            if isinstance(node, ir.Call) and node.func in BUILTINS and BUILTINS[node.func].random:
+                self.error(node.span, f"the list of groups cannot use '{node.func}': a group's "
+                                      f"number must name the same group for every participant",
+                           help="write the groups in a fixed order; each participant's group "
+                                "is assigned by the source ('by ...')")
+        item = t.strip_optional(found.item) if isinstance(found, t.ListType) else found
+        if item != t.ANY and not isinstance(item, t.RecordType):
+            self.error(group.groups.span, f"the groups of '{group.name}' must be a list of "
+                                          f"records (one per group), not {t.a(found)}",
+                       help="e.g. group g in [{keys: \"fj\"}, {keys: \"jf\"}], or "
+                            "cross(keys: [\"fj\", \"jf\"])")
+        elif isinstance(group.groups, ir.ListExpr) and not group.groups.items:
+            self.error(group.groups.span, f"'{group.name}' has no groups to assign")
+        return item
+
+    def _jatos_loaded(self, experiment: ir.Experiment) -> None:
+        """Groups counted in JATOS's batch session need the page to load JATOS's library."""
+        group = experiment.group
+        if group is None or group.source is not ir.GroupSource.JATOS:
+            return
+        value = experiment.setting("jatos")
+        if not (isinstance(value, ir.Literal) and value.value is True):
+            self.error(group.span, "'by jatos' needs the setting 'jatos: true', which makes "
+                                   "the page load jatos.js",
+                       help="add 'jatos: true' to the experiment's settings")
 
     # -- blocks
     def items(self, items: tuple[ir.Item, ...], columns: dict[str, SblType], before: int,
@@ -124,6 +176,7 @@ class _Checker:
             if not t.assignable(found, t.Optional(t.NUMBER)):
                 self.error(block.gap.span, f"a block's gap must be a number of ms or none, "
                                            f"not {t.a(found)}")
+            self.gap_sign(block.gap)
         self.open.append(block)
         inner_before = self.items(block.body, columns, before, block.name)
         self.open.pop()
@@ -157,13 +210,15 @@ class _Checker:
                        did_you_mean(stim.kind, kinds.names()))
             return
         scope = self._scope(columns, before, f"in this {stim.kind}")
+        filled = rows_check.fills(stim, kind, rows_check.conditions(self.open, self.columns))
         self.params(stim.params, kind.params, f"'{stim.kind}'", scope, head_span(stim),
-                    prompt=self._prompt_scope(kind, scope))
+                    prompt=self._prompt_scope(kind, scope), filled=frozenset(filled))
         if kind.answer.bounds is not None:
-            self._bounds(stim, kind.answer.bounds, kind)
+            self._bounds(stim, kind.answer.bounds, kind, frozenset(filled))
         if kind.media_params:
             self._description(stim)
         custom = rows_check.trial(self, stim, kind, scope)
+        self._any_key(stim, kind)
         # this trial's response and data fields hide columns of the same name
         after_scope = Scope({**scope.names, **self.trial_fields(kind), **custom},
                             self.prev_fields, before, f"in the 'after' of this {stim.kind}")
@@ -171,7 +226,9 @@ class _Checker:
             self.assign(assign, after_scope)
 
     def params(self, given: tuple[ir.Param, ...], declared: tuple[ParamDecl, ...], owner: str,
-               scope: Scope, head: ir.Span | None = None, prompt: Scope | None = None) -> None:
+               scope: Scope, head: ir.Span | None = None, prompt: Scope | None = None,
+               filled: frozenset[str] = frozenset()) -> None:
+        """Check the given parameters; ``filled`` ones are given by condition columns."""
         by_name = {p.name: p for p in declared}
         seen: set[str] = set()
         misspelt: set[str] = set()
@@ -195,26 +252,32 @@ class _Checker:
                            f"{t.a(decl.type)}, not {t.a(found)}")
             elif param.name == "style" and isinstance(param.value, ir.RecordExpr):
                 self._style_fields(param.value)
+            elif param.name == "gap":
+                self.gap_sign(param.value)
         missing = [p.name for p in declared
-                   if p.required and p.name not in seen and p.name not in misspelt]
+                   if p.required and p.name not in seen | misspelt | filled]
         if missing:
             media = any(p.is_media for p in declared) and "description" in missing
             self.error(head, f"{owner} needs the parameter{'s' if len(missing) > 1 else ''} "
                              f"{', '.join(repr(m) for m in missing)}",
                        help=_DESCRIBE if media else None)
 
-    def _bounds(self, stim: ir.Stimulus, bounds: tuple[str, str, str], kind: Kind) -> None:
+    def _bounds(self, stim: ir.Stimulus, bounds: tuple[str, str, str], kind: Kind,
+                filled: frozenset[str]) -> None:
         """A number answer's bounds (a slider's low, high and step), when written as numbers
         or left to their defaults: the positions they make (kinds.positions). Computed
-        bounds are checked when the trial runs, by the same rule."""
+        bounds, and bounds a table column fills, are checked when the trial runs, by the
+        same rule."""
         given = {p.name: p for p in stim.params}
         values = {}
         for name in bounds:
             param, decl = given.get(name), kind.param(name)
-            value = _number(param.value) if param else decl.default if decl else None
-            if not isinstance(value, int):  # computed, or not whole: the type check says so
+            if param is None and name in filled:
                 return
-            values[name] = value
+            value = _constant_number(param.value) if param else decl.default if decl else None
+            if value is None or not float(value).is_integer():  # computed, or not whole:
+                return                                          # the type check says so
+            values[name] = int(value)
         try:
             kinds.positions_of(bounds, values)
         except ValueError as exc:
@@ -243,6 +306,27 @@ class _Checker:
         if isinstance(given.value, ir.Literal) and not str(given.value.value or "").strip():
             self.error(given.value.span, "an empty description gives a model nothing to read",
                        help=_DESCRIBE)
+
+    def gap_sign(self, gap: ir.Expr) -> None:
+        """A gap written as a number below 0 (a computed one is the runtimes' to clamp)."""
+        value = _constant_number(gap)
+        if value is not None and value < 0:
+            self.error(gap.span, f"a gap is the ms of blank page after a trial, so it cannot "
+                                 f"be negative (it is {show_number(value)})",
+                       help="write 0, or none, for no gap")
+
+    def _any_key(self, stim: ir.Stimulus, kind: Kind) -> None:
+        """Keys written beside "any", which takes every key: they would change nothing."""
+        source = kind.answer.source if kind.answer.type is AnswerType.KEY else None
+        keys = next((p.value for p in stim.params if p.name == source), None)
+        if not isinstance(keys, ir.ListExpr) or ir.Literal(kinds.ANY_KEY) not in keys.items:
+            return
+        others = [k for k in keys.items if k != ir.Literal(kinds.ANY_KEY)]
+        if others:
+            self.error(keys.span, f"'{source}' holds \"any\" and {len(others)} other "
+                                  f"key{'s' if len(others) > 1 else ''}, but \"any\" already "
+                                  f"takes every key", help='write ["any"] alone, or list only '
+                                                       'the keys that answer')
 
     def _style_fields(self, style: ir.RecordExpr) -> None:
         """A style record's fields are the page's: a misspelt one would be ignored."""
@@ -285,7 +369,7 @@ class _Checker:
 
     def _recorded_fields(self, experiment: ir.Experiment) -> frozenset[str]:
         """Every field some row of this experiment has: what ``prev.field`` may name."""
-        names = set(kinds.CORE_FIELDS) | set(self.shared)
+        names = set(self.core) | set(self.shared)
         names |= {f.name for node in ir.walk(experiment.body)
                   if isinstance(node, ir.Block | ir.Stimulus) for f in node.data}
         for stim in ir.stimuli(experiment.body):
@@ -312,15 +396,14 @@ class _Checker:
         return 0
 
 
-def _number(expr: ir.Expr) -> int | float | None:
-    """The number ``expr`` writes (``5``, ``-0.5``), or None when it computes one."""
+def _constant_number(expr: ir.Expr) -> float | None:
+    """The value of a number written as a literal (``-100`` included); None otherwise."""
     if isinstance(expr, ir.Unary) and expr.op is ir.UnaryOp.NEG:
-        inner = _number(expr.operand)
+        inner = _constant_number(expr.operand)
         return None if inner is None else -inner
-    if isinstance(expr, ir.Literal) and isinstance(expr.value, (int, float)) and not \
-            isinstance(expr.value, bool):
-        return expr.value
-    return None
+    value = expr.value if isinstance(expr, ir.Literal) else None
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) \
+        else None
 
 
 def _with_columns(items: tuple[ir.Item, ...], columns: dict[int, tuple[str, ...]]

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sbl import ir, kinds
+from sbl import groups, ir, kinds
 from sbl.backends.text import answers
 from sbl.backends.text.answers import Question
 from sbl.data import schema
@@ -43,6 +43,18 @@ class Replay:
         """Whether recorded rows remain."""
         return self.next < len(self.rows)
 
+    def group(self, count: int) -> int | None:
+        """The group (1 to ``count``) the recording's first row records, or None without one."""
+        if not len(self.rows) or self.rows[0].get(groups.COLUMN) is None:
+            return None
+        value = self.rows[0][groups.COLUMN]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or \
+                value != int(value) or not 1 <= value <= count:
+            raise SblError.at(None, f"{self.rows.where(0)} records group {value!r}, but the "
+                                    f"experiment has groups 1 to {count}",
+                              help="replay data recorded with this experiment")
+        return int(value)
+
     def take(self, stim: ir.Stimulus) -> tuple[dict[str, Any], str] | None:
         """The recorded row for ``stim`` and where it is, or None when the recording has ended."""
         if not self.pending:
@@ -71,12 +83,13 @@ class Replay:
                                     f"of the trial's answers ({valid})", help=_HELP)
 
     def check(self, recorded: Mapping[str, Any], row: Mapping[str, Any], where: str,
-              kinds_of: Mapping[str, str]) -> None:
-        """Recomputed ``row`` against the ``recorded`` one: every column both have must agree.
-        Parameters are compared first: when they differ, everything computed from them does."""
+              kinds_of: Mapping[str, str], unchecked: frozenset[str] = frozenset()) -> None:
+        """Recomputed ``row`` against the ``recorded`` one: every column both have must agree,
+        but ``unchecked`` ones. Parameters are compared first: when they differ, everything
+        computed from them does."""
         rank = {"parameter": 0, "data field": 1}
         for name, value in sorted(row.items(), key=lambda kv: rank.get(kinds_of.get(kv[0], ""), 2)):
-            if name in _NOT_CHECKED or name not in recorded:
+            if name in _NOT_CHECKED or name in unchecked or name not in recorded:
                 continue
             if not schema.same_cell(recorded[name], value):
                 what = kinds_of.get(name, "column")
