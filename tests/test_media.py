@@ -179,6 +179,11 @@ def test_beside_writes_the_files_next_to_the_page(folder: Path) -> None:
     doc = _document((out / "page.html").read_text())
     assert doc["media"]["urls"] == {  # type: ignore[index]
         "../x/media/red_circle.png": "page_media/_up/x/media/red_circle.png"}
+    # a file changed since is copied again; an unchanged one is left as it is
+    source = folder / "x" / "media" / "red_circle.png"
+    source.write_bytes((MEDIA / "blue_circle.png").read_bytes())
+    sbl.load(path).compile(out / "page.html", media="beside")
+    assert copy.read_bytes() == (MEDIA / "blue_circle.png").read_bytes()
     stdout = CliRunner().invoke(main, ["compile", str(path), "--media", "beside"])
     assert stdout.exit_code == 1 and "needs an output file" in stdout.stderr
 
