@@ -8,6 +8,7 @@ import json
 import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -161,6 +162,12 @@ def test_the_page_inlines_media_by_default(folder: Path) -> None:
     assert doc["media"]["preload"] == {"images": ["media/red_circle.png"], "audio": [],  # type: ignore[index]
                                        "video": []}
     assert "jsPsychPreload" in page and not (folder / "p_media").exists()
+    # only the plugins this experiment uses
+    assert "jsPsychImageKeyboardResponse" in page
+    for other in ("ImageButton", "AudioKeyboard", "AudioButton", "VideoKeyboard",
+                  "VideoButton", "HtmlSlider", "CategorizeImage", "CategorizeHtml"):
+        assert f"var jsPsych{other}" not in page
+    assert "var jsPsychImageKeyboardResponse=" in page
 
 
 def test_beside_writes_the_files_next_to_the_page(folder: Path) -> None:
@@ -251,3 +258,26 @@ def test_make_media_writes_the_committed_files() -> None:
     assert made == {p.name: p.read_bytes() for p in MEDIA.iterdir()}
     assert all(len(data) < 8192 for data in made.values())
     assert 19_000 < len(make_media.noise(1, 82)) < 21_000  # the benchmark's 20 KB images
+
+
+def test_optional_and_list_media_parameters_are_listed(folder: Path, tmp_path_factory: Any,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path_factory.mktemp("root")
+    (root / "kinds").mkdir()
+    (root / "kinds" / "gallery.toml").write_text(
+        'plugin = "html-keyboard-response"\n'
+        '[params.images]\ntype = "list[media]"\nmedia = "image"\nrequired = true\n'
+        '[params.sound]\ntype = "media?"\nmedia = "audio"\n'
+        '[params.description]\ntype = "str"\nrequired = true\n')
+    monkeypatch.setattr(kinds, "ROOTS", [*kinds.ROOTS, root])
+    kinds.reread()
+    try:
+        path = write(folder, 'gallery { images: ["media/red_circle.png", "media/blue_circle.png"]'
+                             ' description: "two circles" }\n'
+                             'gallery { images: [] sound: "media/low_tone.wav" '
+                             'description: "a tone" }\n')
+        found = [(u.path, u.media) for u in media.uses(sbl.load(path).ir)]
+    finally:
+        kinds.reread()
+    assert found == [("media/red_circle.png", "image"), ("media/blue_circle.png", "image"),
+                     ("media/low_tone.wav", "audio")]
