@@ -195,6 +195,19 @@ def test_beside_writes_the_files_next_to_the_page(folder: Path) -> None:
     assert stdout.exit_code == 1 and "needs an output file" in stdout.stderr
 
 
+def test_beside_keeps_files_whose_safe_names_clash_apart(folder: Path) -> None:
+    shutil.copy(MEDIA / "red_circle.png", folder / "media" / "a b.png")
+    shutil.copy(MEDIA / "blue_circle.png", folder / "media" / "a_b.png")
+    path = write(folder, 'image_keyboard { src: "media/a b.png" description: "x" }\n'
+                         'image_keyboard { src: "media/a_b.png" description: "y" }\n')
+    page = sbl.load(path).compile(folder / "p.html", media="beside")
+    urls = _document(page)["media"]["urls"]  # type: ignore[index]
+    assert urls == {"media/a b.png": "p_media/media/a_b.png",
+                    "media/a_b.png": "p_media/media/a_b-2.png"}
+    assert (folder / "p_media/media/a_b-2.png").read_bytes() == \
+        (MEDIA / "blue_circle.png").read_bytes()
+
+
 def test_auto_writes_large_sets_beside(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = write(folder, 'image_keyboard { src: "media/red_circle.png" description: "x" }\n')
     monkeypatch.setattr(web_media, "MEDIA_INLINE_LIMIT", 100)  # bytes: the file has 251

@@ -82,8 +82,9 @@ def _write_beside(files: list[media.MediaFile], output: Path) -> dict[str, str]:
     folder = folder_name(output)
     urls: dict[str, str] = {}
     made: set[Path] = set()
+    taken: set[str] = set()
     for f in files:
-        relative = f"{folder}/{_safe(f.path)}"
+        relative = _unique(f"{folder}/{_safe(f.path)}", taken)
         target = output.parent / relative
         if target.parent not in made:
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -92,6 +93,17 @@ def _write_beside(files: list[media.MediaFile], output: Path) -> dict[str, str]:
             shutil.copy2(f.file, target)
         urls[f.path] = relative
     return urls
+
+
+def _unique(relative: str, taken: set[str]) -> str:
+    """``relative``, or with ``-2``, ``-3``, ... before its ending when another file took it
+    (``a b.png`` and ``a_b.png`` are both made ``a_b.png``)."""
+    path, n = PurePosixPath(relative), 1
+    while relative in taken:
+        n += 1
+        relative = str(path.with_stem(f"{path.stem}-{n}"))
+    taken.add(relative)
+    return relative
 
 
 def _same(source: Path, copy: Path) -> bool:
