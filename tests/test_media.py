@@ -294,3 +294,10 @@ def test_optional_and_list_media_parameters_are_listed(folder: Path, tmp_path_fa
         kinds.reread()
     assert found == [("media/red_circle.png", "image"), ("media/blue_circle.png", "image"),
                      ("media/low_tone.wav", "audio")]
+
+
+def test_a_participants_group_can_name_a_file(folder: Path) -> None:
+    path = write(folder, 'group g in [{c: "red"}, {c: "blue"}]\n'
+                         'image_keyboard { src: "media/{g.c}_square.png" description: "x" }\n')
+    found = [u.path for u in media.uses(sbl.load(path).ir)]
+    assert found == ["media/red_square.png", "media/blue_square.png"]
