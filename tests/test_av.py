@@ -98,15 +98,15 @@ def test_the_clips_are_small_vp8_webms_of_a_dot_moving_their_way(tmp_path: Path)
 
 AV = """
 experiment "Sound and video"
-audio_keyboard { stimulus: "media/high_tone.wav" description: "a high tone"
+audio_keyboard { src: "media/high_tone.wav" description: "a high tone"
                  ends_after_audio: true }
-audio_button { stimulus: "media/low_tone.wav" description: "a low tone"
+audio_button { src: "media/low_tone.wav" description: "a low tone"
                choices: ["Low", "High"] }
-video_keyboard { stimulus: "media/dot_left.webm" description: "a dot moving to the left"
+video_keyboard { src: "media/dot_left.webm" description: "a dot moving to the left"
                  ends_after_video: true }
-video_button { stimulus: "media/dot_right.webm" description: "a dot moving to the right"
+video_button { src: "media/dot_right.webm" description: "a dot moving to the right"
                choices: ["Left", "Right"] correct_choice: "Right" }
-audio_keyboard { stimulus: "media/low_tone.wav" description: "a low tone"
+audio_keyboard { src: "media/low_tone.wav" description: "a low tone"
                  choices: ["f", "j"] correct_key: "f" }
 """
 
@@ -135,7 +135,7 @@ def test_a_model_reads_each_stimulus_by_its_description(tmp_path: Path) -> None:
 
 def test_rows_record_the_paths_as_written(tmp_path: Path) -> None:
     rows = av_experiment(tmp_path).run(RandomResponder(0), seed=1)
-    assert [r["stimulus"] for r in rows] == [
+    assert [r["src"] for r in rows] == [
         "media/high_tone.wav", "media/low_tone.wav", "media/dot_left.webm", "media/dot_right.webm",
         "media/low_tone.wav"]
     assert [r["description"] for r in rows][:2] == ["a high tone", "a low tone"]
@@ -191,9 +191,15 @@ def test_a_click_to_start_comes_first_then_sound_and_video_play_to_their_end(
         s.page.keyboard.press("f")
         rows = parity.finish(s, page)
         assert s.page.locator("#sbl-gesture").count() == 0
+        raw = [r for r in s.json_download(f"{page.stem}.json") if "trial" in r]
+    # jsPsych's own data record the path as written, not the inlined data (nor the blob: URL
+    # a video plays from)
+    assert [r["stimulus"] for r in raw][:4] == [
+        "media/high_tone.wav", "media/low_tone.wav", ["media/dot_left.webm"],
+        ["media/dot_right.webm"]]
     assert [r["response"] for r in rows] == [None, 0, None, 1, "f"]
     assert [r["correct"] for r in rows] == [None, None, None, True, True]
-    assert [r["stimulus"] for r in rows][:3] == [
+    assert [r["src"] for r in rows][:3] == [
         "media/high_tone.wav", "media/low_tone.wav", "media/dot_left.webm"]
     replayed = experiment.run(Scripted([]), prefix=rows, seed=1)
     assert not parity.compare_rows(rows, replayed).diffs
