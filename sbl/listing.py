@@ -29,6 +29,8 @@ from sbl.values import Value, truthy
 
 # The most values one expression may list; more means the rule is being stretched.
 LIMIT = 10_000
+# The longest list a shuffle or sample is listed for (as every rotation: n lists of n).
+ORDERED = 1_000
 # Builtins whose value, as a set of items, does not depend on the draw.
 REORDERING = ("shuffle", "sample", "reverse", "sorted", "repeat")
 
@@ -124,6 +126,9 @@ def _random(expr: ir.Call, env: Env) -> list[Value]:
         items = unique([item for xs in lists for item in xs])
         if expr.func == "choice":
             return items
+        if len(items) > ORDERED:
+            raise Unlistable(f"{expr.func}() of more than {ORDERED:,} items cannot be listed "
+                             "position by position; use choice() to draw one", expr.span)
         # Any item may come first: each rotation holds it at every position, so indexing
         # or iterating the draw lists every item it can give.
         return [items[i:] + items[:i] for i in range(len(items))] or [[]]
