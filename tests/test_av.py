@@ -18,6 +18,7 @@ import re
 import shutil
 import sys
 import wave
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ from sbl.cli import main
 from sbl.participants.random import RandomResponder
 from sbl.participants.scripted import Scripted
 from tests import parity
-from tests.browser import file_url, launch, needs_chromium, session
+from tests.browser import file_url, http_url, launch, needs_chromium, served, session
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -172,15 +173,31 @@ def test_this_chromium_refuses_sound_before_a_gesture(browser: Any, tmp_path: Pa
         assert "log: after: playing" in s.console and "log: after: ended" in s.console
 
 
+# Says on the console when the click-to-start screen appears, without being asked.
+SHOWN = """new MutationObserver((_, observer) => {
+  if (!document.getElementById("sbl-gesture")) return;
+  observer.disconnect();
+  console.log("sbl-gesture shown");
+}).observe(document, {childList: true, subtree: true});"""
+
+
 @needs_chromium
+@pytest.mark.parametrize("over", ["file", "http"])
 def test_a_click_to_start_comes_first_then_sound_and_video_play_to_their_end(
-        browser: Any, tmp_path: Path) -> None:
+        browser: Any, tmp_path: Path, over: str) -> None:
+    """From disk jsPsych plays sound with an <audio> element; over http with Web Audio, whose
+    context, made before any gesture, starts suspended until the click lets it resume."""
     experiment = av_experiment(tmp_path)
     page = parity.write_page(experiment, tmp_path / "page")
-    with session(browser, tmp_path, clock=False) as s:
-        s.goto(file_url(page, participant=parity.PARTICIPANT, seed=1))
-        # The page decided on the screen as the run started, before any query of ours.
-        s.page.wait_for_selector("#sbl-gesture")
+    with ExitStack() as stack:
+        s = stack.enter_context(session(browser, tmp_path, clock=False, init_script=SHOWN))
+        query = {"participant": parity.PARTICIPANT, "seed": 1}
+        url = file_url(page, **query)
+        if over == "http":
+            url = http_url(stack.enter_context(served(page.parent)), page, **query)
+        # Wait for the page to say it shows the screen: a query of ours would be a gesture.
+        with s.page.expect_console_message(lambda m: m.text == "sbl-gesture shown"):
+            s.goto(url)
         assert parity.start_gesture(s)
         # No key, no time limit: only the sound's end can end the first trial.
         s.page.wait_for_function("sblRun.st.rows.length == 1", timeout=5_000)
@@ -191,6 +208,7 @@ def test_a_click_to_start_comes_first_then_sound_and_video_play_to_their_end(
         s.page.keyboard.press("f")
         rows = parity.finish(s, page)
         assert s.page.locator("#sbl-gesture").count() == 0
+        assert s.page.evaluate("sblRun.jsPsych.pluginAPI.useWebaudio") == (over == "http")
         raw = [r for r in s.json_download(f"{page.stem}.json") if "trial" in r]
     # jsPsych's own data record the path as written, not the inlined data (nor the blob: URL
     # a video plays from)
