@@ -260,19 +260,3 @@ def test_example_played_by_hand_through_sbl_data_replays_as_text(
     assert any(r["kind"].startswith(("audio", "video")) and r["response"] is not None
                for r in rows)
 
-
-@needs_chromium
-def test_sbl_pilot_plays_sound_and_video_in_visual_mode(tmp_path: Path) -> None:
-    """`sbl pilot --mode visual` plays the files in real time; its simulated clicks are no
-    gestures, so the pilot's Chromium allows sound without them (and only the pilot's)."""
-    av_experiment(tmp_path)
-    out = tmp_path / "pilot.json"
-    result = CliRunner().invoke(main, ["pilot", str(tmp_path / "av.sbl"), "--mode", "visual",
-                                       "--seed", "2", "-o", str(out)])
-    assert result.exit_code == 0, result.output
-    rows = sbl.read_data(out)
-    assert [r["kind"] for r in rows] == ["audio_keyboard", "audio_button", "video_keyboard",
-                                         "video_button", "audio_keyboard"]
-    assert rows[0]["response"] is None and rows[2]["response"] is None  # ended with the file
-    replayed = sbl.load(tmp_path / "av.sbl").run(Scripted([]), prefix=rows)
-    assert not parity.compare_rows(rows, replayed).diffs

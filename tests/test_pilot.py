@@ -13,6 +13,8 @@ from sbl.cli import main
 
 from browser import needs_chromium
 from conftest import EXAMPLES
+from parity import compare_rows
+from test_av import AV
 
 
 @needs_chromium
@@ -38,3 +40,18 @@ def test_pilot_writes_the_pages_own_download(tmp_path: Path) -> None:
     records = json.loads(out.read_text())
     assert {"trial_type", "time_elapsed", "sbl_trial_index"} <= set(records[1])
     assert sum(r.get("kind") == "bandit" for r in records) == 11
+
+
+@needs_chromium
+def test_pilot_plays_sound_and_video_in_visual_mode() -> None:
+    """`--mode visual` plays the files in real time; its simulated clicks are no gestures, so
+    the pilot's Chromium allows sound without them (tests/test_av.py: people click Start)."""
+    from sbl.pilot import pilot
+
+    experiment = sbl.loads(AV, str(EXAMPLES[0].parent / "av.sbl"))  # beside examples/media
+    rows = sbl.data.rows_from_records(pilot(experiment, 1, seed=2, mode="visual"))
+    assert [r["kind"] for r in rows] == ["audio_keyboard", "audio_button", "video_keyboard",
+                                         "video_button", "audio_keyboard"]
+    assert rows[0]["response"] is None and rows[2]["response"] is None  # ended with the file
+    replayed = experiment.run(sbl.participants.Scripted([]), prefix=rows)
+    assert not compare_rows(rows, replayed).diffs
