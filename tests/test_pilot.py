@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from click.testing import CliRunner
+from test_av import AV
 
 import sbl
 from sbl.cli import main
@@ -14,7 +15,6 @@ from sbl.cli import main
 from browser import needs_chromium
 from conftest import EXAMPLES
 from parity import compare_rows
-from test_av import AV
 
 
 @needs_chromium
