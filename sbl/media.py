@@ -153,16 +153,18 @@ class _Lister:
         for decl in experiment.decls:
             self.env[decl.name] = self._declared(decl)
 
-    def _declared(self, decl: ir.Shared | ir.Let | ir.Table) -> Binding:
+    def _declared(self, decl: ir.Shared | ir.Let | ir.Table | ir.Group) -> Binding:
         if isinstance(decl, ir.Shared):
             return Unlistable("is a shared variable: its value changes as the run goes",
                               decl.span)
         if isinstance(decl, ir.Table) and isinstance(decl.rows, ir.TableData):
             self.csv[decl.name] = decl.rows
             return [decl.rows.records()]  # type: ignore[list-item]
-        value = decl.value if isinstance(decl, ir.Let) else decl.rows
         try:
-            return listing.possible(value, self.env)
+            if isinstance(decl, ir.Group):  # a participant's group: any one of them
+                return listing.row_items(decl.groups, self.env)
+            return listing.possible(decl.value if isinstance(decl, ir.Let) else decl.rows,
+                                    self.env)
         except Unlistable as err:
             return Unlistable(f"cannot be listed: {err.reason}", err.span)
 

@@ -8,6 +8,7 @@ import json
 import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -161,6 +162,12 @@ def test_the_page_inlines_media_by_default(folder: Path) -> None:
     assert doc["media"]["preload"] == {"images": ["media/red_circle.png"], "audio": [],  # type: ignore[index]
                                        "video": []}
     assert "jsPsychPreload" in page and not (folder / "p_media").exists()
+    # only the plugins this experiment uses
+    assert "jsPsychImageKeyboardResponse" in page
+    for other in ("ImageButton", "AudioKeyboard", "AudioButton", "VideoKeyboard",
+                  "VideoButton", "HtmlSlider", "CategorizeImage", "CategorizeHtml"):
+        assert f"var jsPsych{other}" not in page
+    assert "var jsPsychImageKeyboardResponse=" in page
 
 
 def test_beside_writes_the_files_next_to_the_page(folder: Path) -> None:
@@ -179,8 +186,26 @@ def test_beside_writes_the_files_next_to_the_page(folder: Path) -> None:
     doc = _document((out / "page.html").read_text())
     assert doc["media"]["urls"] == {  # type: ignore[index]
         "../x/media/red_circle.png": "page_media/_up/x/media/red_circle.png"}
+    # a file changed since is copied again; an unchanged one is left as it is
+    source = folder / "x" / "media" / "red_circle.png"
+    source.write_bytes((MEDIA / "blue_circle.png").read_bytes())
+    sbl.load(path).compile(out / "page.html", media="beside")
+    assert copy.read_bytes() == (MEDIA / "blue_circle.png").read_bytes()
     stdout = CliRunner().invoke(main, ["compile", str(path), "--media", "beside"])
     assert stdout.exit_code == 1 and "needs an output file" in stdout.stderr
+
+
+def test_beside_keeps_files_whose_safe_names_clash_apart(folder: Path) -> None:
+    shutil.copy(MEDIA / "red_circle.png", folder / "media" / "a b.png")
+    shutil.copy(MEDIA / "blue_circle.png", folder / "media" / "a_b.png")
+    path = write(folder, 'image_keyboard { src: "media/a b.png" description: "x" }\n'
+                         'image_keyboard { src: "media/a_b.png" description: "y" }\n')
+    page = sbl.load(path).compile(folder / "p.html", media="beside")
+    urls = _document(page)["media"]["urls"]  # type: ignore[index]
+    assert urls == {"media/a b.png": "p_media/media/a_b.png",
+                    "media/a_b.png": "p_media/media/a_b-2.png"}
+    assert (folder / "p_media/media/a_b-2.png").read_bytes() == \
+        (MEDIA / "blue_circle.png").read_bytes()
 
 
 def test_auto_writes_large_sets_beside(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -249,3 +274,33 @@ def test_make_media_writes_the_committed_files() -> None:
     assert set(committed) - set(made) == set(make_av.CLIPS)  # tests/test_av.py checks those
     assert all(len(data) < 8192 for data in made.values())
     assert 19_000 < len(make_media.noise(1, 82)) < 21_000  # the benchmark's 20 KB images
+
+
+def test_optional_and_list_media_parameters_are_listed(folder: Path, tmp_path_factory: Any,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path_factory.mktemp("root")
+    (root / "kinds").mkdir()
+    (root / "kinds" / "gallery.toml").write_text(
+        'plugin = "html-keyboard-response"\n'
+        '[params.images]\ntype = "list[media]"\nmedia = "image"\nrequired = true\n'
+        '[params.sound]\ntype = "media?"\nmedia = "audio"\n'
+        '[params.description]\ntype = "str"\nrequired = true\n')
+    monkeypatch.setattr(kinds, "ROOTS", [*kinds.ROOTS, root])
+    kinds.reread()
+    try:
+        path = write(folder, 'gallery { images: ["media/red_circle.png", "media/blue_circle.png"]'
+                             ' description: "two circles" }\n'
+                             'gallery { images: [] sound: "media/low_tone.wav" '
+                             'description: "a tone" }\n')
+        found = [(u.path, u.media) for u in media.uses(sbl.load(path).ir)]
+    finally:
+        kinds.reread()
+    assert found == [("media/red_circle.png", "image"), ("media/blue_circle.png", "image"),
+                     ("media/low_tone.wav", "audio")]
+
+
+def test_a_participants_group_can_name_a_file(folder: Path) -> None:
+    path = write(folder, 'group g in [{c: "red"}, {c: "blue"}]\n'
+                         'image_keyboard { src: "media/{g.c}_square.png" description: "x" }\n')
+    found = [u.path for u in media.uses(sbl.load(path).ir)]
+    assert found == ["media/red_square.png", "media/blue_square.png"]

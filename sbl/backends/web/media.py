@@ -75,16 +75,44 @@ def data_uri(file: media.MediaFile) -> str:
 
 
 def _write_beside(files: list[media.MediaFile], output: Path) -> dict[str, str]:
-    """Copy the files into the folder beside ``output``; their URLs relative to the page."""
+    """Copy the files into the folder beside ``output``; their URLs relative to the page.
+    A copy already there from an earlier compile (same size and modification time, which
+    the copy keeps, as rsync's quick check) is left as it is: recompiling a large set then
+    costs a stat per file, not a rewrite."""
     folder = folder_name(output)
     urls: dict[str, str] = {}
+    made: set[Path] = set()
+    taken: set[str] = set()
     for f in files:
-        relative = f"{folder}/{_safe(f.path)}"
+        relative = _unique(f"{folder}/{_safe(f.path)}", taken)
         target = output.parent / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(f.file, target)
+        if target.parent not in made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            made.add(target.parent)
+        if not _same(f.file, target):
+            shutil.copy2(f.file, target)
         urls[f.path] = relative
     return urls
+
+
+def _unique(relative: str, taken: set[str]) -> str:
+    """``relative``, or with ``-2``, ``-3``, ... before its ending when another file took it
+    (``a b.png`` and ``a_b.png`` are both made ``a_b.png``)."""
+    path, n = PurePosixPath(relative), 1
+    while relative in taken:
+        n += 1
+        relative = str(path.with_stem(f"{path.stem}-{n}"))
+    taken.add(relative)
+    return relative
+
+
+def _same(source: Path, copy: Path) -> bool:
+    """Whether ``copy`` is a copy of ``source`` made by shutil.copy2 and unchanged since."""
+    try:
+        a, b = source.stat(), copy.stat()
+    except FileNotFoundError:
+        return False
+    return a.st_size == b.st_size and a.st_mtime_ns == b.st_mtime_ns
 
 
 def _safe(path: str) -> str:
