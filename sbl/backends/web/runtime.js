@@ -1082,7 +1082,9 @@
    * click of a double click (mousedown's detail > 1 continues the sequence the first click
    * began), or a press held over from the screen before. The participant clicks again; there
    * is no minimum rt. Keys need nothing here: jsPsych ignores a key held down since before
-   * the trial (allow_held_key is false), so it must be released and pressed again. */
+   * the trial (allow_held_key is false), so it must be released and pressed again. It also
+   * notes the participant's first key press or click, for browsers that keep no record of
+   * it themselves (gestured). */
   function guardClicks(run) {
     run.pressBegan = false;
     run.gestured = false; // for browsers without navigator.userActivation: see gestured()
