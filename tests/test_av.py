@@ -260,3 +260,14 @@ def test_example_played_by_hand_through_sbl_data_replays_as_text(
     assert any(r["kind"].startswith(("audio", "video")) and r["response"] is not None
                for r in rows)
 
+
+
+def test_every_kind_that_plays_sound_or_video_asks_for_a_gesture() -> None:
+    """A kind whose media parameter is a sound or a video declares `gesture = true`, so the
+    page asks for a click before its first trial (a new such kind cannot forget it)."""
+    from sbl import kinds
+
+    playing = {k.name for k in kinds.all_kinds().values()
+               if any(p.media in ("audio", "video") for p in k.media_params)}
+    assert {"audio_keyboard", "audio_button", "video_keyboard", "video_button"} <= playing
+    assert {k.name for k in kinds.all_kinds().values() if k.gesture} == playing
