@@ -18,6 +18,7 @@ import re
 import shutil
 import sys
 import wave
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ from sbl.cli import main
 from sbl.participants.random import RandomResponder
 from sbl.participants.scripted import Scripted
 from tests import parity
-from tests.browser import file_url, launch, needs_chromium, session
+from tests.browser import file_url, http_url, launch, needs_chromium, served, session
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -98,15 +99,15 @@ def test_the_clips_are_small_vp8_webms_of_a_dot_moving_their_way(tmp_path: Path)
 
 AV = """
 experiment "Sound and video"
-audio_keyboard { stimulus: "media/high_tone.wav" description: "a high tone"
+audio_keyboard { src: "media/high_tone.wav" description: "a high tone"
                  ends_after_audio: true }
-audio_button { stimulus: "media/low_tone.wav" description: "a low tone"
+audio_button { src: "media/low_tone.wav" description: "a low tone"
                choices: ["Low", "High"] }
-video_keyboard { stimulus: "media/dot_left.webm" description: "a dot moving to the left"
+video_keyboard { src: "media/dot_left.webm" description: "a dot moving to the left"
                  ends_after_video: true }
-video_button { stimulus: "media/dot_right.webm" description: "a dot moving to the right"
+video_button { src: "media/dot_right.webm" description: "a dot moving to the right"
                choices: ["Left", "Right"] correct_choice: "Right" }
-audio_keyboard { stimulus: "media/low_tone.wav" description: "a low tone"
+audio_keyboard { src: "media/low_tone.wav" description: "a low tone"
                  choices: ["f", "j"] correct_key: "f" }
 """
 
@@ -135,7 +136,7 @@ def test_a_model_reads_each_stimulus_by_its_description(tmp_path: Path) -> None:
 
 def test_rows_record_the_paths_as_written(tmp_path: Path) -> None:
     rows = av_experiment(tmp_path).run(RandomResponder(0), seed=1)
-    assert [r["stimulus"] for r in rows] == [
+    assert [r["src"] for r in rows] == [
         "media/high_tone.wav", "media/low_tone.wav", "media/dot_left.webm", "media/dot_right.webm",
         "media/low_tone.wav"]
     assert [r["description"] for r in rows][:2] == ["a high tone", "a low tone"]
@@ -172,15 +173,31 @@ def test_this_chromium_refuses_sound_before_a_gesture(browser: Any, tmp_path: Pa
         assert "log: after: playing" in s.console and "log: after: ended" in s.console
 
 
+# Says on the console when the click-to-start screen appears, without being asked.
+SHOWN = """new MutationObserver((_, observer) => {
+  if (!document.getElementById("sbl-gesture")) return;
+  observer.disconnect();
+  console.log("sbl-gesture shown");
+}).observe(document, {childList: true, subtree: true});"""
+
+
 @needs_chromium
+@pytest.mark.parametrize("over", ["file", "http"])
 def test_a_click_to_start_comes_first_then_sound_and_video_play_to_their_end(
-        browser: Any, tmp_path: Path) -> None:
+        browser: Any, tmp_path: Path, over: str) -> None:
+    """From disk jsPsych plays sound with an <audio> element; over http with Web Audio, whose
+    context, made before any gesture, starts suspended until the click lets it resume."""
     experiment = av_experiment(tmp_path)
     page = parity.write_page(experiment, tmp_path / "page")
-    with session(browser, tmp_path, clock=False) as s:
-        s.goto(file_url(page, participant=parity.PARTICIPANT, seed=1))
-        # The page decided on the screen as the run started, before any query of ours.
-        s.page.wait_for_selector("#sbl-gesture")
+    with ExitStack() as stack:
+        s = stack.enter_context(session(browser, tmp_path, clock=False, init_script=SHOWN))
+        query = {"participant": parity.PARTICIPANT, "seed": 1}
+        url = file_url(page, **query)
+        if over == "http":
+            url = http_url(stack.enter_context(served(page.parent)), page, **query)
+        # Wait for the page to say it shows the screen: a query of ours would be a gesture.
+        with s.page.expect_console_message(lambda m: m.text == "sbl-gesture shown"):
+            s.goto(url)
         assert parity.start_gesture(s)
         # No key, no time limit: only the sound's end can end the first trial.
         s.page.wait_for_function("sblRun.st.rows.length == 1", timeout=5_000)
@@ -191,9 +208,16 @@ def test_a_click_to_start_comes_first_then_sound_and_video_play_to_their_end(
         s.page.keyboard.press("f")
         rows = parity.finish(s, page)
         assert s.page.locator("#sbl-gesture").count() == 0
+        assert s.page.evaluate("sblRun.jsPsych.pluginAPI.useWebaudio") == (over == "http")
+        raw = [r for r in s.json_download(f"{page.stem}.json") if "trial" in r]
+    # jsPsych's own data record the path as written, not the inlined data (nor the blob: URL
+    # a video plays from)
+    assert [r["stimulus"] for r in raw][:4] == [
+        "media/high_tone.wav", "media/low_tone.wav", ["media/dot_left.webm"],
+        ["media/dot_right.webm"]]
     assert [r["response"] for r in rows] == [None, 0, None, 1, "f"]
     assert [r["correct"] for r in rows] == [None, None, None, True, True]
-    assert [r["stimulus"] for r in rows][:3] == [
+    assert [r["src"] for r in rows][:3] == [
         "media/high_tone.wav", "media/low_tone.wav", "media/dot_left.webm"]
     replayed = experiment.run(Scripted([]), prefix=rows, seed=1)
     assert not parity.compare_rows(rows, replayed).diffs
@@ -235,3 +259,15 @@ def test_example_played_by_hand_through_sbl_data_replays_as_text(
     assert not again.diffs, str(again)
     assert any(r["kind"].startswith(("audio", "video")) and r["response"] is not None
                for r in rows)
+
+
+
+def test_every_kind_that_plays_sound_or_video_asks_for_a_gesture() -> None:
+    """A kind whose media parameter is a sound or a video declares `gesture = true`, so the
+    page asks for a click before its first trial (a new such kind cannot forget it)."""
+    from sbl import kinds
+
+    playing = {k.name for k in kinds.all_kinds().values()
+               if any(p.media in ("audio", "video") for p in k.media_params)}
+    assert {"audio_keyboard", "audio_button", "video_keyboard", "video_button"} <= playing
+    assert {k.name for k in kinds.all_kinds().values() if k.gesture} == playing

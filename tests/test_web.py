@@ -502,13 +502,13 @@ block all {
   text_survey { questions: [{prompt: "Age?"}] }
   image_keyboard { src: "media/red_circle.png" description: "a red circle" choices: ["f"] }
   image_button { src: "media/blue_square.png" description: "a blue square" choices: ["a", "b"] }
-  audio_keyboard { stimulus: "media/high_tone.wav" description: "a high tone"
+  audio_keyboard { src: "media/high_tone.wav" description: "a high tone"
                    choices: ["f", "j"] correct_key: "j" }
-  audio_button { stimulus: "media/low_tone.wav" description: "a low tone"
+  audio_button { src: "media/low_tone.wav" description: "a low tone"
                  choices: ["Low", "<High>"] }
-  video_keyboard { stimulus: "media/dot_left.webm" description: "a dot moving left"
+  video_keyboard { src: "media/dot_left.webm" description: "a dot moving left"
                    choices: ["ArrowLeft", "ArrowRight"] }
-  video_button { stimulus: "media/dot_right.webm" description: "a dot moving right"
+  video_button { src: "media/dot_right.webm" description: "a dot moving right"
                  choices: ["Left", "Right"] correct_choice: "Right" }
   slider { stimulus: "Sure?" low: 1 high: 7 anchors: ["no", "<yes>"] require_movement: true }
   categorize_html { stimulus: "<i>A</i>" choices: ["f", "j"] correct_key: "F"
@@ -598,7 +598,7 @@ def test_every_kind_runs_by_hand(browser: Any, tmp_path: Path) -> None:
     assert (got["image_button"]["choice"], got["image_button"]["src"]) == \
         ("a", "media/blue_square.png")
     assert (got["audio_keyboard"]["response"], got["audio_keyboard"]["correct"]) == ("j", True)
-    assert (got["audio_button"]["choice"], got["audio_button"]["stimulus"]) == \
+    assert (got["audio_button"]["choice"], got["audio_button"]["src"]) == \
         ("<High>", "media/low_tone.wav")  # the path as written, not the inlined data
     assert got["video_keyboard"]["response"] == "ArrowLeft"
     assert (got["video_button"]["choice"], got["video_button"]["correct"]) == ("Right", True)

@@ -72,16 +72,23 @@
 
   let MEDIA_PATHS = null; // URL -> path as written, built on first use
 
+  /** The path as written of each media URL on the page (videoUrl adds the blob: URLs). */
+  function pathsByUrl() {
+    if (MEDIA_PATHS === null) {
+      MEDIA_PATHS = new Map(Object.entries(PAGE.media.urls).map(([p, u]) => [u, p]));
+    }
+    return MEDIA_PATHS;
+  }
+
   /** `data` with every value that is a media file's URL replaced by its path as written:
    * jsPsych's media plugins record their stimulus, which would store an inlined file's
    * data in every row (and fill the browser's storage); rows carry the path instead. */
   function mediaPaths(data) {
-    if (MEDIA_PATHS === null) {
-      MEDIA_PATHS = new Map(Object.entries(PAGE.media.urls).map(([p, u]) => [u, p]));
-    }
-    if (!MEDIA_PATHS.size) return;
+    const paths = pathsByUrl();
+    if (!paths.size) return;
+    const path = (v) => (typeof v === "string" && paths.has(v) ? paths.get(v) : v);
     for (const [name, value] of Object.entries(data)) {
-      if (typeof value === "string" && MEDIA_PATHS.has(value)) data[name] = MEDIA_PATHS.get(value);
+      data[name] = Array.isArray(value) ? value.map(path) : path(value); // videos: a list
     }
   }
 
@@ -175,7 +182,7 @@
     },
     audio_keyboard: {
       params: (t) => ({
-        stimulus: media(t.p.stimulus),
+        stimulus: media(t.p.src),
         choices: keys(t.p.choices),
         trial_duration: ms(t.p.duration),
         trial_ends_after_audio: t.p.ends_after_audio,
@@ -183,7 +190,7 @@
     },
     audio_button: {
       params: (t) => ({
-        stimulus: media(t.p.stimulus),
+        stimulus: media(t.p.src),
         choices: t.p.choices.map((c) => esc(c)),
         button_html: button,
         trial_duration: ms(t.p.duration),
@@ -192,7 +199,7 @@
     },
     video_keyboard: {
       params: (t) => ({
-        stimulus: [videoUrl(t.p.stimulus)],
+        stimulus: [videoUrl(t.p.src)],
         width: null, // the video's own size (the plugin's default "" draws a warning)
         height: null,
         choices: keys(t.p.choices),
@@ -202,7 +209,7 @@
     },
     video_button: {
       params: (t) => ({
-        stimulus: [videoUrl(t.p.stimulus)],
+        stimulus: [videoUrl(t.p.src)],
         choices: t.p.choices.map((c) => esc(c)),
         button_html: button,
         trial_duration: ms(t.p.duration),
@@ -395,7 +402,9 @@
       const body = url.slice(comma + 1);
       const binary = rest.includes("base64") ? atob(body) : decodeURIComponent(body);
       const bytes = Uint8Array.from(binary, (c) => c.charCodeAt(0));
-      videoUrls.set(url, URL.createObjectURL(new Blob([bytes], { type })));
+      const blob = URL.createObjectURL(new Blob([bytes], { type }));
+      videoUrls.set(url, blob);
+      pathsByUrl().set(blob, path); // jsPsych's own data record the path, as for images
     }
     return videoUrls.get(url);
   }
@@ -1153,7 +1162,9 @@
    * click of a double click (mousedown's detail > 1 continues the sequence the first click
    * began), or a press held over from the screen before. The participant clicks again; there
    * is no minimum rt. Keys need nothing here: jsPsych ignores a key held down since before
-   * the trial (allow_held_key is false), so it must be released and pressed again. */
+   * the trial (allow_held_key is false), so it must be released and pressed again. It also
+   * notes the participant's first key press or click, for browsers that keep no record of
+   * it themselves (gestured). */
   function guardClicks(run) {
     run.pressBegan = false;
     run.gestured = false; // for browsers without navigator.userActivation: see gestured()
