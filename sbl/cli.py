@@ -132,7 +132,8 @@ def check(files: tuple[str, ...]) -> None:
                    "beside: copied into a folder PAGE_media/ next to the page (-o), which "
                    "must travel with it; auto: inline up to "
                    f"{MEDIA_INLINE_LIMIT // 2**20} MB of media in all, beside above that "
-                   "(a large page is slow to open and held in memory whole).")
+                   "(a large page is slow to open and held in memory whole); a page "
+                   "written to stdout always inlines them.")
 @reports_errors
 def compile_(file: str, output: str | None, emit: str, cdn: bool, allow_simulate: bool,
              media_mode: str) -> None:

@@ -79,7 +79,10 @@ def uses(experiment: ir.Experiment) -> list[Use]:
     lister.items(experiment.body, [_Row()])
     if lister.errors:
         raise SblError(lister.errors)
-    return list({u.path: u for u in reversed(lister.found)}.values())[::-1]
+    first: dict[str, Use] = {}
+    for use in lister.found:
+        first.setdefault(use.path, use)  # reported where it is first named
+    return list(first.values())
 
 
 def files(experiment: ir.Experiment) -> list[MediaFile]:
