@@ -30,7 +30,7 @@ from sbl.cli import main
 from sbl.participants.random import RandomResponder
 from sbl.participants.scripted import Scripted
 from tests import parity
-from tests.browser import file_url, http_url, launch, needs_chromium, served, session
+from tests.browser import Session, file_url, http_url, launch, needs_chromium, served, session
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -181,6 +181,15 @@ SHOWN = """new MutationObserver((_, observer) => {
 }).observe(document, {childList: true, subtree: true});"""
 
 
+def open_at_the_click_to_start(s: Session, url: str) -> None:
+    """Open ``url`` (a session with the init script SHOWN), wait for the click-to-start
+    screen, and click Start. It waits for the page's own word: any query of ours, even
+    waiting for a selector, would itself count as a gesture for the page."""
+    with s.page.expect_console_message(lambda m: m.text == "sbl-gesture shown"):
+        s.goto(url)
+    assert parity.start_gesture(s)
+
+
 @needs_chromium
 @pytest.mark.parametrize("over", ["file", "http"])
 def test_a_click_to_start_comes_first_then_sound_and_video_play_to_their_end(
@@ -195,10 +204,7 @@ def test_a_click_to_start_comes_first_then_sound_and_video_play_to_their_end(
         url = file_url(page, **query)
         if over == "http":
             url = http_url(stack.enter_context(served(page.parent)), page, **query)
-        # Wait for the page to say it shows the screen: a query of ours would be a gesture.
-        with s.page.expect_console_message(lambda m: m.text == "sbl-gesture shown"):
-            s.goto(url)
-        assert parity.start_gesture(s)
+        open_at_the_click_to_start(s, url)
         # No key, no time limit: only the sound's end can end the first trial.
         s.page.wait_for_function("sblRun.st.rows.length == 1", timeout=5_000)
         s.page.locator("#jspsych-audio-button-response-btngroup button").nth(0).click()
@@ -221,6 +227,33 @@ def test_a_click_to_start_comes_first_then_sound_and_video_play_to_their_end(
         "media/high_tone.wav", "media/low_tone.wav", "media/dot_left.webm"]
     replayed = experiment.run(Scripted([]), prefix=rows, seed=1)
     assert not parity.compare_rows(rows, replayed).diffs
+
+
+@needs_chromium
+def test_a_reopened_page_asks_for_the_click_again(browser: Any, tmp_path: Path) -> None:
+    """A participant who reloads mid-run resumes at a sound: the new page has had no gesture,
+    so it asks again (served over http, as tests/test_web.py reopens pages)."""
+    experiment = av_experiment(tmp_path)
+    page = parity.write_page(experiment, tmp_path / "page")
+    context = browser.new_context(accept_downloads=True)
+    try:
+        with served(page.parent) as base:
+            url = http_url(base, page, participant="r", seed=1)
+            with session(browser, tmp_path, context=context, clock=False,
+                         init_script=SHOWN) as s:
+                open_at_the_click_to_start(s, url)
+                s.page.wait_for_function("sblRun.st.rows.length == 1", timeout=5_000)
+            with session(browser, tmp_path, context=context, clock=False,
+                         init_script=SHOWN) as s:
+                open_at_the_click_to_start(s, url)  # resumes at the second sound
+                s.page.locator("#jspsych-audio-button-response-btngroup button").nth(1).click()
+                s.page.wait_for_function("sblRun.st.rows.length == 3", timeout=5_000)
+                s.page.locator("#jspsych-video-button-response-btngroup button").nth(0).click()
+                s.page.keyboard.press("j")
+                rows = parity.finish(s, page)
+    finally:
+        context.close()
+    assert [r["response"] for r in rows] == [None, 1, None, 0, "j"]
 
 
 @needs_chromium
