@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import json
+import math
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -59,6 +60,9 @@ def possible(expr: ir.Expr, env: Env) -> list[Value]:
         return _one(expr, env)
     out: list[Value] = []
     choices = [env[n] for n in several]
+    if math.prod(map(len, choices)) > LIMIT:  # type: ignore[arg-type]
+        raise Unlistable(f"its names {', '.join(repr(n) for n in several)} take more than "
+                         f"{LIMIT:,} combinations of values", expr.span)
     for combo in itertools.product(*choices):  # type: ignore[arg-type]
         fixed = {**env, **{n: [v] for n, v in zip(several, combo, strict=True)}}
         out.extend(_one(expr, fixed))

@@ -304,3 +304,17 @@ def test_a_participants_group_can_name_a_file(folder: Path) -> None:
                          'image_keyboard { src: "media/{g.c}_square.png" description: "x" }\n')
     found = [u.path for u in media.uses(sbl.load(path).ir)]
     assert found == ["media/red_square.png", "media/blue_square.png"]
+
+
+def test_a_column_that_fills_a_media_parameter_is_listed_and_checked(folder: Path) -> None:
+    (folder / "t.csv").write_text("src,description\nmedia/red_circle.png,a red circle\n"
+                                  "media/nope.png,nothing\n")
+    path = write(folder, 'table t from "t.csv"\nblock b over t {\n'
+                         '  image_keyboard { choices: ["f"] }\n}\n')
+    experiment = sbl.load(path)
+    assert [r["src"] for r in experiment.run("random:1")] == ["media/red_circle.png",
+                                                               "media/nope.png"]
+    with pytest.raises(SblError) as caught:
+        experiment.media_files()
+    span = caught.value.diagnostics[0].span
+    assert span is not None and (Path(span.path).name, span.line, span.col) == ("t.csv", 3, 1)
