@@ -212,6 +212,8 @@ class _Checker:
         filled = rows_check.fills(stim, kind, rows_check.conditions(self.open, self.columns))
         self.params(stim.params, kind.params, f"'{stim.kind}'", scope, head_span(stim),
                     prompt=self._prompt_scope(kind, scope), filled=frozenset(filled))
+        if kind.answer.bounds is not None:
+            self._bounds(stim, kind.answer.bounds, kind, frozenset(filled))
         if kind.media_params:
             self._description(stim)
         custom = rows_check.trial(self, stim, kind, scope)
@@ -258,6 +260,28 @@ class _Checker:
             self.error(head, f"{owner} needs the parameter{'s' if len(missing) > 1 else ''} "
                              f"{', '.join(repr(m) for m in missing)}",
                        help=_DESCRIBE if media else None)
+
+    def _bounds(self, stim: ir.Stimulus, bounds: tuple[str, str, str], kind: Kind,
+                filled: frozenset[str]) -> None:
+        """A number answer's bounds (a slider's low, high and step), when written as numbers
+        or left to their defaults: the positions they make (kinds.positions). Computed
+        bounds, and bounds a table column fills, are checked when the trial runs, by the
+        same rule."""
+        given = {p.name: p for p in stim.params}
+        values = {}
+        for name in bounds:
+            param, decl = given.get(name), kind.param(name)
+            if param is None and name in filled:
+                return
+            value = _constant_number(param.value) if param else decl.default if decl else None
+            if value is None or not float(value).is_integer():  # computed, or not whole:
+                return                                          # the type check says so
+            values[name] = int(value)
+        try:
+            kinds.positions_of(bounds, values)
+        except ValueError as exc:
+            spans = [given[n].value.span for n in bounds if n in given]
+            self.error(spans[-1] if spans else head_span(stim), str(exc))
 
     def assign(self, assign: ir.Assign, scope: Scope) -> None:
         found = self.infer.infer(assign.value, scope)

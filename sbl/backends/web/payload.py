@@ -55,8 +55,14 @@ def kind_data(name: str) -> dict[str, Any]:
               for p in kind.params if p.name not in kinds.TEXT_ONLY]
     data = [{"name": d.name, "expr": ir.to_data(d.expr)} for d in kind.data]
     answer = {"type": kind.answer.type.value, "source": kind.answer.source,
-              "options": kind.answer.options}
-    return {"plugin": kind.plugin, "answer": answer, "params": params, "data": data}
+              "options": kind.answer.options, "bounds": kind.answer.bounds}
+    return {"plugin": kind.plugin, "answer": answer, "params": params, "data": data,
+            "gesture": kind.gesture}
+
+
+# The plugin of the "click to start" screen the page shows before a trial of a kind that
+# needs a user gesture (sound), when none came yet (runtime.js, queue).
+GESTURE_PLUGIN = "html-button-response"
 
 
 def plugins(experiment: ir.Experiment, used: dict[str, kinds.Kind]) -> list[str]:
@@ -67,6 +73,8 @@ def plugins(experiment: ir.Experiment, used: dict[str, kinds.Kind]) -> list[str]
     fullscreen = experiment.setting("fullscreen")
     if fullscreen is not None and not (isinstance(fullscreen, ir.Literal) and not fullscreen.value):
         names.add("fullscreen")  # an expression: decided in the page, so the plugin must be there
+    if any(k.gesture for k in used.values()):
+        names.add(GESTURE_PLUGIN)
     return sorted(names)
 
 
@@ -115,7 +123,7 @@ def document(experiment: ir.Experiment, plugin_globals: dict[str, str], *,
     rest = script_json({
         "kinds": {name: kind_data(name) for name in used},
         "page": {"name": page_name(experiment), "key": digest.hexdigest()[:16],
-                 "plugins": plugin_globals,
+                 "plugins": plugin_globals, "gesture_plugin": GESTURE_PLUGIN,
                  "simulate": allow_simulate or not collects(experiment)},
         "media": media or {"urls": {}, "preload": {}},
     })
