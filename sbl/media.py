@@ -113,6 +113,11 @@ def _unreadable(path: Path) -> str | None:
     return None
 
 
+def _a(noun: str) -> str:
+    """``noun`` with its indefinite article: "an image", "a video"."""
+    return f"{'an' if noun[0] in 'aeiou' else 'a'} {noun}"
+
+
 def _nearby(written: str, path: Path) -> str | None:
     """A did-you-mean for a missing file, from the media files of its folder, written as
     the path was."""
@@ -267,9 +272,8 @@ def _bad_path(value: Value, decl: kinds.ParamDecl) -> tuple[str, str] | None:
         endings = ", ".join(e for e, (c, _) in TYPES.items() if decl.media in (None, c))
         return f"'{value}' is not a media file the page can show", f"use one of {endings}"
     if decl.media is not None and known[0] != decl.media:
-        return (f"'{value}' is {'an' if known[0] == 'audio' else 'a'} {known[0]} file; "
-                f"parameter '{decl.name}' shows {'an' if decl.media == 'image' else 'a'} "
-                f"{decl.media}", "use a file ending in one of " + ", ".join(
+        return (f"'{value}' is {_a(known[0])} file; parameter '{decl.name}' shows "
+                f"{_a(decl.media)}", "use a file ending in one of " + ", ".join(
                     e for e, (c, _) in TYPES.items() if c == decl.media))
     return None
 
