@@ -1,0 +1,233 @@
+/* sbl constrained shuffles in the browser (and in node): the twin of sbl/order.py, draw for
+ * draw, so a seed gives the same order on the page as in a text run. docs/language.md
+ * ("Constrained orders") specifies both; tests/test_order_parity.py checks that they agree.
+ *
+ * Phase 1 tries up to ATTEMPTS uniform Fisher-Yates shuffles, each checked as its positions
+ * are fixed and given up at the first violation (an accepted order is uniform among the valid
+ * ones). Phase 2 is a complete depth-first search over types of rows, trying the types that
+ * fit in a random order weighted by the rows left, pruned by a counting argument, with dead
+ * states remembered; it stops after STEPS placements.
+ * Loaded by a <script> tag after expr.js it defines the global SblOrder; under node it is a
+ * CommonJS module.
+ */
+(function (root, factory) {
+  "use strict";
+  if (typeof module === "object" && module && module.exports) {
+    module.exports = factory(require("./expr.js"));
+  } else {
+    root.SblOrder = factory(root.SblExpr);
+  }
+})(typeof globalThis !== "undefined" ? globalThis : this, function (X) {
+  "use strict";
+
+  const ATTEMPTS = 1000;
+  const STEPS = 200000;
+
+  /** No order keeps the constraints: the complete search proved it. */
+  class NoOrder extends Error {}
+
+  /** The search ran out of steps before it found an order or proved there is none. */
+  class Unsolved extends Error {}
+
+  /** A rule: classes[i] is row i's class; run the most of one class in a row, distance the
+   * least distance between two of one class; 0 means no limit. */
+  function rule(classes, run, distance) {
+    return { classes, run, distance, reach: Math.max(run, distance - 1) };
+  }
+
+  /** A text equal for two values exactly when sbl's == holds. */
+  function canon(v) {
+    const k = X.kind(v);
+    if (k === "number") return "n" + String(v + 0);
+    if (k === "list") return "[" + v.map(canon).join(",") + "]";
+    if (k === "record") {
+      return "{" + Object.keys(v).sort().map((key) => JSON.stringify(key) + ":" + canon(v[key]))
+        .join(",") + "}";
+    }
+    return JSON.stringify(v === undefined ? null : v);
+  }
+
+  /** Each value's class: numbered in order of first appearance. */
+  function classes(values) {
+    const seen = new Map();
+    return values.map((v) => {
+      const key = canon(v);
+      if (!seen.has(key)) seen.set(key, seen.size);
+      return seen.get(key);
+    });
+  }
+
+  /** The values a constraint compares: a column (none where a row lacks it) or whole rows. */
+  function keyValues(rows, column) {
+    return rows.map((row) => (column === null ? row
+      : Object.prototype.hasOwnProperty.call(row, column) ? row[column] : null));
+  }
+
+  /** Whether class c may come next after `recent` (indices into cls, the most recent first). */
+  function fits(r, cls, recent, c) {
+    if (r.run && recent.length >= r.run) {
+      let all = true;
+      for (let j = 0; j < r.run; j++) if (cls[recent[j]] !== c) all = false;
+      if (all) return false;
+    }
+    const reach = Math.min(r.distance - 1, recent.length);
+    for (let j = 0; j < reach; j++) if (cls[recent[j]] === c) return false;
+    return true;
+  }
+
+  /** A random order of `items` keeping every rule; throws NoOrder or Unsolved. */
+  function constrainedShuffle(rng, items, rules) {
+    if (rules.length === 0) return X.shuffle(rng, items);
+    let found = reject(rng, items.length, rules);
+    if (found === null) found = solve(rng, items.length, rules);
+    return found.map((i) => items[i]);
+  }
+
+  function reject(rng, n, rules) {
+    const reach = Math.max(...rules.map((r) => r.reach));
+    for (let a = 0; a < ATTEMPTS; a++) {
+      const out = [];
+      for (let i = 0; i < n; i++) out.push(i);
+      let ok = true;
+      for (let i = n - 1; i >= 0 && ok; i--) {
+        if (i > 0) {
+          const j = rng.below(i + 1);
+          const t = out[i]; out[i] = out[j]; out[j] = t;
+        }
+        const after = out.slice(i + 1, i + 1 + reach);
+        ok = rules.every((r) => fits(r, r.classes, after, r.classes[out[i]]));
+      }
+      if (ok) return out;
+    }
+    return null;
+  }
+
+  /** Phase 2: an order of row indices; throws NoOrder or Unsolved. */
+  function solve(rng, n, rules, steps = STEPS) {
+    if (n === 0) return [];
+    const kinds = new Map();
+    const rowType = [];
+    const firstRow = [];
+    for (let i = 0; i < n; i++) {
+      const key = rules.map((r) => r.classes[i]).join(",");
+      if (!kinds.has(key)) {
+        kinds.set(key, kinds.size);
+        firstRow.push(i);
+      }
+      rowType.push(kinds.get(key));
+    }
+    const typed = rules.map((r) => rule(firstRow.map((i) => r.classes[i]), r.run, r.distance));
+    const sequence = search(rng, rowType, typed, steps);
+    const dealt = firstRow.map((_, t) => {
+      const own = [];
+      for (let i = 0; i < n; i++) if (rowType[i] === t) own.push(i);
+      return X.shuffle(rng, own);
+    });
+    const next = firstRow.map(() => 0);
+    return sequence.map((t) => dealt[t][next[t]++]);
+  }
+
+  function search(rng, rowType, rules, steps) {
+    const n = rowType.length;
+    const types = rules[0].classes.length;
+    const count = new Array(types).fill(0);
+    for (const t of rowType) count[t] += 1;
+    const left = rules.map((r) => new Array(Math.max(...r.classes) + 1).fill(0));
+    for (let t = 0; t < types; t++) {
+      rules.forEach((r, ri) => { left[ri][r.classes[t]] += count[t]; });
+    }
+    const reach = Math.max(...rules.map((r) => r.reach));
+    const seq = [];
+
+    function take(t, sign) {
+      count[t] -= sign;
+      rules.forEach((r, ri) => { left[ri][r.classes[t]] -= sign; });
+      if (sign > 0) seq.push(t); else seq.pop();
+    }
+
+    function key() {
+      const recent = reach ? seq.slice(Math.max(0, seq.length - reach)) : [];
+      return count.join(",") + "|" + recent.join(",");
+    }
+
+    function streak(r) {
+      let k = 0;
+      const c = r.classes[seq[seq.length - 1]];
+      while (k < seq.length && r.classes[seq[seq.length - 1 - k]] === c) k += 1;
+      return k;
+    }
+
+    function feasible(ri) {
+      const r = rules[ri];
+      const own = left[ri];
+      const remaining = n - seq.length;
+      const last = new Array(own.length).fill(-1);
+      for (let p = Math.max(0, seq.length - Math.max(r.run, r.distance)); p < seq.length; p++) {
+        last[r.classes[seq[p]]] = p;
+      }
+      const cur = seq.length ? r.classes[seq[seq.length - 1]] : -1;
+      const run = streak(r);
+      for (let c = 0; c < own.length; c++) {
+        const m = own[c];
+        if (m === 0) continue;
+        if (r.run && m > r.run * (remaining - m + 1) - (c === cur ? run : 0)) return false;
+        if (r.distance) {
+          const earliest = last[c] < 0 ? 0 : Math.max(0, r.distance - (seq.length - last[c]));
+          if (earliest + (m - 1) * r.distance > remaining - 1) return false;
+        }
+      }
+      return true;
+    }
+
+    function viable() {
+      const recent = seq.slice().reverse().slice(0, reach);
+      const out = [];
+      for (let t = 0; t < types; t++) {
+        if (count[t] && rules.every((r) => fits(r, r.classes, recent, r.classes[t]))) {
+          take(t, 1);
+          if (rules.every((_, ri) => feasible(ri))) out.push(t);
+          take(t, -1);
+        }
+      }
+      return out;
+    }
+
+    const dead = new Set();
+    const frames = [viable()];
+    let taken = 0;
+    while (seq.length < n) {
+      const untried = frames[frames.length - 1];
+      if (untried.length === 0) {
+        dead.add(key());
+        frames.pop();
+        if (frames.length === 0) throw new NoOrder("no order keeps these constraints");
+        take(seq[seq.length - 1], -1);
+        continue;
+      }
+      const t = weighted(rng, untried, count);
+      untried.splice(untried.indexOf(t), 1);
+      take(t, 1);
+      taken += 1;
+      if (taken > steps) throw new Unsolved(`no order was found in ${steps} search steps`);
+      if (seq.length < n && dead.has(key())) {
+        take(t, -1);
+        continue;
+      }
+      frames.push(viable());
+    }
+    return seq;
+  }
+
+  /** One of `types`, with probability proportional to its rows left. */
+  function weighted(rng, types, count) {
+    let k = rng.below(types.reduce((s, t) => s + count[t], 0));
+    for (const t of types) {
+      k -= count[t];
+      if (k < 0) return t;
+    }
+    return types[types.length - 1];
+  }
+
+  return { ATTEMPTS, STEPS, NoOrder, Unsolved, rule, canon, classes, keyValues, fits,
+    constrainedShuffle, solve };
+});

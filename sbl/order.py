@@ -1,0 +1,235 @@
+"""Constrained shuffles: a block's order with at most N in a row of one value, a least
+distance between equal values, no immediate repeats (docs/language.md, "Constrained orders").
+
+``sbl/backends/web/order.js`` is the twin of this module, draw for draw, so a seed gives the
+same order in the browser and in a text run. Two phases, both driven by the shared
+:class:`~sbl.prng.Prng`:
+
+1. **Rejection** (uniform): up to :data:`ATTEMPTS` Fisher-Yates shuffles, each checked as its
+   positions are fixed (from the last down, as :func:`sbl.prng.shuffle` fixes them) and given
+   up at the first violation. An accepted order is uniform among the valid ones.
+2. **Search** (complete, not uniform): a depth-first search over *types* (rows that agree on
+   every constrained key are interchangeable), trying the types that fit in a random order
+   weighted by how many rows of each are left, pruning states that a counting argument shows
+   to be dead and remembering dead states. It stops after :data:`STEPS` placements; short of
+   that, it finds an order whenever one exists, and "none" is a proof. The rows of each type
+   are then dealt out in a shuffled order.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sbl.prng import Prng, shuffle
+
+ATTEMPTS = 1000  # uniform shuffles tried before the search
+STEPS = 200_000  # placements the search may make; every table of <= 8 rows fits in them
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One constraint on a sequence of classes: ``classes[i]`` is row i's class (equal values
+    share one); ``run`` is the most rows of one class in a row, ``distance`` the least distance
+    between two rows of one class (adjacent rows are 1 apart); 0 means no limit."""
+
+    classes: tuple[int, ...]
+    run: int = 0
+    distance: int = 0
+
+    @property
+    def reach(self) -> int:
+        """How many earlier positions decide whether a class fits next."""
+        return max(self.run, self.distance - 1)
+
+
+class NoOrder(Exception):
+    """No order keeps the constraints: the complete search proved it."""
+
+
+class Unsolved(Exception):
+    """The search ran out of steps before it found an order or proved there is none."""
+
+
+def canon(value: Any) -> str:
+    """A text equal for two values exactly when sbl's ``==`` holds (records ignore the order
+    of their keys; 1 and 1.0 are one number)."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, int | float):
+        return "n" + repr(float(value) + 0.0)
+    if isinstance(value, list):
+        return "[" + ",".join(canon(v) for v in value) + "]"
+    return "{" + ",".join(json.dumps(k) + ":" + canon(value[k]) for k in sorted(value)) + "}"
+
+
+def classes(values: Sequence[Any]) -> tuple[int, ...]:
+    """Each value's class: the index of the first equal value's class, in order of appearance."""
+    seen: dict[str, int] = {}
+    return tuple(seen.setdefault(canon(v), len(seen)) for v in values)
+
+
+def key_values(rows: Sequence[Mapping[str, Any]], column: str | None) -> list[Any]:
+    """The values a constraint compares: a column (none where a row lacks it) or whole rows."""
+    return [row if column is None else row.get(column) for row in rows]
+
+
+def fits(rule: Rule, cls: Sequence[int], recent: Sequence[int], c: int) -> bool:
+    """Whether class ``c`` may come next after ``recent`` (indices into ``cls``, the most
+    recent first)."""
+    if rule.run and len(recent) >= rule.run and \
+            all(cls[recent[j]] == c for j in range(rule.run)):
+        return False
+    return not any(cls[recent[j]] == c for j in range(min(rule.distance - 1, len(recent))))
+
+
+def constrained_shuffle(rng: Prng, items: Sequence[Any], rules: Sequence[Rule]) -> list[Any]:
+    """A random order of ``items`` that keeps every rule; :class:`NoOrder` when there is none,
+    :class:`Unsolved` when the search ran out of steps."""
+    if not rules:
+        return shuffle(rng, list(items))
+    found = _reject(rng, len(items), rules)
+    if found is None:
+        found = solve(rng, len(items), rules)
+    return [items[i] for i in found]
+
+
+def _reject(rng: Prng, n: int, rules: Sequence[Rule]) -> list[int] | None:
+    """Phase 1: an order accepted from uniform shuffles, or None after ATTEMPTS."""
+    for _ in range(ATTEMPTS):
+        out = list(range(n))
+        i = n - 1
+        ok = True
+        while i >= 0 and ok:
+            if i > 0:
+                j = rng.below(i + 1)
+                out[i], out[j] = out[j], out[i]
+            after = out[i + 1:i + 1 + max(r.reach for r in rules)]
+            ok = all(fits(r, r.classes, after, r.classes[out[i]]) for r in rules)
+            i -= 1
+        if ok:
+            return out
+    return None
+
+
+def solve(rng: Prng, n: int, rules: Sequence[Rule], steps: int = STEPS) -> list[int]:
+    """Phase 2: the complete search; an order of row indices, :class:`NoOrder` when none
+    exists, :class:`Unsolved` past ``steps`` placements."""
+    if n == 0:
+        return []
+    kinds: dict[tuple[int, ...], int] = {}
+    row_type = [kinds.setdefault(tuple(r.classes[i] for r in rules), len(kinds))
+                for i in range(n)]
+    typed = [Rule(tuple(r.classes[row_type.index(t)] for t in range(len(kinds))), r.run,
+                  r.distance) for r in rules]
+    sequence = _Search(row_type, typed, steps).run(rng)
+    dealt = [iter(shuffle(rng, [i for i in range(n) if row_type[i] == t]))
+             for t in range(len(kinds))]
+    return [next(dealt[t]) for t in sequence]
+
+
+class _Search:
+    """Depth-first search for a sequence of types, with dead states remembered."""
+
+    def __init__(self, row_type: list[int], rules: list[Rule], steps: int) -> None:
+        self.n, self.rules, self.steps = len(row_type), rules, steps
+        self.count = [row_type.count(t) for t in range(len(rules[0].classes))]
+        self.left = [[0] * (max(r.classes) + 1) for r in rules]
+        for t, k in enumerate(self.count):
+            for r, rule in enumerate(rules):
+                self.left[r][rule.classes[t]] += k
+        self.reach = max(r.reach for r in rules)
+        self.seq: list[int] = []
+
+    def run(self, rng: Prng) -> list[int]:
+        dead: set[str] = set()
+        frames = [self.viable()]
+        taken = 0
+        while len(self.seq) < self.n:
+            untried = frames[-1]
+            if not untried:
+                dead.add(self.key())
+                frames.pop()
+                if not frames:
+                    raise NoOrder("no order keeps these constraints")
+                self.take(self.seq[-1], -1)
+                continue
+            t = _weighted(rng, untried, self.count)
+            untried.remove(t)
+            self.take(t, 1)
+            taken += 1
+            if taken > self.steps:
+                raise Unsolved(f"no order was found in {self.steps} search steps")
+            if len(self.seq) < self.n and self.key() in dead:
+                self.take(t, -1)
+                continue
+            frames.append(self.viable())
+        return self.seq
+
+    def take(self, t: int, sign: int) -> None:
+        """Place type ``t`` next (sign 1) or take the last one back (sign -1)."""
+        self.count[t] -= sign
+        for r, rule in enumerate(self.rules):
+            self.left[r][rule.classes[t]] -= sign
+        if sign > 0:
+            self.seq.append(t)
+        else:
+            self.seq.pop()
+
+    def key(self) -> str:
+        """The state: what is left, and the recent types the rules look back on."""
+        recent = self.seq[max(0, len(self.seq) - self.reach):] if self.reach else []
+        return ",".join(map(str, self.count)) + "|" + ",".join(map(str, recent))
+
+    def viable(self) -> list[int]:
+        """The types that may come next, in type order."""
+        recent = self.seq[::-1][:self.reach]
+        out = []
+        for t, k in enumerate(self.count):
+            if k and all(fits(r, r.classes, recent, r.classes[t]) for r in self.rules):
+                self.take(t, 1)
+                if all(self.feasible(r) for r in range(len(self.rules))):
+                    out.append(t)
+                self.take(t, -1)
+        return out
+
+    def feasible(self, r: int) -> bool:
+        """The counting argument for rule ``r``: no class has more rows left than the
+        remaining positions can hold (a necessary condition, so pruning on it is safe)."""
+        rule, left = self.rules[r], self.left[r]
+        remaining = self.n - len(self.seq)
+        last = [-1] * len(left)  # each class's last position, where the rule can see it
+        for p in range(max(0, len(self.seq) - max(rule.run, rule.distance)), len(self.seq)):
+            last[rule.classes[self.seq[p]]] = p
+        cur = rule.classes[self.seq[-1]] if self.seq else -1
+        streak = _streak(rule, self.seq)
+        return all(m == 0 or (not rule.run or m <= rule.run * (remaining - m + 1)
+                              - (streak if c == cur else 0))
+                   and (not rule.distance or _earliest(rule, last[c], len(self.seq))
+                        + (m - 1) * rule.distance <= remaining - 1)
+                   for c, m in enumerate(left))
+
+
+def _streak(rule: Rule, seq: list[int]) -> int:
+    """How many of the last placed types share the last one's class."""
+    k = 0
+    while k < len(seq) and rule.classes[seq[-1 - k]] == rule.classes[seq[-1]]:
+        k += 1
+    return k
+
+
+def _earliest(rule: Rule, last: int, placed: int) -> int:
+    """The first offset past ``placed`` at which a class last seen at ``last`` may come."""
+    return 0 if last < 0 else max(0, rule.distance - (placed - last))
+
+
+def _weighted(rng: Prng, types: list[int], count: list[int]) -> int:
+    """One of ``types`` (in type order), with probability proportional to its rows left."""
+    k = rng.below(sum(count[t] for t in types))
+    for t in types:
+        k -= count[t]
+        if k < 0:
+            return t
+    return types[-1]
