@@ -139,6 +139,7 @@ class _Printer:
             words.append(f"over {self.expr(block.over, depth)}")
         if block.order is ir.Order.SHUFFLE:
             words.append("shuffle")
+        words += [_constraint(c) for c in block.constraints]
         if block.repeat != 1:
             words.append(f"repeat {block.repeat}")
         if block.sample is not None:
@@ -286,6 +287,11 @@ class _Printer:
         body = "\n".join(f"{inner}{item}{sep}{self.trailing(end)}"
                          for item, end in zip(items, ends, strict=True))
         return f"{open_}\n{body}\n{INDENT * depth}{close}"
+
+
+def _constraint(c: ir.Constraint) -> str:
+    """A constraint on a shuffled order as written: ``max_run congruent 3``."""
+    return " ".join(str(w) for w in (c.rule.value, c.column, c.count) if w is not None)
 
 
 def _line(node: ir.Node) -> int | None:

@@ -23,7 +23,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sbl import ir
+from sbl.evaluate import EvalError
 from sbl.prng import Prng, shuffle
+from sbl.values import show_inner
 
 ATTEMPTS = 1000  # uniform shuffles tried before the search
 STEPS = 200_000  # placements the search may make; every table of <= 8 rows fits in them
@@ -74,6 +77,55 @@ def classes(values: Sequence[Any]) -> tuple[int, ...]:
 def key_values(rows: Sequence[Mapping[str, Any]], column: str | None) -> list[Any]:
     """The values a constraint compares: a column (none where a row lacks it) or whole rows."""
     return [row if column is None else row.get(column) for row in rows]
+
+
+def describe(c: ir.Constraint) -> str:
+    """A constraint as written: ``max_run congruent 3``."""
+    return " ".join(str(w) for w in (c.rule.value, c.column, c.count) if w is not None)
+
+
+def rules(constraints: Sequence[ir.Constraint], rows: Sequence[Mapping[str, Any]]
+          ) -> list[Rule]:
+    """The rules the constraints set on these rows (``no_repeat`` is a run of 1)."""
+    out = []
+    for c in constraints:
+        cls = classes(key_values(rows, c.column))
+        limit = c.count or 1
+        out.append(Rule(cls, distance=limit) if c.rule is ir.Rule.MIN_DISTANCE
+                   else Rule(cls, run=limit))
+    return out
+
+
+def block_order(rng: Prng, block: ir.Block, rows: list[Any]) -> list[Any]:
+    """The rows of a shuffled block in their order; an EvalError naming the block (at its
+    first constraint) when no order keeps its constraints."""
+    try:
+        return constrained_shuffle(rng, rows, rules(block.constraints, rows))
+    except (NoOrder, Unsolved) as exc:
+        said = ", ".join(describe(c) for c in block.constraints)
+        how = "there is none" if isinstance(exc, NoOrder) else \
+            f"none was found in {STEPS} search steps"
+        raise EvalError(f"block '{block.name}': no order of its {len(rows)} rows keeps "
+                        f"{said} ({how})", block.constraints[0].span) from None
+
+
+def impossible(c: ir.Constraint, rows: Sequence[Mapping[str, Any]]) -> str | None:
+    """Why a constraint alone cannot hold for these rows, by counting; None when counting
+    finds no reason."""
+    values = key_values(rows, c.column)
+    cls = classes(values)
+    n = len(cls)
+    m, top = max((cls.count(k), -k) for k in set(cls)) if cls else (0, 0)
+    what = f"have {c.column} = {show_inner(values[cls.index(-top)])}" if c.column else \
+        "are the same row"
+    limit = c.count or 1
+    if c.rule is ir.Rule.MIN_DISTANCE and (m - 1) * limit + 1 > n:
+        return (f"{m} of its {n} rows {what}; {limit} apart they need at least "
+                f"{(m - 1) * limit + 1} rows")
+    if c.rule is not ir.Rule.MIN_DISTANCE and m > limit * (n - m + 1):
+        return (f"{m} of its {n} rows {what}, but with {n - m} other rows to part them at "
+                f"most {limit * (n - m + 1)} fit in runs of {limit}")
+    return None
 
 
 def fits(rule: Rule, cls: Sequence[int], recent: Sequence[int], c: int) -> bool:

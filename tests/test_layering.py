@@ -31,7 +31,8 @@ from pathlib import Path
 import pytest
 
 SBL = Path(__file__).resolve().parents[1] / "sbl"
-FRONT = {"sbl.source", "sbl.types", "sbl.values", "sbl.prng", "sbl.parse", "sbl.syntax_errors",
+FRONT = {"sbl.source", "sbl.types", "sbl.values", "sbl.prng", "sbl.order", "sbl.parse",
+         "sbl.syntax_errors",
          "sbl.grammar", "sbl.kinds", "sbl.evaluate"}
 API = ("sbl.experiment", "sbl.simulate", "sbl.scoring", "sbl.cli", "sbl.commands",
        "sbl.participants")

@@ -160,7 +160,7 @@ def test_cdn_page_loads_pinned_versions() -> None:
     assert srcs == [(a.url, a.sri) for a in expected]
     assert f'href="https://unpkg.com/jspsych@{assets.jspsych().version}/css/jspsych.css"' in html
     assert "initJsPsych=jsPsychModule" not in html  # jsPsych itself is not inlined
-    assert "SblExpr" in html and "SblRuntime" in html  # expr.js and runtime.js are
+    assert "SblExpr" in html and "SblOrder" in html and "SblRuntime" in html  # inlined
 
 
 def test_unsupported_kind_is_an_sbl_error(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -173,7 +173,7 @@ def test_unsupported_kind_is_an_sbl_error(monkeypatch: pytest.MonkeyPatch) -> No
 
 
 def test_runtime_evaluates_no_code() -> None:
-    for name in ("runtime.js", "expr.js"):
+    for name in ("runtime.js", "expr.js", "order.js"):
         source = (RUNTIME.parent / name).read_text(encoding="utf-8")
         code = re.sub(r"/\*.*?\*/|//[^\n]*", "", source, flags=re.S)  # comments may say it
         for banned in ("eval(", "new Function", "Function(", "document.write", "setTimeout(\"",

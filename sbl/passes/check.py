@@ -9,6 +9,7 @@ from sbl import ir, kinds
 from sbl import types as t
 from sbl.evaluate import BUILTINS
 from sbl.kinds import Kind, ParamDecl
+from sbl.passes import orders
 from sbl.passes import rows as rows_check
 from sbl.passes.infer import Inferrer, Scope
 from sbl.passes.rows import head_span, name_span
@@ -46,6 +47,7 @@ class _Checker:
         # the open blocks, outermost first, and each checked block's condition columns
         self.open: list[ir.Block] = []
         self.columns: dict[int, tuple[str, ...]] = {}
+        self.decls: tuple[ir.Shared | ir.Let | ir.Table, ...] = ()
 
     def error(self, span: ir.Span | None, message: str, help: str | None = None) -> None:
         self.diagnostics.append(Diagnostic(message, span, help=help))
@@ -54,6 +56,7 @@ class _Checker:
         self.params(experiment.settings, kinds.settings(), "the experiment",
                     Scope({}, where="in the experiment's settings"))
         declared: dict[str, ir.Node] = {}
+        self.decls = experiment.decls
         for decl in experiment.decls:
             self.declaration(decl, declared)
         self.prev_fields = self._recorded_fields(experiment)
@@ -102,6 +105,7 @@ class _Checker:
         scope = self._scope(outer, before, f"in block '{block.name}'")
         columns = dict(outer)
         rows = 1
+        own: dict[str, SblType] = {}
         if block.over is not None:
             found = t.strip_optional(self.infer.infer(block.over, scope))
             own = self._columns(block, found)
@@ -111,6 +115,7 @@ class _Checker:
             rows = self._static_length(block.over)
             if block.sample is not None:
                 rows = min(rows, block.sample)
+        orders.check_block(self, block, own, outer)
         if block.condition is not None:
             self.infer.infer(block.condition, scope)
         if block.header is not None:

@@ -63,6 +63,36 @@
       : Object.prototype.hasOwnProperty.call(row, column) ? row[column] : null));
   }
 
+  /** A constraint as written: "max_run congruent 3". */
+  function describe(c) {
+    return [c.rule, c.column, c.count].filter((w) => w !== null && w !== undefined).join(" ");
+  }
+
+  /** The rules the IR constraints set on these rows (no_repeat is a run of 1). */
+  function rulesOf(constraints, rows) {
+    return constraints.map((c) => {
+      const cls = classes(keyValues(rows, c.column));
+      const limit = c.count || 1;
+      return c.rule === "min_distance" ? rule(cls, 0, limit) : rule(cls, limit, 0);
+    });
+  }
+
+  /** The rows of a shuffled block in their order; throws an Error naming the block, with the
+   * span of its first constraint, when no order keeps its constraints. */
+  function blockOrder(rng, block, rows) {
+    const constraints = block.constraints || [];
+    try {
+      return constrainedShuffle(rng, rows, rulesOf(constraints, rows));
+    } catch (e) {
+      if (!(e instanceof NoOrder || e instanceof Unsolved)) throw e;
+      const how = e instanceof NoOrder ? "there is none" : `none was found in ${STEPS} search steps`;
+      const err = new Error(`block '${block.name}': no order of its ${rows.length} rows keeps ` +
+        `${constraints.map(describe).join(", ")} (${how})`);
+      err.span = constraints[0].span;
+      throw err;
+    }
+  }
+
   /** Whether class c may come next after `recent` (indices into cls, the most recent first). */
   function fits(r, cls, recent, c) {
     if (r.run && recent.length >= r.run) {
@@ -228,6 +258,6 @@
     return types[types.length - 1];
   }
 
-  return { ATTEMPTS, STEPS, NoOrder, Unsolved, rule, canon, classes, keyValues, fits,
-    constrainedShuffle, solve };
+  return { ATTEMPTS, STEPS, NoOrder, Unsolved, rule, canon, classes, keyValues, fits, describe,
+    rulesOf, blockOrder, constrainedShuffle, solve };
 });

@@ -1,0 +1,114 @@
+"""The constraints on a block's shuffled order, checked (docs/language.md, "Constrained orders").
+
+A constraint needs ``shuffle`` and ``over``, and names a column of the rows (did you mean).
+When the rows are known before the run (a CSV table, a literal table, anything computed from
+declarations without random draws or shared variables), an impossible constraint is an error
+here: first by counting (each constraint alone), then by the complete search of
+:mod:`sbl.order` on the rows themselves (all constraints together) when it finishes within
+:data:`CHECK_STEPS` steps. Whatever cannot be known here is a run-time error naming the block.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from sbl import ir, order
+from sbl.evaluate import Scope, evaluate
+from sbl.prng import Prng
+from sbl.source import SblError, did_you_mean
+from sbl.types import SblType
+
+if TYPE_CHECKING:
+    from sbl.passes.check import _Checker
+
+CHECK_STEPS = 20_000  # search steps spent at check time (about a second in Python)
+_UNKNOWN = object()
+
+
+def check_block(checker: _Checker, block: ir.Block, own: dict[str, SblType],
+                outer: Mapping[str, SblType]) -> None:
+    """Report what is wrong with ``block``'s constraints; ``own`` are its rows' columns (empty
+    when unknown), ``outer`` the columns of the blocks around it."""
+    if not block.constraints:
+        return
+    first = block.constraints[0]
+    if block.order is not ir.Order.SHUFFLE or block.over is None:
+        missing = "'over' a table and 'shuffle'" if block.over is None else "'shuffle'"
+        checker.error(first.span, f"'{first.rule.value}' constrains a shuffled order, but "
+                                  f"block '{block.name}' has no {missing}",
+                      help=f"write e.g. 'block {block.name} over TABLE shuffle "
+                           f"{order.describe(first)}'" if block.over is None else
+                      f"write 'shuffle' before it: 'shuffle {order.describe(first)}'")
+        return
+    unknown = [c for c in block.constraints if c.column and own and c.column not in own]
+    for c in unknown:
+        checker.error(_column_span(c), f"block '{block.name}' goes over rows with no column "
+                                       f"'{c.column}'",
+                      did_you_mean(c.column or "", own)
+                      or f"its columns are {', '.join(own)}")
+    rows = static_rows(block.over, checker.decls, outer)
+    if not unknown and isinstance(rows, list) and all(isinstance(r, dict) for r in rows):
+        _satisfiable(checker, block, rows)
+
+
+def _satisfiable(checker: _Checker, block: ir.Block, rows: list[Any]) -> None:
+    """Errors for constraints that no order of the known ``rows`` keeps."""
+    found = False
+    for c in block.constraints:
+        why = order.impossible(c, rows)
+        if why:
+            found = True
+            checker.error(c.span, f"no order of block '{block.name}' keeps "
+                                  f"'{order.describe(c)}': {why}")
+    if found:
+        return
+    try:
+        order.solve(Prng(0), len(rows), order.rules(block.constraints, rows), CHECK_STEPS)
+    except order.NoOrder:
+        said = ", ".join(order.describe(c) for c in block.constraints)
+        checker.error(block.constraints[0].span,
+                      f"no order of the {len(rows)} rows of block '{block.name}' keeps "
+                      f"{said} together (a complete search found none)",
+                      help="loosen one of the constraints, or add rows")
+    except order.Unsolved:
+        pass  # too large to settle here; the run searches again, and says so if it fails
+
+
+def static_rows(expr: ir.Expr, decls: tuple[ir.Shared | ir.Let | ir.Table, ...],
+                hidden: Mapping[str, Any]) -> Any:
+    """The value of ``expr`` when it is known before the run (it uses only declarations
+    computed without random draws or shared variables); ``_UNKNOWN`` otherwise."""
+    scope: dict[str, Any] = {}
+    for name in {n.name for n in ir.walk(expr) if isinstance(n, ir.Name)}:
+        if name in hidden:
+            return _UNKNOWN  # a column of an enclosing block: its value changes by row
+        index = next((i for i, d in enumerate(decls) if d.name == name), None)
+        if index is None:
+            continue  # a comprehension's variable, or an unknown name evaluate reports
+        decl = decls[index]
+        if isinstance(decl, ir.Shared):
+            return _UNKNOWN
+        value = static_rows(decl.value if isinstance(decl, ir.Let) else decl.rows,
+                            decls[:index], {})
+        if value is _UNKNOWN:
+            return _UNKNOWN
+        scope[name] = value
+    try:
+        return evaluate(expr, Scope(scope))
+    except SblError:
+        return _UNKNOWN
+
+
+def _column_span(c: ir.Constraint) -> ir.Span | None:
+    """The span of the column a constraint names: the word after its keyword."""
+    span = c.span
+    if span is None or span.text is None or c.column is None:
+        return span
+    line = span.text.split("\n")[span.line - 1]
+    start = line.find(c.column, span.col - 1 + len(c.rule.value))
+    if start < 0:
+        return span
+    return dataclasses.replace(span, col=start + 1, end_line=span.line,
+                               end_col=start + 1 + len(c.column))
