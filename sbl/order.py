@@ -142,26 +142,38 @@ def constrained_shuffle(rng: Prng, items: Sequence[Any], rules: Sequence[Rule]) 
     :class:`Unsolved` when the search ran out of steps."""
     if not rules:
         return shuffle(rng, list(items))
+    if not all(counts_allow(r) for r in rules):
+        raise NoOrder("no order keeps these constraints")  # no draws spent on a hopeless table
     found = _reject(rng, len(items), rules)
     if found is None:
         found = solve(rng, len(items), rules)
     return [items[i] for i in found]
 
 
+def counts_allow(rule: Rule) -> bool:
+    """Whether the class counts leave room for the rule: no class has more rows than runs
+    between the others can hold, or than fit its distance apart."""
+    n = len(rule.classes)
+    for c in set(rule.classes):
+        m = rule.classes.count(c)
+        if rule.run and m > rule.run * (n - m + 1) or (m - 1) * rule.distance > n - 1:
+            return False
+    return True
+
+
 def _reject(rng: Prng, n: int, rules: Sequence[Rule]) -> list[int] | None:
     """Phase 1: an order accepted from uniform shuffles, or None after ATTEMPTS."""
+    reach = max(r.reach for r in rules)
     for _ in range(ATTEMPTS):
         out = list(range(n))
-        i = n - 1
-        ok = True
-        while i >= 0 and ok:
+        for i in range(n - 1, -1, -1):
             if i > 0:
                 j = rng.below(i + 1)
                 out[i], out[j] = out[j], out[i]
-            after = out[i + 1:i + 1 + max(r.reach for r in rules)]
-            ok = all(fits(r, r.classes, after, r.classes[out[i]]) for r in rules)
-            i -= 1
-        if ok:
+            after = out[i + 1:i + 1 + reach]
+            if not all(fits(r, r.classes, after, r.classes[out[i]]) for r in rules):
+                break
+        else:
             return out
     return None
 

@@ -108,9 +108,21 @@
   /** A random order of `items` keeping every rule; throws NoOrder or Unsolved. */
   function constrainedShuffle(rng, items, rules) {
     if (rules.length === 0) return X.shuffle(rng, items);
+    if (!rules.every(countsAllow)) throw new NoOrder("no order keeps these constraints");
     let found = reject(rng, items.length, rules);
     if (found === null) found = solve(rng, items.length, rules);
     return found.map((i) => items[i]);
+  }
+
+  /** Whether the class counts leave room for the rule (runs between the others, distance). */
+  function countsAllow(r) {
+    const n = r.classes.length;
+    const counts = new Map();
+    for (const c of r.classes) counts.set(c, (counts.get(c) || 0) + 1);
+    for (const m of counts.values()) {
+      if ((r.run && m > r.run * (n - m + 1)) || (m - 1) * r.distance > n - 1) return false;
+    }
+    return true;
   }
 
   function reject(rng, n, rules) {
@@ -127,7 +139,7 @@
         const after = out.slice(i + 1, i + 1 + reach);
         ok = rules.every((r) => fits(r, r.classes, after, r.classes[out[i]]));
       }
-      if (ok) return out;
+      if (ok) return out; // every position fixed and checked
     }
     return null;
   }
