@@ -115,7 +115,9 @@ def impossible(c: ir.Constraint, rows: Sequence[Mapping[str, Any]]) -> str | Non
     values = key_values(rows, c.column)
     cls = classes(values)
     n = len(cls)
-    m, top = max((cls.count(k), -k) for k in set(cls)) if cls else (0, 0)
+    if n == 0:
+        return None
+    m, top = max((cls.count(k), -k) for k in set(cls))
     what = f"have {c.column} = {show_inner(values[cls.index(-top)])}" if c.column else \
         "are the same row"
     limit = c.count or 1

@@ -17,7 +17,8 @@ from conftest import EXAMPLES
 
 KEYWORDS = {"experiment", "shared", "let", "table", "from", "block", "loop", "over", "shuffle",
             "repeat", "sample", "until", "max", "after", "if", "then", "else", "for", "in",
-            "and", "or", "not", "true", "false", "none", "prev"}
+            "and", "or", "not", "true", "false", "none", "prev", "max_run", "min_distance",
+            "no_repeat"}
 PROFILE = settings(max_examples=300, deadline=None, derandomize=True,
                    suppress_health_check=[HealthCheck.too_slow])
 
@@ -89,10 +90,16 @@ def _stimulus(kind: str, params: dict[str, ir.Expr], after: dict[str, ir.Expr]) 
 
 stimuli = st.builds(_stimulus, names, st.dictionaries(names, exprs, max_size=3),
                     st.dictionaries(names, exprs, max_size=2))
+constraints = st.lists(st.builds(
+    lambda rule, column, count: ir.Constraint(rule, column,
+                                              None if rule is ir.Rule.NO_REPEAT else count),
+    st.sampled_from(list(ir.Rule)), st.none() | names, st.integers(2, 5)),
+    max_size=3, unique_by=lambda c: (c.rule, c.column))
 blocks = st.builds(
-    lambda name, body, over, order, repeat: ir.Block(name, tuple(body), over, order, repeat),
+    lambda name, body, over, order, repeat, cs: ir.Block(name, tuple(body), over, order, repeat,
+                                                         constraints=tuple(cs)),
     names, st.lists(stimuli, max_size=3), st.none() | exprs, st.sampled_from(list(ir.Order)),
-    st.integers(1, 3))
+    st.integers(1, 3), constraints)
 decls = st.one_of(st.builds(ir.Shared, names, exprs), st.builds(ir.Let, names, exprs),
                   st.builds(ir.Table, names, exprs))
 programs = st.builds(
