@@ -125,8 +125,8 @@ def impossible(c: ir.Constraint, rows: Sequence[Mapping[str, Any]]) -> str | Non
         return (f"{m} of its {n} rows {what}; {limit} apart they need at least "
                 f"{(m - 1) * limit + 1} rows")
     if c.rule is not ir.Rule.MIN_DISTANCE and m > limit * (n - m + 1):
-        return (f"{m} of its {n} rows {what}, but with {n - m} other rows to part them at "
-                f"most {limit * (n - m + 1)} fit in runs of {limit}")
+        return (f"{m} of its {n} rows {what}, and its {n - m} other rows can separate at "
+                f"most {limit * (n - m + 1)} of them into runs of {limit}")
     return None
 
 

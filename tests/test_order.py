@@ -86,7 +86,7 @@ def test_check_rejects_a_known_table_exactly_when_no_order_exists(
     rows, constraints = problem
     rules = order.rules(constraints, rows)
     exists = any(valid(p, rules) for p in itertools.permutations(range(len(rows))))
-    table = "[" + ", ".join("{a: %s, b: %s}" % (_sbl(r["a"]), _sbl(r["b"])) for r in rows) + "]"
+    table = "[" + ", ".join(f"{{a: {_sbl(r['a'])}, b: {_sbl(r['b'])}}}" for r in rows) + "]"
     source = (f'experiment "x"\ntable t = {table}\nblock b over t shuffle '
               f'{" ".join(order.describe(c) for c in constraints)} {{\n'
               f'  text {{ text: "x", choices: ["f"] }}\n}}\n')

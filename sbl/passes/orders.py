@@ -68,7 +68,7 @@ def _satisfiable(checker: _Checker, block: ir.Block, rows: list[Any]) -> None:
         order.solve(Prng(0), len(rows), order.rules(block.constraints, rows), CHECK_STEPS)
     except order.NoOrder:
         said = ", ".join(order.describe(c) for c in block.constraints)
-        checker.error(block.constraints[0].span,
+        checker.error(_joined(block.constraints),
                       f"no order of the {len(rows)} rows of block '{block.name}' keeps "
                       f"{said} together (a complete search found none)",
                       help="loosen one of the constraints, or add rows")
@@ -99,6 +99,14 @@ def static_rows(expr: ir.Expr, decls: tuple[ir.Shared | ir.Let | ir.Table, ...],
         return evaluate(expr, Scope(scope))
     except SblError:
         return _UNKNOWN
+
+
+def _joined(constraints: tuple[ir.Constraint, ...]) -> ir.Span | None:
+    """One span from the first constraint to the last (on one line: else the first's)."""
+    first, last = constraints[0].span, constraints[-1].span
+    if first is None or last is None or first.line != last.end_line:
+        return first
+    return dataclasses.replace(first, end_col=last.end_col)
 
 
 def _column_span(c: ir.Constraint) -> ir.Span | None:
