@@ -18,9 +18,10 @@ import pytest
 import sbl
 from sbl import ir, order
 from sbl.evaluate import EvalError
+from sbl.participants.random import RandomResponder
 from sbl.prng import Prng
 from tests import parity
-from tests.browser import launch, needs_chromium, session
+from tests.browser import file_url, launch, needs_chromium, session
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = 1000
@@ -73,6 +74,30 @@ def uniform_phase_found(case: dict[str, Any]) -> bool:
     """Whether the rejection phase alone finds the case's order."""
     rules = order.rules(case["block"].constraints, case["rows"])
     return order._reject(Prng(case["seed"]), len(case["rows"]), rules) is not None
+
+
+NO_ORDER = ('experiment "x"\nshared n = 3\n'
+            'text { text: "ok", duration: 10 }\n'
+            'block b over [{w: "a"} for i in 1..n] shuffle no_repeat w {\n'
+            '  text { text: w, duration: 10 }\n}\n')
+
+
+@needs_chromium
+def test_a_page_whose_block_has_no_order_stops_naming_it(tmp_path: Path) -> None:
+    """Rows known only at run time (they depend on a shared variable): the page stops with
+    the message and position the text run gives, and keeps the rows before."""
+    experiment = sbl.loads(NO_ORDER, "no_order.sbl")
+    with pytest.raises(EvalError) as caught:
+        experiment.run(RandomResponder(0), seed=1)
+    expected = f"no_order.sbl:4:{NO_ORDER.splitlines()[3].index('no_repeat') + 1}: " \
+               f"{caught.value.message}"
+    page = parity.write_page(experiment, tmp_path)
+    with launch() as browser, session(browser, tmp_path, clock=False) as s:
+        s.goto(file_url(page, simulate="data-only"))
+        assert s.wait_state() == "stopped"
+        assert any(expected in c for c in s.console), s.console
+    assert caught.value.message == "block 'b': no order of its 3 rows keeps no_repeat w " \
+                                   "(there is none)"
 
 
 @pytest.fixture(scope="module")
