@@ -11,15 +11,18 @@ same order in the browser and in a text run. Two phases, both driven by the shar
 2. **Search** (complete, not uniform): a depth-first search over *types* (rows that agree on
    every constrained key are interchangeable), trying the types that fit in a random order
    weighted by how many rows of each are left, pruning states that a counting argument shows
-   to be dead and remembering dead states. It stops after :data:`STEPS` placements; short of
-   that, it finds an order whenever one exists, and "none" is a proof. The rows of each type
+   to be dead and remembering dead states. It stops after :data:`STEPS` placements (fewer
+   with many types: :data:`WORK`); short of that, it finds an order whenever one exists, and
+   "none" is a proof. The rows of each type
    are then dealt out in a shuffled order.
 """
 
 from __future__ import annotations
 
+import heapq
 import json
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +33,7 @@ from sbl.values import show_inner
 
 ATTEMPTS = 1000  # uniform shuffles tried before the search
 STEPS = 200_000  # placements the search may make; every table of <= 8 rows fits in them
+WORK = 10_000_000  # placements times types of row: with more than 50 types, fewer steps
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,21 +117,17 @@ def impossible(c: ir.Constraint, rows: Sequence[Mapping[str, Any]]) -> str | Non
     """Why a constraint alone cannot hold for these rows, by counting; None when counting
     finds no reason."""
     values = key_values(rows, c.column)
-    cls = classes(values)
-    n = len(cls)
-    if n == 0:
+    (rule,) = rules((c,), rows)
+    if counts_allow(rule):
         return None
-    m, top = max((cls.count(k), -k) for k in set(cls))
-    what = f"have {c.column} = {show_inner(values[cls.index(-top)])}" if c.column else \
-        "are the same row"
-    limit = c.count or 1
-    if c.rule is ir.Rule.MIN_DISTANCE and (m - 1) * limit + 1 > n:
-        return (f"{m} of its {n} rows {what}; {limit} apart they need at least "
-                f"{(m - 1) * limit + 1} rows")
-    if c.rule is not ir.Rule.MIN_DISTANCE and m > limit * (n - m + 1):
-        return (f"{m} of its {n} rows {what}, and its {n - m} other rows can separate at "
-                f"most {limit * (n - m + 1)} of them into runs of {limit}")
-    return None
+    n, (top, m) = len(values), Counter(rule.classes).most_common(1)[0]
+    what = f"have {c.column} = {show_inner(values[rule.classes.index(top)])}" if c.column \
+        else "are the same row"
+    if rule.distance:
+        return (f"{m} of its {n} rows {what}; {rule.distance} apart they need at least "
+                f"{(m - 1) * rule.distance + 1} rows")
+    return (f"{m} of its {n} rows {what}, and its {n - m} other rows can separate at "
+            f"most {rule.run * (n - m + 1)} of them into runs of {rule.run}")
 
 
 def fits(rule: Rule, cls: Sequence[int], recent: Sequence[int], c: int) -> bool:
@@ -156,11 +156,9 @@ def counts_allow(rule: Rule) -> bool:
     """Whether the class counts leave room for the rule: no class has more rows than runs
     between the others can hold, or than fit its distance apart."""
     n = len(rule.classes)
-    for c in set(rule.classes):
-        m = rule.classes.count(c)
-        if rule.run and m > rule.run * (n - m + 1) or (m - 1) * rule.distance > n - 1:
-            return False
-    return True
+    m = max(Counter(rule.classes).values(), default=0)  # both bounds grow with the count
+    return not (rule.run and m > rule.run * (n - m + 1)
+                or rule.distance and (m - 1) * rule.distance > n - 1)
 
 
 def _reject(rng: Prng, n: int, rules: Sequence[Rule]) -> list[int] | None:
@@ -188,11 +186,13 @@ def solve(rng: Prng, n: int, rules: Sequence[Rule], steps: int = STEPS) -> list[
     kinds: dict[tuple[int, ...], int] = {}
     row_type = [kinds.setdefault(tuple(r.classes[i] for r in rules), len(kinds))
                 for i in range(n)]
-    typed = [Rule(tuple(r.classes[row_type.index(t)] for t in range(len(kinds))), r.run,
-                  r.distance) for r in rules]
+    members: list[list[int]] = [[] for _ in kinds]  # each type's rows, in table order
+    for i, t in enumerate(row_type):
+        members[t].append(i)
+    typed = [Rule(tuple(r.classes[own[0]] for own in members), r.run, r.distance)
+             for r in rules]
     sequence = _Search(row_type, typed, steps).run(rng)
-    dealt = [iter(shuffle(rng, [i for i in range(n) if row_type[i] == t]))
-             for t in range(len(kinds))]
+    dealt = [iter(shuffle(rng, own)) for own in members]
     return [next(dealt[t]) for t in sequence]
 
 
@@ -200,8 +200,12 @@ class _Search:
     """Depth-first search for a sequence of types, with dead states remembered."""
 
     def __init__(self, row_type: list[int], rules: list[Rule], steps: int) -> None:
-        self.n, self.rules, self.steps = len(row_type), rules, steps
-        self.count = [row_type.count(t) for t in range(len(rules[0].classes))]
+        types = len(rules[0].classes)
+        # a state's key is as long as there are types: bound the memory the dead states take
+        self.n, self.rules, self.steps = len(row_type), rules, min(steps, WORK // types)
+        self.count = [0] * types
+        for t in row_type:
+            self.count[t] += 1
         self.left = [[0] * (max(r.classes) + 1) for r in rules]
         for t, k in enumerate(self.count):
             for r, rule in enumerate(rules):
@@ -250,45 +254,53 @@ class _Search:
         return ",".join(map(str, self.count)) + "|" + ",".join(map(str, recent))
 
     def viable(self) -> list[int]:
-        """The types that may come next, in type order."""
-        recent = self.seq[::-1][:self.reach]
-        out = []
-        for t, k in enumerate(self.count):
-            if k and all(fits(r, r.classes, recent, r.classes[t]) for r in self.rules):
-                self.take(t, 1)
-                if all(self.feasible(r) for r in range(len(self.rules))):
-                    out.append(t)
-                self.take(t, -1)
-        return out
+        """The types that may come next, in type order: those the rules let follow the recent
+        ones and after which counting still allows a completion."""
+        recent = self.seq[-self.reach:][::-1] if self.reach else []
+        checks = [self._counting(r) for r in range(len(self.rules))]
+        return [t for t, k in enumerate(self.count)
+                if k and all(fits(r, r.classes, recent, r.classes[t]) for r in self.rules)
+                and all(ok(r.classes[t]) for r, ok in zip(self.rules, checks, strict=True))]
 
-    def feasible(self, r: int) -> bool:
-        """The counting argument for rule ``r``: no class has more rows left than the
-        remaining positions can hold (a necessary condition, so pruning on it is safe)."""
-        rule, left = self.rules[r], self.left[r]
-        remaining = self.n - len(self.seq)
-        last = [-1] * len(left)  # each class's last position, where the rule can see it
-        for p in range(max(0, len(self.seq) - max(rule.run, rule.distance)), len(self.seq)):
-            last[rule.classes[self.seq[p]]] = p
-        cur = rule.classes[self.seq[-1]] if self.seq else -1
-        streak = _streak(rule, self.seq)
-        return all(m == 0 or (not rule.run or m <= rule.run * (remaining - m + 1)
-                              - (streak if c == cur else 0))
-                   and (not rule.distance or _earliest(rule, last[c], len(self.seq))
-                        + (m - 1) * rule.distance <= remaining - 1)
-                   for c, m in enumerate(left))
+    def _counting(self, r: int) -> Callable[[int], bool]:
+        """The counting argument for rule ``r``, as a test of the class placed next: after
+        it, no class may have more rows left than the remaining positions can hold, in runs
+        of at most ``run`` between the other rows, or ``distance`` apart. A necessary
+        condition, so pruning on it is safe; both sides grow with a class's count, so only
+        the placed class, the classes seen recently and the largest other one are tested."""
+        rule, left, seq = self.rules[r], self.left[r], self.seq
+        rest = self.n - len(seq) - 1  # positions left after the next one
+        last: dict[int, int] = {}  # the recent classes' last positions
+        for p in range(max(0, len(seq) - rule.distance + 1), len(seq)):
+            last[rule.classes[seq[p]]] = p
+        streak = _streak(rule, seq) if rule.run else 0
+        tops = heapq.nlargest(len(last) + 2, ((m, c) for c, m in enumerate(left) if m))
+        prev = rule.classes[seq[-1]] if seq else -1
+
+        def room(m: int, earliest: int, run: int) -> bool:
+            return m == 0 or ((not rule.run or m <= rule.run * (rest - m + 1) - run)
+                              and (not rule.distance
+                                   or earliest + (m - 1) * rule.distance <= rest - 1))
+
+        def ok(x: int) -> bool:
+            run = streak + 1 if x == prev else 1
+            if not room(left[x] - 1, rule.distance - 1 if rule.distance else 0, run):
+                return False
+            placed = len(seq) + 1
+            if not all(room(left[c], max(0, rule.distance - (placed - p)), 0)
+                       for c, p in last.items() if c != x):
+                return False
+            other = next((m for m, c in tops if c != x and c not in last), 0)
+            return room(other, 0, 0)
+        return ok
 
 
 def _streak(rule: Rule, seq: list[int]) -> int:
-    """How many of the last placed types share the last one's class."""
+    """How many of the last placed types share the last one's class (at most ``run``)."""
     k = 0
-    while k < len(seq) and rule.classes[seq[-1 - k]] == rule.classes[seq[-1]]:
+    while k < min(len(seq), rule.run) and rule.classes[seq[-1 - k]] == rule.classes[seq[-1]]:
         k += 1
     return k
-
-
-def _earliest(rule: Rule, last: int, placed: int) -> int:
-    """The first offset past ``placed`` at which a class last seen at ``last`` may come."""
-    return 0 if last < 0 else max(0, rule.distance - (placed - last))
 
 
 def _weighted(rng: Prng, types: list[int], count: list[int]) -> int:

@@ -22,6 +22,7 @@
 
   const ATTEMPTS = 1000;
   const STEPS = 200000;
+  const WORK = 10000000; // placements times types of row
 
   /** No order keeps the constraints: the complete search proved it. */
   class NoOrder extends Error {}
@@ -32,7 +33,7 @@
   /** A rule: classes[i] is row i's class; run the most of one class in a row, distance the
    * least distance between two of one class; 0 means no limit. */
   function rule(classes, run, distance) {
-    return { classes, run, distance, reach: Math.max(run, distance - 1) };
+    return { classes, run, distance, reach: Math.max(run, distance - 1, 0) };
   }
 
   /** A text equal for two values exactly when sbl's == holds. */
@@ -119,14 +120,12 @@
     const n = r.classes.length;
     const counts = new Map();
     for (const c of r.classes) counts.set(c, (counts.get(c) || 0) + 1);
-    for (const m of counts.values()) {
-      if ((r.run && m > r.run * (n - m + 1)) || (m - 1) * r.distance > n - 1) return false;
-    }
-    return true;
+    const m = largest(counts.values()); // both bounds grow with the count
+    return !((r.run && m > r.run * (n - m + 1)) || (r.distance && (m - 1) * r.distance > n - 1));
   }
 
   function reject(rng, n, rules) {
-    const reach = Math.max(...rules.map((r) => r.reach));
+    const reach = largest(rules.map((r) => r.reach));
     for (let a = 0; a < ATTEMPTS; a++) {
       const out = [];
       for (let i = 0; i < n; i++) out.push(i);
@@ -149,36 +148,42 @@
     if (n === 0) return [];
     const kinds = new Map();
     const rowType = [];
-    const firstRow = [];
+    const members = []; // each type's rows, in table order
     for (let i = 0; i < n; i++) {
       const key = rules.map((r) => r.classes[i]).join(",");
       if (!kinds.has(key)) {
         kinds.set(key, kinds.size);
-        firstRow.push(i);
+        members.push([]);
       }
       rowType.push(kinds.get(key));
+      members[kinds.get(key)].push(i);
     }
-    const typed = rules.map((r) => rule(firstRow.map((i) => r.classes[i]), r.run, r.distance));
+    const typed = rules.map((r) => rule(members.map((own) => r.classes[own[0]]), r.run,
+      r.distance));
     const sequence = search(rng, rowType, typed, steps);
-    const dealt = firstRow.map((_, t) => {
-      const own = [];
-      for (let i = 0; i < n; i++) if (rowType[i] === t) own.push(i);
-      return X.shuffle(rng, own);
-    });
-    const next = firstRow.map(() => 0);
+    const dealt = members.map((own) => X.shuffle(rng, own));
+    const next = members.map(() => 0);
     return sequence.map((t) => dealt[t][next[t]++]);
+  }
+
+  function largest(xs) {
+    let m = 0;
+    for (const x of xs) if (x > m) m = x;
+    return m;
   }
 
   function search(rng, rowType, rules, steps) {
     const n = rowType.length;
     const types = rules[0].classes.length;
+    // a state's key is as long as there are types: bound the memory the dead states take
+    const budget = Math.min(steps, Math.floor(WORK / types));
     const count = new Array(types).fill(0);
     for (const t of rowType) count[t] += 1;
-    const left = rules.map((r) => new Array(Math.max(...r.classes) + 1).fill(0));
+    const left = rules.map((r) => new Array(largest(r.classes) + 1).fill(0));
     for (let t = 0; t < types; t++) {
       rules.forEach((r, ri) => { left[ri][r.classes[t]] += count[t]; });
     }
-    const reach = Math.max(...rules.map((r) => r.reach));
+    const reach = largest(rules.map((r) => r.reach));
     const seq = [];
 
     function take(t, sign) {
@@ -192,44 +197,51 @@
       return count.join(",") + "|" + recent.join(",");
     }
 
+    /** How many of the last placed share the last one's class (at most r.run). */
     function streak(r) {
       let k = 0;
       const c = r.classes[seq[seq.length - 1]];
-      while (k < seq.length && r.classes[seq[seq.length - 1 - k]] === c) k += 1;
+      while (k < Math.min(seq.length, r.run) && r.classes[seq[seq.length - 1 - k]] === c) k += 1;
       return k;
     }
 
-    function feasible(ri) {
+    /** The counting argument for rule ri as a test of the class placed next (sbl/order.py
+     * _counting): the placed class, the recent classes and the largest other one. */
+    function counting(ri) {
       const r = rules[ri];
       const own = left[ri];
-      const remaining = n - seq.length;
-      const last = new Array(own.length).fill(-1);
-      for (let p = Math.max(0, seq.length - Math.max(r.run, r.distance)); p < seq.length; p++) {
-        last[r.classes[seq[p]]] = p;
+      const rest = n - seq.length - 1;
+      const last = new Map();
+      for (let p = Math.max(0, seq.length - r.distance + 1); p < seq.length; p++) {
+        last.set(r.classes[seq[p]], p);
       }
-      const cur = seq.length ? r.classes[seq[seq.length - 1]] : -1;
-      const run = streak(r);
-      for (let c = 0; c < own.length; c++) {
-        const m = own[c];
-        if (m === 0) continue;
-        if (r.run && m > r.run * (remaining - m + 1) - (c === cur ? run : 0)) return false;
-        if (r.distance) {
-          const earliest = last[c] < 0 ? 0 : Math.max(0, r.distance - (seq.length - last[c]));
-          if (earliest + (m - 1) * r.distance > remaining - 1) return false;
+      const run = r.run ? streak(r) : 0;
+      const tops = [];
+      own.forEach((m, c) => { if (m) tops.push([m, c]); });
+      tops.sort((x, y) => y[0] - x[0] || x[1] - y[1]);
+      const prev = seq.length ? r.classes[seq[seq.length - 1]] : -1;
+      const room = (m, earliest, streakNow) => m === 0 ||
+        ((!r.run || m <= r.run * (rest - m + 1) - streakNow) &&
+         (!r.distance || earliest + (m - 1) * r.distance <= rest - 1));
+      return (x) => {
+        const streakNow = x === prev ? run + 1 : 1;
+        if (!room(own[x] - 1, r.distance ? r.distance - 1 : 0, streakNow)) return false;
+        const placed = seq.length + 1;
+        for (const [c, p] of last) {
+          if (c !== x && !room(own[c], Math.max(0, r.distance - (placed - p)), 0)) return false;
         }
-      }
-      return true;
+        const other = tops.find(([, c]) => c !== x && !last.has(c));
+        return room(other ? other[0] : 0, 0, 0);
+      };
     }
 
     function viable() {
-      const recent = seq.slice().reverse().slice(0, reach);
+      const recent = reach ? seq.slice(Math.max(0, seq.length - reach)).reverse() : [];
+      const checks = rules.map((_, ri) => counting(ri));
       const out = [];
       for (let t = 0; t < types; t++) {
-        if (count[t] && rules.every((r) => fits(r, r.classes, recent, r.classes[t]))) {
-          take(t, 1);
-          if (rules.every((_, ri) => feasible(ri))) out.push(t);
-          take(t, -1);
-        }
+        if (count[t] && rules.every((r) => fits(r, r.classes, recent, r.classes[t])) &&
+            rules.every((r, ri) => checks[ri](r.classes[t]))) out.push(t);
       }
       return out;
     }
@@ -250,7 +262,7 @@
       untried.splice(untried.indexOf(t), 1);
       take(t, 1);
       taken += 1;
-      if (taken > steps) throw new Unsolved(`no order was found in ${steps} search steps`);
+      if (taken > budget) throw new Unsolved(`no order was found in ${budget} search steps`);
       if (seq.length < n && dead.has(key())) {
         take(t, -1);
         continue;
