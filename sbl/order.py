@@ -57,7 +57,12 @@ class NoOrder(Exception):
 
 
 class Unsolved(Exception):
-    """The search ran out of steps before it found an order or proved there is none."""
+    """The search ran out of steps (``steps``) before it found an order or proved there is
+    none."""
+
+    def __init__(self, steps: int) -> None:
+        super().__init__(f"no order was found in {steps} search steps")
+        self.steps = steps
 
 
 def canon(value: Any) -> str:
@@ -107,8 +112,8 @@ def block_order(rng: Prng, block: ir.Block, rows: list[Any]) -> list[Any]:
         return constrained_shuffle(rng, rows, rules(block.constraints, rows))
     except (NoOrder, Unsolved) as exc:
         said = ", ".join(describe(c) for c in block.constraints)
-        how = "there is none" if isinstance(exc, NoOrder) else \
-            f"none was found in {STEPS} search steps"
+        how = f"none was found in {exc.steps} search steps" if isinstance(exc, Unsolved) \
+            else "there is none"
         raise EvalError(f"block '{block.name}': no order of its {len(rows)} rows keeps "
                         f"{said} ({how})", block.constraints[0].span) from None
 
@@ -231,7 +236,7 @@ class _Search:
             self.take(t, 1)
             taken += 1
             if taken > self.steps:
-                raise Unsolved(f"no order was found in {self.steps} search steps")
+                raise Unsolved(self.steps)
             if len(self.seq) < self.n and self.key() in dead:
                 self.take(t, -1)
                 continue

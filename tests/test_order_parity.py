@@ -100,6 +100,28 @@ def test_a_page_whose_block_has_no_order_stops_naming_it(tmp_path: Path) -> None
                                    "(there is none)"
 
 
+# A search given too few steps gives up the same way in both (and draws the same first).
+BOUNDED_ROWS = [{"k": i % 5, "j": i % 3} for i in range(60)]
+BOUNDED_RULES = order.rules((ir.Constraint(ir.Rule.MIN_DISTANCE, "k", 5),
+                             ir.Constraint(ir.Rule.MAX_RUN, "j", 1)), BOUNDED_ROWS)
+BOUNDED = """(classes) => {
+  const rng = new SblExpr.Prng(0);
+  const rules = [SblOrder.rule(classes[0], 0, 5), SblOrder.rule(classes[1], 1, 0)];
+  try { SblOrder.solve(rng, 60, rules, 50); return null; }
+  catch (e) { return {unsolved: e instanceof SblOrder.Unsolved, message: e.message,
+                      state: rng.state}; }
+}"""
+
+
+@needs_chromium
+def test_a_bounded_search_gives_up_alike(runs: dict[str, Any]) -> None:
+    rng = Prng(0)
+    with pytest.raises(order.Unsolved) as caught:
+        order.solve(rng, 60, BOUNDED_RULES, 50)
+    assert runs["bounded"] == {"unsolved": True, "message": str(caught.value),
+                               "state": rng.state}
+
+
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     cases = [make_case(seed) for seed in range(SEEDS)]
@@ -110,8 +132,10 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     with launch() as browser, session(browser, folder) as s:
         s.goto(page.as_uri())
         js = s.page.evaluate(ORDER_ALL, job)
+        bounded = s.page.evaluate(BOUNDED, [list(r.classes) for r in BOUNDED_RULES])
         assert s.errors == []
-    return {"cases": cases, "py": [python_result(c) for c in cases], "js": js}
+    return {"cases": cases, "py": [python_result(c) for c in cases], "js": js,
+            "bounded": bounded}
 
 
 @needs_chromium

@@ -28,7 +28,12 @@
   class NoOrder extends Error {}
 
   /** The search ran out of steps before it found an order or proved there is none. */
-  class Unsolved extends Error {}
+  class Unsolved extends Error {
+    constructor(steps) {
+      super(`no order was found in ${steps} search steps`);
+      this.steps = steps;
+    }
+  }
 
   /** A rule: classes[i] is row i's class; run the most of one class in a row, distance the
    * least distance between two of one class; 0 means no limit. */
@@ -86,7 +91,8 @@
       return constrainedShuffle(rng, rows, rulesOf(constraints, rows));
     } catch (e) {
       if (!(e instanceof NoOrder || e instanceof Unsolved)) throw e;
-      const how = e instanceof NoOrder ? "there is none" : `none was found in ${STEPS} search steps`;
+      const how = e instanceof Unsolved ? `none was found in ${e.steps} search steps`
+        : "there is none";
       const err = new Error(`block '${block.name}': no order of its ${rows.length} rows keeps ` +
         `${constraints.map(describe).join(", ")} (${how})`);
       err.span = constraints[0].span;
@@ -262,7 +268,7 @@
       untried.splice(untried.indexOf(t), 1);
       take(t, 1);
       taken += 1;
-      if (taken > budget) throw new Unsolved(`no order was found in ${budget} search steps`);
+      if (taken > budget) throw new Unsolved(budget);
       if (seq.length < n && dead.has(key())) {
         take(t, -1);
         continue;
