@@ -14,7 +14,7 @@ from collections import ChainMap
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sbl import ir, prng, values
+from sbl import groups, ir, prng, values
 from sbl import types as t
 from sbl.ir import BinaryOp, UnaryOp
 from sbl.source import Diagnostic, SblError
@@ -550,6 +550,13 @@ def _cross(factors: dict[str, Value]) -> Value:
     return [dict(zip(factors, combo, strict=True)) for combo in combos]
 
 
+def _latin(xs: Value) -> Value:
+    items = _list("latin", xs)
+    n = len(items)
+    check_size("latin", n * n * (2 if n % 2 else 1))
+    return groups.latin(items)  # type: ignore[return-value]
+
+
 def _repeat(xs: Value, n: Value) -> Value:
     items = _list("repeat", xs)
     times = _whole("repeat", n, "a whole number of times")
@@ -638,6 +645,9 @@ _TABLE = (
     Builtin("cross", 0, 0, "cross(a: [...], b: [...]): every combination as a record; "
             "the first factor varies slowest.", _cross, named=True,
             result=t.ListType(t.ANY)),
+    Builtin("latin", 1, 1, "The orders of a balanced Latin square of a list's items: n orders "
+            "for n items, 2n when n is odd.", _latin,
+            result=lambda args: t.ListType(t.same_list(args))),
     Builtin("repeat", 2, 2, "repeat(xs, n): xs concatenated n times.", _repeat,
             result=t.same_list, params=_LIST_INT),
 )

@@ -122,6 +122,9 @@ class _Printer:
             rhs = f"from {_string(node.source, depth)}" if node.source else \
                 f"= {self.expr(node.rows, depth)}"
             self.emit(f"{pad}table {node.name} {rhs}", line)
+        elif isinstance(node, ir.Group):
+            self.emit(f"{pad}group {node.name} in {self.expr(node.groups, depth)}"
+                      f"{_group_source(node, depth)}", line)
         elif isinstance(node, ir.Block):
             self.block(node, depth)
         elif isinstance(node, ir.Stimulus):
@@ -316,6 +319,14 @@ def _escape(text: str, long: bool) -> str:
         return "\n".join(json.dumps(line, ensure_ascii=False)[1:-1].replace('\\"', '"')
                          .replace('"""', '\\"""') for line in text.split("\n"))
     return json.dumps(text, ensure_ascii=False)[1:-1]
+
+
+def _group_source(group: ir.Group, depth: int) -> str:
+    """`` by SOURCE`` of a group declaration; nothing for the default, the participant."""
+    if group.source is ir.GroupSource.PARTICIPANT:
+        return ""
+    param = f" {_string(group.param, depth)}" if group.param is not None else ""
+    return f" by {group.source.value}{param}"
 
 
 def _string(text: str, depth: int) -> str:

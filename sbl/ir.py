@@ -4,12 +4,13 @@ Every node is a frozen dataclass. Children are fields; the source position is th
 attribute, which is kept out of ``==``, ``hash`` and ``repr`` so that two programs that differ
 only in layout compare equal. The IR imports nothing else from ``sbl``.
 
-The IR serialises to JSON (``to_json``/``from_json``) with a version key, ``"sbl-ir": 2``;
+The IR serialises to JSON (``to_json``/``from_json``) with a version key, ``"sbl-ir": 3``;
 that JSON is what the browser runtime reads. Version 2 added custom data fields
 (``Stimulus.data``, ``Block.data``), the condition columns rows record (``Block.columns``),
 block headers for text participants (``Block.header``) and a CSV table's rows as plain data
-(:class:`TableData`), and constraints on shuffled orders (``Block.constraints``); version 1
-IR still reads (it has none of them).
+(:class:`TableData`); version 3 between-participant groups (:class:`Group`) and
+constraints on shuffled orders (``Block.constraints``). Earlier versions still read
+(they have none of these).
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any
 
-IR_VERSION = 2
-# IR versions from_json reads: each later one only added fields with defaults.
-READABLE_VERSIONS = (1, 2)
+IR_VERSION = 3
+# IR versions from_json reads: each later one only added fields with defaults (3: the
+# Group declaration).
+READABLE_VERSIONS = (1, 2, 3)
 
 
 @dataclass(frozen=True, slots=True)
@@ -386,15 +388,44 @@ class Table(Node):
     span: Span | None = _span()
 
 
+class GroupSource(enum.Enum):
+    """Where a participant's group comes from (``by ...``): see :mod:`sbl.groups`."""
+
+    PARTICIPANT = "participant"
+    URL = "url"
+    JATOS = "jatos"
+
+
+@dataclass(frozen=True, slots=True)
+class Group(Node):
+    """Between-participant groups: ``group name in groups by source``.
+
+    ``groups`` is a list of records; each participant is assigned one (:mod:`sbl.groups`),
+    bound to ``name`` and recorded by number (from 1) in every row's ``group`` column.
+    ``param`` is the URL parameter of ``by url "NAME"``.
+    """
+
+    name: str
+    groups: Expr
+    source: GroupSource = GroupSource.PARTICIPANT
+    param: str | None = None
+    span: Span | None = _span()
+
+
 @dataclass(frozen=True, slots=True)
 class Experiment(Node):
     """A whole checked program. Declarations are evaluated in the order of ``decls``."""
 
     title: str
     settings: tuple[Param, ...] = ()
-    decls: tuple[Shared | Let | Table, ...] = ()
+    decls: tuple[Shared | Let | Table | Group, ...] = ()
     body: tuple[Item, ...] = ()
     span: Span | None = _span()
+
+    @property
+    def group(self) -> Group | None:
+        """The group declaration, if the experiment has between-participant groups."""
+        return next((d for d in self.decls if isinstance(d, Group)), None)
 
     @property
     def shared(self) -> tuple[Shared, ...]:
@@ -414,7 +445,7 @@ class Experiment(Node):
 NODE_CLASSES: tuple[type[Node], ...] = (
     Literal, Name, Prev, Attr, Index, Slice, Unary, Binary, Cond, Template, ListExpr, Field,
     RecordExpr, Range, Comprehension, Call, TableData, Param, Assign, Stimulus, Constraint, Block,
-    Shared, Let, Table, Experiment,
+    Shared, Let, Table, Group, Experiment,
 )
 EXPR_CLASSES: tuple[type[Node], ...] = typing.get_args(Expr)
 
@@ -497,6 +528,8 @@ def from_data(data: Any) -> Any:
             kwargs["order"] = Order(raw)
         elif f.name == "rule":
             kwargs["rule"] = Rule(raw)
+        elif f.name == "source" and cls is Group:
+            kwargs["source"] = GroupSource(raw)
         else:
             kwargs[f.name] = from_data(raw)
     return cls(**kwargs)

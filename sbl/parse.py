@@ -19,7 +19,7 @@ from lark import Token, Transformer, v_args
 
 from sbl import ir
 from sbl.limits import check_depth, check_syntax_depth
-from sbl.source import SblError
+from sbl.source import SblError, did_you_mean
 from sbl.syntax_errors import QUOTED, translate
 
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "/": "/", "\\": "\\", '"': '"',
@@ -159,6 +159,21 @@ class Builder(Transformer[Token, Any]):
         if not isinstance(file, ir.Literal):
             raise SblError.at(file.span, "the CSV file name cannot contain '{...}'")
         return ir.Table(str(name), ir.ListExpr((), span=file.span), source=str(file.value),
+                        span=self._span(meta))
+
+    def group(self, meta: Any, _kw: Token, name: Token, _in: Token, groups: ir.Expr,
+              _by: Token | None, source: Token | None, param: ir.Expr | None) -> ir.Group:
+        where = self._tok_span(source) if source is not None else None
+        how = _group_source(source, where)
+        if how is ir.GroupSource.URL and param is None:
+            raise SblError.at(where, "'by url' needs the URL parameter's name",
+                              help="write e.g. 'by url \"group\"'")
+        if param is not None and how is not ir.GroupSource.URL:
+            raise SblError.at(param.span, f"'by {source}' takes no parameter name",
+                              help="only 'by url \"NAME\"' names one")
+        if param is not None and not isinstance(param, ir.Literal):
+            raise SblError.at(param.span, "the URL parameter's name cannot contain '{...}'")
+        return ir.Group(str(name), groups, how, None if param is None else str(param.value),
                         span=self._span(meta))
 
     # -- blocks and stimuli
@@ -370,6 +385,18 @@ class Builder(Transformer[Token, Any]):
 
     def string(self, meta: Any, tok: Token) -> ir.Expr:
         return _string(tok, self.path, self._tok_span(tok))
+
+
+def _group_source(source: Token | None, span: ir.Span | None) -> ir.GroupSource:
+    """The source ``by NAME`` names (participant when there is no ``by``)."""
+    if source is None:
+        return ir.GroupSource.PARTICIPANT
+    known = [s.value for s in ir.GroupSource]
+    if str(source) not in known:
+        raise SblError.at(span, f"unknown group source '{source}'",
+                          help=did_you_mean(str(source), known)
+                          or f"the sources are {', '.join(known)}")
+    return ir.GroupSource(str(source))
 
 
 _MOD_WORDS = {"over": "over", "order": "shuffle", "repeat": "repeat", "sample": "sample",

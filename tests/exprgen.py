@@ -240,7 +240,7 @@ def lists(d: int) -> st.SearchStrategy[ir.Expr]:
         st.builds(call, st.just("range"), small_ints),
         st.builds(call, st.just("range"), small_ints, small_ints),
         st.builds(bin_, st.just(Op.ADD), xs, xs),
-        st.builds(call, st.sampled_from(("shuffle", "sorted", "reverse")), xs),
+        st.builds(call, st.sampled_from(("shuffle", "sorted", "reverse", "latin")), xs),
         st.builds(lambda items: call("sorted", ir.ListExpr(tuple(items))),
                   st.lists(tricky_strings, max_size=6)),
         st.builds(lambda v, k: call("sample", v, k), xs, st.integers(-1, 4).map(lit)),

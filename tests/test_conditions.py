@@ -184,7 +184,7 @@ def test_a_wrong_seed_in_format_1_data_is_still_caught(tmp_path: Path) -> None:
 
 
 def test_the_data_format_is_numbered() -> None:
-    assert schema.DATA_FORMAT == 2 and ir.IR_VERSION == 2
+    assert schema.DATA_FORMAT == 3 and ir.IR_VERSION == 3
 
 
 class _Halves:

@@ -32,8 +32,9 @@ from sbl.source import SblError, counted
               help="The participant's seed (trial order, option letters); data that recorded "
                    "a seed uses its own.")
 @click.option("-n", "--participants", type=click.IntRange(min=1), default=1, show_default=True,
-              help="How many participants (ids 1..N, seeds SEED..SEED+N-1); not with the "
-                   "terminal participant or --from.")
+              help="How many participants (ids 1..N, seeds SEED..SEED+N-1; with groups "
+                   "declared, participant k is in group k, cycling through the groups); not "
+                   "with the terminal participant or --from.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
               help="Write the rows here as the run goes (.csv, .json or .jsonl).")
 @reports_errors

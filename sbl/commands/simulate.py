@@ -24,7 +24,8 @@ from sbl.source import counted
               metavar="NAME|DIR|openai:URL#MODEL",
               help=participant_help("Who answers, usually a language model:"))
 @click.option("-n", "--participants", type=click.IntRange(min=1), default=1, show_default=True,
-              help="How many participants (ids 1..N, seeds SEED..SEED+N-1).")
+              help="How many participants (ids 1..N, seeds SEED..SEED+N-1; with groups "
+                   "declared, participant k is in group k, cycling through the groups).")
 @click.option("--batch", type=click.IntRange(min=1), default=8, show_default=True,
               help="Participants that advance together on one KV cache (or requests in flight "
                    "for a server).")

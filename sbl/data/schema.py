@@ -7,8 +7,9 @@ of the rows of the blocks the trial is in), then each shared variable's value af
 trial's side effects. ``docs/data.md`` documents every column. Browser and text runs write
 the same columns.
 
-``DATA_FORMAT`` numbers the row format: 2 added custom data fields and condition columns;
-rows of format 1 (without them) still read, replay and score unchanged.
+``DATA_FORMAT`` numbers the row format: 2 added custom data fields and condition columns, 3
+the ``group`` column of experiments with between-participant groups (after the parameters);
+rows of earlier formats (without them) still read, replay and score unchanged.
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sbl import ir, kinds
+from sbl import groups, ir, kinds
 from sbl.values import Value, num, show_number
 
-DATA_FORMAT = 2
+DATA_FORMAT = 3
 CORE: tuple[str, ...] = kinds.CORE_FIELDS
 TEXT_ONLY = kinds.TEXT_ONLY
 JSPSYCH_FIELDS = kinds.JSPSYCH_FIELDS
@@ -42,7 +43,8 @@ def columns_for(experiment: ir.Experiment) -> tuple[str, ...]:
     custom = [f.name for n in nodes for f in n.data]
     conditions = [c for n in nodes if isinstance(n, ir.Block) for c in n.columns]
     shared = [s.name for s in experiment.shared]
-    return tuple(dict.fromkeys([*CORE, *data, *params, *custom, *conditions, *shared]))
+    group = [groups.COLUMN] if experiment.group is not None else []
+    return tuple(dict.fromkeys([*CORE, *data, *params, *group, *custom, *conditions, *shared]))
 
 
 def order_row(row: Mapping[str, Any]) -> dict[str, Any]:

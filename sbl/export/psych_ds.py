@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from sbl import kinds
+from sbl import groups, kinds
 from sbl.data import schema
 from sbl.data.rows import Rows
 from sbl.source import SblError
@@ -70,6 +70,8 @@ CORE_MEANINGS: dict[str, str] = {
           "timing) and for trials without a response. A replayed row keeps the recorded rt.",
 }
 SHARED = "A shared variable of the experiment: its value after the trial's side effects."
+GROUP = ("The participant's between-participant group: its number, from 1, in the order of "
+         "the experiment's list of groups (docs/data.md, The group).")
 OTHER = ("A column no stimulus kind of these rows declares: in sbl data, a shared variable's "
          "value after the trial's side effects.")
 
@@ -93,15 +95,17 @@ def subject_names(participants: Iterable[str]) -> dict[str, str]:
 
 
 def describe_columns(columns: Iterable[str], rows: Iterable[Mapping[str, Any]],
-                     shared: Iterable[str] = ()) -> list[dict[str, str]]:
+                     shared: Iterable[str] = (), grouped: bool = False) -> list[dict[str, str]]:
     """``variableMeasured``: a PropertyValue per column, described by docs/data.md (core
-    columns) or by the kinds' declarations (data fields, parameters)."""
+    columns, and ``group`` when the experiment is ``grouped``) or by the kinds' declarations
+    (data fields, parameters)."""
     used = sorted({str(r.get("kind")) for r in rows if kinds.get(str(r.get("kind")))})
     shared = set(shared)
+    meanings = {**CORE_MEANINGS, **({groups.COLUMN: GROUP} if grouped else {})}
     out = []
     for name in columns:
         value = {"@type": "PropertyValue", "name": name,
-                 "description": CORE_MEANINGS.get(name) or _declared(name, used) or (
+                 "description": meanings.get(name) or _declared(name, used) or (
                      SHARED if name in shared else OTHER)}
         if name == "rt" or _in_ms(name, used):
             value["unitText"] = "ms"
@@ -152,7 +156,8 @@ def export_psych_ds(rows: Rows, directory: str | Path, *, name: str | None = Non
             _csv(columns, part), encoding="utf-8", newline="")
     shared = [s.name for s in experiment.ir.shared] if experiment is not None else ()
     meta = _description(rows, study, experiment, description)
-    meta["variableMeasured"] = describe_columns(columns, rows, shared)
+    grouped = experiment is not None and experiment.ir.group is not None
+    meta["variableMeasured"] = describe_columns(columns, rows, shared, grouped)
     (folder / "dataset_description.json").write_text(
         json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     if experiment is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from sbl import ir, kinds
+from sbl import groups, ir, kinds
 from sbl import types as t
 from sbl.evaluate import BUILTINS
 from sbl.kinds import Kind, ParamDecl
@@ -47,7 +47,9 @@ class _Checker:
         # the open blocks, outermost first, and each checked block's condition columns
         self.open: list[ir.Block] = []
         self.columns: dict[int, tuple[str, ...]] = {}
-        self.decls: tuple[ir.Shared | ir.Let | ir.Table, ...] = ()
+        self.decls: tuple[ir.Shared | ir.Let | ir.Table | ir.Group, ...] = ()
+        # the columns every row records: the core ones, and `group` with groups declared
+        self.core: tuple[str, ...] = kinds.CORE_FIELDS
 
     def error(self, span: ir.Span | None, message: str, help: str | None = None) -> None:
         self.diagnostics.append(Diagnostic(message, span, help=help))
@@ -57,13 +59,20 @@ class _Checker:
                     Scope({}, where="in the experiment's settings"))
         declared: dict[str, ir.Node] = {}
         self.decls = experiment.decls
+        if experiment.group is not None:
+            self.core += (groups.COLUMN,)
         for decl in experiment.decls:
             self.declaration(decl, declared)
+        self._jatos_loaded(experiment)
+        if groups.COLUMN in self.shared and experiment.group is not None:
+            self.error(declared[groups.COLUMN].span, f"shared '{groups.COLUMN}' has the name of "
+                       f"the column every row records the participant's group in",
+                       help="rename the shared variable")
         self.prev_fields = self._recorded_fields(experiment)
         self.items(experiment.body, {}, 0, "")
 
     # -- declarations
-    def declaration(self, decl: ir.Shared | ir.Let | ir.Table,
+    def declaration(self, decl: ir.Shared | ir.Let | ir.Table | ir.Group,
                     declared: dict[str, ir.Node]) -> None:
         first = declared.get(decl.name)
         if first is not None:
@@ -76,6 +85,8 @@ class _Checker:
             self.shared[decl.name] = self.globals[decl.name] = found
         elif isinstance(decl, ir.Let):
             self.globals[decl.name] = self.infer.infer(decl.value, scope)
+        elif isinstance(decl, ir.Group):
+            self.globals[decl.name] = self.group(decl, scope, declared)
         else:
             self.globals[decl.name] = self.table(decl, scope)
 
@@ -88,6 +99,44 @@ class _Checker:
                        f"(one per row), not {t.a(found)}",
                        help="e.g. table t = [{word: \"RED\", color: \"red\"}]")
         return found
+
+    def group(self, group: ir.Group, scope: Scope, declared: dict[str, ir.Node]) -> SblType:
+        """The type of the participant's group: an item of the list of groups."""
+        first = next((d for d in declared.values() if isinstance(d, ir.Group) and d is not group),
+                     None)
+        if first is not None:
+            line = first.span.line if first.span else "?"
+            self.error(group.span, f"an experiment has one 'group' declaration; the first is "
+                                   f"on line {line}",
+                       help="cross the factors into one list: group g in cross(a: [...], "
+                            "b: [...])")
+        found = t.strip_optional(self.infer.infer(group.groups, scope))
+        for node in ir.walk(group.groups):
+            if isinstance(node, ir.Call) and node.func in BUILTINS and BUILTINS[node.func].random:
+                self.error(node.span, f"the list of groups cannot use '{node.func}': a group's "
+                                      f"number must name the same group for every participant",
+                           help="write the groups in a fixed order; each participant's group "
+                                "is assigned by the source ('by ...')")
+        item = t.strip_optional(found.item) if isinstance(found, t.ListType) else found
+        if item != t.ANY and not isinstance(item, t.RecordType):
+            self.error(group.groups.span, f"the groups of '{group.name}' must be a list of "
+                                          f"records (one per group), not {t.a(found)}",
+                       help="e.g. group g in [{keys: \"fj\"}, {keys: \"jf\"}], or "
+                            "cross(keys: [\"fj\", \"jf\"])")
+        elif isinstance(group.groups, ir.ListExpr) and not group.groups.items:
+            self.error(group.groups.span, f"'{group.name}' has no groups to assign")
+        return item
+
+    def _jatos_loaded(self, experiment: ir.Experiment) -> None:
+        """Groups counted in JATOS's batch session need the page to load JATOS's library."""
+        group = experiment.group
+        if group is None or group.source is not ir.GroupSource.JATOS:
+            return
+        value = experiment.setting("jatos")
+        if not (isinstance(value, ir.Literal) and value.value is True):
+            self.error(group.span, "'by jatos' needs the setting 'jatos: true', which makes "
+                                   "the page load jatos.js",
+                       help="add 'jatos: true' to the experiment's settings")
 
     # -- blocks
     def items(self, items: tuple[ir.Item, ...], columns: dict[str, SblType], before: int,
@@ -253,7 +302,7 @@ class _Checker:
 
     def _recorded_fields(self, experiment: ir.Experiment) -> frozenset[str]:
         """Every field some row of this experiment has: what ``prev.field`` may name."""
-        names = set(kinds.CORE_FIELDS) | set(self.shared)
+        names = set(self.core) | set(self.shared)
         names |= {f.name for node in ir.walk(experiment.body)
                   if isinstance(node, ir.Block | ir.Stimulus) for f in node.data}
         for stim in ir.stimuli(experiment.body):

@@ -3,7 +3,8 @@
 Unlike the passes of ``PASSES`` it changes nothing and raises nothing: it returns warnings,
 which ``sbl check`` prints without failing. Each names something a text participant would
 miss: instructions (without them a model never learns what the keys or options mean), and
-the text of a stimulus a person sees but a model cannot read (HTML that is only markup).
+the text of a stimulus a person sees but a model cannot read (HTML that is only markup);
+and groups that may not balance (assigned from participant ids, which may not be numbers).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ _TAG = re.compile(r"<[^>]*>")
 
 def lint(experiment: ir.Experiment) -> list[Diagnostic]:
     """The warnings about ``experiment`` (already resolved and checked), in file order."""
-    found = _no_instructions(experiment)
+    found = _no_instructions(experiment) + _hashed_groups(experiment)
     for stim in ir.stimuli(experiment.body):
         found += _empty_text(stim)
     return sorted(found, key=Diagnostic.sort_key)
@@ -37,6 +38,20 @@ def _no_instructions(experiment: ir.Experiment) -> list[Diagnostic]:
     return [_warning(head, "this experiment has no instructions: a model reading its "
                            "transcript never learns what the keys or options mean",
                      "add 'instructions: \"...\"' to the experiment's settings")]
+
+
+def _hashed_groups(experiment: ir.Experiment) -> list[Diagnostic]:
+    """Groups by participant id balance only over numbered participants (sbl/groups.py)."""
+    group = experiment.group
+    if group is None or group.source is not ir.GroupSource.PARTICIPANT:
+        return []
+    s = group.span
+    head = ir.Span(s.path, s.line, s.col, s.line, s.col + len("group")) if s else None
+    return [_warning(head, "groups by participant id are balanced only when participants are "
+                           "numbered (1, 2, ...): any other id, such as Prolific's PROLIFIC_PID "
+                           "or the page's anonymous id, is hashed to a group, and hashed groups "
+                           "are not balanced",
+                     "give the page ?participant=N, or assign by 'url \"NAME\"' or 'jatos'")]
 
 
 def _empty_text(stim: ir.Stimulus) -> list[Diagnostic]:

@@ -76,10 +76,10 @@ def _satisfiable(checker: _Checker, block: ir.Block, rows: list[Any]) -> None:
         pass  # too large to settle here; the run searches again, and says so if it fails
 
 
-def static_rows(expr: ir.Expr, decls: tuple[ir.Shared | ir.Let | ir.Table, ...],
+def static_rows(expr: ir.Expr, decls: tuple[ir.Shared | ir.Let | ir.Table | ir.Group, ...],
                 hidden: Mapping[str, Any]) -> Any:
     """The value of ``expr`` when it is known before the run (it uses only declarations
-    computed without random draws or shared variables); ``_UNKNOWN`` otherwise."""
+    computed without random draws, shared variables or groups); ``_UNKNOWN`` otherwise."""
     scope: dict[str, Any] = {}
     for name in {n.name for n in ir.walk(expr) if isinstance(n, ir.Name)}:
         if name in hidden:
@@ -88,8 +88,8 @@ def static_rows(expr: ir.Expr, decls: tuple[ir.Shared | ir.Let | ir.Table, ...],
         if index is None:
             continue  # a comprehension's variable, or an unknown name evaluate reports
         decl = decls[index]
-        if isinstance(decl, ir.Shared):
-            return _UNKNOWN
+        if isinstance(decl, ir.Shared | ir.Group):
+            return _UNKNOWN  # changes during the run, or differs by participant
         value = static_rows(decl.value if isinstance(decl, ir.Let) else decl.rows,
                             decls[:index], {})
         if value is _UNKNOWN:

@@ -32,7 +32,7 @@ def block_columns(checker: _Checker, block: ir.Block, own: dict[str, SblType]
     could not tell them apart). A column named like a core column is an error."""
     span = block.over.span if block.over is not None else block.span
     for name in own:
-        if name in kinds.CORE_FIELDS:
+        if name in checker.core:
             checker.error(span, f"block '{block.name}' goes over rows with a column '{name}', "
                                 f"but every row already records '{name}' (a core column)",
                           help=f"rename the column (e.g. '{block.name}_{name}')")
@@ -82,7 +82,7 @@ def _data_fields(checker: _Checker, stim: ir.Stimulus, kind: Kind, scope: Scope,
     found: dict[str, SblType] = {}
     base = {**scope.names, **params, **checker.trial_fields(kind)}
     for f in fields.values():
-        clash = _taken(f.name, kind, checker.shared, own)
+        clash = _taken(f.name, kind, checker.shared, own, checker.core)
         if clash:
             checker.error(name_span(f), f"data field '{f.name}' has the name of {clash}",
                           help=_RENAME)
@@ -104,10 +104,10 @@ def _failed(checker: _Checker, param: ir.Param | None) -> bool:
         for d in checker.diagnostics)
 
 
-def _taken(name: str, kind: Kind, shared: dict[str, SblType], own: dict[str, ir.Block]
-           ) -> str | None:
+def _taken(name: str, kind: Kind, shared: dict[str, SblType], own: dict[str, ir.Block],
+           core: tuple[str, ...]) -> str | None:
     """What else a row records under ``name``, in words; None when nothing does."""
-    if name in kinds.CORE_FIELDS:
+    if name in core:
         return "a core column"
     if any(d.name == name for d in kind.data):
         return f"a data field of {kind.name}"

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sbl import ir, kinds
+from sbl import groups, ir, kinds
 from sbl.backends.text import answers
 from sbl.backends.text.answers import Question
 from sbl.data import schema
@@ -42,6 +42,18 @@ class Replay:
     def pending(self) -> bool:
         """Whether recorded rows remain."""
         return self.next < len(self.rows)
+
+    def group(self, count: int) -> int | None:
+        """The group (1 to ``count``) the recording's first row records, or None without one."""
+        if not len(self.rows) or self.rows[0].get(groups.COLUMN) is None:
+            return None
+        value = self.rows[0][groups.COLUMN]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or \
+                value != int(value) or not 1 <= value <= count:
+            raise SblError.at(None, f"{self.rows.where(0)} records group {value!r}, but the "
+                                    f"experiment has groups 1 to {count}",
+                              help="replay data recorded with this experiment")
+        return int(value)
 
     def take(self, stim: ir.Stimulus) -> tuple[dict[str, Any], str] | None:
         """The recorded row for ``stim`` and where it is, or None when the recording has ended."""

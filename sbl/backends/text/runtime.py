@@ -43,7 +43,7 @@ from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sbl import ir
+from sbl import groups, ir
 from sbl.backends.text import answers, render
 from sbl.backends.text.answers import Question
 from sbl.backends.text.program import KindInfo, Program
@@ -106,6 +106,7 @@ class ParticipantRun:
         self.reading = Reading()
         self.shared: dict[str, Value] = {}
         self.consts: dict[str, Value] = {}
+        self.group: int | None = None  # the participant's group, with groups declared
         # the open blocks and their current rows, outermost first
         self.open: list[tuple[ir.Block, Mapping[str, Value]]] = []
         self.tokens = 0
@@ -151,8 +152,23 @@ class ParticipantRun:
                 self.shared[decl.name] = evaluate(decl.init, scope)
             elif isinstance(decl, ir.Let):
                 self.consts[decl.name] = evaluate(decl.value, scope)
+            elif isinstance(decl, ir.Group):
+                self.consts[decl.name] = self._group(decl, scope)
             else:
                 self.consts[decl.name] = evaluate(decl.rows, scope)
+
+    def _group(self, decl: ir.Group, scope: Scope) -> Value:
+        """The participant's group (sbl/groups.py): the one replayed data recorded, else the
+        one their id gives. Text runs have no URL and no JATOS batch: for every source, the
+        participant's id (1, 2, ... in ``sbl run -n`` and ``sbl simulate``) is the key."""
+        options = evaluate(decl.groups, scope)
+        if not isinstance(options, list) or not options or \
+                not all(isinstance(g, dict) for g in options):
+            raise EvalError(f"the groups of '{decl.name}' must be a non-empty list of records",
+                            decl.groups.span)
+        recorded = self.replay.group(len(options)) if self.replay is not None else None
+        self.group = recorded or groups.group_number(self.participant, len(options))
+        return options[self.group - 1]
 
     # -- blocks --------------------------------------------------------------------------
 
@@ -361,6 +377,8 @@ class ParticipantRun:
             "participant": self.participant, "seed": self.seed, "source": self.source,
             "block": t.block, "trial_index": t.index, "trial": t.stim.id, "kind": t.stim.kind,
             "response": t.response, "rt": t.rt}
+        if self.group is not None:
+            row[groups.COLUMN] = self.group
         for name, value in t.data.items():
             row.setdefault(name, value)
         for decl in t.kind.recorded:

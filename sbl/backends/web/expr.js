@@ -698,6 +698,41 @@
     });
   }
 
+  // ---------------------------------------------------------- groups (sbl/groups.py)
+
+  /** The orders of a balanced Latin square (Williams): n orders for n items, 2n when n is
+   * odd (the square and its rows reversed). */
+  function latin(items) {
+    const n = items.length;
+    if (n === 0) return [];
+    const first = [0];
+    for (let j = 1; j < n; j++) first.push(j % 2 ? (j + 1) / 2 : n - j / 2);
+    const rows = [];
+    for (let r = 0; r < n; r++) rows.push(first.map((c) => items[(c + r) % n]));
+    if (n % 2) for (let r = 0; r < n; r++) rows.push(rows[r].slice().reverse());
+    return rows;
+  }
+
+  /** The 32-bit FNV-1a hash of the UTF-8 bytes of `text`. */
+  function fnv1a32(text) {
+    let h = 0x811c9dc5;
+    for (const byte of new TextEncoder().encode(text)) h = Math.imul(h ^ byte, 0x01000193) >>> 0;
+    return h;
+  }
+
+  /** The group (1 to `count`) of the participant whose key is `key`: a number k (decimal
+   * digits only) gets (k - 1) mod count + 1, so consecutive numbers balance; any other key
+   * its hash mod count + 1. */
+  function groupNumber(key, count) {
+    if (count < 1) throw new Error("there are no groups to assign");
+    if (/^[0-9]+$/.test(key)) {
+      const k = BigInt(key) - 1n;
+      const n = BigInt(count);
+      return Number(((k % n) + n) % n) + 1;
+    }
+    return (fnv1a32(key) % count) + 1;
+  }
+
   const B = (minArgs, maxArgs, fn, flags = {}) =>
     ({ minArgs, maxArgs, fn, random: !!flags.random, named: !!flags.named });
 
@@ -813,6 +848,12 @@
     any: B(1, 1, (xs) => list("any", xs).some(truthy)),
     all: B(1, 1, (xs) => list("all", xs).every(truthy)),
     cross: B(0, 0, cross, { named: true }),
+    latin: B(1, 1, (xs) => {
+      const items = list("latin", xs);
+      const n = items.length;
+      checkSize("latin", n * n * (n % 2 ? 2 : 1));
+      return latin(items);
+    }),
     repeat: B(2, 2, (xs, n) => {
       const items = list("repeat", xs);
       const times = whole("repeat", n, "a whole number of times");
@@ -842,5 +883,7 @@
     sample,
     choice,
     randint,
+    fnv1a32,
+    groupNumber,
   };
 });

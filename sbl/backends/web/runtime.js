@@ -483,6 +483,7 @@
       trial_index: t.index,
       trial: t.stim.id, kind: t.stim.kind, response, rt,
     };
+    if (st.group !== null && st.group !== undefined) row.group = st.group;
     for (const part of [fields, t.p, custom, t.conditions, st.shared]) {
       for (const [name, value] of Object.entries(part)) if (!hasOwn(row, name)) row[name] = value;
     }
@@ -719,11 +720,11 @@
 
   // ------------------------------------------------------------ starting a run
 
-  function freshState(run, participant, seed) {
+  function freshState(run, participant, seed, key) {
     const st = {
       version: STORE_VERSION, participant, seed, prng: 0, globals: {}, shared: {},
       stack: [{ path: [], rep: 0, pass: 0, start: 0, rows: [null], row: 0, item: 0 }],
-      rows: [], data: [], done: false, ended: false, delivered: null,
+      rows: [], data: [], done: false, ended: false, delivered: null, group: null,
     };
     run.st = st;
     run.rng = new X.Prng(seed);
@@ -731,9 +732,66 @@
       const scope = Object.assign({}, st.globals, st.shared);
       if (decl.node === "Shared") st.shared[decl.name] = evaluate(run, decl.init, scope);
       else if (decl.node === "Let") st.globals[decl.name] = evaluate(run, decl.value, scope);
+      else if (decl.node === "Group") st.globals[decl.name] = assignGroup(run, decl, scope, key);
       else st.globals[decl.name] = evaluate(run, decl.rows, scope);
     }
     seek(run);
+  }
+
+  /** The participant's group, one record of the declaration's list (sbl/groups.py): its
+   * number, from `key`, is kept in st.group and recorded in every row. */
+  function assignGroup(run, decl, scope, key) {
+    const options = evaluate(run, decl.groups, scope);
+    if (!Array.isArray(options) || !options.length ||
+        !options.every((g) => X.kind(g) === "record")) {
+      const err = new Error(`the groups of '${decl.name}' must be a non-empty list of records`);
+      err.span = decl.groups.span;
+      throw err;
+    }
+    run.st.group = X.groupNumber(key, options.length);
+    return options[run.st.group - 1];
+  }
+
+  /** The key a new participant's group comes from, by the declared source: the participant
+   * id, a URL parameter, or the count of participants so far in the JATOS batch session
+   * (outside JATOS, the participant id); null without groups. */
+  async function groupKey(params, participant) {
+    const decl = PAGE.experiment.decls.find((d) => d.node === "Group");
+    if (!decl) return null;
+    if (decl.source === "url") {
+      const value = params.get(decl.param);
+      if (value === null || value === "") {
+        throw new Error(`the link has no '${decl.param}' parameter, which gives this ` +
+          `experiment's group (e.g. ?${decl.param}=1)`);
+      }
+      return value;
+    }
+    if (decl.source === "jatos" && window.jatos && window.jatos.batchSession) {
+      return jatosCount(window.jatos);
+    }
+    if (decl.source === "jatos") console.warn("sbl: not under JATOS; the group comes from " +
+      "the participant id");
+    return participant;
+  }
+
+  const JATOS_COUNTER = "sbl_participants";
+
+  /** Count this participant in the JATOS batch session: read the count, store it plus one.
+   * JATOS's library sends the session's version with each change, and the server refuses a
+   * change made to an older version (another participant counted first; the library then
+   * holds the new count), so a refused change is tried again. The key is this participant's
+   * number. */
+  async function jatosCount(jatos) {
+    for (let attempt = 1; attempt <= 20; attempt++) {
+      const count = Number(jatos.batchSession.get(JATOS_COUNTER)) || 0;
+      try {
+        await jatos.batchSession.set(JATOS_COUNTER, count + 1);
+        return String(count + 1);
+      } catch (err) {
+        await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+      }
+    }
+    throw new Error("this participant could not be counted in the JATOS batch session");
   }
 
   function restoreState(run, st) {
@@ -777,7 +835,7 @@
     return null;
   }
 
-  function start() {
+  async function start() {
     PAGE = JSON.parse(document.getElementById("sbl-ir").textContent);
     const params = new URLSearchParams(location.search);
     const mode = simulationMode(params);
@@ -805,7 +863,10 @@
       run.key = found ? found.key : SblStore.runKey(PAGE.page, store.mode, participant);
       if (found && found.st.ended) return reopen(run, found.st);
       if (found) restoreState(run, found.st);
-      else freshState(run, participant, urlSeed(params) ?? randomUint32());
+      else {
+        const seed = urlSeed(params) ?? randomUint32();
+        freshState(run, participant, seed, await groupKey(params, participant));
+      }
       readSettings(run);
     } catch (err) {
       return showError(err);
