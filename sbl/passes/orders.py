@@ -2,10 +2,11 @@
 
 A constraint needs ``shuffle`` and ``over``, and names a column of the rows (did you mean).
 When the rows are known before the run (a CSV table, a literal table, anything computed from
-declarations without random draws or shared variables), an impossible constraint is an error
-here: first by counting (each constraint alone), then by the complete search of
-:mod:`sbl.order` on the rows themselves (all constraints together) when it finishes within
-:data:`CHECK_STEPS` steps. Whatever cannot be known here is a run-time error naming the block.
+declarations without random draws or shared variables; for each group in turn when they
+depend on the participant's group), an impossible constraint is an error here: first by
+counting (each constraint alone), then by the complete search of :mod:`sbl.order` on the
+rows themselves (all constraints together) when it finishes within :data:`CHECK_STEPS` steps.
+Whatever cannot be known here is a run-time error naming the block.
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ if TYPE_CHECKING:
     from sbl.passes.check import _Checker
 
 CHECK_STEPS = 20_000  # search steps spent at check time (about a second in Python)
+MAX_GROUPS = 100  # groups whose rows are checked one by one
 _UNKNOWN = object()
+Decls = tuple[ir.Shared | ir.Let | ir.Table | ir.Group, ...]
 
 
 def check_block(checker: _Checker, block: ir.Block, own: dict[str, SblType],
@@ -48,19 +51,46 @@ def check_block(checker: _Checker, block: ir.Block, own: dict[str, SblType],
                                        f"'{c.column}'",
                       did_you_mean(c.column or "", own)
                       or f"its columns are {', '.join(own)}")
-    rows = static_rows(block.over, checker.decls, outer)
-    if not unknown and isinstance(rows, list) and all(isinstance(r, dict) for r in rows):
-        _satisfiable(checker, block, rows)
+    if unknown:
+        return
+    for where, rows in known_rows(block.over, checker.decls, outer):
+        if isinstance(rows, list) and all(isinstance(r, dict) for r in rows):
+            _satisfiable(checker, block, rows, where)
 
 
-def _satisfiable(checker: _Checker, block: ir.Block, rows: list[Any]) -> None:
-    """Errors for constraints that no order of the known ``rows`` keeps."""
+def known_rows(expr: ir.Expr, decls: Decls, hidden: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    """The values of ``expr`` known before the run: one, named "", when it is the same for
+    every participant; one per group (named " in group N") when it depends on the group and
+    the groups are known; none otherwise."""
+    value = static_rows(expr, decls, hidden)
+    if value is not _UNKNOWN:
+        return [("", value)]
+    index = next((i for i, d in enumerate(decls) if isinstance(d, ir.Group)), None)
+    if index is None:
+        return []
+    group = decls[index]
+    assert isinstance(group, ir.Group)
+    options = static_rows(group.groups, decls[:index], {})
+    if not isinstance(options, list) or len(options) > MAX_GROUPS:
+        return []
+    out = []
+    for number, option in enumerate(options, 1):
+        value = static_rows(expr, decls, hidden, {group.name: option})
+        if value is _UNKNOWN:
+            return []
+        out.append((f" in group {number}", value))
+    return out
+
+
+def _satisfiable(checker: _Checker, block: ir.Block, rows: list[Any], where: str) -> None:
+    """Errors for constraints that no order of the known ``rows`` keeps (``where``: which
+    participants get these rows, "" for all)."""
     found = False
     for c in block.constraints:
         why = order.impossible(c, rows)
         if why:
             found = True
-            checker.error(c.span, f"no order of block '{block.name}' keeps "
+            checker.error(c.span, f"no order of block '{block.name}'{where} keeps "
                                   f"'{order.describe(c)}': {why}")
     if found:
         return
@@ -69,21 +99,25 @@ def _satisfiable(checker: _Checker, block: ir.Block, rows: list[Any]) -> None:
     except order.NoOrder:
         said = ", ".join(order.describe(c) for c in block.constraints)
         checker.error(_joined(block.constraints),
-                      f"no order of the {len(rows)} rows of block '{block.name}' keeps "
+                      f"no order of the {len(rows)} rows of block '{block.name}'{where} keeps "
                       f"{said} together (a complete search found none)",
                       help="loosen one of the constraints, or add rows")
     except order.Unsolved:
         pass  # too large to settle here; the run searches again, and says so if it fails
 
 
-def static_rows(expr: ir.Expr, decls: tuple[ir.Shared | ir.Let | ir.Table | ir.Group, ...],
-                hidden: Mapping[str, Any]) -> Any:
+def static_rows(expr: ir.Expr, decls: Decls, hidden: Mapping[str, Any],
+                bound: Mapping[str, Any] | None = None) -> Any:
     """The value of ``expr`` when it is known before the run (it uses only declarations
-    computed without random draws, shared variables or groups); ``_UNKNOWN`` otherwise."""
+    computed without random draws, shared variables or groups, and the names ``bound``);
+    ``_UNKNOWN`` otherwise."""
     scope: dict[str, Any] = {}
     for name in {n.name for n in ir.walk(expr) if isinstance(n, ir.Name)}:
         if name in hidden:
             return _UNKNOWN  # a column of an enclosing block: its value changes by row
+        if bound and name in bound:
+            scope[name] = bound[name]
+            continue
         index = next((i for i, d in enumerate(decls) if d.name == name), None)
         if index is None:
             continue  # a comprehension's variable, or an unknown name evaluate reports
@@ -91,7 +125,7 @@ def static_rows(expr: ir.Expr, decls: tuple[ir.Shared | ir.Let | ir.Table | ir.G
         if isinstance(decl, ir.Shared | ir.Group):
             return _UNKNOWN  # changes during the run, or differs by participant
         value = static_rows(decl.value if isinstance(decl, ir.Let) else decl.rows,
-                            decls[:index], {})
+                            decls[:index], {}, bound)
         if value is _UNKNOWN:
             return _UNKNOWN
         scope[name] = value
