@@ -263,9 +263,15 @@ class _Search:
         ones and after which counting still allows a completion."""
         recent = self.seq[-self.reach:][::-1] if self.reach else []
         checks = [self._counting(r) for r in range(len(self.rules))]
+        allowed: list[dict[int, bool]] = [{} for _ in self.rules]  # by class: many types share one
+
+        def allows(r: int, c: int) -> bool:
+            if c not in allowed[r]:
+                rule = self.rules[r]
+                allowed[r][c] = fits(rule, rule.classes, recent, c) and checks[r](c)
+            return allowed[r][c]
         return [t for t, k in enumerate(self.count)
-                if k and all(fits(r, r.classes, recent, r.classes[t]) for r in self.rules)
-                and all(ok(r.classes[t]) for r, ok in zip(self.rules, checks, strict=True))]
+                if k and all(allows(r, rule.classes[t]) for r, rule in enumerate(self.rules))]
 
     def _counting(self, r: int) -> Callable[[int], bool]:
         """The counting argument for rule ``r``, as a test of the class placed next: after
