@@ -71,7 +71,14 @@ class Scope:
 
     def child(self, /, **names: Value) -> Scope:
         """A scope with ``names`` added (comprehension variables), sharing prev and rng."""
-        return Scope(ChainMap(names, self.names), self.prev, self.rng)  # type: ignore[arg-type]
+        # of the same class: a subclass keeps its own way of showing values
+        return type(self)(ChainMap(names, self.names), self.prev,  # type: ignore[arg-type]
+                          self.rng)
+
+    def shown(self, expr: ir.Expr) -> str:
+        """``expr`` made into text, as a template hole and ``str`` make it: the hook where
+        the text runtime words a response time a text run does not have."""
+        return show(evaluate(expr, self))
 
 
 def evaluate(expr: ir.Expr, scope: Scope) -> Value:
@@ -217,7 +224,7 @@ def _cond(node: ir.Cond, scope: Scope) -> Value:
 
 def _template(node: ir.Template, scope: Scope) -> Value:
     return values.joined("a string with holes", (
-        part if isinstance(part, str) else show(evaluate(part, scope)) for part in node.parts))
+        part if isinstance(part, str) else scope.shown(part) for part in node.parts))
 
 
 def _record(node: ir.RecordExpr, scope: Scope) -> Value:
@@ -260,6 +267,8 @@ def _call(node: ir.Call, scope: Scope) -> Value:
     if b is None:
         raise ValueFault(f"unknown function '{node.func}'")
     b.check_arity(len(node.args), len(node.kwargs))
+    if node.func == "str":  # converts as a template hole does, through the same hook
+        return scope.shown(node.args[0])
     args = [evaluate(a, scope) for a in node.args]
     if b.named:
         return b.fn(_named(node.func, node.kwargs, scope))

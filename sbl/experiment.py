@@ -44,14 +44,15 @@ class Experiment:
     @property
     def warnings(self) -> list[Diagnostic]:
         """What a valid experiment may still get wrong, in file order: what a model would miss
-        (``sbl.passes.lint``), participant data shown in html (``sbl.markup``) and response
-        times shown to text participants, who have none (``sbl.passes.rows``)."""
+        (``sbl.passes.lint``), participant data shown in html (``sbl.markup``), response
+        times shown to text participants, who have none, and parameters a condition column
+        fills (``sbl.passes.rows``)."""
         from sbl.markup import warnings
         from sbl.passes.lint import lint
-        from sbl.passes.rows import text_rt_warnings
+        from sbl.passes.rows import filled_warnings, text_rt_warnings
 
-        return sorted([*lint(self.ir), *warnings(self.ir), *text_rt_warnings(self.ir)],
-                      key=Diagnostic.sort_key)
+        return sorted([*lint(self.ir), *warnings(self.ir), *text_rt_warnings(self.ir),
+                       *filled_warnings(self.ir)], key=Diagnostic.sort_key)
 
     def to_json(self) -> str:
         """The versioned JSON form of the checked IR."""

@@ -330,8 +330,12 @@ def _group_source(group: ir.Group, depth: int) -> str:
 
 
 def _string(text: str, depth: int) -> str:
-    """A string literal that parses back to ``text``."""
-    if "\n" not in text:
+    """A string literal that parses back to ``text``: triple-quoted when that survives the
+    dedent of long strings (a line that starts without a space; no line of only spaces, no
+    last blank line) and holds no three quotes (which end it), else on one line."""
+    lines = text.split("\n")
+    if len(lines) == 1 or any(line.isspace() for line in lines) or not lines[-1] or \
+            not any(line and not line.startswith(" ") for line in lines) or '"""' in text:
         return f'"{_escape(text, long=False)}"'
     inner = INDENT * (depth + 1)
     lines = _escape(text, long=True).split("\n")

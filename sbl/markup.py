@@ -27,7 +27,7 @@ def markup(expr: ir.Expr, scope: Scope) -> tuple[Value, str]:
         value: list[str] = []
         shown: list[str] = []
         for part in expr.parts:
-            text = part if isinstance(part, str) else show(evaluate(part, scope))
+            text = part if isinstance(part, str) else scope.shown(part)
             value.append(text)
             shown.append(text if isinstance(part, str) or _marked(part) else html.escape(text))
         return "".join(value), "".join(shown)

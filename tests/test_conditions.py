@@ -77,6 +77,26 @@ def test_row_order_core_data_params_custom_conditions_shared() -> None:
                                             "level", "cue", "tags", "task", "total"]
 
 
+def test_a_column_fills_a_parameter_the_trial_leaves_out() -> None:
+    """As if the trial said `color: color`: the row's cell is both the condition and what
+    the trial showed; `sbl check` warns where the trial does not say so itself."""
+    experiment = sbl.load(ROOT / "tests" / "warnings" / "column_fills_param.sbl")
+    rows = experiment.run(Scripted(["f", "j", "j", "f"]), seed=1)
+    assert [r["color"] for r in rows if r["kind"] == "text"] == ["red", "red", "green", "green"]
+    assert [w.span.line for w in experiment.warnings if "gives this text" in w.message] == [6]
+    text = """
+experiment "x"
+block b over [{text: "RED", duration: 700}, {text: "GREEN", duration: 800}] {
+  text { choices: ["f"] }
+  fixation { }
+}
+"""
+    rows = sbl.loads(text, "x.sbl").run(Scripted([]), seed=1)  # even a required one
+    assert [(r["text"], r["duration"]) for r in rows if r["kind"] == "text"] == [
+        ("RED", 700), ("GREEN", 800)]
+    assert [r["duration"] for r in rows if r["kind"] == "fixation"] == [700, 800]
+
+
 def test_custom_data_fields_see_parameters_response_and_earlier_fields() -> None:
     rows = rows_of(NESTED, ["f", "j", "f", "j"])
     texts = [r for r in rows if r["trial"] == "outer/inner/text"]

@@ -29,6 +29,19 @@ def test_error_golden(case: Path, golden, monkeypatch: pytest.MonkeyPatch) -> No
     golden(case.with_suffix(".err"), render_all(caught.value) + "\n")
 
 
+WARNINGS = sorted((Path(__file__).parent / "warnings").glob("*.sbl"))
+
+
+@pytest.mark.parametrize("case", WARNINGS, ids=lambda p: p.stem)
+def test_warning_golden(case: Path, golden, monkeypatch: pytest.MonkeyPatch) -> None:
+    """tests/warnings/<case>.sbl is valid; ``sbl check`` prints <case>.warn and exits 0."""
+    monkeypatch.chdir(ERRORS.parent.parent)
+    relative = os.path.relpath(case, ERRORS.parent.parent)
+    result = CliRunner().invoke(main, ["check", relative])
+    assert result.exit_code == 0, result.stderr
+    golden(case.with_suffix(".warn"), result.stderr)
+
+
 def test_check_prints_diagnostics_to_stderr_and_exits_1(monkeypatch) -> None:
     monkeypatch.chdir(ERRORS.parent.parent)
     result = CliRunner().invoke(main, ["check", "tests/errors/kind_typo.sbl"])

@@ -175,6 +175,26 @@ def test_a_server_with_shifted_echo_is_scored_by_next_token_requests(scripted):
     assert "You press <<le" in [b["prompt"] for b in Scripted.seen if not b.get("echo")]
 
 
+def test_a_token_the_shifted_server_does_not_list_is_one_clear_error(scripted):
+    """Answering and scoring ask a shifted-echo server for the same next-token log-probs,
+    and say the same when a token is not among them (``_listed``)."""
+    def unlisted(body: dict) -> dict:
+        reply = LOGPROB_REPLY(body, shifted=True)
+        if not body.get("echo") and body["prompt"].endswith("<<le"):
+            reply["choices"][0]["logprobs"]["top_logprobs"] = [{"x": -0.1}]
+        return reply
+
+    Scripted.reply = unlisted
+    responder = OpenAIResponder(scripted)
+    message = r"'ft' is not among the top \d+ next tokens the server at .* lists"
+    with pytest.raises(SblError, match=message + r".*\(participant p,") as answering:
+        responder.answer([Ask("p", "You press <<", ("A", "left"), seed=3)])
+    with pytest.raises(SblError, match=message + r".*\(scoring a transcript") as scoring:
+        responder.response_logprobs("You press <<left", [(12, 16)])
+    for caught in (answering, scoring):
+        assert caught.value.diagnostics[0].help == "serve the model with vLLM, whose echo is right"
+
+
 def test_too_many_timeouts_is_an_error(scripted):
     Scripted.reply = LOGPROB_REPLY
     responder = OpenAIResponder(scripted, timeout=0.2, retries=1, backoff=0.01)

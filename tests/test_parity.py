@@ -253,6 +253,19 @@ text times {
   data { slowest: max([0] + [t.rt for t in trials if t.rt != none]), timed: rt == none }
 }
 """,
+    # Columns named like parameters a trial leaves out fill them (the inherit pass): the text
+    # takes its colour and duration, the fixation its duration. Text that shows a response
+    # time: the page shows it, a text run words its absence (sbl/backends/text/untimed.py),
+    # and page rows replay as the page showed them.
+    "filled_and_rt": """
+experiment "Columns fill parameters; response times shown"
+block b over [{word: "RED", color: "red", duration: 600},
+              {word: "GREEN", color: "green", duration: 700}] {
+  text { text: word, choices: ["f", "j"] }
+  fixation { }
+  text { text: "You took {prev(2).rt} ms", color: color }
+}
+""",
     # Keys written in capitals: jsPsych takes the f key for "F" (it ignores case) but
     # recorded "f", so `correct` was false in the page and true in text runs.
     "capital_keys": """
@@ -272,7 +285,7 @@ html_keyboard {
     "any_key": """
 experiment "Any key"
 text { text: "Press any key to start" choices: ["any"] }
-html_keyboard { stimulus: "<p>Press any key</p>" choices: ["any", "f"] correct_key: " " }
+html_keyboard { stimulus: "<p>Press any key</p>" choices: ["any"] correct_key: " " }
 text { text: "Press F or J" choices: ["f", "j"] }
 """,
     # Gaps at three levels, one jittered per trial (a draw both runtimes make), one after a

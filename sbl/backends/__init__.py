@@ -9,6 +9,7 @@ backend, and adding one never touches the CLI.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -73,13 +74,19 @@ def get(name: str) -> Backend:
 _PIECE = 1 << 20  # characters encoded at a time
 
 
+def encoded(*texts: str) -> Iterator[bytes]:
+    """``texts``, one after the other, as UTF-8 a megabyte of characters at a time: a page
+    holding a large table is never encoded whole into a second copy."""
+    for text in texts:
+        for start in range(0, len(text), _PIECE):
+            yield text[start:start + _PIECE].encode("utf-8")
+
+
 def write_output(path: str | Path, *texts: str) -> int:
-    """Write ``texts``, one after the other, to ``path`` as UTF-8 a megabyte at a time (a
-    page holding a large table is never encoded whole into a second copy); the number of
-    bytes written."""
+    """Write ``texts``, one after the other, to ``path`` as UTF-8 (:func:`encoded`); the
+    number of bytes written."""
     size = 0
     with open(path, "wb") as f:
-        for text in texts:
-            for start in range(0, len(text), _PIECE):
-                size += f.write(text[start:start + _PIECE].encode("utf-8"))
+        for chunk in encoded(*texts):
+            size += f.write(chunk)
     return size

@@ -143,7 +143,8 @@ class OpenAIResponder:
                                   seed=seed)
         return self._next_token(ask, ask.transcript)
 
-    def _next_token(self, ask: Ask | None, prompt: str) -> dict[str, Any]:
+    def _next_token(self, ask: Ask | str | None, prompt: str) -> dict[str, Any]:
+        """A next-token request with the top log-probs; ``ask`` as for :meth:`_complete`."""
         return self._complete(ask, prompt, max_tokens=1, logprobs=self.top_k, temperature=0.0)
 
     def _finish_ask(self, ask: Ask, first: dict[str, Any],
@@ -195,14 +196,19 @@ class OpenAIResponder:
                 reply = self._next_token(ask, ask.transcript + "".join(texts[:j]))
                 top = next_top(reply)
                 used += self._count(ask, reply)
-            if text not in top:
-                raise SblError.at(None, f"{text!r} is not among the top {self.top_k} next "
-                                        f"tokens the server at {self.url} lists, and "
-                                        f"{_ECHO_PROBLEM[self.echo]}, so it cannot be scored "
-                                        f"({_where(ask)})",
-                                  help="serve the model with vLLM, whose echo is right")
-            pieces.append((text, top[text]))
+            pieces.append((text, self._listed(top, text, _where(ask))))
         return pieces, used
+
+    def _listed(self, top: dict[str, float], token: str, where: str) -> float:
+        """``token``'s log-prob among a next-token reply's top log-probs; an error naming
+        ``where`` when the server does not list it (its echo cannot say either)."""
+        if token not in top:
+            raise SblError.at(None, f"{token!r} is not among the top {self.top_k} next tokens "
+                                    f"the server at {self.url} lists, and "
+                                    f"{_ECHO_PROBLEM[self.echo]}, so it cannot be scored "
+                                    f"({where})",
+                              help="serve the model with vLLM, whose echo is right")
+        return top[token]
 
     def _choose(self, ask: Ask, scores: dict[str, float], heads: dict[str, float],
                 tokens: int) -> Answer:
@@ -264,14 +270,7 @@ class OpenAIResponder:
 
     def _chain_one(self, where: str, prompt: str, token: str) -> float:
         """``token``'s log-prob after ``prompt``, from a next-token request's top log-probs."""
-        top = next_top(self._complete(where, prompt, max_tokens=1, logprobs=self.top_k,
-                                      temperature=0.0))
-        if token not in top:
-            raise SblError.at(None, f"{token!r} is not among the top {self.top_k} next tokens "
-                                    f"the server at {self.url} lists, and "
-                                    f"{_ECHO_PROBLEM[self.echo]}, so it cannot be scored "
-                                    f"({where})")
-        return top[token]
+        return self._listed(next_top(self._next_token(where, prompt)), token, where)
 
     # -- the server ----------------------------------------------------------------------
 

@@ -8,13 +8,14 @@ import dataclasses
 from sbl import groups, ir, kinds
 from sbl import types as t
 from sbl.evaluate import BUILTINS
-from sbl.kinds import Kind, ParamDecl
+from sbl.kinds import AnswerType, Kind, ParamDecl
 from sbl.passes import orders
 from sbl.passes import rows as rows_check
 from sbl.passes.infer import Inferrer, Scope
 from sbl.passes.rows import head_span, name_span
 from sbl.source import Diagnostic, SblError, did_you_mean
 from sbl.types import SblType
+from sbl.values import show_number
 
 # The type of `trials`: recorded rows, whose fields vary by kind.
 TRIALS = t.ListType(t.RecordType((), open=True))
@@ -48,6 +49,7 @@ class _Checker:
         self.open: list[ir.Block] = []
         self.columns: dict[int, tuple[str, ...]] = {}
         self.decls: tuple[ir.Shared | ir.Let | ir.Table | ir.Group, ...] = ()
+        self.gap: ir.Expr | None = None  # the experiment's gap, which trials may inherit
         # the columns every row records: the core ones, and `group` with groups declared
         self.core: tuple[str, ...] = kinds.CORE_FIELDS
 
@@ -55,6 +57,7 @@ class _Checker:
         self.diagnostics.append(Diagnostic(message, span, help=help))
 
     def experiment(self, experiment: ir.Experiment) -> None:
+        self.gap = experiment.setting("gap")
         self.params(experiment.settings, kinds.settings(), "the experiment",
                     Scope({}, where="in the experiment's settings"))
         declared: dict[str, ir.Node] = {}
@@ -174,6 +177,7 @@ class _Checker:
             if not t.assignable(found, t.Optional(t.NUMBER)):
                 self.error(block.gap.span, f"a block's gap must be a number of ms or none, "
                                            f"not {t.a(found)}")
+            self.gap_sign(block.gap)
         self.open.append(block)
         inner_before = self.items(block.body, columns, before, block.name)
         self.open.pop()
@@ -207,9 +211,11 @@ class _Checker:
                        did_you_mean(stim.kind, kinds.names()))
             return
         scope = self._scope(columns, before, f"in this {stim.kind}")
+        filled = rows_check.fills(stim, kind, rows_check.conditions(self.open, self.columns))
         self.params(stim.params, kind.params, f"'{stim.kind}'", scope, head_span(stim),
-                    prompt=self._prompt_scope(kind, scope))
+                    prompt=self._prompt_scope(kind, scope), filled=frozenset(filled))
         custom = rows_check.trial(self, stim, kind, scope)
+        self._any_key(stim, kind)
         # this trial's response and data fields hide columns of the same name
         after_scope = Scope({**scope.names, **self.trial_fields(kind), **custom},
                             self.prev_fields, before, f"in the 'after' of this {stim.kind}")
@@ -217,7 +223,9 @@ class _Checker:
             self.assign(assign, after_scope)
 
     def params(self, given: tuple[ir.Param, ...], declared: tuple[ParamDecl, ...], owner: str,
-               scope: Scope, head: ir.Span | None = None, prompt: Scope | None = None) -> None:
+               scope: Scope, head: ir.Span | None = None, prompt: Scope | None = None,
+               filled: frozenset[str] = frozenset()) -> None:
+        """Check the given parameters; ``filled`` ones are given by condition columns."""
         by_name = {p.name: p for p in declared}
         seen: set[str] = set()
         misspelt: set[str] = set()
@@ -241,8 +249,10 @@ class _Checker:
                            f"{t.a(decl.type)}, not {t.a(found)}")
             elif param.name == "style" and isinstance(param.value, ir.RecordExpr):
                 self._style_fields(param.value)
+            elif param.name == "gap":
+                self.gap_sign(param.value)
         missing = [p.name for p in declared
-                   if p.required and p.name not in seen and p.name not in misspelt]
+                   if p.required and p.name not in seen | misspelt | filled]
         if missing:
             self.error(head, f"{owner} needs the parameter{'s' if len(missing) > 1 else ''} "
                              f"{', '.join(repr(m) for m in missing)}")
@@ -260,6 +270,27 @@ class _Checker:
                 t.NONE not in (declared, found):
             self.error(assign.value.span, f"shared '{assign.target}' holds {t.a(declared)}; "
                                           f"this gives it {t.a(found)}")
+
+    def gap_sign(self, gap: ir.Expr) -> None:
+        """A gap written as a number below 0 (a computed one is the runtimes' to clamp)."""
+        value = _constant_number(gap)
+        if value is not None and value < 0:
+            self.error(gap.span, f"a gap is the ms of blank page after a trial, so it cannot "
+                                 f"be negative (it is {show_number(value)})",
+                       help="write 0, or none, for no gap")
+
+    def _any_key(self, stim: ir.Stimulus, kind: Kind) -> None:
+        """Keys written beside "any", which takes every key: they would change nothing."""
+        source = kind.answer.source if kind.answer.type is AnswerType.KEY else None
+        keys = next((p.value for p in stim.params if p.name == source), None)
+        if not isinstance(keys, ir.ListExpr) or ir.Literal(kinds.ANY_KEY) not in keys.items:
+            return
+        others = [k for k in keys.items if k != ir.Literal(kinds.ANY_KEY)]
+        if others:
+            self.error(keys.span, f"'{source}' holds \"any\" and {len(others)} other "
+                                  f"key{'s' if len(others) > 1 else ''}, but \"any\" already "
+                                  f"takes every key", help='write ["any"] alone, or list only '
+                                                       'the keys that answer')
 
     def _style_fields(self, style: ir.RecordExpr) -> None:
         """A style record's fields are the page's: a misspelt one would be ignored."""
@@ -327,6 +358,16 @@ class _Checker:
         if isinstance(expr, ir.Call) and expr.func in ("shuffle", "reverse", "sorted", "repeat"):
             return self._static_length(expr.args[0]) if expr.args else 0
         return 0
+
+
+def _constant_number(expr: ir.Expr) -> float | None:
+    """The value of a number written as a literal (``-100`` included); None otherwise."""
+    if isinstance(expr, ir.Unary) and expr.op is ir.UnaryOp.NEG:
+        inner = _constant_number(expr.operand)
+        return None if inner is None else -inner
+    value = expr.value if isinstance(expr, ir.Literal) else None
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) \
+        else None
 
 
 def _with_columns(items: tuple[ir.Item, ...], columns: dict[int, tuple[str, ...]]

@@ -10,9 +10,10 @@ both runtimes can build rows with "the first name wins" and never drop a value.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from sbl import ir, kinds
+from sbl import ir, kinds, types
 from sbl.kinds import Kind
 from sbl.passes.infer import Scope
 from sbl.source import Diagnostic, Severity
@@ -56,18 +57,92 @@ def trial(checker: _Checker, stim: ir.Stimulus, kind: Kind, scope: Scope) -> dic
     data_names = {d.name for d in kind.data}
     given = {p.name: p for p in stim.params}
     for name, block in own.items():
-        param = given.get(name)
         if name in data_names:
             checker.error(head_span(stim), f"column '{name}' of block '{block.name}' has the "
                                            f"name of the data field '{name}' of {kind.name}",
                           help=_RENAME)
-        elif any(p.name == name for p in kind.params if p.name not in kinds.TEXT_ONLY) and (
-                param is None or param.value != ir.Name(name)) and not _failed(checker, param):
-            checker.error(name_span(param) if param else head_span(stim),
-                          f"the row of this {kind.name} records its parameter '{name}', which "
-                          f"is not column '{name}' of block '{block.name}'",
-                          help=f"pass the column itself ('{name}: {name}') or rename the column")
+        elif (decl := kind.param(name)) is not None and name not in kinds.TEXT_ONLY:
+            _param_column(checker, stim, kind, given.get(name), decl, scope.names[name], block)
     return _data_fields(checker, stim, kind, scope, own)
+
+
+def fills(stim: ir.Stimulus, kind: Kind, columns: Iterable[str]) -> tuple[str, ...]:
+    """The parameters ``stim`` leaves out that its condition columns ``columns`` fill, each
+    column of a parameter's name (a parameter a row records; not a data field's name): the
+    ``inherit`` pass passes them (``color: color``), and the checker takes them as given."""
+    given = {p.name for p in stim.params}
+    data = {d.name for d in kind.data}
+    return tuple(name for name in columns
+                 if name not in given and name not in kinds.TEXT_ONLY and name not in data
+                 and kind.param(name) is not None)
+
+
+def filled_warnings(experiment: ir.Experiment) -> list[Diagnostic]:
+    """A warning where a condition column fills a parameter the trial leaves out (``inherit``
+    wrote it in, placed at the table, outside the stimulus): it changes what the trial shows,
+    so ``sbl check`` says so; writing ``color: color`` says it is meant."""
+    out = []
+    for stim, blocks in _stimuli(experiment.body, ()):
+        for param in stim.params:
+            block = next((b for b in blocks if param.name in b.columns), None)
+            if block is None or param.value != ir.Name(param.name) or _inside(param, stim):
+                continue
+            out.append(Diagnostic(
+                f"column '{param.name}' of block '{block.name}' gives this {stim.kind} its "
+                f"{param.name}, as if it said '{param.name}: {param.name}'", head_span(stim),
+                Severity.WARNING, help=f"write '{param.name}: {param.name}' if that is what "
+                                       f"you mean; else rename the column"))
+    return out
+
+
+def _stimuli(items: tuple[ir.Item, ...], blocks: tuple[ir.Block, ...]
+             ) -> list[tuple[ir.Stimulus, tuple[ir.Block, ...]]]:
+    """Each stimulus with the blocks around it, innermost first."""
+    out: list[tuple[ir.Stimulus, tuple[ir.Block, ...]]] = []
+    for item in items:
+        if isinstance(item, ir.Block):
+            out += _stimuli(item.body, (item, *blocks))
+        else:
+            out.append((item, blocks))
+    return out
+
+
+def _inside(param: ir.Param, stim: ir.Stimulus) -> bool:
+    """Whether ``param`` is written in ``stim`` (an inherited one is placed elsewhere)."""
+    p, s = param.span, stim.span
+    return p is None or s is None or (
+        p.path == s.path and (s.line, s.col) <= (p.line, p.col)
+        and (p.end_line, p.end_col) <= (s.end_line, s.end_col))
+
+
+def _param_column(checker: _Checker, stim: ir.Stimulus, kind: Kind, param: ir.Param | None,
+                  decl: kinds.ParamDecl, found: SblType, block: ir.Block) -> None:
+    """A column named like a parameter: the row records the parameter, so the trial must
+    pass the column itself (``color: color``), or leave the parameter out for the column to
+    fill it (the ``inherit`` pass), which then must be of the parameter's type."""
+    name, column = decl.name, f"column '{decl.name}' of block '{block.name}'"
+    if param is not None:
+        if param.value != ir.Name(name) and not _failed(checker, param):
+            checker.error(name_span(param), f"the row of this {kind.name} records its "
+                                            f"parameter '{name}', which is not {column}",
+                          help=f"pass the column itself ('{name}: {name}') or rename the column")
+    elif name == "gap" and (gap := _inherited_gap(checker)) is not None:
+        checker.error(head_span(stim), f"the row of this {kind.name} records its gap, which it "
+                                       f"takes from {gap}, not from {column}",
+                      help="give the trial 'gap: gap' or rename the column")
+    elif not types.assignable(found, decl.type):
+        checker.error(head_span(stim), f"{column} fills the parameter '{name}' this "
+                                       f"{kind.name} leaves out, which must be "
+                                       f"{types.a(decl.type)}, not {types.a(found)}",
+                      help=f"give the {kind.name} its own '{name}', or rename the column")
+
+
+def _inherited_gap(checker: _Checker) -> str | None:
+    """Where a trial without a gap of its own takes one (``inherit``), in words."""
+    for block in reversed(checker.open):
+        if block.gap is not None:
+            return f"block '{block.name}'"
+    return "the experiment" if checker.gap is not None else None
 
 
 def _data_fields(checker: _Checker, stim: ir.Stimulus, kind: Kind, scope: Scope,
@@ -137,6 +212,10 @@ def name_span(node: ir.Param | ir.Assign) -> ir.Span | None:
 
 # ---------------------------------------------------------------- response times in text runs
 
+# What a text participant reads where text shows a response time it has none of (the text
+# runtime's rule: sbl/backends/text/untimed.py).
+NOT_MEASURED = "not measured"
+
 
 def reads_rt(expr: ir.Expr) -> list[ir.Node]:
     """The places in ``expr`` that read a response time: ``rt``, ``x.rt`` and ``x["rt"]``."""
@@ -182,9 +261,10 @@ def text_rt_warnings(experiment: ir.Experiment) -> list[Diagnostic]:
             if found and not _handles_none(param.value):
                 out.append(Diagnostic(
                     f"parameter '{param.name}' shows a response time, but a text participant "
-                    f"has none (rt is none in text runs)", found[0].span, Severity.WARNING,
-                    help="say what to show without one, e.g. if rts == [] then 'not measured' "
-                         "else ... (see docs/data.md, Debriefs)"))
+                    f"has none (rt is none in text runs): it reads '{NOT_MEASURED}' there",
+                    found[0].span, Severity.WARNING,
+                    help="say what to show without one, e.g. if rts == [] then 'no times "
+                         "measured' else ... (see docs/data.md, Debriefs)"))
     return out
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sbl import ir, kinds, types
 from sbl.backends.text import render
 from sbl.data import schema
+from sbl.passes.rows import rt_columns
 from sbl.source import SblError
 
 
@@ -46,6 +47,8 @@ class Program:
     ir: ir.Experiment
     columns: tuple[str, ...]
     kinds: dict[str, KindInfo]
+    # by trial id, the columns computed from a response time (sbl.passes.rows.rt_columns)
+    from_rt: dict[str, frozenset[str]]
 
     def kind(self, name: str) -> KindInfo:
         """The runtime view of a kind this experiment uses."""
@@ -55,4 +58,4 @@ class Program:
 def program(tree: ir.Experiment) -> Program:
     """The :class:`Program` of a checked experiment."""
     used = {s.kind: kind_info(s.kind) for s in ir.stimuli(tree.body)}
-    return Program(tree, schema.columns_for(tree), used)
+    return Program(tree, schema.columns_for(tree), used, rt_columns(tree))

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from sbl import ir
+from sbl.backends.text.untimed import unmark
 from sbl.evaluate import EvalError, Scope, evaluate
 from sbl.source import SblError
 from sbl.values import Value, show
@@ -47,14 +48,14 @@ def prepare(expr: ir.Expr, scope: Scope, later: frozenset[str]) -> Prompt:
         if len(marks) > 1:
             raise SblError.at(expr.span, "a prompt can mark only one {answer}")
         cut = marks[0] if marks else len(expr.parts)
-        before = "".join(_part(p, scope, later) for p in expr.parts[:cut])
+        before = unmark("".join(_part(p, scope, later) for p in expr.parts[:cut]))
         if not marks:
             return Prompt(before, None)
         rest = expr.parts[cut + 1:]
-        return Prompt(before, lambda full, unknown: "".join(
+        return Prompt(before, lambda full, unknown: unmark("".join(
             "…" if not isinstance(p, str) and unknown(p) else _part(p, full, frozenset())
-            for p in rest))
-    text = show(_value(expr, scope, later))
+            for p in rest)))
+    text = unmark(show(_value(expr, scope, later)))
     if text.count(LITERAL) > 1:
         raise SblError.at(expr.span, "a prompt can mark only one {answer}")
     if LITERAL not in text:
@@ -64,12 +65,14 @@ def prepare(expr: ir.Expr, scope: Scope, later: frozenset[str]) -> Prompt:
 
 
 def _part(part: str | ir.Expr, scope: Scope, later: frozenset[str]) -> str:
-    return part if isinstance(part, str) else show(_value(part, scope, later))
+    return part if isinstance(part, str) else str(_value(part, scope, later, hole=True))
 
 
-def _value(expr: ir.Expr, scope: Scope, later: frozenset[str]) -> Value:
+def _value(expr: ir.Expr, scope: Scope, later: frozenset[str], hole: bool = False) -> Value:
+    """The value of ``expr`` (with ``hole``, made into text as a hole is); errors a prompt's
+    author can make are said in a prompt's words."""
     try:
-        return evaluate(expr, scope)
+        return scope.shown(expr) if hole else evaluate(expr, scope)
     except EvalError as exc:
         name = exc.message.removeprefix("unknown name '").removesuffix("'")
         if exc.message.startswith("unknown name") and name in later:

@@ -83,12 +83,13 @@ class Replay:
                                     f"of the trial's answers ({valid})", help=_HELP)
 
     def check(self, recorded: Mapping[str, Any], row: Mapping[str, Any], where: str,
-              kinds_of: Mapping[str, str]) -> None:
-        """Recomputed ``row`` against the ``recorded`` one: every column both have must agree.
-        Parameters are compared first: when they differ, everything computed from them does."""
+              kinds_of: Mapping[str, str], unchecked: frozenset[str] = frozenset()) -> None:
+        """Recomputed ``row`` against the ``recorded`` one: every column both have must agree,
+        but ``unchecked`` ones. Parameters are compared first: when they differ, everything
+        computed from them does."""
         rank = {"parameter": 0, "data field": 1}
         for name, value in sorted(row.items(), key=lambda kv: rank.get(kinds_of.get(kv[0], ""), 2)):
-            if name in _NOT_CHECKED or name not in recorded:
+            if name in _NOT_CHECKED or name in unchecked or name not in recorded:
                 continue
             if not schema.same_cell(recorded[name], value):
                 what = kinds_of.get(name, "column")

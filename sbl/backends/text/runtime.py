@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sbl import groups, ir
-from sbl.backends.text import answers, render
+from sbl.backends.text import answers, render, untimed
 from sbl.backends.text.answers import Question
 from sbl.backends.text.program import KindInfo, Program
 from sbl.backends.text.prompt import Prompt, prepare
@@ -225,9 +225,9 @@ class ParticipantRun:
 
     def _run_trial(self, stim: ir.Stimulus, columns: tuple[Mapping[str, Value], ...],
                    path: tuple[str, ...]) -> Run:
-        t = self._begin(stim, columns, path)
         taken = self.replay.take(stim) if self.replay is not None else None
         record = taken[0] if taken else None
+        t = self._begin(stim, columns, path, untimed.is_untimed(record))
         visible = self._visible(t)
         t.qs = answers.questions(t.kind.kind, t.p, self.order)
         if not visible and not all(q.forced for q in t.qs):
@@ -251,7 +251,11 @@ class ParticipantRun:
         row = self._row(t)
         if taken is not None:
             assert self.replay is not None
-            self.replay.check(taken[0], row, taken[1], _column_kinds(t, self.shared))
+            # A text run's cells computed from its (absent) rt read as this version words
+            # them (sbl.backends.text.untimed), not necessarily as a run recorded them.
+            unchecked = self.program.from_rt.get(stim.id, frozenset()) \
+                if untimed.is_untimed(record) else frozenset()
+            self.replay.check(taken[0], row, taken[1], _column_kinds(t, self.shared), unchecked)
             row["source"] = taken[0].get("source") or row["source"]
         final = self._final(t)
         if final.segments[:len(t.qs)] != pre.segments[:len(t.qs)]:
@@ -261,11 +265,13 @@ class ParticipantRun:
         self._finish_trial(render.assemble(final, labels, free) if visible else None, row)
 
     def _begin(self, stim: ir.Stimulus, columns: tuple[Mapping[str, Value], ...],
-               path: tuple[str, ...]) -> Trial:
-        """The trial with its parameters evaluated (runtime.js ``begin``)."""
+               path: tuple[str, ...], no_rt: bool) -> Trial:
+        """The trial with its parameters evaluated (runtime.js ``begin``); ``no_rt``: shown
+        without response times, which its text words as ``untimed`` says."""
         names = self._names(columns)
         t = Trial(stim, self.program.kind(stim.kind), "/".join(path), len(self.rows), names)
-        t.p = self._params(t, self._scope(names))
+        scope = self._scope(names)
+        t.p = self._params(t, untimed.untimed(scope) if no_rt else scope)
         nodes: list[ir.Block | ir.Stimulus] = [b for b, _ in self.open]
         for node in (*nodes, stim):
             t.fields.update((f.name, f.value) for f in node.data)
@@ -348,9 +354,11 @@ class ParticipantRun:
             if p.name in schema.TEXT_ONLY:
                 continue
             if p.name in t.kind.html:
-                given[p.name], t.shown[p.name] = markup(p.value, scope)
+                value, shown = markup(p.value, scope)
+                given[p.name] = untimed.finished(p.value, value)
+                t.shown[p.name] = untimed.unmark(shown)
             else:
-                given[p.name] = evaluate(p.value, scope)
+                given[p.name] = untimed.finished(p.value, evaluate(p.value, scope))
         return {d.name: given[d.name] if d.name in given else copy.deepcopy(d.default)
                 for d in t.kind.recorded}
 
@@ -415,7 +423,7 @@ class ParticipantRun:
         if expr is None:
             return None
         later = frozenset({"response", "rt", *(n for n, _ in t.kind.data)})
-        scope = Scope(ChainMap(self._told(t.qs, expr), t.p, t.names), self._prev, None)
+        scope = untimed.Untimed(ChainMap(self._told(t.qs, expr), t.p, t.names), self._prev, None)
         prompt = prepare(expr, scope, later)
         if prompt.after is not None and len(t.qs) != 1:
             raise SblError.at(expr.span, f"a prompt with {{answer}} needs a trial with one "
@@ -456,7 +464,8 @@ class ParticipantRun:
 
     def _header_text(self, expr: ir.Expr, names: Mapping[str, Value]) -> str:
         """The text of a header expression, reflowed and cleaned like instructions."""
-        return render.clean(render.reflow(show(evaluate(expr, Scope(names, self._prev, None)))))
+        text = show(evaluate(expr, untimed.Untimed(names, self._prev, None)))
+        return render.clean(render.reflow(untimed.unmark(text)))
 
     def _pending(self, t: Trial, tracker: Tracker) -> dict[str, Any]:
         """The response-dependent names, pending: what the template sees before the answer."""
@@ -489,8 +498,8 @@ class ParticipantRun:
         """The trial's text once the response is known."""
         after = ""
         if t.prompt is not None and t.prompt.after is not None:
-            scope = Scope(ChainMap({**self._told(t.qs, None), "response": t.response,
-                                    "rt": t.rt}, t.data, t.p, t.names), self._prev, None)
+            scope = untimed.Untimed(ChainMap({**self._told(t.qs, None), "response": t.response,
+                                             "rt": t.rt}, t.data, t.p, t.names), self._prev, None)
             after = render.clean(t.prompt.after(scope, self._unknown))
         return self._layout(t, self._late(t), None, after)
 

@@ -20,9 +20,10 @@ from sbl.backends.text import render
 from sbl.backends.text.answers import Question
 from sbl.backends.text.render import Layout, Pending
 from sbl.backends.text.runtime import ParticipantRun, Trial
-from sbl.evaluate import EvalError, Scope, evaluate
+from sbl.backends.text.untimed import Untimed, unmark
+from sbl.evaluate import EvalError, Scope
 from sbl.protocol import Answer, Ask
-from sbl.values import Value, show
+from sbl.values import Value
 
 OPEN = "?"
 
@@ -71,13 +72,13 @@ class OpenRun(ParticipantRun):
         prepared for text as a run prepares the value (HTML tags stripped)."""
         if not isinstance(expr, ir.Template):
             return Pending("open", None)
-        scope = Scope(names, self._prev, None)
+        scope = Untimed(names, self._prev, None)
         try:
             text = "".join(p if isinstance(p, str) else "…" if self._depends(p)
                            else _hole(p, scope, is_html) for p in expr.parts)
         except EvalError:
             return Pending("open", None)
-        return render.display(text, is_html=is_html)
+        return render.display(unmark(text), is_html=is_html)
 
     def _header_text(self, expr: ir.Expr, names: Any) -> str:
         if not self._depends(expr):
@@ -123,7 +124,7 @@ class OpenRun(ParticipantRun):
 def _hole(expr: ir.Expr, scope: Scope, is_html: bool) -> str:
     """A known hole of an open template as text; in html, escaped unless marked as markup
     (computed values are text: sbl/markup.py)."""
-    text = show(evaluate(expr, scope))
+    text = scope.shown(expr)
     marked = isinstance(expr, ir.Call) and expr.func == "markup"
     return html.escape(text) if is_html and not marked else text
 

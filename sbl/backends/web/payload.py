@@ -15,6 +15,7 @@ from pathlib import PurePath
 from typing import Any
 
 from sbl import ir, kinds, types
+from sbl.backends import encoded
 from sbl.source import SblError
 
 # Kinds declared in stdlib that runtime.js cannot run yet, with the reason shown to the user.
@@ -106,9 +107,8 @@ def document(experiment: ir.Experiment, plugin_globals: dict[str, str], *,
     # The storage key changes with the program, so a reopened tab never resumes a run of
     # another version of the experiment.
     digest = hashlib.sha256()
-    for piece in pieces:
-        for start in range(0, len(piece), 1 << 20):
-            digest.update(piece[start:start + (1 << 20)].encode("utf-8"))
+    for chunk in encoded(*pieces):
+        digest.update(chunk)
     rest = script_json({
         "kinds": {name: kind_data(name) for name in used},
         "page": {"name": page_name(experiment), "key": digest.hexdigest()[:16],

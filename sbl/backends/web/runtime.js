@@ -667,12 +667,13 @@
     if (!old.length) return;
     const box = notice("sbl-version-notice", "This study was updated since your last visit, " +
       "so it starts again from the beginning. Your earlier answers are kept.");
+    const sinks = sinksOf(run);
     for (const r of old) {
       const data = collection(r.st.data.map((row) =>
         Object.assign({ sbl_version: r.version }, row)));
       const files = `${PAGE.page.name}-${r.version}`;
-      const sent = await sendOrSave(run, data, files, () => {});
-      if (sent || !SblStore.sinks(webUrl(run.settings.post_url)).length) run.store.remove(r.key);
+      const sent = await sendOrSave(data, files, sinks, () => {});
+      if (sent || !sinks.length) run.store.remove(r.key);
       box.textContent = "This study was updated since your last visit, so it starts again " +
         "from the beginning. " + (sent ? "Your earlier answers have been sent." :
           `Your earlier answers were saved to your downloads as ${files}.json.`);
@@ -925,10 +926,14 @@
     document.documentElement.dataset.sblState = run.st.done ? "done" : "stopped";
   }
 
-  /** Send `data` to the page's sinks (with retries), else save it to the downloads as
+  /** Where the page sends its data (JATOS, the post_url): none means downloads. */
+  function sinksOf(run) {
+    return SblStore.sinks(webUrl(run.settings.post_url));
+  }
+
+  /** Send `data` to `sinks` (with retries), else save it to the downloads as
    * `files`.json and .csv; resolves whether it was sent. */
-  async function sendOrSave(run, data, files, progress) {
-    const sinks = SblStore.sinks(webUrl(run.settings.post_url));
+  async function sendOrSave(data, files, sinks, progress) {
     const sent = sinks.length > 0 && await SblStore.sendAll(sinks, data.json(), progress);
     if (!sent) {
       data.localSave("json", `${files}.json`);
@@ -943,9 +948,9 @@
   async function deliver(run, data, box, lead) {
     const say = (text) => { box.textContent = `${lead}\n${text}`; };
     const name = PAGE.page.name;
-    const sinks = SblStore.sinks(webUrl(run.settings.post_url));
+    const sinks = sinksOf(run);
     if (sinks.length) say("Sending your answers… please keep this page open.");
-    const sent = await sendOrSave(run, data, name, (n, of) => say(
+    const sent = await sendOrSave(data, name, sinks, (n, of) => say(
       `Sending your answers did not work yet; trying again (${n} of ${of})… ` +
       "please keep this page open."));
     run.st.delivered = sent ? "sent" : sinks.length ? "unsent" : "downloaded";
