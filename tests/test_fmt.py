@@ -165,3 +165,12 @@ def test_layout_is_canonical() -> None:
     assert format_source(messy) == (
         'experiment "x"\n\nshared s = 0\n\nblock b over [{a: 1}] {\n  text {\n'
         '    text: "v {s}"\n    duration: 1\n  }\n}\n')
+
+
+def test_strings_a_long_literal_would_change_are_printed_on_one_line() -> None:
+    """The dedent of triple-quoted strings drops lines of only spaces, common indentation and
+    a last blank line, and three quotes end one: such strings are printed on one line."""
+    for title in (" \n", "\n a", "a\n", '\n"""', "one\n  two"):
+        text = format_ir(ir.Experiment(title))
+        assert parse(text).title == title, text
+    assert '"""' in format_ir(ir.Experiment("one\n  two"))  # a long string when it survives
