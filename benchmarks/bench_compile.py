@@ -12,7 +12,11 @@
 * first trial visible: from navigation start to the first trial in the DOM, opening the page
   from disk in headless Chromium (a fresh browser context per run);
 * SweetBean's ``Experiment.to_html`` on the tutorial's bandit, when ``--sweetbean-python``
-  (default: this interpreter) has ``sweetbean`` installed, and the ratio.
+  (default: this interpreter) has ``sweetbean`` installed, and the ratio;
+* media: an experiment of 200 images of 20 KB each (made by scripts/make_media.py, named in a
+  CSV table), compiled with the images inlined and beside the page (``--media beside``):
+  the whole ``sbl compile``, the page size, and from disk in Chromium the time until the
+  preload screen shows its progress and until the first image trial, every file loaded.
 
 Each measure is printed beside its target; the exit status is 0 either way.
 """
@@ -32,7 +36,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "bandit.sbl"
-TARGETS = {"compile_s": 0.3, "size_kb": 700.0, "first_trial_ms": 500.0}
+TARGETS = {"compile_s": 0.3, "size_kb": 700.0, "first_trial_ms": 500.0,
+           "media_compile_s": 1.0, "media_first_trial_ms": 1000.0}
+MEDIA_IMAGES, MEDIA_SIDE = 200, 82  # 82 x 82 noise pixels: a 20 KB PNG
 
 COMPILE_EXAMPLE = """
 import sys
@@ -86,7 +92,8 @@ start = time.perf_counter()
 experiment.to_html(sys.argv[1], path_local_download="bandit.json")
 print("seconds", time.perf_counter() - start)  # SweetBean prints too: mark the line
 """
-# Records when the first trial appears, measured in the page from navigation start.
+# Records when the first trial appears, measured in the page from navigation start; and
+# when an element matching each of SELECTORS first appears (the media benchmark).
 FIRST_TRIAL = """
 new MutationObserver((_, observer) => {
   const content = document.getElementById("jspsych-content");
@@ -96,6 +103,18 @@ new MutationObserver((_, observer) => {
   }
 }).observe(document, {childList: true, subtree: true});
 """
+FIRST_SEEN = """
+window.__sblSeen = {};
+new MutationObserver(() => {
+  for (const selector of SELECTORS) {
+    if (!(selector in window.__sblSeen) && document.querySelector(selector)) {
+      window.__sblSeen[selector] = performance.now();
+    }
+  }
+}).observe(document, {childList: true, subtree: true, attributes: true});
+"""
+PRELOAD_SHOWN = "#jspsych-loading-progress-bar-container"
+IMAGE_SHOWN = "#jspsych-image-keyboard-response-stimulus"
 
 
 def compile_command(out: Path) -> tuple[str, list[str]]:
@@ -176,6 +195,86 @@ def time_first_trial(page: Path, runs: int) -> list[float] | None:
     return out
 
 
+def time_seen(page: Path, runs: int, selectors: list[str]) -> dict[str, list[float]]:
+    """Milliseconds from navigation start until an element matching each selector is on the
+    page, per fresh browser context; {} without Chromium."""
+    sys.path.insert(0, str(ROOT))
+    from tests.browser import file_url, have_chromium, launch
+
+    if not have_chromium():
+        return {}
+    script = FIRST_SEEN.replace("SELECTORS", json.dumps(selectors))
+    out: dict[str, list[float]] = {s: [] for s in selectors}
+    with launch() as browser:
+        for _ in range(runs):
+            context = browser.new_context()
+            tab = context.new_page()
+            tab.add_init_script(script)
+            tab.goto(file_url(page, participant="bench", seed=1))
+            tab.wait_for_function(f"Object.keys(window.__sblSeen).length === {len(selectors)}",
+                                  timeout=60_000)
+            for selector, ms in tab.evaluate("window.__sblSeen").items():
+                out[selector].append(float(ms))
+            context.close()
+    return out
+
+
+def media_experiment(folder: Path) -> Path:
+    """An experiment showing 200 images of 20 KB, listed in a CSV table; its .sbl file."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from make_media import noise
+
+    (folder / "images").mkdir()
+    lines = ["file,n"]
+    for i in range(MEDIA_IMAGES):
+        (folder / "images" / f"img{i:03}.png").write_bytes(noise(i + 1, MEDIA_SIDE))
+        lines.append(f"images/img{i:03}.png,{i}")
+    (folder / "images.csv").write_text("\n".join(lines) + "\n")
+    source = folder / "images.sbl"
+    source.write_text('experiment "Images"\ntable images from "images.csv"\n'
+                      'block show over images {\n  image_keyboard { src: file '
+                      'description: "picture {n}" choices: ["f", "j"] }\n}\n')
+    return source
+
+
+def cpu_seconds(cmd: list[str], runs: int, env: dict[str, str]) -> list[float]:
+    """CPU seconds (user + system) of each whole process run: what the machine's load
+    does not inflate as much as it does wall time."""
+    import resource
+
+    out = []
+    for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        subprocess.run(cmd, check=True, capture_output=True, cwd=ROOT, env=env)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        out.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return out
+
+
+def bench_media(runs: int, env: dict[str, str], folder: Path, plain: list[float]) -> None:
+    """The media measures, printed beside their targets; ``plain``: the bandit's compile
+    times, measured just before, for the ratio (both slow down alike on a loaded machine)."""
+    source = media_experiment(folder)
+    sizes = [f.stat().st_size for f in (folder / "images").iterdir()]
+    print(f"\nload average {os.getloadavg()[0]:.1f}; media: {len(sizes)} images of "
+          f"{statistics.median(sizes) / 1000:.1f} KB "
+          f"(median), {sum(sizes) / 1e6:.1f} MB in all")
+    sbl = shutil.which("sbl") or "sbl"
+    for mode in ("inline", "beside"):
+        page = folder / f"{mode}.html"
+        cmd = [sbl, "compile", str(source), "--media", mode, "-o", str(page)]
+        wall = time_compile(cmd, runs, env)
+        report(f"compile, media {mode} (whole process)", wall, "s", TARGETS["media_compile_s"])
+        report("  CPU time", cpu_seconds(cmd, runs, env), "s", None)
+        print(f"  ratio to the bandit's compile: "
+              f"{statistics.median(wall) / statistics.median(plain):.2f}x")
+        report(f"  page size, media {mode}", [page.stat().st_size / 1000], "KB", None)
+        seen = time_seen(page, runs, [PRELOAD_SHOWN, IMAGE_SHOWN])
+        report("  preload progress shown", seen.get(PRELOAD_SHOWN), "ms", None)
+        report("  first image trial, all preloaded", seen.get(IMAGE_SHOWN), "ms",
+               TARGETS["media_first_trial_ms"])
+
+
 def time_sweetbean(python: str) -> float | str:
     """Seconds SweetBean's ``to_html`` takes for the tutorial's bandit (its code as written,
     in a file, since SweetBean reads its lambdas' source), run by ``python``; else why not."""
@@ -235,6 +334,9 @@ def main() -> None:
         report("SweetBean to_html", [sweetbean], "s", None)
         print(f"ratio: SweetBean to_html / sbl compile (whole process) = "
               f"{sweetbean / statistics.median(compile_times):.0f}x")
+    with tempfile.TemporaryDirectory() as tmp:
+        bench_media(args.runs, python_env(True, Path(tmp) / "pycache"), Path(tmp),
+                    compile_times)
 
 if __name__ == "__main__":
     main()

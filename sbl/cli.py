@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from sbl import backends
+from sbl.backends import MEDIA_INLINE_LIMIT, MEDIA_MODES
 from sbl.commands import DEBUG, check_output, reports_errors
 from sbl.source import SblError, render, render_all
 
@@ -84,15 +85,18 @@ def _notices_to_stderr() -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @reports_errors
 def check(files: tuple[str, ...]) -> None:
-    """Report every problem in FILES; change nothing. Exits 1 if any file has an error.
-    Warnings do not fail: what a model would miss (no instructions, a stimulus with no text
-    for a model), and participant data shown in an html parameter (it is escaped)."""
+    """Report every problem in FILES; change nothing. Exits 1 if any file has an error,
+    including a media file that cannot be found or read (paths are relative to the .sbl
+    file). Warnings do not fail: what a model would miss (no instructions, a stimulus with no
+    text for a model), and participant data shown in an html parameter (it is escaped)."""
     from sbl.experiment import load
 
     failed = warned = 0
     for file in files:
         try:
-            found = load(file).warnings
+            experiment = load(file)
+            experiment.media_files()
+            found = experiment.warnings
         except SblError as exc:
             failed += 1
             click.echo(render_all(exc), err=True)
@@ -121,17 +125,28 @@ def check(files: tuple[str, ...]) -> None:
               help="html: let a page that sends its data (post_url, jatos, redirect) play "
                    "itself with ?simulate=data-only|visual, for piloting; its rows say "
                    "source browser-simulated. Never for the page participants get.")
+@click.option("--media", "media_mode", type=click.Choice(MEDIA_MODES), default="auto",
+              show_default=True,
+              help="html: where the media files (images, sounds, videos) go. inline: inside "
+                   "the page as data: URIs, one file that runs from disk with no network; "
+                   "beside: copied into a folder PAGE_media/ next to the page (-o), which "
+                   "must travel with it; auto: inline up to "
+                   f"{MEDIA_INLINE_LIMIT // 2**20} MB of media in all, beside above that "
+                   "(a large page is slow to open and held in memory whole); a page "
+                   "written to stdout always inlines them.")
 @reports_errors
-def compile_(file: str, output: str | None, emit: str, cdn: bool, allow_simulate: bool) -> None:
+def compile_(file: str, output: str | None, emit: str, cdn: bool, allow_simulate: bool,
+             media_mode: str) -> None:
     """Compile FILE to a browser page, the JSON IR, or the text a model reads."""
     from sbl.experiment import load
 
     check_output(output)
     backend, experiment = backends.get(emit), load(file).ir
+    options = {"cdn": cdn, "allow_simulate": allow_simulate, "media_mode": media_mode}
     if output in (None, "-"):
-        click.echo(backend.emit(experiment, cdn=cdn, allow_simulate=allow_simulate), nl=False)
+        click.echo(backend.emit(experiment, **options), nl=False)  # type: ignore[arg-type]
     else:
-        size = backend.write(experiment, output, cdn=cdn, allow_simulate=allow_simulate)
+        size = backend.write(experiment, output, **options)  # type: ignore[arg-type]
         click.echo(f"wrote {output} ({size // 1024} KB)", err=True)
 
 

@@ -13,6 +13,7 @@ from sbl.source import Diagnostic, read_source
 
 if TYPE_CHECKING:
     from sbl.data import Rows
+    from sbl.media import MediaFile
     from sbl.protocol import Responder
 
 
@@ -59,15 +60,27 @@ class Experiment:
         return ir.to_json(self.ir)
 
     def compile(self, output: str | Path | None = None, *, cdn: bool = False,
-                allow_simulate: bool = False) -> str:
+                allow_simulate: bool = False, media: str = "auto") -> str:
         """The self-contained jsPsych 8 page; also written to ``output`` when given.
-        ``allow_simulate`` lets a page that collects data play itself (for piloting)."""
+        ``allow_simulate`` lets a page that collects data play itself (for piloting);
+        ``media`` is where its media files go (``sbl compile --media``: auto, inline, or
+        beside, next to ``output``)."""
         from sbl.backends import web, write_output
 
-        page = web.emit(self.ir, cdn=cdn, allow_simulate=allow_simulate)
-        if output is not None:
-            write_output(output, page)
-        return page
+        out = None if output is None else Path(output)
+        pieces = web.pieces(self.ir, cdn=cdn, allow_simulate=allow_simulate,
+                            media_mode=media, output=out)
+        if out is not None:
+            write_output(out, *pieces)
+        return "".join(pieces)
+
+    def media_files(self) -> list[MediaFile]:
+        """The media files the experiment can show, each found and readable (``sbl check``
+        checks them; a text run never needs them); an SblError names each that is not, at
+        the place that names it."""
+        from sbl.media import files
+
+        return files(self.ir)
 
     def run(self, participant: Responder | str, prefix: Rows | None = None, seed: int = 0,
             output: str | Path | None = None, *, participants: int = 1,

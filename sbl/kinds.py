@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import enum
 import functools
+import math
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -21,6 +23,7 @@ from typing import Any
 
 from sbl import ir, types
 from sbl.types import SblType
+from sbl.values import show
 
 # A key kind's choices that hold this answer with any key (jsPsych's "ALL_KEYS").
 ANY_KEY = "any"
@@ -35,6 +38,7 @@ class AnswerType(enum.Enum):
     KEY = "key"        # a key press among the keys of a parameter
     OPTION = "option"  # a choice among the items of a parameter (buttons, slot machines)
     SURVEY = "survey"  # one answer per question: an option, or free text without options
+    NUMBER = "number"  # a number from min to max in steps (a slider)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +50,24 @@ class ParamDecl:
     required: bool
     default: Any
     doc: str
+    media: str | None = None  # a media parameter's class of file (MEDIA_CLASSES); None: any
+
+    @property
+    def is_media(self) -> bool:
+        """Whether the parameter names media files (type ``media``, ``media?`` or a list)."""
+        return types.MEDIA in _scalars(self.type)
+
+
+def _scalars(t: SblType) -> set[SblType]:
+    """The scalar types inside ``t`` (``list[media]?`` -> {media})."""
+    t = types.strip_optional(t)
+    if isinstance(t, types.ListType):
+        return _scalars(t.item)
+    return set() if isinstance(t, types.RecordType) else {t}
+
+
+# The classes of media file a media parameter may restrict itself to (``media = "image"``).
+MEDIA_CLASSES = ("image", "audio", "video")
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +93,8 @@ class Answer:
     options: str | None = None
     numbered: bool = False
     forced: str | None = None  # the parameter naming the one option a trial instructs
+    # a number answer: the parameters holding its lowest and highest value and its step
+    bounds: tuple[str, str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,10 +123,17 @@ class Kind:
     compare: str | None = None
     example: Example | None = None
     transcript: bool = True  # whether its trials are in a model's transcript by default
+    gesture: bool = False  # its trials follow a user gesture (a click or key): browsers play
+    # no sound before one, so the page asks for a click first when none came (runtime.js)
 
     def param(self, name: str) -> ParamDecl | None:
         """The declaration of parameter ``name``, or None."""
         return next((p for p in self.params if p.name == name), None)
+
+    @property
+    def media_params(self) -> tuple[ParamDecl, ...]:
+        """The parameters that name media files."""
+        return tuple(p for p in self.params if p.is_media)
 
     @property
     def response_type(self) -> SblType:
@@ -110,7 +141,8 @@ class Kind:
         by_answer: dict[AnswerType, SblType] = {
             AnswerType.NONE: types.NONE, AnswerType.KEY: types.Optional(types.STR),
             AnswerType.OPTION: types.Optional(types.INT),
-            AnswerType.SURVEY: types.Optional(types.RecordType((), open=True))}
+            AnswerType.SURVEY: types.Optional(types.RecordType((), open=True)),
+            AnswerType.NUMBER: types.Optional(types.NUMBER)}
         return by_answer[self.answer.type]
 
 
@@ -150,12 +182,71 @@ JSPSYCH_FIELDS: frozenset[str] = frozenset({
     "sbl_version", "sbl_storage",  # the page's own bookkeeping: see docs/data.md
     "stimulus", "view_history", "question_order", "success", "plugin_version",
     "extension_type", "extension_version", "rt_key_duration", "response_index",
+    "slider_start",  # html-slider-response's copy of the slider's start (sbl records `start`)
 })
 
 
+# A number answer (a slider) has at most this many positions: a text participant chooses
+# among all of them (a model scores each), and no slider on a screen has more pixels.
+MAX_POSITIONS = 1001
+
+
+def positions(low: Any, high: Any, step: Any,
+              names: tuple[str, str, str] = ("min", "max", "step")) -> tuple[int, ...]:
+    """The values a number answer from ``low`` to ``high`` in steps of ``step`` can take
+    (runtime.js ``positions`` is its twin). Raises ValueError, naming the parameters as
+    ``names`` does, unless the bounds are whole numbers (jsPsych's slider truncates any
+    other to one), ``low < high``, ``step > 0`` and ``high - low`` is a whole number of
+    steps, at most MAX_POSITIONS - 1 of them."""
+    lo, hi, st = names
+    if not all(isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+               and float(x).is_integer() for x in (low, high, step)):
+        raise ValueError(f"{lo}, {hi} and {st} must be whole numbers; got {show(low)}, "
+                         f"{show(high)}, {show(step)}")
+    low, high, step = int(low), int(high), int(step)
+    if step <= 0:
+        raise ValueError(f"{st} must be more than 0; got {step}")
+    if high <= low:
+        raise ValueError(f"{hi} must be more than {lo}; got {lo} {low}, {hi} {high}")
+    if (high - low) % step:
+        raise ValueError(f"{hi} - {lo} ({high - low}) must be a whole number of steps of "
+                         f"{step}")
+    if (high - low) // step + 1 > MAX_POSITIONS:
+        raise ValueError(f"a slider has at most {MAX_POSITIONS} positions; {low} to {high} "
+                         f"in steps of {step} makes {(high - low) // step + 1}")
+    return tuple(range(low, high + 1, step))
+
+
+def positions_of(bounds: tuple[str, str, str], values: Mapping[str, Any]) -> tuple[int, ...]:
+    """:func:`positions` of a number answer whose bounds are the parameters ``bounds`` (low,
+    high, step) of ``values`` (a trial's parameters, or a recorded row)."""
+    low, high, step = (values.get(name) for name in bounds)
+    return positions(low, high, step, names=bounds)
+
+
 def _param(name: str, raw: dict[str, Any]) -> ParamDecl:
-    return ParamDecl(name, types.parse_type(raw["type"]), bool(raw.get("required", False)),
-                     raw.get("default"), raw.get("doc", ""))
+    media = raw.get("media")
+    if media is not None and media not in MEDIA_CLASSES:
+        raise ValueError(f"parameter {name!r}: media must be one of {', '.join(MEDIA_CLASSES)}")
+    decl = ParamDecl(name, types.parse_type(raw["type"]), bool(raw.get("required", False)),
+                     raw.get("default"), raw.get("doc", ""), media)
+    if media is not None and not decl.is_media:
+        raise ValueError(f"parameter {name!r} says media = {media!r} but is not of type media")
+    if decl.is_media and decl.default is not None:
+        raise ValueError(f"media parameter {name!r} cannot have a default: a file is named "
+                         "relative to the .sbl file that uses it")
+    return decl
+
+
+def _described(name: str, params: tuple[ParamDecl, ...]) -> None:
+    """A kind that shows media declares the text a model reads instead: a required
+    ``description`` string (DESIGN decision 12), which its template must use."""
+    if not any(p.is_media for p in params):
+        return
+    description = next((p for p in params if p.name == "description"), None)
+    if description is None or not description.required or description.type != types.STR:
+        raise ValueError(f"kind {name!r} has a media parameter, so it must declare a required "
+                         "'description' of type str: the text a model reads instead")
 
 
 def _data(kind: str, name: str, raw: dict[str, Any]) -> DataDecl:
@@ -173,6 +264,7 @@ def _kind(name: str, raw: dict[str, Any]) -> Kind:
     clash = {p.name for p in params} & set(CORE_FIELDS)
     if clash:
         raise ValueError(f"kind {name!r} declares reserved names {sorted(clash)}")
+    _described(name, params)
     labels = answer.get("labels", "letters")
     if labels not in ("letters", "numbers"):
         raise ValueError(f"kind {name!r}: answer labels must be 'letters' or 'numbers'")
@@ -180,11 +272,22 @@ def _kind(name: str, raw: dict[str, Any]) -> Kind:
     example = raw.get("example")
     return Kind(name, raw.get("doc", ""), raw["plugin"],
                 Answer(answer_type, answer.get("from"), answer.get("options"),
-                       labels == "numbers", answer.get("forced")),
+                       labels == "numbers", answer.get("forced"), _bounds(name, answer)),
                 params, data, bool(raw.get("multiline", False)),
                 tuple(raw.get("extra_plugins", ())), _compare(name, answer_type, raw),
                 Example(example["stimulus"], example.get("response")) if example else None,
-                bool(raw.get("transcript", True)))
+                bool(raw.get("transcript", True)), bool(raw.get("gesture", False)))
+
+
+def _bounds(name: str, answer: dict[str, Any]) -> tuple[str, str, str] | None:
+    """A number answer's ``min``, ``max`` and ``step``: the parameters that hold them."""
+    if answer["type"] != AnswerType.NUMBER.value:
+        return None
+    if not all(isinstance(answer.get(k), str) for k in ("min", "max", "step")):
+        raise ValueError(f"kind {name!r}: a number answer names its min, max and step "
+                         f"parameters (answer = {{ type = \"number\", min = ..., max = ..., "
+                         f"step = ... }})")
+    return answer["min"], answer["max"], answer["step"]
 
 
 def _compare(name: str, answer: AnswerType, raw: dict[str, Any]) -> str | None:

@@ -21,7 +21,11 @@ if TYPE_CHECKING:
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
                  "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+                 "--disable-sync", "--no-first-run",
+                 # A simulated participant's clicks are not user gestures, so without this
+                 # a browser refuses the sounds that --mode visual plays (people click Start
+                 # first: runtime.js, queue; tests/test_av.py runs without it).
+                 "--autoplay-policy=no-user-gesture-required"]
 
 
 def chromium() -> str:

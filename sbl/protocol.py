@@ -109,6 +109,34 @@ class Usage:
                      self.participants + other.participants)
 
 
+def match_option(options: Sequence[str], text: str) -> str | None:
+    """The option ``text`` names, ignoring case, or None. Where the options are numbers (a
+    slider's positions), a number written otherwise names the same option: ``50.0`` is
+    ``50``."""
+    wanted = text.strip().upper()
+    found = next((o for o in options if o.upper() == wanted), None)
+    if found is not None or not _is_number(wanted):
+        return found
+    return next((o for o in options if _is_number(o) and float(o) == float(wanted)), None)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return text.strip().lower() not in ("nan", "inf", "-inf", "+inf", "infinity")
+
+
+def describe_options(options: Sequence[str]) -> str:
+    """The valid answers for a message: ``C or A``, ``C, A or F``; a long list (a slider's
+    positions) by its first and last items: ``0, 1, …, 100 (101 answers)``."""
+    items = list(options)
+    if len(items) > 12:
+        return f"{items[0]}, {items[1]}, …, {items[-1]} ({len(items)} answers)"
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
+
+
 def closes_options(options: Sequence[str]) -> bool:
     """Whether options must be scored with their closing ``">>"``: when one option begins
     another (``1`` and ``10``, ``car`` and ``cart``), the shorter one's tokens also start the

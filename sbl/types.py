@@ -3,7 +3,8 @@
 Types are written in declarations as ``number``, ``int``, ``str``, ``html``, ``bool``,
 ``any``, ``none``, ``list[T]``, ``record{a: T, b: U}`` and ``T?`` (T or none).
 ``html`` is a parameter whose literal text is shown as HTML; values computed into it are
-escaped text (docs/language.md, Markup; sbl/markup.py).
+escaped text (docs/language.md, Markup; sbl/markup.py). ``media`` is a string naming a media
+file, relative to the .sbl file; the checker lists every value it can take (sbl/listing.py).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class Type:
-    """A scalar type: number, int, str, html, bool, none or any."""
+    """A scalar type: number, int, str, html, media, bool, none or any."""
 
     name: str
 
@@ -61,9 +62,11 @@ class Optional:
 
 SblType = Type | ListType | RecordType | Optional
 
-NUMBER, INT, STR, HTML, BOOL, NONE, ANY = (Type(n) for n in
-                                           ("number", "int", "str", "html", "bool", "none", "any"))
-_SCALARS = {t.name: t for t in (NUMBER, INT, STR, HTML, BOOL, NONE, ANY)}
+NUMBER, INT, STR, HTML, MEDIA, BOOL, NONE, ANY = (
+    Type(n) for n in ("number", "int", "str", "html", "media", "bool", "none", "any"))
+_SCALARS = {t.name: t for t in (NUMBER, INT, STR, HTML, MEDIA, BOOL, NONE, ANY)}
+# Types whose values are strings: each may be used where another is expected.
+_STRINGS = (STR, HTML, MEDIA)
 _TOKEN = re.compile(r"\s*([A-Za-z_]\w*|[\[\]{}:,?])")
 
 
@@ -120,6 +123,8 @@ def a(t: SblType) -> str:
     """The type with its article, for messages: 'an int', 'a list[str]'."""
     if isinstance(t, Optional):
         return a(t.inner) + " or none"
+    if t == MEDIA:
+        return "a media file's path"
     text = str(t)
     return ("an " if text[0] in "aeiou" else "a ") + text
 
@@ -150,8 +155,8 @@ def assignable(actual: SblType, expected: SblType) -> bool:
     expected = strip_optional(expected)
     if expected == NUMBER:
         return actual in (NUMBER, INT)
-    if expected in (STR, HTML):
-        return actual in (STR, HTML)
+    if expected in _STRINGS:
+        return actual in _STRINGS
     if isinstance(expected, ListType):
         return isinstance(actual, ListType) and assignable(actual.item, expected.item)
     if isinstance(expected, RecordType):
@@ -178,7 +183,7 @@ def join(a: SblType, b: SblType) -> SblType:
         return inner if inner == ANY or isinstance(inner, Optional) else Optional(inner)
     if {a, b} <= {NUMBER, INT}:
         return NUMBER
-    if {a, b} <= {STR, HTML}:
+    if {a, b} <= set(_STRINGS):
         return STR
     if isinstance(a, ListType) and isinstance(b, ListType):
         return ListType(join(a.item, b.item))  # type: ignore[arg-type]

@@ -28,6 +28,7 @@ from sbl.backends.text import answers
 from sbl.data import Rows
 from tests.browser import Session, file_url, session
 
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 IGNORED = frozenset({"rt", "time_elapsed", "source"})
 PARTICIPANT = "1"  # the id a text run gives its first participant; the page gets it by URL
 SIM_RT = 300  # ms: a simulated response time shorter than any response window in examples
@@ -225,8 +226,17 @@ def _instructions(s: Session, row: Mapping[str, Any]) -> None:
         s.page.click("#jspsych-instructions-next")
 
 
-def _choice(s: Session, row: Mapping[str, Any]) -> None:
-    s.page.locator("#jspsych-html-button-response-btngroup button").nth(row["response"]).click()
+def _buttons(plugin: str) -> Callable[[Session, Mapping[str, Any]], None]:
+    """Click the button a row's response names, in the button group of jsPsych ``plugin``."""
+    def click(s: Session, row: Mapping[str, Any]) -> None:
+        if row["response"] is None:
+            _wait(s, row)
+        else:
+            s.page.locator(f"#jspsych-{plugin}-btngroup button").nth(row["response"]).click()
+    return click
+
+
+_choice = _buttons("html-button-response")
 
 
 def _bandit(s: Session, row: Mapping[str, Any]) -> None:
@@ -255,11 +265,47 @@ def _text_survey(s: Session, row: Mapping[str, Any]) -> None:
     s.page.click("#jspsych-survey-text-next")
 
 
+def _slider(s: Session, row: Mapping[str, Any]) -> None:
+    """Move the slider with the arrow keys, as a person may, one step a press from where it
+    starts (``start``, else its middle position); then click the button."""
+    if row["response"] is None:
+        _wait(s, row)
+        return
+    values = kinds.positions(row["low"], row["high"], row["step"])
+    start = values[(len(values) - 1) // 2] if row["start"] is None else row["start"]
+    steps = round((row["response"] - start) / row["step"])
+    slider = s.page.locator("#jspsych-html-slider-response-response")
+    for _ in range(abs(steps)):
+        slider.press("ArrowRight" if steps > 0 else "ArrowLeft")
+    s.page.click("#jspsych-html-slider-response-next")
+
+
+def _categorize(s: Session, row: Mapping[str, Any]) -> None:
+    """Press the key (or let the time run out), then let the feedback's time pass: the
+    feedback is part of the trial."""
+    _keys(s, row)
+    s.run_for(int(row["feedback_duration"]))
+
+
 PLAYERS: dict[str, Callable[[Session, Mapping[str, Any]], None]] = {
     "instructions": _instructions, "text": _keys, "html_keyboard": _keys, "fixation": _wait,
     "blank": _wait, "feedback": _wait, "choice": _choice, "bandit": _bandit,
     "likert": _likert, "multi_choice": _multi_choice, "text_survey": _text_survey,
+    "slider": _slider, "categorize_html": _categorize, "categorize_image": _categorize,
+    "audio_keyboard": _keys, "audio_button": _buttons("audio-button-response"),
+    "video_keyboard": _keys, "video_button": _buttons("video-button-response"),
+    "image_keyboard": _keys, "image_button": _buttons("image-button-response"),
 }
+
+
+def start_gesture(s: Session) -> bool:
+    """Click Start on the page's "click to start" screen, if it shows one (it does before a
+    sound or video when the participant has neither clicked nor pressed a key yet); whether
+    it did."""
+    if s.page.locator("#sbl-gesture").count() == 0:
+        return False
+    s.page.locator("#jspsych-html-button-response-btngroup button").click()
+    return True
 
 
 def _trials_done(s: Session) -> int:
@@ -277,6 +323,7 @@ def play(browser: Any, page: Path, folder: Path, seed: int,
         for i, row in enumerate(rows):
             done = _trials_done(s)
             assert done == i, f"before row {i} ({row['trial']}) the page has {done} trials done"
+            start_gesture(s)
             PLAYERS[str(row["kind"])](s, row)
             s.page.wait_for_function(f"sblRun.st.rows.length > {i}", timeout=5_000)
             got = s.page.evaluate(f"sblRun.st.rows[{i}].trial")
@@ -289,13 +336,18 @@ def play(browser: Any, page: Path, folder: Path, seed: int,
 # ---------------------------------------------------------------- every kind, by its example
 
 
-def every_kind() -> sbl.Experiment:
-    """An experiment with one trial of each declared kind: the example of its declaration
-    (``[example]`` in ``stdlib/kinds/<kind>.toml``), in name order."""
+def every_kind_source() -> str:
+    """The source of an experiment with one trial of each declared kind: the example of its
+    declaration (``[example]`` in ``stdlib/kinds/<kind>.toml``), in name order."""
     trials = [f"  {name} {kind.example.stimulus}" for name, kind in kinds.all_kinds().items()
               if kind.example is not None]
-    source = 'experiment "Every kind"\n\nblock every {\n' + "\n".join(trials) + "\n}\n"
-    return sbl.loads(source, "every_kind.sbl")
+    return 'experiment "Every kind"\n\nblock every {\n' + "\n".join(trials) + "\n}\n"
+
+
+def every_kind() -> sbl.Experiment:
+    """The experiment of :func:`every_kind_source`, beside the examples: the media files of
+    the kinds' examples are in examples/media/."""
+    return sbl.loads(every_kind_source(), str(EXAMPLES / "every_kind.sbl"))
 
 
 def declared_response(row: Mapping[str, Any]) -> Any:

@@ -185,6 +185,17 @@ def test_survey_ratings() -> None:
     assert options.groupby("group")["mean"].sum().iloc[0] == pytest.approx(1.0)
 
 
+def test_slider_values() -> None:
+    exp = sbl.load(ROOT / "examples" / "category_learning.sbl")
+    rows = run_experiment(exp.ir, RandomResponder(4), participants=3, seed=2)
+    sliders = compare([rows])["survey.sliders"]
+    assert list(sliders["item"]) == ["learn/confidence (0-100)"]
+    # the mean over participants of each one's mean of their two ratings
+    each = [[r["response"] for r in rows if r["kind"] == "slider" and r["participant"] == p]
+            for p in rows.participants]
+    assert sliders.iloc[0]["mean"] == pytest.approx(sum(sum(v) / 2 for v in each) / 3)
+
+
 # ---------------------------------------------------------------- golden summaries
 
 

@@ -3,7 +3,9 @@ programs. Invalid (mutated) programs raise only sbl's own error, positioned insi
 
 from __future__ import annotations
 
+import re
 import string
+from importlib import resources
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -15,10 +17,10 @@ from sbl.source import SblError
 
 from conftest import EXAMPLES
 
-KEYWORDS = {"experiment", "shared", "let", "table", "from", "block", "loop", "over", "shuffle",
-            "repeat", "sample", "until", "max", "after", "if", "then", "else", "for", "in",
-            "and", "or", "not", "true", "false", "none", "prev", "max_run", "min_distance",
-            "no_repeat"}
+# Every word the grammar reserves (its `NAME.2: /word\b/` terminals), read from the grammar so a
+# new keyword cannot slip into the generated names.
+_GRAMMAR = resources.files("sbl.grammar").joinpath("sbl.lark").read_text("utf-8")
+KEYWORDS = set(re.findall(r"^[A-Z_]+\.2: /(\w+)\\b/", _GRAMMAR, re.MULTILINE))
 PROFILE = settings(max_examples=300, deadline=None, derandomize=True,
                    suppress_health_check=[HealthCheck.too_slow])
 

@@ -5,7 +5,7 @@ Layers, bottom up; a module may import its own layer and those below it, never a
 1. the IR, ``sbl.ir``: imports nothing of ``sbl``;
 2. the front end and its facts: ``sbl.source``, ``sbl.types``, ``sbl.values``, ``sbl.prng``,
    ``sbl.groups``, ``sbl.parse``, ``sbl.syntax_errors``, ``sbl.grammar``, ``sbl.kinds``,
-   ``sbl.evaluate``;
+   ``sbl.evaluate``, ``sbl.listing``, ``sbl.media``;
 3. the passes, ``sbl.passes.*``: the IR and layer 2 only;
 4. the backends, ``sbl.backends.NAME`` (``web``, ``text``, ``ir``): layers 1-3, the data
    schema (``sbl.data``) and the participant protocol (``sbl.protocol``); never another
@@ -33,7 +33,8 @@ import pytest
 
 SBL = Path(__file__).resolve().parents[1] / "sbl"
 FRONT = {"sbl.source", "sbl.types", "sbl.values", "sbl.prng", "sbl.order", "sbl.groups",
-         "sbl.parse", "sbl.syntax_errors", "sbl.grammar", "sbl.kinds", "sbl.evaluate"}
+         "sbl.parse", "sbl.syntax_errors", "sbl.grammar", "sbl.kinds", "sbl.evaluate",
+         "sbl.listing", "sbl.media"}
 API = ("sbl.experiment", "sbl.simulate", "sbl.scoring", "sbl.cli", "sbl.commands",
        "sbl.participants")
 MODEL_LIBRARIES = {"torch", "transformers", "peft", "accelerate", "bitsandbytes", "llama_cpp",

@@ -500,13 +500,31 @@ block all {
   likert { questions: [{prompt: "How?", labels: ["low", "mid", "high"]}] }
   multi_choice { questions: [{prompt: "Which?", options: ["<x>", "y"]}] preamble: "Answer" }
   text_survey { questions: [{prompt: "Age?"}] }
+  image_keyboard { src: "media/red_circle.png" description: "a red circle" choices: ["f"] }
+  image_button { src: "media/blue_square.png" description: "a blue square" choices: ["a", "b"] }
+  audio_keyboard { src: "media/high_tone.wav" description: "a high tone"
+                   choices: ["f", "j"] correct_key: "j" }
+  audio_button { src: "media/low_tone.wav" description: "a low tone"
+                 choices: ["Low", "<High>"] }
+  video_keyboard { src: "media/dot_left.webm" description: "a dot moving left"
+                   choices: ["ArrowLeft", "ArrowRight"] }
+  video_button { src: "media/dot_right.webm" description: "a dot moving right"
+                 choices: ["Left", "Right"] correct_choice: "Right" }
+  slider { stimulus: "Sure?" low: 1 high: 7 anchors: ["no", "<yes>"] require_movement: true }
+  categorize_html { stimulus: "<i>A</i>" choices: ["f", "j"] correct_key: "F"
+                    feedback_duration: 500 }
+  categorize_image {
+    src: "media/blue_circle.png" description: "a blue circle" choices: ["f", "j"]
+    correct_key: "f" correct_text: "Right, a circle." feedback_duration: 500
+  }
 }
 '''
 
 
 @needs_chromium
 def test_every_kind_runs_by_hand(browser: Any, tmp_path: Path) -> None:
-    page = write(tmp_path, load(ALL_KINDS, "kinds.sbl"), "kinds.html")
+    # beside the examples, whose media/ folder holds the images
+    page = write(tmp_path, load(ALL_KINDS, str(parity.EXAMPLES / "kinds.sbl")), "kinds.html")
     with session(browser, tmp_path) as s:
         s.goto(file_url(page, participant="k"))
         p = s.page
@@ -530,13 +548,39 @@ def test_every_kind_runs_by_hand(browser: Any, tmp_path: Path) -> None:
         p.click("#jspsych-survey-multi-choice-next")
         p.fill("#input-0", "42")
         p.click("#jspsych-survey-text-next")
+        p.keyboard.press("f")
+        p.locator("#jspsych-image-button-response-btngroup button").nth(0).click()
+        p.keyboard.press("j")  # the clicks before were gestures: no click-to-start screen
+        assert p.inner_text("#jspsych-audio-button-response-btngroup") == "Low\n<High>"
+        p.locator("#jspsych-audio-button-response-btngroup button").nth(1).click()
+        assert p.locator("#jspsych-video-keyboard-response-stimulus").count() == 1
+        p.keyboard.press("ArrowLeft")
+        p.locator("#jspsych-video-button-response-btngroup button").nth(1).click()
+        slider = p.locator("#jspsych-html-slider-response-response")
+        assert slider.input_value() == "4"  # its middle position, unless `start` says
+        assert "<yes>" in p.inner_text("#jspsych-html-slider-response-wrapper")
+        assert p.is_disabled("#jspsych-html-slider-response-next")  # require_movement
+        slider.press("End")
+        p.click("#jspsych-html-slider-response-next")
+        assert p.inner_text("i") == "A"
+        p.keyboard.press("j")  # the wrong key: the feedback follows within the trial
+        assert p.inner_text(".sbl-incorrect") == "Wrong."
+        s.run_for(500)
+        assert p.locator("img#jspsych-categorize-image-stimulus").count() == 1
+        p.keyboard.press("f")
+        assert p.inner_text(".sbl-correct") == "Right, a circle."
+        assert p.locator("img#jspsych-categorize-image-stimulus").count() == 1  # shown too
+        s.run_for(500)
         assert s.wait_state() == "done"
         s.wait_downloads("kinds.json")
         rows = sbl_rows(s.json_download("kinds.json"))
         assert not s.errors
     got = {r["kind"]: r for r in rows}
     assert list(got) == ["instructions", "text", "feedback", "html_keyboard", "fixation", "blank",
-                         "choice", "bandit", "likert", "multi_choice", "text_survey"]
+                         "choice", "bandit", "likert", "multi_choice", "text_survey",
+                         "image_keyboard", "image_button", "audio_keyboard", "audio_button",
+                         "video_keyboard", "video_button", "slider", "categorize_html",
+                         "categorize_image"]
     assert set(got) == set(kinds.all_kinds()) - set(payload.UNSUPPORTED)
     assert (got["instructions"]["response"], got["instructions"]["rt"]) == (None, None)
     assert (got["text"]["response"], got["text"]["correct"]) == ("f", True)
@@ -549,6 +593,21 @@ def test_every_kind_runs_by_hand(browser: Any, tmp_path: Path) -> None:
     assert got["multi_choice"]["response"] == {"Q0": "<x>"}
     assert got["text_survey"]["response"] == {"Q0": "42"}
     assert got["fixation"]["duration"] == 100 and got["blank"]["response"] is None
+    assert (got["image_keyboard"]["response"], got["image_keyboard"]["src"]) == \
+        ("f", "media/red_circle.png")  # the path as written, not the inlined data
+    assert (got["image_button"]["choice"], got["image_button"]["src"]) == \
+        ("a", "media/blue_square.png")
+    assert (got["audio_keyboard"]["response"], got["audio_keyboard"]["correct"]) == ("j", True)
+    assert (got["audio_button"]["choice"], got["audio_button"]["src"]) == \
+        ("<High>", "media/low_tone.wav")  # the path as written, not the inlined data
+    assert got["video_keyboard"]["response"] == "ArrowLeft"
+    assert (got["video_button"]["choice"], got["video_button"]["correct"]) == ("Right", True)
+    assert (got["slider"]["response"], got["slider"]["start"]) == (7, None)
+    assert [got["categorize_html"][k] for k in ("response", "correct", "feedback")] == \
+        ["j", False, "Wrong."]
+    assert [got["categorize_image"][k] for k in ("src", "correct", "feedback")] == \
+        ["media/blue_circle.png", True, "Right, a circle."]  # the path as written
+    assert len(rows) == 20  # the feedback is part of its trial: one row
 
 
 @needs_chromium

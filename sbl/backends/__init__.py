@@ -20,11 +20,18 @@ if TYPE_CHECKING:
     from sbl.ir import Experiment
 
 
+# Where a page's media files go (``sbl compile --media``; sbl/backends/web/media.py), and the
+# bytes of media in all above which ``auto`` writes them beside the page instead of inside:
+# inlined, base64 makes them a third larger, and a browser holds the whole page in memory.
+MEDIA_MODES = ("auto", "inline", "beside")
+MEDIA_INLINE_LIMIT = 16 * 2**20
+
+
 class Emitter(Protocol):
     """The function a backend module exports."""
 
     def __call__(self, experiment: Experiment, *, cdn: bool = False,
-                 allow_simulate: bool = False) -> str: ...
+                 allow_simulate: bool = False, media_mode: str = "auto") -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,22 +44,26 @@ class Backend:
     help: str
 
     def emit(self, experiment: Experiment, *, cdn: bool = False,
-             allow_simulate: bool = False) -> str:
+             allow_simulate: bool = False, media_mode: str = "auto") -> str:
         """Run the backend on a checked experiment."""
         emitter: Emitter = importlib.import_module(self.module).emit
-        return emitter(experiment, cdn=cdn, allow_simulate=allow_simulate)
+        return emitter(experiment, cdn=cdn, allow_simulate=allow_simulate,
+                       media_mode=media_mode)
 
     def write(self, experiment: Experiment, path: str | Path, *, cdn: bool = False,
-              allow_simulate: bool = False) -> int:
+              allow_simulate: bool = False, media_mode: str = "auto") -> int:
         """Run the backend and write its output to ``path`` (UTF-8); the bytes written. A
-        backend module may also export ``pieces(experiment, **options)``, its output as
-        strings to write in turn, so that a large output is never held whole twice."""
+        backend module may also export ``pieces(experiment, **options, output=path)``, its
+        output as strings to write in turn, so that a large output is never held whole
+        twice (``output``: where the page goes, for files written beside it)."""
         module = importlib.import_module(self.module)
         pieces = getattr(module, "pieces", None)
         if pieces is None:
             return write_output(path, self.emit(experiment, cdn=cdn,
-                                                allow_simulate=allow_simulate))
-        return write_output(path, *pieces(experiment, cdn=cdn, allow_simulate=allow_simulate))
+                                                allow_simulate=allow_simulate,
+                                                media_mode=media_mode))
+        return write_output(path, *pieces(experiment, cdn=cdn, allow_simulate=allow_simulate,
+                                          media_mode=media_mode, output=Path(path)))
 
 
 REGISTRY: dict[str, Backend] = {b.name: b for b in (

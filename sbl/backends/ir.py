@@ -6,6 +6,6 @@ from sbl import ir
 
 
 def emit(experiment: ir.Experiment, *, cdn: bool = False,
-         allow_simulate: bool = False) -> str:
+         allow_simulate: bool = False, media_mode: str = "auto") -> str:
     """The experiment's IR as JSON text."""
     return ir.to_json(experiment) + "\n"

@@ -1,6 +1,7 @@
 """The survey analysis: the mean rating of each rating-scale question (``likert``, rated
-1..k) and the proportion choosing each option of each multiple-choice question
-(``multi_choice``). Free-text answers (``text_survey``) are not summarised."""
+1..k), the mean value of each slider (``slider``, the number recorded) and the proportion
+choosing each option of each multiple-choice question (``multi_choice``). Free-text answers
+(``text_survey``) are not summarised."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ def survey(groups: Sequence[Group], options: Options) -> Section | None:
     ratings = [_rating(g.label, r) for g in groups for r in g.rows if r.get("kind") == "likert"]
     picks = [_pick(g.label, r) for g in groups for r in g.rows
              if r.get("kind") == "multi_choice"]
+    sliders = [_slider(g.label, r) for g in groups for r in g.rows if r.get("kind") == "slider"]
     frames: dict[str, pandas.DataFrame] = {}
     tables, plots = [], []
     rating_rows = [x for rows in ratings for x in rows]
@@ -31,6 +33,13 @@ def survey(groups: Sequence[Group], options: Options) -> Section | None:
                             keys=("item",), digits=2))
         plots.append(Plot("ratings", "Mean rating per question", "bars", frame, x="item",
                           ylabel="rating"))
+    if sliders:
+        frame = _summary(sliders)
+        frames["sliders"] = frame
+        tables.append(Table("sliders", "Sliders (mean value set)", frame, keys=("item",),
+                            digits=2))
+        plots.append(Plot("sliders", "Mean value per slider", "bars", frame, x="item",
+                          ylabel="value"))
     pick_rows = [x for rows in picks for x in rows]
     if pick_rows:
         frame = _summary(pick_rows)
@@ -68,6 +77,14 @@ def _rating(label: str, row: dict[str, Any]) -> list[list[Any]]:
         value = answer + 1 if isinstance(answer, (int, float)) else None
         out.append([label, row.get("participant"), item, value])
     return out
+
+
+def _slider(label: str, row: dict[str, Any]) -> list[Any]:
+    """The slider's value; the item is its trial and range (the stimulus may be HTML)."""
+    response = row.get("response")
+    value = response if isinstance(response, (int, float)) else None
+    item = _item(str(row.get("trial", "")), f" ({row.get('low')}-{row.get('high')})")
+    return [label, row.get("participant"), item, value]
 
 
 def _pick(label: str, row: dict[str, Any]) -> list[list[Any]]:

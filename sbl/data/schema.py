@@ -149,7 +149,8 @@ def normalise(row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def typed_response(kind_name: Any, response: Any) -> Any:
-    """``response`` with the type its kind records: a key string, an option index, a record."""
+    """``response`` with the type its kind records: a key string, an option index, a record,
+    a number."""
     kind = kinds.get(str(kind_name)) if kind_name is not None else None
     if kind is None or response is None or response == "":
         return None if response == "" else response
@@ -158,6 +159,8 @@ def typed_response(kind_name: Any, response: Any) -> Any:
         return encode_cell(response) if isinstance(response, (int, float)) else response
     if answer is kinds.AnswerType.OPTION:
         return _whole(decode_cell(response) if isinstance(response, str) else response)
+    if answer is kinds.AnswerType.NUMBER and isinstance(response, str):  # from a CSV cell
+        return decode_cell(response)
     if answer is kinds.AnswerType.SURVEY and isinstance(response, str):
         value = decode_cell(response)
         return value if isinstance(value, dict) else response

@@ -76,6 +76,9 @@ def _check_response(kind: kinds.Kind, row: Mapping[str, Any], origin: str | None
     """The response has the type the kind records and is one of the trial's answers."""
     response = row.get("response")
     expected = _RESPONSE_TYPES.get(kind.answer.type)
+    if response is not None and kind.answer.bounds is not None:
+        _check_number(kind, kind.answer.bounds, row, origin, number)
+        return
     if response is None or expected is None:
         return
     kind_type, description = expected
@@ -94,6 +97,24 @@ def _check_response(kind: kinds.Kind, row: Mapping[str, Any], origin: str | None
         shown = f"0 to {len(items) - 1}" if kind_type is int else ", ".join(map(repr, items))
         raise fail(origin, number, f"{response!r} is not one of this trial's answers "
                                    f"({shown}, from its '{kind.answer.source}')", "response")
+
+
+def _check_number(kind: kinds.Kind, bounds: tuple[str, str, str], row: Mapping[str, Any],
+                  origin: str | None, number: int) -> None:
+    """A number answer (a slider's) is one of the positions its recorded bounds allow."""
+    response = row["response"]
+    if not _number(response):
+        raise fail(origin, number, f"a {kind.name} trial records a number, found "
+                                   f"{response!r}", "response")
+    try:
+        values = kinds.positions_of(bounds, row)
+    except ValueError as exc:
+        raise fail(origin, number, f"the trial's {', '.join(bounds)} are wrong: {exc}") from None
+    if response not in values:
+        low, high, step = bounds
+        raise fail(origin, number, f"{response!r} is not a position of this slider (from its "
+                                   f"{low} {row.get(low)!r} to its {high} {row.get(high)!r} "
+                                   f"in steps of {row.get(step)!r})", "response")
 
 
 def _check_value(value: Any, origin: str | None, number: int, column: str) -> None:

@@ -64,8 +64,9 @@ CORE_MEANINGS: dict[str, str] = {
                 "recorded as written); for option kinds (bandit, choice) the 0-based index of the "
                 "chosen option; for survey kinds jsPsych's response object {\"Q0\": ..., "
                 "\"Q1\": ...} (for multi_choice the option text, for likert the index of the "
-                "label, for text_survey the text). Empty when there was no response: kinds "
-                "without an answer, key kinds with no keys, and timeouts.",
+                "label, for text_survey the text); for slider the number the slider was set to "
+                "(one of its positions from low to high by step). Empty when there was no "
+                "response: kinds without an answer, key kinds with no keys, and timeouts.",
     "rt": "Response time in milliseconds, as jsPsych measures it. Empty in text runs (no "
           "timing) and for trials without a response. A replayed row keeps the recorded rt.",
 }

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sbl.protocol import Answer, Ask
+from sbl.protocol import Answer, Ask, describe_options, match_option
 from sbl.source import SblError
 
 if TYPE_CHECKING:
@@ -38,10 +38,10 @@ class Scripted:
         given = self.responses[i].strip()
         if ask.options is None:
             return given
-        match = next((o for o in ask.options if o.upper() == given.upper()), None)
+        match = match_option(ask.options, given)
         if match is None:
             raise SblError.at(None, f"scripted response {i + 1} is {given!r}, but the valid "
-                                    f"answers here are {', '.join(ask.options)}",
+                                    f"answers here are {describe_options(ask.options)}",
                               help=f"the question was: {_last_line(ask.transcript)}")
         return match
 

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, TextIO
 
-from sbl.protocol import Answer, Ask
+from sbl.protocol import Answer, Ask, describe_options, match_option
 from sbl.source import SblError
 
 if TYPE_CHECKING:
@@ -50,11 +50,11 @@ class Terminal:
             typed = line.strip().removeprefix("<<").removesuffix(">>").strip()
             if ask.options is None:
                 return typed[:ask.max_chars]
-            match = next((o for o in ask.options if o.upper() == typed.upper()), None)
+            match = match_option(ask.options, typed)
             if match is not None:
                 return match
             last = ask.transcript.rsplit("\n", 1)[-1]
-            self._write(f"Please answer {_choices(ask.options)}.\n{last}")
+            self._write(f"Please answer {describe_options(ask.options)}.\n{last}")
 
     def _show(self, participant: str, transcript: str) -> None:
         """Print what the participant has not seen yet."""
@@ -71,12 +71,6 @@ class Terminal:
         self._show(participant, transcript)
         self._write("\n")
         self._shown.pop(participant, None)
-
-
-def _choices(options: Sequence[str]) -> str:
-    """``C or A``, ``C, A or F``."""
-    items = list(options)
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
 
 
 def from_spec(argument: str | None, options: Options) -> Terminal:

@@ -4,8 +4,9 @@
 from sbl.passes.check import check
 from sbl.passes.inherit import inherit
 from sbl.passes.lint import lint
+from sbl.passes.list_media import list_media
 from sbl.passes.resolve import resolve
 
-PASSES = (resolve, check, inherit)
+PASSES = (resolve, check, inherit, list_media)
 
-__all__ = ["PASSES", "check", "inherit", "lint", "resolve"]
+__all__ = ["PASSES", "check", "inherit", "lint", "list_media", "resolve"]

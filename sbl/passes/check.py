@@ -17,6 +17,9 @@ from sbl.source import Diagnostic, SblError, did_you_mean
 from sbl.types import SblType
 from sbl.values import show_number
 
+# Why a stimulus showing media needs a description.
+_DESCRIBE = ("a model cannot see the file: the description is what it reads instead, so say "
+             "what a person sees or hears (description: \"a red circle\")")
 # The type of `trials`: recorded rows, whose fields vary by kind.
 TRIALS = t.ListType(t.RecordType((), open=True))
 # The names a block's header sees besides the block's own: the pass number (1, 2, ... over
@@ -214,6 +217,10 @@ class _Checker:
         filled = rows_check.fills(stim, kind, rows_check.conditions(self.open, self.columns))
         self.params(stim.params, kind.params, f"'{stim.kind}'", scope, head_span(stim),
                     prompt=self._prompt_scope(kind, scope), filled=frozenset(filled))
+        if kind.answer.bounds is not None:
+            self._bounds(stim, kind.answer.bounds, kind, frozenset(filled))
+        if kind.media_params:
+            self._description(stim)
         custom = rows_check.trial(self, stim, kind, scope)
         self._any_key(stim, kind)
         # this trial's response and data fields hide columns of the same name
@@ -254,8 +261,32 @@ class _Checker:
         missing = [p.name for p in declared
                    if p.required and p.name not in seen | misspelt | filled]
         if missing:
+            media = any(p.is_media for p in declared) and "description" in missing
             self.error(head, f"{owner} needs the parameter{'s' if len(missing) > 1 else ''} "
-                             f"{', '.join(repr(m) for m in missing)}")
+                             f"{', '.join(repr(m) for m in missing)}",
+                       help=_DESCRIBE if media else None)
+
+    def _bounds(self, stim: ir.Stimulus, bounds: tuple[str, str, str], kind: Kind,
+                filled: frozenset[str]) -> None:
+        """A number answer's bounds (a slider's low, high and step), when written as numbers
+        or left to their defaults: the positions they make (kinds.positions). Computed
+        bounds, and bounds a table column fills, are checked when the trial runs, by the
+        same rule."""
+        given = {p.name: p for p in stim.params}
+        values = {}
+        for name in bounds:
+            param, decl = given.get(name), kind.param(name)
+            if param is None and name in filled:
+                return
+            value = _constant_number(param.value) if param else decl.default if decl else None
+            if value is None or not float(value).is_integer():  # computed, or not whole:
+                return                                          # the type check says so
+            values[name] = int(value)
+        try:
+            kinds.positions_of(bounds, values)
+        except ValueError as exc:
+            spans = [given[n].value.span for n in bounds if n in given]
+            self.error(spans[-1] if spans else head_span(stim), str(exc))
 
     def assign(self, assign: ir.Assign, scope: Scope) -> None:
         found = self.infer.infer(assign.value, scope)
@@ -270,6 +301,15 @@ class _Checker:
                 t.NONE not in (declared, found):
             self.error(assign.value.span, f"shared '{assign.target}' holds {t.a(declared)}; "
                                           f"this gives it {t.a(found)}")
+
+    def _description(self, stim: ir.Stimulus) -> None:
+        """A stimulus that shows media says in words what it shows: a model reads that."""
+        given = next((p for p in stim.params if p.name == "description"), None)
+        if given is None:
+            return  # reported as a missing required parameter, with _DESCRIBE as its help
+        if isinstance(given.value, ir.Literal) and not str(given.value.value or "").strip():
+            self.error(given.value.span, "an empty description gives a model nothing to read",
+                       help=_DESCRIBE)
 
     def gap_sign(self, gap: ir.Expr) -> None:
         """A gap written as a number below 0 (a computed one is the runtimes' to clamp)."""

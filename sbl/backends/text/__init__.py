@@ -24,7 +24,7 @@ __all__ = ["Job", "RunSummary", "emit", "run_experiment", "transcript"]
 
 
 def emit(experiment: ir.Experiment, *, cdn: bool = False,
-         allow_simulate: bool = False) -> str:
+         allow_simulate: bool = False, media_mode: str = "auto") -> str:
     """The transcript a model would read: participant 1, seed 0, answers open (`` <<?>>``)."""
     return open_transcript(experiment, seed=0) + "\n"
 

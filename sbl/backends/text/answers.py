@@ -19,6 +19,8 @@ from sbl import kinds, prng
 from sbl.backends.text.render import ANGLES, clean, key_name, one_line
 from sbl.evaluate import EvalError
 from sbl.kinds import AnswerType
+from sbl.protocol import match_option
+from sbl.values import show
 
 LETTERS = tuple(string.ascii_uppercase)
 # What a replayed timeout (response none) shows in place of an answer.
@@ -45,12 +47,14 @@ class Question:
     """One answer slot: its option ``options`` (labels; None for free text), the response
     value each records, and ``only``: the index of the one option the trial instructs (None:
     every option is valid); ``any_key``: any key answers, so a recorded key of any name is
-    accepted (the one option is the key a text participant presses)."""
+    accepted (the one option is the key a text participant presses); ``numeric``: the
+    options are the numbers a slider can take, matched and recorded as numbers."""
 
     options: tuple[str, ...] | None
     values: tuple[Any, ...] = ()
     only: int | None = None
     any_key: bool = False
+    numeric: bool = False  # a number answer (a slider's positions)
 
     @property
     def valid(self) -> tuple[str, ...] | None:
@@ -73,8 +77,7 @@ class Question:
         """The valid option ``text`` names (case-insensitive), or None; free text is cleaned."""
         if self.valid is None:
             return free_text(text)
-        wanted = text.strip().removeprefix("<<").removesuffix(">>").strip().upper()
-        return next((o for o in self.valid if o.upper() == wanted), None)
+        return match_option(self.valid, text.strip().removeprefix("<<").removesuffix(">>"))
 
     def value(self, label: str) -> Any:
         """The recorded value of an answer label."""
@@ -90,6 +93,9 @@ class Question:
         case; on an instructed trial only the instructed option's)."""
         if self.any_key:
             return isinstance(value, str)
+        if self.numeric:
+            return isinstance(value, (int, float)) and not isinstance(value, bool) and (
+                value in self.values)
         values = self.values if self.only is None else (self.values[self.only],)
         return any(v == value and type(v) is type(value) or (
             isinstance(v, str) and isinstance(value, str) and v.lower() == value.lower())
@@ -124,6 +130,8 @@ def questions(kind: kinds.Kind, params: Mapping[str, Any],
               order: tuple[str, ...]) -> list[Question]:
     """The answer slots of a trial of ``kind`` with these evaluated parameters."""
     answer = kind.answer
+    if answer.type is AnswerType.NUMBER and answer.bounds is not None:
+        return [_number_question(answer.bounds, params)]
     items = params.get(answer.source) if answer.source else None
     if answer.type is AnswerType.NONE or not isinstance(items, list) or not items:
         return []
@@ -140,6 +148,15 @@ def questions(kind: kinds.Kind, params: Mapping[str, Any],
                             f"options (0 to {len(items) - 1})")
         return [Question(letters(order, len(items)), tuple(range(len(items))), only)]
     return [_survey_question(kind, q, order) for q in items]
+
+
+def _number_question(bounds: tuple[str, str, str], params: Mapping[str, Any]) -> Question:
+    """A slider's one question: every position, labelled as sbl shows the number."""
+    try:
+        values = kinds.positions_of(bounds, params)
+    except ValueError as exc:
+        raise EvalError(str(exc)) from None
+    return Question(tuple(show(v) for v in values), values, numeric=True)
 
 
 def _survey_question(kind: kinds.Kind, item: Any, order: tuple[str, ...]) -> Question:

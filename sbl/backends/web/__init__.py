@@ -20,7 +20,7 @@ from pathlib import Path
 
 from sbl import ir
 from sbl.backends import write_output
-from sbl.backends.web import assets, payload
+from sbl.backends.web import assets, media, payload
 from sbl.backends.web.payload import UNSUPPORTED, page_name
 
 __all__ = ["NAME", "UNSUPPORTED", "compile_page", "emit", "page_name", "pieces", "write_page"]
@@ -56,12 +56,15 @@ def _read(name: str) -> str:
 
 def compile_page(experiment: ir.Experiment, *, cdn: bool = False,
                  allow_simulate: bool = False) -> str:
-    """The HTML page that runs ``experiment`` in a browser. A page that sends its data
-    somewhere honours ``?simulate=`` only with ``allow_simulate`` (for piloting).
+    """The HTML page that runs ``experiment`` in a browser, its media inlined. A page that
+    sends its data somewhere honours ``?simulate=`` only with ``allow_simulate`` (for
+    piloting).
 
-    Raises :class:`sbl.source.SblError` for a stimulus of a kind the page cannot run.
+    Raises :class:`sbl.source.SblError` for a stimulus of a kind the page cannot run, or a
+    media file that cannot be read.
     """
-    return "".join(pieces(experiment, cdn=cdn, allow_simulate=allow_simulate))
+    return "".join(pieces(experiment, cdn=cdn, allow_simulate=allow_simulate,
+                          media_mode="inline"))
 
 
 # Where the JSON document goes: html.escape turns the title's '<' into '&lt;', and no asset
@@ -69,16 +72,19 @@ def compile_page(experiment: ir.Experiment, *, cdn: bool = False,
 _HOLE = "<\0sbl-ir\0>"
 
 
-def pieces(experiment: ir.Experiment, *, cdn: bool = False,
-           allow_simulate: bool = False) -> list[str]:
+def pieces(experiment: ir.Experiment, *, cdn: bool = False, allow_simulate: bool = False,
+           media_mode: str = "auto", output: Path | None = None) -> list[str]:
     """The page of :func:`compile_page` as the text before the JSON document, the
     document, and the text after it: written in turn, a page with a large table is never
-    held whole beside its document."""
+    held whole beside its document. ``media_mode`` (``sbl.backends.MEDIA_MODES``) says where media
+    files go; ``beside`` copies them next to ``output``, the page's file."""
     used = payload.used_kinds(experiment)
     names = payload.plugins(experiment, used)
     plugins = [assets.plugin(n) for n in names]
     globals_ = {n: p.global_name for n, p in zip(names, plugins, strict=True)}
-    document = payload.document(experiment, globals_, allow_simulate=allow_simulate)
+    files = media.document(experiment, media_mode, output)
+    document = payload.document(experiment, globals_, allow_simulate=allow_simulate,
+                                media=files)
     tags = [_tag(assets.css(), cdn, _CSS_URL, _CSS_INLINE)]
     tags += [_tag(a, cdn, _SCRIPT_URL, _SCRIPT_INLINE) for a in (assets.jspsych(), *plugins)]
     if payload.flag(experiment, "jatos"):
@@ -104,15 +110,19 @@ def _tag(asset: assets.Asset, cdn: bool, url_tag: str, inline_tag: str) -> str:
     return inline_tag.format(label=label, text=asset.text())
 
 
-def emit(experiment: ir.Experiment, *, cdn: bool = False, allow_simulate: bool = False) -> str:
+def emit(experiment: ir.Experiment, *, cdn: bool = False, allow_simulate: bool = False,
+         media_mode: str = "auto") -> str:
     """The registry's entry point (``sbl compile --emit html``): the page of a checked
-    experiment."""
-    return compile_page(experiment, cdn=cdn, allow_simulate=allow_simulate)
+    experiment (with no file to write beside, its media are inlined)."""
+    return "".join(pieces(experiment, cdn=cdn, allow_simulate=allow_simulate,
+                          media_mode=media_mode))
 
 
 def write_page(experiment: ir.Experiment, path: str | Path, *, cdn: bool = False,
-               allow_simulate: bool = False) -> Path:
-    """Compile ``experiment`` and write the page to ``path`` (UTF-8); returns the path."""
+               allow_simulate: bool = False, media_mode: str = "auto") -> Path:
+    """Compile ``experiment`` and write the page to ``path`` (UTF-8), its media inlined or
+    beside it (``media_mode``); returns the path."""
     out = Path(path)
-    write_output(out, *pieces(experiment, cdn=cdn, allow_simulate=allow_simulate))
+    write_output(out, *pieces(experiment, cdn=cdn, allow_simulate=allow_simulate,
+                              media_mode=media_mode, output=out))
     return out

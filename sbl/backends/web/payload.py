@@ -55,16 +55,26 @@ def kind_data(name: str) -> dict[str, Any]:
               for p in kind.params if p.name not in kinds.TEXT_ONLY]
     data = [{"name": d.name, "expr": ir.to_data(d.expr)} for d in kind.data]
     answer = {"type": kind.answer.type.value, "source": kind.answer.source,
-              "options": kind.answer.options}
-    return {"plugin": kind.plugin, "answer": answer, "params": params, "data": data}
+              "options": kind.answer.options, "bounds": kind.answer.bounds}
+    return {"plugin": kind.plugin, "answer": answer, "params": params, "data": data,
+            "gesture": kind.gesture}
+
+
+# The plugin of the "click to start" screen the page shows before a trial of a kind that
+# needs a user gesture (sound), when none came yet (runtime.js, queue).
+GESTURE_PLUGIN = "html-button-response"
 
 
 def plugins(experiment: ir.Experiment, used: dict[str, kinds.Kind]) -> list[str]:
     """The jsPsych plugins the page needs, sorted."""
     names = {name for k in used.values() for name in (k.plugin, *k.extra_plugins)}
+    if any(k.media_params for k in used.values()):
+        names.add("preload")  # the page loads every media file before the first trial
     fullscreen = experiment.setting("fullscreen")
     if fullscreen is not None and not (isinstance(fullscreen, ir.Literal) and not fullscreen.value):
         names.add("fullscreen")  # an expression: decided in the page, so the plugin must be there
+    if any(k.gesture for k in used.values()):
+        names.add(GESTURE_PLUGIN)
     return sorted(names)
 
 
@@ -94,10 +104,11 @@ def collects(experiment: ir.Experiment) -> bool:
 
 
 def document(experiment: ir.Experiment, plugin_globals: dict[str, str], *,
-             allow_simulate: bool = False) -> list[str]:
+             allow_simulate: bool = False, media: dict[str, Any] | None = None) -> list[str]:
     """The whole JSON document embedded in the page, as script-safe text (see
     :func:`script_json`) in pieces to be written in turn; ``allow_simulate`` lets a page that
-    collects data honour the ``simulate`` URL parameter (for piloting).
+    collects data honour the ``simulate`` URL parameter (for piloting); ``media`` is the
+    media entry of :func:`sbl.backends.web.media.document` (none: no media).
 
     A table's cells are written a column at a time, and the text both hashed and embedded:
     a table of millions of cells is never serialised twice, nor held whole twice."""
@@ -112,14 +123,15 @@ def document(experiment: ir.Experiment, plugin_globals: dict[str, str], *,
     rest = script_json({
         "kinds": {name: kind_data(name) for name in used},
         "page": {"name": page_name(experiment), "key": digest.hexdigest()[:16],
-                 "plugins": plugin_globals,
+                 "plugins": plugin_globals, "gesture_plugin": GESTURE_PLUGIN,
                  "simulate": allow_simulate or not collects(experiment)},
+        "media": media or {"urls": {}, "preload": {}},
     })
     return [*pieces, "," + rest[1:]]
 
 
 def build(experiment: ir.Experiment, plugin_globals: dict[str, str], *,
-          allow_simulate: bool = False) -> dict[str, Any]:
+          allow_simulate: bool = False, media: dict[str, Any] | None = None) -> dict[str, Any]:
     """The document of :func:`document` as data."""
     return json.loads("".join(  # type: ignore[no-any-return]
-        document(experiment, plugin_globals, allow_simulate=allow_simulate)))
+        document(experiment, plugin_globals, allow_simulate=allow_simulate, media=media)))

@@ -57,6 +57,76 @@
     return value === undefined ? null : value;
   }
 
+  // ------------------------------------------------------------ media files
+
+  /** The URL of media file `path`, as the .sbl names it (relative to the .sbl file): its
+   * data inlined into the page, or the copy beside it (sbl compile --media). Rows record
+   * `path`, never the URL. The checker listed every path a trial can name, so one that is
+   * not on the page is an error in the page, not in the participant's run. */
+  function media(path) {
+    const urls = PAGE.media.urls;
+    if (typeof path !== "string" || !hasOwn(urls, path)) {
+      throw new Error(`the media file ${JSON.stringify(path)} is not on this page`);
+    }
+    return urls[path];
+  }
+
+  let MEDIA_PATHS = null; // URL -> path as written, built on first use
+
+  /** The path as written of each media URL on the page (videoUrl adds the blob: URLs). */
+  function pathsByUrl() {
+    if (MEDIA_PATHS === null) {
+      MEDIA_PATHS = new Map(Object.entries(PAGE.media.urls).map(([p, u]) => [u, p]));
+    }
+    return MEDIA_PATHS;
+  }
+
+  /** `data` with every value that is a media file's URL replaced by its path as written:
+   * jsPsych's media plugins record their stimulus, which would store an inlined file's
+   * data in every row (and fill the browser's storage); rows carry the path instead. */
+  function mediaPaths(data) {
+    const paths = pathsByUrl();
+    if (!paths.size) return;
+    const path = (v) => (typeof v === "string" && paths.has(v) ? paths.get(v) : v);
+    for (const [name, value] of Object.entries(data)) {
+      data[name] = Array.isArray(value) ? value.map(path) : path(value); // videos: a list
+    }
+  }
+
+  /** The jsPsych trial that loads every media file before the first trial (jsPsych's
+   * preload plugin, with a progress bar), or null when the page has none. If a file fails,
+   * the participant reads which, and the run does not go on without it. */
+  function preloadTrial(run) {
+    const lists = PAGE.media.preload;
+    const n = ["images", "audio", "video"].reduce((k, c) => k + (lists[c] || []).length, 0);
+    if (!n) return null;
+    const paths = {};
+    for (const [path, url] of Object.entries(PAGE.media.urls)) paths[url] = path;
+    const failed = [];
+    const urls = (c) => (lists[c] || []).map(media);
+    return {
+      type: plugin("preload"),
+      images: urls("images"), audio: urls("audio"), video: urls("video"),
+      message: `<p class="sbl-text">Loading ${n} media file${n === 1 ? "" : "s"}…</p>`,
+      show_progress_bar: true,
+      continue_after_error: false,
+      error_message: '<div class="sbl-message sbl-error" id="sbl-media-error">This ' +
+        "experiment could not load all of its media files, so it cannot go on. Please " +
+        "reload the page; if that does not help, tell the researcher.</div>",
+      on_error: (url) => {
+        failed.push(hasOwn(paths, url) ? paths[url] : String(url));
+        console.error(`sbl: could not load the media file ${failed[failed.length - 1]}`);
+        setTimeout(() => { // after the plugin has shown error_message
+          const box = document.getElementById("sbl-media-error");
+          if (box) box.dataset.failed = failed.join(", ");
+          if (box) box.textContent = box.textContent.replace(/( Files:.*)?$/,
+            ` Files: ${failed.join(", ")}.`);
+        }, 0);
+      },
+      record_data: false,
+    };
+  }
+
   // ------------------------------------------------------------ stimulus kinds
   // One entry per kind: `params(t)` returns the plugin's parameters from the trial `t`
   // (t.p: the resolved sbl parameters; t.text(name): a parameter as HTML: escaped, or for
@@ -107,8 +177,44 @@
       params: (t) => ({
         stimulus: `<div class="sbl-text">${t.text("stimulus")}</div>`,
         choices: t.p.choices.map((c) => esc(c)),
-        button_html: (choice) => `<button type="button" class="jspsych-btn">${choice}</button>`,
+        button_html: button,
         trial_duration: ms(t.p.duration),
+      }),
+    },
+    audio_keyboard: {
+      params: (t) => ({
+        stimulus: media(t.p.src),
+        choices: keys(t.p.choices),
+        trial_duration: ms(t.p.duration),
+        trial_ends_after_audio: t.p.ends_after_audio,
+      }),
+    },
+    audio_button: {
+      params: (t) => ({
+        stimulus: media(t.p.src),
+        choices: t.p.choices.map((c) => esc(c)),
+        button_html: button,
+        trial_duration: ms(t.p.duration),
+        trial_ends_after_audio: t.p.ends_after_audio,
+      }),
+    },
+    video_keyboard: {
+      params: (t) => ({
+        stimulus: [videoUrl(t.p.src)],
+        width: null, // the video's own size (the plugin's default "" draws a warning)
+        height: null,
+        choices: keys(t.p.choices),
+        trial_duration: ms(t.p.duration),
+        trial_ends_after_video: t.p.ends_after_video,
+      }),
+    },
+    video_button: {
+      params: (t) => ({
+        stimulus: [videoUrl(t.p.src)],
+        choices: t.p.choices.map((c) => esc(c)),
+        button_html: button,
+        trial_duration: ms(t.p.duration),
+        trial_ends_after_video: t.p.ends_after_video,
       }),
     },
     bandit: {
@@ -138,6 +244,27 @@
           record_data: false,
         }];
       },
+    },
+    image_keyboard: {
+      params: (t) => ({
+        stimulus: media(t.p.src),
+        stimulus_width: ms(t.p.width),
+        stimulus_height: ms(t.p.height),
+        render_on_canvas: false, // an <img>: its pixels are the file's, at any zoom
+        choices: keys(t.p.choices),
+        trial_duration: ms(t.p.duration),
+      }),
+    },
+    image_button: {
+      params: (t) => ({
+        stimulus: media(t.p.src),
+        stimulus_width: ms(t.p.width),
+        stimulus_height: ms(t.p.height),
+        render_on_canvas: false,
+        choices: t.p.choices.map((c) => esc(c)),
+        button_html: (choice) => `<button type="button" class="jspsych-btn">${choice}</button>`,
+        trial_duration: ms(t.p.duration),
+      }),
     },
     instructions: {
       params: (t) => ({
@@ -178,7 +305,110 @@
         preamble: preamble(t),
       }),
     },
+    slider: {
+      params: (t) => {
+        const values = positions(t.p.low, t.p.high, t.p.step, t.kind.answer.bounds);
+        const middle = values[Math.floor((values.length - 1) / 2)];
+        return {
+          stimulus: `<div class="sbl-text">${t.text("stimulus")}</div>`,
+          min: t.p.low,
+          max: t.p.high,
+          step: t.p.step,
+          slider_start: t.p.start === null ? middle : t.p.start,
+          labels: t.p.anchors.map((a) => esc(a)),
+          button_label: esc(t.p.button_label),
+          require_movement: t.p.require_movement,
+          trial_duration: ms(t.p.duration),
+        };
+      },
+    },
+    categorize_html: {
+      params: (t) => categorize(t, `<div class="sbl-text">${t.text("stimulus")}</div>`),
+    },
+    categorize_image: {
+      params: (t) => categorize(t, media(t.p.src)),
+    },
   };
+
+  /** The parameters of jsPsych's categorize plugins for trial `t` showing `stimulus`. The
+   * plugin puts text_answer in place of "%ANS%" in the feedback; sbl has string templates
+   * for that, so "%ANS%" stands for itself and a feedback text that contains it stays as
+   * written. A timeout shows timeout_text, never the category's feedback. */
+  function categorize(t, stimulus) {
+    const say = (name, cls) => `<p class="sbl-text ${cls}">${t.text(name)}</p>`;
+    return {
+      stimulus,
+      choices: keys(t.p.choices),
+      key_answer: t.p.correct_key,
+      text_answer: "%ANS%",
+      correct_text: say("correct_text", "sbl-correct"),
+      incorrect_text: say("incorrect_text", "sbl-incorrect"),
+      timeout_message: say("timeout_text", "sbl-timeout"),
+      show_stim_with_feedback: t.p.show_stimulus_with_feedback,
+      show_feedback_on_timeout: false,
+      force_correct_button_press: false,
+      feedback_duration: t.p.feedback_duration,
+      trial_duration: ms(t.p.duration),
+    };
+  }
+
+  /** The values a slider from `low` to `high` in steps of `step` takes: the twin of
+   * sbl.kinds.positions, with its messages (`names`: the parameters that hold the three). */
+  function positions(low, high, step, names) {
+    const [lo, hi, st] = names;
+    if (![low, high, step].every(Number.isInteger)) {
+      throw new Error(`${lo}, ${hi} and ${st} must be whole numbers; got ` +
+        `${X.show(low)}, ${X.show(high)}, ${X.show(step)}`);
+    }
+    if (step <= 0) throw new Error(`${st} must be more than 0; got ${step}`);
+    if (high <= low) throw new Error(`${hi} must be more than ${lo}; got ${lo} ${low}, ${hi} ${high}`);
+    if ((high - low) % step) {
+      throw new Error(`${hi} - ${lo} (${high - low}) must be a whole number of steps of ${step}`);
+    }
+    const n = (high - low) / step + 1;
+    if (n > MAX_POSITIONS) {
+      throw new Error(`a slider has at most ${MAX_POSITIONS} positions; ${low} to ${high} ` +
+        `in steps of ${step} makes ${n}`);
+    }
+    return Array.from({ length: n }, (_, i) => low + i * step);
+  }
+  const MAX_POSITIONS = 1001; // sbl.kinds.MAX_POSITIONS
+
+  /** The slider position nearest to `value`: a real slider can stop nowhere else, but
+   * jsPsych's simulated slider draws a whole number from min to max, ignoring step. */
+  function nearest(value, t) {
+    const bounds = t.kind.answer.bounds;
+    const [low, high, step] = bounds.map((name) => t.p[name]);
+    const values = positions(low, high, step, bounds);
+    const i = Math.round((Number(value) - low) / step);
+    return values[Math.min(values.length - 1, Math.max(0, i))];
+  }
+
+  /** One answer button; `choice` is its label as HTML (escaped by the mapping). */
+  function button(choice) {
+    return `<button type="button" class="jspsych-btn">${choice}</button>`;
+  }
+
+  const videoUrls = new Map(); // a video's data: URL -> the blob: URL made of it, once
+
+  /** The URL a video plugin can play: jsPsych's video plugins take the type of a <source>
+   * from the file name's extension, which a data: URL has none of (the browser then skips
+   * it), but they play a blob: URL as it is (pluginAPI.getVideoBuffer). */
+  function videoUrl(path) {
+    const url = media(path);
+    if (!url.startsWith("data:")) return url;
+    if (!videoUrls.has(url)) {
+      const comma = url.indexOf(",");
+      const [type, ...rest] = url.slice(5, comma).split(";");
+      const body = url.slice(comma + 1);
+      const binary = rest.includes("base64") ? atob(body) : decodeURIComponent(body);
+      const bytes = Uint8Array.from(binary, (c) => c.charCodeAt(0));
+      const blob = URL.createObjectURL(new Blob([bytes], { type }));
+      videoUrls.set(url, blob);
+      pathsByUrl().set(blob, path); // jsPsych's own data record the path, as for images
+    }
+    return videoUrls.get(url);
+  }
 
   /** The option a multiple-choice answer names. A click records the option as written, the
    * plugin's own simulated data records it escaped, both with a matching response_index.
@@ -217,6 +447,8 @@
       keyAsWritten(t.p[t.kind.answer.source], data.response)),
     option: (data) => (data.response === undefined ? null : data.response),
     survey: (data) => (data.response === undefined ? null : data.response),
+    number: (data, t) => (data.response === undefined || data.response === null ||
+      !Number.isFinite(Number(data.response)) ? null : nearest(data.response, t)),
   };
 
   /** A pressed key as the trial's choices write it. jsPsych matches keys ignoring case (its
@@ -492,6 +724,7 @@
     const flat = Object.assign({}, row);
     delete flat.trial_index;
     Object.assign(data, flat, { sbl_trial_index: t.index, sbl_storage: run.store.state });
+    mediaPaths(data);
     // The gap (jsPsych's post_trial_gap) follows the last screen of the trial.
     const extras = mapping.follow ? mapping.follow(t, row) : [];
     const gap = t.p.gap === undefined ? null : t.p.gap;
@@ -500,7 +733,38 @@
     for (const extra of extras) run.timeline.push(extra);
     const f = st.stack[st.stack.length - 1];
     f.item += 1;
-    if (seek(run)) run.timeline.push(trialFor(run));
+    if (seek(run)) queue(run);
+  }
+
+  /** Queue the stimulus under the cursor, after a "click to start" screen when its kind plays
+   * sound or video (`gesture` in its declaration) and the participant has not yet clicked or
+   * pressed a key on the page: browsers refuse to play sound before a user gesture, and a
+   * trial that waits for the sound's end would wait forever. Decided when the screen is
+   * reached (a click on the screen before counts). Simulations, which play no sound, skip it;
+   * it records no row, and a text participant reads nothing of it. */
+  function queue(run) {
+    const stim = current(run);
+    if (!run.mode && PAGE.kinds[stim.kind].gesture) {
+      run.timeline.push({
+        timeline: [{
+          type: plugin(PAGE.page.gesture_plugin),
+          stimulus: '<div class="sbl-text" id="sbl-gesture">Please turn your sound on, then ' +
+            "click Start.</div>",
+          choices: ["Start"],
+          button_html: button,
+          record_data: false,
+        }],
+        conditional_function: () => !gestured(run),
+      });
+    }
+    run.timeline.push(trialFor(run));
+  }
+
+  /** Whether the participant has clicked or pressed a key on this page: the browser's own
+   * record of it where there is one (it is what the autoplay policy reads). */
+  function gestured(run) {
+    const activation = navigator.userActivation;
+    return activation ? activation.hasBeenActive : run.gestured;
   }
 
   /** The jsPsych description of the stimulus under the cursor. Every plugin parameter is a
@@ -881,10 +1145,12 @@
     for (const row of run.st.data) run.jsPsych.data.get().push(row);
     persist(run);
     guardClicks(run);
+    const preload = run.st.done ? null : preloadTrial(run);
+    if (preload) run.timeline.push(preload);
     if (X.truthy(run.settings.fullscreen)) {
       run.timeline.push({ type: plugin("fullscreen"), fullscreen_mode: true });
     }
-    if (!run.st.done) run.timeline.push(trialFor(run));
+    if (!run.st.done) queue(run);
     if (mode) {
       run.jsPsych.randomization.setSeed(String(run.st.seed));
       run.jsPsych.simulate(run.timeline, mode);
@@ -897,10 +1163,15 @@
    * click of a double click (mousedown's detail > 1 continues the sequence the first click
    * began), or a press held over from the screen before. The participant clicks again; there
    * is no minimum rt. Keys need nothing here: jsPsych ignores a key held down since before
-   * the trial (allow_held_key is false), so it must be released and pressed again. */
+   * the trial (allow_held_key is false), so it must be released and pressed again. It also
+   * notes the participant's first key press or click, for browsers that keep no record of
+   * it themselves (gestured). */
   function guardClicks(run) {
     run.pressBegan = false;
+    run.gestured = false; // for browsers without navigator.userActivation: see gestured()
+    window.addEventListener("keydown", (e) => { run.gestured = run.gestured || e.isTrusted; }, true);
     window.addEventListener("mousedown", (e) => {
+      run.gestured = run.gestured || e.isTrusted;
       if (e.detail <= 1) run.pressBegan = true;
     }, true);
     window.addEventListener("click", (e) => {
@@ -1022,7 +1293,7 @@
     else start();
   }
 
-  window.SblRuntime = { KINDS, esc, start };
+  window.SblRuntime = { KINDS, esc, media, start };
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", boot);
   } else {
