@@ -9,6 +9,7 @@ from sbl import groups, ir, kinds
 from sbl import types as t
 from sbl.evaluate import BUILTINS
 from sbl.kinds import AnswerType, Kind, ParamDecl
+from sbl.passes import orders
 from sbl.passes import rows as rows_check
 from sbl.passes.infer import Inferrer, Scope
 from sbl.passes.rows import head_span, name_span
@@ -50,6 +51,7 @@ class _Checker:
         # the open blocks, outermost first, and each checked block's condition columns
         self.open: list[ir.Block] = []
         self.columns: dict[int, tuple[str, ...]] = {}
+        self.decls: tuple[ir.Shared | ir.Let | ir.Table | ir.Group, ...] = ()
         self.gap: ir.Expr | None = None  # the experiment's gap, which trials may inherit
         # the columns every row records: the core ones, and `group` with groups declared
         self.core: tuple[str, ...] = kinds.CORE_FIELDS
@@ -62,6 +64,7 @@ class _Checker:
         self.params(experiment.settings, kinds.settings(), "the experiment",
                     Scope({}, where="in the experiment's settings"))
         declared: dict[str, ir.Node] = {}
+        self.decls = experiment.decls
         if experiment.group is not None:
             self.core += (groups.COLUMN,)
         for decl in experiment.decls:
@@ -157,6 +160,7 @@ class _Checker:
         scope = self._scope(outer, before, f"in block '{block.name}'")
         columns = dict(outer)
         rows = 1
+        own: dict[str, SblType] = {}
         if block.over is not None:
             found = t.strip_optional(self.infer.infer(block.over, scope))
             own = self._columns(block, found)
@@ -166,6 +170,7 @@ class _Checker:
             rows = self._static_length(block.over)
             if block.sample is not None:
                 rows = min(rows, block.sample)
+        orders.check_block(self, block, own, outer)
         if block.condition is not None:
             self.infer.infer(block.condition, scope)
         if block.header is not None:
