@@ -142,6 +142,7 @@ class _Printer:
             words.append(f"over {self.expr(block.over, depth)}")
         if block.order is ir.Order.SHUFFLE:
             words.append("shuffle")
+        words += [_constraint(c) for c in block.constraints]
         if block.repeat != 1:
             words.append(f"repeat {block.repeat}")
         if block.sample is not None:
@@ -291,6 +292,11 @@ class _Printer:
         return f"{open_}\n{body}\n{INDENT * depth}{close}"
 
 
+def _constraint(c: ir.Constraint) -> str:
+    """A constraint on a shuffled order as written: ``max_run congruent 3``."""
+    return " ".join(str(w) for w in (c.rule.value, c.column, c.count) if w is not None)
+
+
 def _line(node: ir.Node) -> int | None:
     return node.span.line if node.span else None
 
@@ -324,8 +330,12 @@ def _group_source(group: ir.Group, depth: int) -> str:
 
 
 def _string(text: str, depth: int) -> str:
-    """A string literal that parses back to ``text``."""
-    if "\n" not in text:
+    """A string literal that parses back to ``text``: triple-quoted when that survives the
+    dedent of long strings (a line that starts without a space; no line of only spaces, no
+    last blank line) and holds no three quotes (which end it), else on one line."""
+    lines = text.split("\n")
+    if len(lines) == 1 or any(line.isspace() for line in lines) or not lines[-1] or \
+            not any(line and not line.startswith(" ") for line in lines) or '"""' in text:
         return f'"{_escape(text, long=False)}"'
     inner = INDENT * (depth + 1)
     lines = _escape(text, long=True).split("\n")

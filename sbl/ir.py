@@ -8,8 +8,9 @@ The IR serialises to JSON (``to_json``/``from_json``) with a version key, ``"sbl
 that JSON is what the browser runtime reads. Version 2 added custom data fields
 (``Stimulus.data``, ``Block.data``), the condition columns rows record (``Block.columns``),
 block headers for text participants (``Block.header``) and a CSV table's rows as plain data
-(:class:`TableData`); version 3 between-participant groups (:class:`Group`). Earlier
-versions still read (they have none of these).
+(:class:`TableData`); version 3 between-participant groups (:class:`Group`) and
+constraints on shuffled orders (``Block.constraints``). Earlier versions still read
+(they have none of these).
 """
 
 from __future__ import annotations
@@ -299,6 +300,26 @@ class Order(enum.Enum):
     SHUFFLE = "shuffle"
 
 
+class Rule(enum.Enum):
+    """What a constraint on a shuffled order limits."""
+
+    MAX_RUN = "max_run"
+    MIN_DISTANCE = "min_distance"
+    NO_REPEAT = "no_repeat"
+
+
+@dataclass(frozen=True, slots=True)
+class Constraint(Node):
+    """A constraint on a block's shuffled order, on the values of ``column`` (whole rows when
+    None): at most ``count`` in a row (``max_run``), equal ones at least ``count`` positions
+    apart (``min_distance``), or no two in a row (``no_repeat``, ``count`` None)."""
+
+    rule: Rule
+    column: str | None
+    count: int | None = None
+    span: Span | None = _span()
+
+
 @dataclass(frozen=True, slots=True)
 class Block(Node):
     """A timeline node: its body runs once per row of ``over`` (once if there is none).
@@ -311,6 +332,7 @@ class Block(Node):
     ``over`` rows, as the check pass found them (empty before that pass).
     ``header`` is text only a text participant reads, before each pass (``header:`` in its body).
     ``gap`` is the blank screen after each of its trials that gives none (``gap:`` in its body).
+    ``constraints`` limit the shuffled order (``max_run``, ``min_distance``, ``no_repeat``).
     """
 
     name: str
@@ -326,6 +348,7 @@ class Block(Node):
     columns: tuple[str, ...] = ()
     header: Expr | None = None
     gap: Expr | None = None
+    constraints: tuple[Constraint, ...] = ()
     span: Span | None = _span()
 
 
@@ -421,8 +444,8 @@ class Experiment(Node):
 
 NODE_CLASSES: tuple[type[Node], ...] = (
     Literal, Name, Prev, Attr, Index, Slice, Unary, Binary, Cond, Template, ListExpr, Field,
-    RecordExpr, Range, Comprehension, Call, TableData, Param, Assign, Stimulus, Block, Shared,
-    Let, Table, Group, Experiment,
+    RecordExpr, Range, Comprehension, Call, TableData, Param, Assign, Stimulus, Constraint, Block,
+    Shared, Let, Table, Group, Experiment,
 )
 EXPR_CLASSES: tuple[type[Node], ...] = typing.get_args(Expr)
 
@@ -503,6 +526,8 @@ def from_data(data: Any) -> Any:
             kwargs["op"] = (UnaryOp if cls is Unary else BinaryOp)(raw)
         elif f.name == "order":
             kwargs["order"] = Order(raw)
+        elif f.name == "rule":
+            kwargs["rule"] = Rule(raw)
         elif f.name == "source" and cls is Group:
             kwargs["source"] = GroupSource(raw)
         else:

@@ -187,7 +187,9 @@ class Builder(Transformer[Token, Any]):
         mods: dict[str, Any] = {}
         body: list[ir.Item] = []
         for part in rest:
-            if isinstance(part, tuple) and part and part[0] == "mod":
+            if isinstance(part, ir.Constraint):
+                self._constraint(part, name, mods)
+            elif isinstance(part, tuple) and part and part[0] == "mod":
                 _, key, value, span = part
                 if key in mods:
                     raise SblError.at(span, f"'{_MOD_WORDS[key]}' is given twice for block "
@@ -217,6 +219,31 @@ class Builder(Transformer[Token, Any]):
         if param.name in mods:
             raise SblError.at(param.span, f"'{param.name}' is given twice for block '{name}'")
         mods[param.name] = param.value
+
+    def _constraint(self, constraint: ir.Constraint, name: Token, mods: dict[str, Any]) -> None:
+        """A constraint on the shuffled order; several combine, one per rule and column."""
+        given = mods.setdefault("constraints", ())
+        if any((c.rule, c.column) == (constraint.rule, constraint.column) for c in given):
+            on = f" on '{constraint.column}'" if constraint.column else ""
+            raise SblError.at(constraint.span, f"'{constraint.rule.value}'{on} is given twice "
+                                               f"for block '{name}'")
+        mods["constraints"] = (*given, constraint)
+
+    def mod_max_run(self, meta: Any, _kw: Token, column: Token | None, count: Token) -> Any:
+        return ir.Constraint(ir.Rule.MAX_RUN, _opt(column), self._count(count, "max_run"),
+                             span=self._span(meta))
+
+    def mod_min_distance(self, meta: Any, _kw: Token, column: Token | None,
+                         count: Token) -> Any:
+        if int(count) < 2:
+            raise SblError.at(self._tok_span(count), "'min_distance' needs a distance of at "
+                              "least 2", help="adjacent rows are 1 apart: 'min_distance 2' "
+                                              "means no two in a row")
+        return ir.Constraint(ir.Rule.MIN_DISTANCE, _opt(column), int(count),
+                             span=self._span(meta))
+
+    def mod_no_repeat(self, meta: Any, _kw: Token, column: Token | None) -> Any:
+        return ir.Constraint(ir.Rule.NO_REPEAT, _opt(column), span=self._span(meta))
 
     def mod_over(self, meta: Any, _kw: Token, value: ir.Expr) -> Any:
         return ("mod", "over", value, self._span(meta))
@@ -382,6 +409,10 @@ class _DataFields:
 
     fields: tuple[ir.Param, ...]
     span: ir.Span | None
+
+
+def _opt(tok: Token | None) -> str | None:
+    return None if tok is None else str(tok)
 
 
 def _is_item(node: Any) -> bool:

@@ -92,10 +92,16 @@ def _stimulus(kind: str, params: dict[str, ir.Expr], after: dict[str, ir.Expr]) 
 
 stimuli = st.builds(_stimulus, names, st.dictionaries(names, exprs, max_size=3),
                     st.dictionaries(names, exprs, max_size=2))
+constraints = st.lists(st.builds(
+    lambda rule, column, count: ir.Constraint(rule, column,
+                                              None if rule is ir.Rule.NO_REPEAT else count),
+    st.sampled_from(list(ir.Rule)), st.none() | names, st.integers(2, 5)),
+    max_size=3, unique_by=lambda c: (c.rule, c.column))
 blocks = st.builds(
-    lambda name, body, over, order, repeat: ir.Block(name, tuple(body), over, order, repeat),
+    lambda name, body, over, order, repeat, cs: ir.Block(name, tuple(body), over, order, repeat,
+                                                         constraints=tuple(cs)),
     names, st.lists(stimuli, max_size=3), st.none() | exprs, st.sampled_from(list(ir.Order)),
-    st.integers(1, 3))
+    st.integers(1, 3), constraints)
 decls = st.one_of(st.builds(ir.Shared, names, exprs), st.builds(ir.Let, names, exprs),
                   st.builds(ir.Table, names, exprs))
 programs = st.builds(
@@ -161,3 +167,12 @@ def test_layout_is_canonical() -> None:
     assert format_source(messy) == (
         'experiment "x"\n\nshared s = 0\n\nblock b over [{a: 1}] {\n  text {\n'
         '    text: "v {s}"\n    duration: 1\n  }\n}\n')
+
+
+def test_strings_a_long_literal_would_change_are_printed_on_one_line() -> None:
+    """The dedent of triple-quoted strings drops lines of only spaces, common indentation and
+    a last blank line, and three quotes end one: such strings are printed on one line."""
+    for title in (" \n", "\n a", "a\n", '\n"""', "one\n  two"):
+        text = format_ir(ir.Experiment(title))
+        assert parse(text).title == title, text
+    assert '"""' in format_ir(ir.Experiment("one\n  two"))  # a long string when it survives

@@ -32,9 +32,9 @@ from pathlib import Path
 import pytest
 
 SBL = Path(__file__).resolve().parents[1] / "sbl"
-FRONT = {"sbl.source", "sbl.types", "sbl.values", "sbl.prng", "sbl.groups", "sbl.parse",
-         "sbl.syntax_errors", "sbl.grammar", "sbl.kinds", "sbl.evaluate", "sbl.listing",
-         "sbl.media"}
+FRONT = {"sbl.source", "sbl.types", "sbl.values", "sbl.prng", "sbl.order", "sbl.groups",
+         "sbl.parse", "sbl.syntax_errors", "sbl.grammar", "sbl.kinds", "sbl.evaluate",
+         "sbl.listing", "sbl.media"}
 API = ("sbl.experiment", "sbl.simulate", "sbl.scoring", "sbl.cli", "sbl.commands",
        "sbl.participants")
 MODEL_LIBRARIES = {"torch", "transformers", "peft", "accelerate", "bitsandbytes", "llama_cpp",

@@ -160,7 +160,7 @@ def test_cdn_page_loads_pinned_versions() -> None:
     assert srcs == [(a.url, a.sri) for a in expected]
     assert f'href="https://unpkg.com/jspsych@{assets.jspsych().version}/css/jspsych.css"' in html
     assert "initJsPsych=jsPsychModule" not in html  # jsPsych itself is not inlined
-    assert "SblExpr" in html and "SblRuntime" in html  # expr.js and runtime.js are
+    assert "SblExpr" in html and "SblOrder" in html and "SblRuntime" in html  # inlined
 
 
 def test_unsupported_kind_is_an_sbl_error(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -173,7 +173,7 @@ def test_unsupported_kind_is_an_sbl_error(monkeypatch: pytest.MonkeyPatch) -> No
 
 
 def test_runtime_evaluates_no_code() -> None:
-    for name in ("runtime.js", "expr.js"):
+    for name in ("runtime.js", "expr.js", "order.js"):
         source = (RUNTIME.parent / name).read_text(encoding="utf-8")
         code = re.sub(r"/\*.*?\*/|//[^\n]*", "", source, flags=re.S)  # comments may say it
         for banned in ("eval(", "new Function", "Function(", "document.write", "setTimeout(\"",
@@ -762,7 +762,8 @@ def test_browser_tests_cover_every_ir_node() -> None:
     the groups of counterbalance.sbl in tests/test_groups.py)."""
     programs = [bandit_experiment(), xss_experiment(), load(BLOCKS), load(STREAM),
                 load(ALL_KINDS), sbl.load(ROOT / "examples" / "stroop.sbl").ir,
-                sbl.load(ROOT / "examples" / "counterbalance.sbl").ir]
+                sbl.load(ROOT / "examples" / "counterbalance.sbl").ir,
+                sbl.load(ROOT / "examples" / "constrained_order.sbl").ir]
     seen = {type(n) for p in programs for n in ir.walk(p)}
     for name in kinds.all_kinds():
         seen |= {type(n) for d in payload.kind_data(name)["data"]

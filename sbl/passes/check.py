@@ -8,17 +8,14 @@ import dataclasses
 from sbl import groups, ir, kinds
 from sbl import types as t
 from sbl.evaluate import BUILTINS
-from sbl.kinds import AnswerType, Kind, ParamDecl
+from sbl.kinds import Kind, ParamDecl
+from sbl.passes import literals, orders
 from sbl.passes import rows as rows_check
 from sbl.passes.infer import Inferrer, Scope
 from sbl.passes.rows import head_span, name_span
 from sbl.source import Diagnostic, SblError, did_you_mean
 from sbl.types import SblType
-from sbl.values import show_number
 
-# Why a stimulus showing media needs a description.
-_DESCRIBE = ("a model cannot see the file: the description is what it reads instead, so say "
-             "what a person sees or hears (description: \"a red circle\")")
 # The type of `trials`: recorded rows, whose fields vary by kind.
 TRIALS = t.ListType(t.RecordType((), open=True))
 # The names a block's header sees besides the block's own: the pass number (1, 2, ... over
@@ -50,6 +47,7 @@ class _Checker:
         # the open blocks, outermost first, and each checked block's condition columns
         self.open: list[ir.Block] = []
         self.columns: dict[int, tuple[str, ...]] = {}
+        self.decls: tuple[ir.Shared | ir.Let | ir.Table | ir.Group, ...] = ()
         self.gap: ir.Expr | None = None  # the experiment's gap, which trials may inherit
         # the columns every row records: the core ones, and `group` with groups declared
         self.core: tuple[str, ...] = kinds.CORE_FIELDS
@@ -62,6 +60,7 @@ class _Checker:
         self.params(experiment.settings, kinds.settings(), "the experiment",
                     Scope({}, where="in the experiment's settings"))
         declared: dict[str, ir.Node] = {}
+        self.decls = experiment.decls
         if experiment.group is not None:
             self.core += (groups.COLUMN,)
         for decl in experiment.decls:
@@ -157,6 +156,7 @@ class _Checker:
         scope = self._scope(outer, before, f"in block '{block.name}'")
         columns = dict(outer)
         rows = 1
+        own: dict[str, SblType] = {}
         if block.over is not None:
             found = t.strip_optional(self.infer.infer(block.over, scope))
             own = self._columns(block, found)
@@ -166,6 +166,7 @@ class _Checker:
             rows = self._static_length(block.over)
             if block.sample is not None:
                 rows = min(rows, block.sample)
+        orders.check_block(self, block, own, outer)
         if block.condition is not None:
             self.infer.infer(block.condition, scope)
         if block.header is not None:
@@ -175,7 +176,7 @@ class _Checker:
             if not t.assignable(found, t.Optional(t.NUMBER)):
                 self.error(block.gap.span, f"a block's gap must be a number of ms or none, "
                                            f"not {t.a(found)}")
-            self.gap_sign(block.gap)
+            self.diagnostics.extend(literals.gap_sign(block.gap))
         self.open.append(block)
         inner_before = self.items(block.body, columns, before, block.name)
         self.open.pop()
@@ -212,12 +213,11 @@ class _Checker:
         filled = rows_check.fills(stim, kind, rows_check.conditions(self.open, self.columns))
         self.params(stim.params, kind.params, f"'{stim.kind}'", scope, head_span(stim),
                     prompt=self._prompt_scope(kind, scope), filled=frozenset(filled))
-        if kind.answer.bounds is not None:
-            self._bounds(stim, kind.answer.bounds, kind, frozenset(filled))
+        self.diagnostics.extend(literals.bounds(stim, kind, frozenset(filled)))
         if kind.media_params:
-            self._description(stim)
+            self.diagnostics.extend(literals.description(stim))
         custom = rows_check.trial(self, stim, kind, scope)
-        self._any_key(stim, kind)
+        self.diagnostics.extend(literals.any_key(stim, kind))
         # this trial's response and data fields hide columns of the same name
         after_scope = Scope({**scope.names, **self.trial_fields(kind), **custom},
                             self.prev_fields, before, f"in the 'after' of this {stim.kind}")
@@ -250,38 +250,16 @@ class _Checker:
                 self.error(param.value.span, f"parameter '{param.name}' must be "
                            f"{t.a(decl.type)}, not {t.a(found)}")
             elif param.name == "style" and isinstance(param.value, ir.RecordExpr):
-                self._style_fields(param.value)
+                self.diagnostics.extend(literals.style_fields(param.value))
             elif param.name == "gap":
-                self.gap_sign(param.value)
+                self.diagnostics.extend(literals.gap_sign(param.value))
         missing = [p.name for p in declared
                    if p.required and p.name not in seen | misspelt | filled]
         if missing:
             media = any(p.is_media for p in declared) and "description" in missing
             self.error(head, f"{owner} needs the parameter{'s' if len(missing) > 1 else ''} "
                              f"{', '.join(repr(m) for m in missing)}",
-                       help=_DESCRIBE if media else None)
-
-    def _bounds(self, stim: ir.Stimulus, bounds: tuple[str, str, str], kind: Kind,
-                filled: frozenset[str]) -> None:
-        """A number answer's bounds (a slider's low, high and step), when written as numbers
-        or left to their defaults: the positions they make (kinds.positions). Computed
-        bounds, and bounds a table column fills, are checked when the trial runs, by the
-        same rule."""
-        given = {p.name: p for p in stim.params}
-        values = {}
-        for name in bounds:
-            param, decl = given.get(name), kind.param(name)
-            if param is None and name in filled:
-                return
-            value = _constant_number(param.value) if param else decl.default if decl else None
-            if value is None or not float(value).is_integer():  # computed, or not whole:
-                return                                          # the type check says so
-            values[name] = int(value)
-        try:
-            kinds.positions_of(bounds, values)
-        except ValueError as exc:
-            spans = [given[n].value.span for n in bounds if n in given]
-            self.error(spans[-1] if spans else head_span(stim), str(exc))
+                       help=literals.DESCRIBE if media else None)
 
     def assign(self, assign: ir.Assign, scope: Scope) -> None:
         found = self.infer.infer(assign.value, scope)
@@ -296,44 +274,6 @@ class _Checker:
                 t.NONE not in (declared, found):
             self.error(assign.value.span, f"shared '{assign.target}' holds {t.a(declared)}; "
                                           f"this gives it {t.a(found)}")
-
-    def _description(self, stim: ir.Stimulus) -> None:
-        """A stimulus that shows media says in words what it shows: a model reads that."""
-        given = next((p for p in stim.params if p.name == "description"), None)
-        if given is None:
-            return  # reported as a missing required parameter, with _DESCRIBE as its help
-        if isinstance(given.value, ir.Literal) and not str(given.value.value or "").strip():
-            self.error(given.value.span, "an empty description gives a model nothing to read",
-                       help=_DESCRIBE)
-
-    def gap_sign(self, gap: ir.Expr) -> None:
-        """A gap written as a number below 0 (a computed one is the runtimes' to clamp)."""
-        value = _constant_number(gap)
-        if value is not None and value < 0:
-            self.error(gap.span, f"a gap is the ms of blank page after a trial, so it cannot "
-                                 f"be negative (it is {show_number(value)})",
-                       help="write 0, or none, for no gap")
-
-    def _any_key(self, stim: ir.Stimulus, kind: Kind) -> None:
-        """Keys written beside "any", which takes every key: they would change nothing."""
-        source = kind.answer.source if kind.answer.type is AnswerType.KEY else None
-        keys = next((p.value for p in stim.params if p.name == source), None)
-        if not isinstance(keys, ir.ListExpr) or ir.Literal(kinds.ANY_KEY) not in keys.items:
-            return
-        others = [k for k in keys.items if k != ir.Literal(kinds.ANY_KEY)]
-        if others:
-            self.error(keys.span, f"'{source}' holds \"any\" and {len(others)} other "
-                                  f"key{'s' if len(others) > 1 else ''}, but \"any\" already "
-                                  f"takes every key", help='write ["any"] alone, or list only '
-                                                       'the keys that answer')
-
-    def _style_fields(self, style: ir.RecordExpr) -> None:
-        """A style record's fields are the page's: a misspelt one would be ignored."""
-        for f in style.fields:
-            if f.name not in kinds.STYLE_FIELDS:
-                self.error(f.span or style.span, f"a style has no field '{f.name}'",
-                           did_you_mean(f.name, kinds.STYLE_FIELDS)
-                           or f"its fields are {', '.join(kinds.STYLE_FIELDS)}")
 
     def _header(self, header: ir.Expr, scope: Scope) -> None:
         """A block's header: text for models only, like a prompt."""
@@ -393,16 +333,6 @@ class _Checker:
         if isinstance(expr, ir.Call) and expr.func in ("shuffle", "reverse", "sorted", "repeat"):
             return self._static_length(expr.args[0]) if expr.args else 0
         return 0
-
-
-def _constant_number(expr: ir.Expr) -> float | None:
-    """The value of a number written as a literal (``-100`` included); None otherwise."""
-    if isinstance(expr, ir.Unary) and expr.op is ir.UnaryOp.NEG:
-        inner = _constant_number(expr.operand)
-        return None if inner is None else -inner
-    value = expr.value if isinstance(expr, ir.Literal) else None
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) \
-        else None
 
 
 def _with_columns(items: tuple[ir.Item, ...], columns: dict[int, tuple[str, ...]]

@@ -11,8 +11,9 @@ The browser runtime (``runtime.js``) follows the same rules, so rows agree cell 
 - Declarations are evaluated in order: shared variables get their initial value, ``let``
   constants and tables their value.
 - A block whose ``if`` is false at its start is skipped. Otherwise, per pass: for each of
-  its ``repeat`` repetitions, ``over`` is evaluated, shuffled (``shuffle``) and cut to
-  ``sample`` rows, and the body runs once per row (once if there is no ``over``). With
+  its ``repeat`` repetitions, ``over`` is evaluated, shuffled (``shuffle``, keeping its
+  constraints: :func:`sbl.order.block_order`) and cut to ``sample`` rows, and the body
+  runs once per row (once if there is no ``over``). With
   ``until``, after each pass the condition is evaluated with ``trials`` (this pass's rows);
   the block runs again until it holds or ``max`` passes have run.
 - A stimulus's parameters are evaluated once, in the order written in the .sbl file
@@ -54,7 +55,8 @@ from sbl.data import schema
 from sbl.evaluate import EvalError, Scope, evaluate
 from sbl.kinds import AnswerType
 from sbl.markup import markup
-from sbl.prng import Prng, shuffle
+from sbl.order import block_order
+from sbl.prng import Prng
 from sbl.protocol import Answer, Ask
 from sbl.source import Diagnostic, SblError
 from sbl.values import Value, show, truthy
@@ -208,7 +210,7 @@ class ParticipantRun:
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
             raise EvalError(f"block '{block.name}' must go over a list of records", block.over.span)
         if block.order is ir.Order.SHUFFLE:
-            rows = shuffle(self.rng, rows)
+            rows = block_order(self.rng, block, rows)
         yield from rows[:block.sample] if block.sample is not None else rows
 
     # -- trials --------------------------------------------------------------------------

@@ -2,8 +2,9 @@
 
 The page is data plus a fixed interpreter (DESIGN decision 2): the IR and the declarations of
 the kinds it uses travel as JSON (:mod:`sbl.backends.web.payload`); ``expr.js`` evaluates
-expressions, ``runtime.js`` turns blocks and stimuli into jsPsych trials and ``store.js`` keeps
-the participant's data in the browser until they are delivered. Nothing about the
+expressions, ``order.js`` orders shuffled blocks under their constraints, ``runtime.js`` turns
+blocks and stimuli into jsPsych trials and ``store.js`` keeps the participant's data in the
+browser until they are delivered. Nothing about the
 user's program is written as code. By default jsPsych, its CSS and exactly the plugins the
 experiment uses are inlined from the pinned copies in ``assets/``, so the file runs from disk
 with no network; ``cdn=True`` loads the same pinned versions from unpkg instead.
@@ -94,6 +95,7 @@ def pieces(experiment: ir.Experiment, *, cdn: bool = False, allow_simulate: bool
         sbl_css=_read("sbl.css"),
         ir_json=_HOLE,
         expr_js=_read("expr.js"),
+        order_js=_read("order.js"),
         store_js=_read("store.js"),
         runtime_js=_read("runtime.js"),
     ).split(_HOLE)

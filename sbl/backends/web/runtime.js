@@ -17,6 +17,7 @@
 
   const STORE_VERSION = 2;
   const X = window.SblExpr;
+  const O = window.SblOrder; // constrained shuffles (order.js)
   const hasOwn = (o, k) => Object.prototype.hasOwnProperty.call(o, k);
 
   // ------------------------------------------------------------ expressions (expr.js)
@@ -525,7 +526,7 @@
         throw err;
       }
     }
-    if (block.order === "shuffle") rows = X.shuffle(run.rng, rows);
+    if (block.order === "shuffle") rows = O.blockOrder(run.rng, block, rows);
     if (block.sample !== null && block.sample !== undefined) rows = rows.slice(0, block.sample);
     frame.rows = rows;
   }
