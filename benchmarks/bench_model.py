@@ -12,10 +12,14 @@
 * (d) where a user waits: loading the model the first time (a GGUF file is converted into
   an empty model cache) and from the cache after, each in a fresh process; and the demo's
   whole commands, ``sbl simulate examples/bandit.sbl -n 8`` (target ≤ 15 s for smollm2) and
-  ``sbl score`` of its rows (target ≤ 10 s), from the cache.
+  ``sbl score`` of its rows (target ≤ 10 s), from the cache; then the phases of a score in
+  one fresh process (importing torch and transformers, loading the model, reading the rows,
+  scoring) and of the simulation (its participant loop, from ``--summary``).
 
 Times in (a)-(c) are the best of ``--repeat`` interleaved runs, since a shared machine's load
-varies; (d) gives the median and the range. ``--threads`` is torch's CPU threads everywhere
+varies; (d) gives the median and the range of wall time and of CPU time (user + system, all
+threads: on a shared machine it varies less than wall time, and on an idle one wall time is
+at least CPU time ÷ threads). ``--threads`` is torch's CPU threads everywhere
 (default: sbl's, see ``sbl/participants/threads.py``); the machine's load average is printed.
 
 ``tiny`` is the random-weight test model from ``tests/tinymodel.py``, written as a GGUF file
@@ -27,8 +31,10 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import json
 import os
 import random
+import resource
 import statistics
 import subprocess
 import sys
@@ -55,6 +61,34 @@ TARGETS = {"cached_ratio": 1.05, "speedup": 10.0, "batch_gain": 4.0}
 # One process that loads a model and prints the seconds the load took, imports included.
 LOAD = ("import sys, time; started = time.perf_counter(); from sbl.participants import models; "
         "models.load(sys.argv[1], device='cpu'); print(time.perf_counter() - started)")
+# One process that scores rows (argv: model, rows, experiment, threads or "") phase by phase;
+# prints each phase's wall and CPU seconds as JSON.
+PHASES = """
+import json, sys, time
+marks, last = {}, (time.perf_counter(), time.process_time())
+def mark(what):
+    global last
+    now = (time.perf_counter(), time.process_time())
+    marks[what] = [now[0] - last[0], now[1] - last[1]]
+    last = now
+from sbl.participants.threads import ask_passive_waiting
+ask_passive_waiting()
+import torch, transformers
+from transformers import AutoModelForCausalLM
+mark("import torch + transformers")
+from sbl.participants import models
+from sbl.participants.hf import HFResponder
+lm = models.load(sys.argv[1], device="cpu", threads=int(sys.argv[4]) if sys.argv[4] else None)
+mark("model load (cached)")
+from sbl.data import read_data
+from sbl.experiment import load
+experiment, rows = load(sys.argv[3]), read_data(sys.argv[2])
+mark("read experiment and rows")
+from sbl.scoring import score_rows
+score_rows(experiment, rows, HFResponder(lm))
+mark("replay and score")
+print(json.dumps(marks))
+"""
 
 
 class Bandit:
@@ -95,34 +129,59 @@ def model_name(name: str) -> str:
     return str(build_tiny_gguf(where / "tiny.gguf", build_tiny_model(where / "tiny")))
 
 
-def timed(command: list[str]) -> tuple[float, str]:
-    """Run ``command`` from the repository root; (wall seconds, its stdout)."""
+def timed(command: list[str]) -> tuple[float, float, str]:
+    """Run ``command`` from the repository root; (wall seconds, CPU seconds, its stdout)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - started
     if done.returncode:
         sys.exit(f"{' '.join(command)} failed:\n{done.stderr}")
-    return time.perf_counter() - started, done.stdout
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return wall, cpu, done.stdout
 
 
-def waiting_times(name: str, repeat: int, threads: int | None) -> dict[str, list[float]]:
+Times = dict[str, list[tuple[float, float]]]  # what: [(wall, cpu) of each run]
+
+
+def waiting_times(name: str, repeat: int, threads: int | None) -> tuple[Times, Times]:
     """(d): model loads, first and from the cache, and the demo's whole commands, in fresh
-    processes on an empty model cache of their own."""
+    processes on an empty model cache of their own; and the phases of both commands."""
     os.environ["SBL_CACHE_DIR"] = str(scratch("sbl-bench-cache-"))
     load = [sys.executable, "-c", LOAD, name]
-    first = float(timed(load)[1].split()[-1])
-    times: dict[str, list[float]] = {"first load": [first], "cached load": [],
-                                     "sbl simulate": [], "sbl score": []}
-    rows = scratch("sbl-bench-rows-") / "sim.csv"
+    times: Times = {"first load": [timed(load)[:2]], "cached load": [], "sbl simulate": [],
+                    "sbl score": []}
+    phases: Times = {}
+    where = scratch("sbl-bench-rows-")
+    rows, summary = where / "sim.csv", where / "summary.json"
     bandit = str(ROOT / "examples" / "bandit.sbl")
     sbl = [sys.executable, "-m", "sbl"]
     extra = ["--threads", str(threads)] if threads else []
     for _ in range(repeat):
-        times["cached load"].append(float(timed(load)[1].split()[-1]))
+        times["cached load"].append(timed(load)[:2])
         times["sbl simulate"].append(timed([*sbl, "simulate", bandit, "--model", name, "-n", "8",
-                                            "-o", str(rows), *extra])[0])
+                                            "-o", str(rows), "--summary", str(summary),
+                                            *extra])[:2])
+        loop = json.loads(summary.read_text())["seconds"]
+        phases.setdefault("simulate: participant loop (wall only)", []).append((loop, 0.0))
         times["sbl score"].append(timed([*sbl, "score", str(rows), "--experiment", bandit,
-                                         "--model", name, *extra])[0])
-    return times
+                                         "--model", name, *extra])[:2])
+        marks = json.loads(timed([sys.executable, "-c", PHASES, name, str(rows), bandit,
+                                  str(threads or "")])[2].splitlines()[-1])
+        for what, (wall, cpu) in marks.items():
+            phases.setdefault(f"score: {what}", []).append((wall, cpu))
+    return times, phases
+
+
+def report(title: str, times: Times) -> None:
+    """Print each measure's median and range, wall and CPU seconds."""
+    print(title)
+    for what, runs in times.items():
+        wall, cpu = [w for w, _ in runs], [c for _, c in runs]
+        print(f"  {what:<44} wall {statistics.median(wall):6.2f} [{min(wall):.2f}-"
+              f"{max(wall):.2f}]" + (f"  cpu {statistics.median(cpu):6.2f} [{min(cpu):.2f}-"
+                                    f"{max(cpu):.2f}]" if max(cpu) else ""))
 
 
 def run_cached(lm, seeds: list[int], trials: int, batch: int) -> tuple[float, list, object]:
@@ -195,7 +254,7 @@ def main() -> None:
     ask_passive_waiting()  # before building the tiny model imports torch
     name = model_name(args.model)
     print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
-    waits = waiting_times(name, args.repeat, args.threads)
+    waits, phases = waiting_times(name, args.repeat, args.threads)
     lm = models.load(name, device="cpu", threads=args.threads)
     import torch
 
@@ -244,9 +303,9 @@ def main() -> None:
     print(f"ratios: cached {usage.tokens_processed / final:.3f} (target <= 1.05), "
           f"re-send {resend_tokens / final:.1f}, speedup {speedup:.1f}x (target >= 10), "
           f"batch gain {gain:.1f}x (target >= 4)")
-    print("where users wait (s, median [min-max] of fresh processes): " + "; ".join(
-        f"{what} {statistics.median(t):.1f} [{min(t):.1f}-{max(t):.1f}]"
-        for what, t in waits.items()) + " (targets for smollm2: simulate <= 15, score <= 10)")
+    report("where users wait (s, median [min-max] of fresh processes; targets for smollm2: "
+           "simulate <= 15, score <= 10):", waits)
+    report("phases (s, median [min-max]):", phases)
     print(f"load average {os.getloadavg()[0]:.2f}")
 
 

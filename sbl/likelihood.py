@@ -87,6 +87,37 @@ def score_transcript(scorer: Scorer | LoadedModel, text: str,
     ``options`` (each response's options, None for free text) gives the option counts and
     says which responses are scored with their ``">>"``; else ``option_counts`` gives counts.
     """
+    return score_transcripts(scorer, {"": (text, option_counts, options)})[""]
+
+
+Transcript = tuple[str, Sequence[int | None] | None, Sequence[Sequence[str] | None] | None]
+
+
+def score_transcripts(scorer: Scorer | LoadedModel,
+                      transcripts: dict[str, Transcript]) -> dict[str, ScoreResult]:
+    """:func:`score_transcript` of each (text, option_counts, options), by key. A scorer
+    with ``response_logprobs_many`` (the transformers ones) gets them all at once, so that
+    what the texts share is computed once."""
+    scoring = as_scorer(scorer)
+    parts = {key: _spans(*transcript) for key, transcript in transcripts.items()}
+    asked = [(transcripts[key][0], scored) for key, (_, _, scored) in parts.items()]
+    many = getattr(scoring, "response_logprobs_many", None)
+    answers = many(asked) if many is not None else \
+        [scoring.response_logprobs(text, spans) for text, spans in asked]
+    results = {}
+    for (key, (spans, counts, _)), scored in zip(parts.items(), answers, strict=True):
+        text = transcripts[key][0]
+        results[key] = ScoreResult(
+            tuple(ChoiceScore(i, text[s:e], s, scored.tokens[i], -scored.logprobs[i], counts[i])
+                  for i, (s, e) in enumerate(spans)), scored.text_tokens)
+    return results
+
+
+def _spans(text: str, option_counts: Sequence[int | None] | None,
+           options: Sequence[Sequence[str] | None] | None
+           ) -> tuple[list[tuple[int, int]], list[int | None], list[tuple[int, int]]]:
+    """The responses' spans, their option counts, and the spans to score (with ``">>"``
+    where options begin one another)."""
     spans = response_spans(text)
     if options is not None:
         option_counts = [len(o) if o else None for o in options]
@@ -94,14 +125,11 @@ def score_transcript(scorer: Scorer | LoadedModel, text: str,
         raise SblError.at(None, f"the transcript has {len(spans)} responses but "
                                 f"{len(option_counts)} option counts were given")
     closed = [o is not None and closes_options(o) for o in options or [None] * len(spans)]
-    scored = as_scorer(scorer).response_logprobs(
-        text, [(s, e + len(CLOSE) if shut else e)
-               for (s, e), shut in zip(spans, closed, strict=True)])
-    counts = list(option_counts) if option_counts is not None else [None] * len(spans)
-    choices = tuple(ChoiceScore(i, text[s:e], s, scored.tokens[i], -scored.logprobs[i],
-                                counts[i])
-                    for i, (s, e) in enumerate(spans))
-    return ScoreResult(choices, scored.text_tokens)
+    scored = [(s, e + len(CLOSE) if shut else e)
+              for (s, e), shut in zip(spans, closed, strict=True)]
+    counts: list[int | None] = [None] * len(spans) if option_counts is None \
+        else list(option_counts)
+    return spans, counts, scored
 
 
 def as_scorer(model: object) -> Scorer:
@@ -117,42 +145,22 @@ def as_scorer(model: object) -> Scorer:
 
 
 class _LoadedScorer:
-    """A loaded transformers model as a scorer."""
+    """A loaded transformers model as a scorer (:mod:`sbl.participants.hfscore`)."""
 
     def __init__(self, loaded: LoadedModel) -> None:
         self.loaded, self.name = loaded, loaded.source
 
     def response_logprobs(self, text: str, spans: Sequence[tuple[int, int]]
                           ) -> ResponseLogprobs:
-        """See :func:`hf_response_logprobs`."""
-        return hf_response_logprobs(self.loaded, text, spans)
+        """The log-probs of each span's tokens, from one forward pass."""
+        return self.response_logprobs_many([(text, spans)])[0]
 
+    def response_logprobs_many(self, items: Sequence[tuple[str, Sequence[tuple[int, int]]]]
+                               ) -> list[ResponseLogprobs]:
+        """:meth:`response_logprobs` of each (text, spans); shared first tokens fed once."""
+        from sbl.participants.hfscore import response_logprobs_many
 
-def hf_response_logprobs(loaded: LoadedModel, text: str, spans: Sequence[tuple[int, int]]
-                         ) -> ResponseLogprobs:
-    """The summed log-probability of the tokens of each span under a transformers model, from
-    one forward pass that keeps only the logits a response token needs."""
-    ids, owners = _tokens_and_owners(loaded.tokenizer, text, list(spans))
-    targets = [t for t, owner in enumerate(owners) if owner is not None]
-    logprobs = _target_logprobs(loaded, ids, targets)
-    total = [0.0] * len(spans)
-    count = [0] * len(spans)
-    for t, lp in zip(targets, logprobs, strict=True):
-        owner = owners[t]
-        assert owner is not None
-        total[owner] += lp
-        count[owner] += 1
-    return ResponseLogprobs(tuple(count), tuple(total), len(ids))
-
-
-def _tokens_and_owners(tokenizer, text: str,
-                       spans: list[tuple[int, int]]) -> tuple[list[int], list[int | None]]:
-    """Whole-text token ids, and for each the index of the response it starts in (or None)."""
-    if not getattr(tokenizer, "is_fast", False):
-        raise SblError.at(None, "scoring needs a fast (Rust) tokenizer for character offsets")
-    enc = tokenizer(text, return_offsets_mapping=True)
-    owners = token_owners(text, enc["offset_mapping"], spans)
-    return list(enc["input_ids"]), owners
+        return response_logprobs_many(self.loaded, items)
 
 
 def token_owners(text: str, offsets: Sequence[tuple[int, int]],
@@ -174,26 +182,3 @@ def token_owners(text: str, offsets: Sequence[tuple[int, int]],
         inside = end > start and k < len(spans) and spans[k][0] <= start < spans[k][1]
         owners.append(k if inside else None)
     return owners
-
-
-def _target_logprobs(loaded: LoadedModel, ids: list[int], targets: list[int]) -> list[float]:
-    """log p(ids[t] | ids[:t]) for each t in ``targets``, keeping only those logits."""
-    import inspect
-
-    import torch
-
-    if not targets:
-        return []
-    model = loaded.model
-    inner = model.get_base_model() if hasattr(model, "get_base_model") else model
-    device = getattr(model, "device", None) or torch.device(loaded.device)
-    before = torch.tensor([t - 1 for t in targets], device=device)
-    kwargs = {}
-    if "logits_to_keep" in inspect.signature(inner.forward).parameters:
-        kwargs["logits_to_keep"] = before  # a vocabulary row only where a response token follows
-    with torch.inference_mode():
-        out = model(input_ids=torch.tensor([ids], device=device), use_cache=False, **kwargs)
-    logits = out.logits[0] if kwargs else out.logits[0, before]
-    logprobs = torch.log_softmax(logits.float(), dim=-1)
-    wanted = torch.tensor([ids[t] for t in targets], device=logprobs.device)
-    return logprobs.gather(1, wanted[:, None]).flatten().tolist()

@@ -91,7 +91,11 @@ class Scorer(Protocol):
     def response_logprobs(self, text: str, spans: Sequence[tuple[int, int]]
                           ) -> ResponseLogprobs:
         """The log-probabilities of the tokens inside each character span (start, end) of
-        ``text``, from one teacher-forced pass over the whole text."""
+        ``text``, from one teacher-forced pass over the whole text.
+
+        A scorer may also offer ``response_logprobs_many(items)``, the same for each (text,
+        spans) of a list, free to share work between texts (the transformers participant
+        feeds the first tokens they share once); ``sbl score`` uses it where there is one."""
         ...
 
 

@@ -68,20 +68,21 @@ def score_rows(experiment: Experiment, rows: Rows, scorer: Scorer | LoadedModel,
     ``scorer``."""
     from sbl.backends.text.driver import replay_rows
     from sbl.backends.text.program import program
-    from sbl.likelihood import as_scorer, score_transcript
+    from sbl.likelihood import as_scorer, score_transcripts
 
     scoring = as_scorer(scorer)
-    results = {p: score_transcript(scoring, r.transcript, options=r.response_options)
-               for p, r in replay_rows(program(experiment.ir), rows, seed=seed).items()}
-    return Scores(scoring.name, results)
+    replayed = replay_rows(program(experiment.ir), rows, seed=seed)
+    return Scores(scoring.name, score_transcripts(scoring, {
+        p: (r.transcript, None, r.response_options) for p, r in replayed.items()}))
 
 
 def score_texts(texts: dict[str, str], scorer: Scorer | LoadedModel) -> Scores:
     """Score each participant's text (responses marked ``<<like this>>``)."""
-    from sbl.likelihood import as_scorer, score_transcript
+    from sbl.likelihood import as_scorer, score_transcripts
 
     scoring = as_scorer(scorer)
-    return Scores(scoring.name, {p: score_transcript(scoring, text) for p, text in texts.items()})
+    return Scores(scoring.name, score_transcripts(
+        scoring, {p: (text, None, None) for p, text in texts.items()}))
 
 
 def psych101_texts(path: str | Path) -> dict[str, str]:

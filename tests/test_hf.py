@@ -194,6 +194,36 @@ def test_batched_equals_unbatched(tiny):
             assert a.invalid_mass == pytest.approx(b.invalid_mass, abs=1e-4)
 
 
+def alike() -> Bandit:
+    """Four participants with the same instructions and labels: their transcripts begin alike."""
+    bandit = Bandit(4, options=[("C", "A")] * 4)
+    bandit.text = [INSTRUCTIONS.format(a="C", b="A")] * 4
+    return bandit
+
+
+def test_a_shared_start_is_fed_once_and_changes_no_number(tiny):
+    from sbl.participants.compat import keep_mode
+
+    tiny.logits_keep = tiny.logits_keep or keep_mode(tiny.model, "cpu")  # probed beforehand
+    fed: list[tuple[int, int]] = []
+    hook = tiny.model.get_input_embeddings().register_forward_hook(
+        lambda module, args, out: fed.append(tuple(args[0].shape)))
+    try:
+        batched = play(HFResponder(tiny, batch_size=4), alike(), 4)
+    finally:
+        hook.remove()
+    prefix = len(tiny.tokenizer(INSTRUCTIONS.format(a="C", b="A"))["input_ids"])
+    assert fed[0][0] == 1 and fed[0][1] >= prefix  # once, as one row
+    assert fed[1][0] == 4 and fed[1][1] < 30  # then each row's own rest
+    single = play(HFResponder(tiny, batch_size=1), alike(), 4, one_at_a_time=True)
+    for step_b, step_s in zip(batched, single, strict=True):
+        assert [a.response for a in step_b] == [a.response for a in step_s]
+        for a, b in zip(step_b, step_s, strict=True):
+            assert a.meta["option_logprobs"] == pytest.approx(b.meta["option_logprobs"],
+                                                              abs=1e-5)
+            assert a.tokens == b.tokens  # a row's count includes the start it shares
+
+
 def test_finished_rows_leave_the_batch_and_the_rest_stay_exact(tiny):
     bandit = Bandit(4)
     responder = HFResponder(tiny, batch_size=4)
@@ -291,8 +321,12 @@ def test_logits_to_keep_is_probed_and_every_form_gives_the_same_numbers(tiny_dir
     from sbl.participants.compat import KEEP_MODES
 
     lm = models.load(str(tiny_dir), device="cpu")
-    HFResponder(lm)  # probes once, at load
+    responder = HFResponder(lm)
+    responder.response_logprobs("You press <<A>>.", [(12, 13)])
+    assert lm.logits_keep is None  # scoring does not need the probe
+    play(responder, Bandit(1), 1)  # probes once, at the first ask
     found = lm.logits_keep
+    assert found in KEEP_MODES
     if transformers.__version__.startswith("5.17."):
         assert found != "2d"  # what GPU images ship: a 2-D index fails there
     logs = {}

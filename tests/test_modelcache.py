@@ -94,20 +94,51 @@ def lm_ids(lm) -> list[int]:
     return lm.tokenizer(TEXT)["input_ids"]
 
 
-@pytest.mark.parametrize("damage", ["flip a weight byte", "truncate the weights",
-                                    "delete the tokenizer", "break the manifest",
-                                    "other transformers"])
+@pytest.fixture
+def stamp_at_once(monkeypatch) -> None:
+    """Files are stamped however recently they changed (the racy-file margin is 0)."""
+    monkeypatch.setattr(modelcache, "RACY_NS", 0)
+
+
+@pytest.fixture
+def hashed(monkeypatch) -> list[str]:
+    """The name of each file hashed during the test."""
+    done: list[str] = []
+    digest = modelcache.sha256
+
+    def counting(path: Path) -> str:
+        done.append(path.name)
+        return digest(path)
+    monkeypatch.setattr(modelcache, "sha256", counting)
+    return done
+
+
+def flip_a_byte(path: Path, keep_times: bool = False) -> None:
+    """Flip one bit near the end of ``path`` (in the last tensor's data, not the header), and
+    with ``keep_times`` set its mtime back, as a careless copy or a disk error might."""
+    before = path.stat()
+    with path.open("r+b") as f:
+        f.seek(-5, os.SEEK_END)
+        byte = f.read(1)
+        f.seek(-5, os.SEEK_END)
+        f.write(bytes([byte[0] ^ 0x40]))
+    if keep_times:
+        os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+        assert path.stat().st_mtime_ns == before.st_mtime_ns
+
+
+@pytest.mark.parametrize("damage", ["flip a weight byte", "flip a byte, mtime kept",
+                                    "truncate the weights", "delete the tokenizer",
+                                    "break the manifest", "other transformers"])
 def test_a_damaged_or_stale_entry_is_rebuilt_never_used(tiny_gguf, cache_dir, conversions,
-                                                        damage, caplog):
+                                                        damage, caplog, stamp_at_once):
     want = logits(models.load(str(tiny_gguf), device="cpu"))
+    models.load(str(tiny_gguf), device="cpu")  # hashes the entry and stamps it
     entry = only_entry(cache_dir)
+    assert (entry / modelcache.STAMP).is_file()
     weights = entry / "model.safetensors"
-    if damage == "flip a weight byte":
-        with weights.open("r+b") as f:  # a byte in the last tensor's data, not the header
-            f.seek(-5, os.SEEK_END)
-            byte = f.read(1)
-            f.seek(-5, os.SEEK_END)
-            f.write(bytes([byte[0] ^ 0x40]))
+    if damage.startswith("flip a"):
+        flip_a_byte(weights, keep_times="mtime kept" in damage)
     elif damage == "truncate the weights":
         os.truncate(weights, weights.stat().st_size // 2)
     elif damage == "delete the tokenizer":
@@ -124,6 +155,60 @@ def test_a_damaged_or_stale_entry_is_rebuilt_never_used(tiny_gguf, cache_dir, co
     assert "is not used" in caplog.text and "converting again" in caplog.text
     assert torch.equal(logits(again), want)
     assert modelcache.read_entry(only_entry(cache_dir)).problem() is None
+
+
+def test_a_stamped_entry_loads_without_hashing_until_a_file_changes(
+        tiny_gguf, cache_dir, conversions, hashed, stamp_at_once):
+    models.load(str(tiny_gguf), device="cpu")  # converts, hashing the files it wrote
+    models.load(str(tiny_gguf), device="cpu")  # hashes the entry's files and stamps them
+    assert "model.safetensors" in hashed
+    hashed.clear()
+    models.load(str(tiny_gguf), device="cpu")
+    assert hashed == [] and conversions == [tiny_gguf]
+    weights = only_entry(cache_dir) / "model.safetensors"
+    os.utime(weights)  # touched, not changed: hashed again, found sound, kept
+    models.load(str(tiny_gguf), device="cpu")
+    assert "model.safetensors" in hashed and conversions == [tiny_gguf]
+    result = CliRunner().invoke(main, ["cache", "verify"])
+    assert result.exit_code == 0 and ": sound" in result.output
+    assert "1 checked, 0 removed" in result.output
+
+
+def test_a_recently_written_entry_is_hashed_not_stamped(tiny_gguf, cache_dir, hashed):
+    models.load(str(tiny_gguf), device="cpu")
+    hashed.clear()
+    models.load(str(tiny_gguf), device="cpu")
+    # its files changed within RACY_NS: a write in the same clock tick would not show
+    assert "model.safetensors" in hashed
+    assert not (only_entry(cache_dir) / modelcache.STAMP).exists()
+
+
+def test_a_source_changed_in_place_is_hashed_again(tiny_gguf, tmp_path, cache_dir,
+                                                   conversions, stamp_at_once):
+    copy = tmp_path / "copy.gguf"
+    copy.write_bytes(tiny_gguf.read_bytes() + b"\0" * 32)  # GGUF readers ignore the padding
+    models.load(str(copy), device="cpu")
+    flip_a_byte(copy, keep_times=True)  # a padding byte: same size and mtime, other hash
+    models.load(str(copy), device="cpu")
+    assert conversions == [copy, copy]
+    assert len(list(cache_dir.iterdir())) == 2
+
+
+def test_cache_verify_hashes_and_removes_what_a_stat_cannot_see(tiny_gguf, cache_dir,
+                                                                monkeypatch, stamp_at_once):
+    models.load(str(tiny_gguf), device="cpu")
+    models.load(str(tiny_gguf), device="cpu")
+    entry = only_entry(cache_dir)
+    stamp = json.loads((entry / modelcache.STAMP).read_text())
+    flip_a_byte(entry / "model.safetensors")
+    # as if the bit had rotted on the disk: the stat is the stamped one
+    stamp["stats"]["model.safetensors"] = modelcache.file_stat(entry / "model.safetensors")
+    (entry / modelcache.STAMP).write_text(json.dumps(stamp), encoding="utf-8")
+    assert modelcache.read_entry(entry).problem() is None  # the stamp is trusted
+    result = CliRunner().invoke(main, ["cache", "verify"])
+    assert result.exit_code == 0
+    assert "removed: model.safetensors does not match its manifest" in result.output
+    assert list(cache_dir.iterdir()) == []
 
 
 def test_a_changed_source_file_gets_its_own_entry(tiny_gguf, tmp_path, cache_dir,

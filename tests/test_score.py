@@ -111,3 +111,49 @@ def test_options_that_begin_one_another_are_scored_with_their_marker(tiny):
     ask_text = text[:start]
     answer = HFResponder(tiny).answer([Ask("p", ask_text, ("1", "10", "2"))])[0]
     assert -answer.meta["option_logprobs"]["1"] == pytest.approx(closed.nll, abs=1e-4)
+
+
+def one_pass_logprobs(lm, text: str) -> list[float]:
+    """Each response's log-prob from one plain forward pass over all of ``text`` (no cache,
+    every logit): how scoring worked before texts shared their first tokens."""
+    from sbl.likelihood import token_owners
+
+    enc = lm.tokenizer(text, return_offsets_mapping=True)
+    owners = token_owners(text, enc["offset_mapping"], response_spans(text))
+    with torch.inference_mode():
+        lp = torch.log_softmax(lm.model(input_ids=torch.tensor([enc["input_ids"]]))
+                               .logits[0].float(), dim=-1)
+    totals = [0.0] * len(response_spans(text))
+    for t, owner in enumerate(owners):
+        if owner is not None:
+            totals[owner] += float(lp[t - 1, enc["input_ids"][t]])
+    return totals
+
+
+def test_texts_scored_together_share_their_first_tokens_and_numbers(tiny):
+    from sbl.likelihood import score_transcripts
+
+    bandit = Bandit(4)
+    play(HFResponder(tiny), bandit, 5)
+    texts = {f"p{i}": text for i, text in enumerate(bandit.text)}
+    texts["longer"] = texts["p1"] + "Machine C is red. You press <<C>> and get 1 point.\n"
+    texts["same"] = texts["p2"]
+    texts["none"] = INSTRUCTIONS.format(a="C", b="A")  # no response: nothing fed
+    texts["other"] = "Nothing in common. You press <<A>> and then <<B>> twice."
+    fed: list[int] = []
+    hook = tiny.model.get_input_embeddings().register_forward_hook(
+        lambda module, args, out: fed.append(args[0].shape[1]))
+    try:
+        together = score_transcripts(tiny, {k: (t, None, None) for k, t in texts.items()})
+    finally:
+        hook.remove()
+    assert list(together) == list(texts)  # in the order given, whatever order they ran in
+    for key, text in texts.items():
+        alone = score_transcript(tiny, text)
+        want = one_pass_logprobs(tiny, text)
+        assert [-c.nll for c in together[key].choices] == pytest.approx(want, abs=1e-4)
+        assert [c.nll for c in together[key].choices] == pytest.approx(
+            [c.nll for c in alone.choices], abs=1e-4)
+        assert together[key].transcript_tokens == len(tiny.tokenizer(text)["input_ids"])
+    whole = sum(len(tiny.tokenizer(t)["input_ids"]) for t in texts.values())
+    assert sum(fed) < whole * 0.7  # the instructions and the repeated texts were fed once

@@ -9,14 +9,17 @@ from sbl.commands import reports_errors
 
 @click.group()
 def cache() -> None:
-    """Show or empty sbl's model cache. A .gguf model (such as smollm2) is dequantised once,
-    on first use, and kept there as safetensors, so later loads take seconds; each entry is
-    checked against its manifest before use and rebuilt if it changed. The cache lives in
-    $SBL_CACHE_DIR, else $XDG_CACHE_HOME/sbl, else ~/.cache/sbl; removing it is always safe.
+    """Show, check or empty sbl's model cache. A .gguf model (such as smollm2) is
+    dequantised once, on first use, and kept there as safetensors, so later loads take
+    seconds; each entry is checked against its manifest before use (its files are hashed
+    again whenever their size, inode, mtime or ctime changed) and rebuilt if it changed. The
+    cache lives in $SBL_CACHE_DIR, else $XDG_CACHE_HOME/sbl, else ~/.cache/sbl; removing it
+    is always safe.
 
     \b
     Examples:
       sbl cache info
+      sbl cache verify
       sbl cache clear
     """
 
@@ -43,6 +46,25 @@ def info() -> None:
                    f"{m.get('transformers', '?')}, made {m.get('created', '?')}, "
                    + ("sound" if problem is None else f"not used: {problem}"))
     click.echo(f"{len(paths)} entr{'y' if len(paths) == 1 else 'ies'}, {total / 1e6:.0f} MB")
+
+
+@cache.command()
+@reports_errors
+def verify() -> None:
+    """Hash every file of every cached model against its manifest, whatever its stat says,
+    and remove the entries that do not match (they are converted again when next used)."""
+    from sbl.participants import modelcache
+
+    paths = modelcache.entries()
+    removed = 0
+    for path in paths:
+        entry = modelcache.read_entry(path)
+        problem = "no readable manifest" if entry is None else entry.problem(rehash=True)
+        click.echo(f"  {path.name}: " + ("sound" if problem is None else f"removed: {problem}"))
+        if problem is not None:
+            modelcache.remove(path)
+            removed += 1
+    click.echo(f"{len(paths)} checked, {removed} removed, in {modelcache.models_dir()}")
 
 
 @cache.command()

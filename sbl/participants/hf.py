@@ -92,8 +92,6 @@ class HFResponder:
                  batch_size: int = 16) -> None:
         import torch
 
-        from sbl.participants.compat import keep_mode
-
         self.lm, self.name = loaded, loaded.source
         self.temperature, self.seed, self.batch_size = temperature, seed, batch_size
         self._torch = torch
@@ -106,9 +104,6 @@ class HFResponder:
         self._mark = self._encode(MARK)
         self._pad = next((t for t in (tok.pad_token_id, tok.eos_token_id) if t is not None), 0)
         self._eos = tok.eos_token_id
-        if loaded.logits_keep is None:  # probed once per loaded model
-            loaded.logits_keep = keep_mode(loaded.model, self._device)
-        self._keep = loaded.logits_keep
 
     # -- the protocol ------------------------------------------------------------------
 
@@ -136,9 +131,15 @@ class HFResponder:
     def response_logprobs(self, text: str, spans: Sequence[tuple[int, int]]
                           ) -> ResponseLogprobs:
         """Score ``text`` (the :class:`~sbl.protocol.Scorer` protocol): one forward pass."""
-        from sbl.likelihood import hf_response_logprobs
+        return self.response_logprobs_many([(text, spans)])[0]
 
-        return hf_response_logprobs(self.lm, text, spans)
+    def response_logprobs_many(self, items: Sequence[tuple[str, Sequence[tuple[int, int]]]]
+                               ) -> list[ResponseLogprobs]:
+        """:meth:`response_logprobs` of each (text, spans); the first tokens a text shares
+        with another are fed once (:mod:`sbl.participants.hfscore`)."""
+        from sbl.participants.hfscore import response_logprobs_many
+
+        return response_logprobs_many(self.lm, items)
 
     # -- totals --------------------------------------------------------------------------
 
@@ -221,6 +222,7 @@ class HFResponder:
                 row.ends_with_mark = ids[-len(self._mark):] == self._mark
         for group in _groups(rows):
             feed = [chunks.get(id(r), []) if r else [] for r in group.rows]
+            feed = self._feed_shared_start(group, feed)
             keep = [[len(c) - 1] if c else [] for c in feed]
             for r, lp in zip(group.rows, self._step(group, feed, keep), strict=True):
                 if r is not None and lp is not None:
@@ -229,6 +231,22 @@ class HFResponder:
         for row, n in zip(rows, spent, strict=True):
             row.processed += n
         return spent
+
+    def _feed_shared_start(self, group: _Group, feed: list[list[int]]) -> list[list[int]]:
+        """A new group's rows usually begin with the same instructions: feed the tokens every
+        row's first chunk starts with once, as one row, and give each row a copy of its
+        keys and values; returns what is left of each chunk (at least its last token, whose
+        log-probs are needed). The rows' numbers are the same, up to float rounding."""
+        if len(feed) < 2 or group.mask.shape[1] or not all(feed) or None in group.rows:
+            return feed
+        shared = min(_common_start(feed), min(len(c) for c in feed) - 1)
+        if shared < 2:
+            return feed
+        alone = _Group(self._new_cache(), group.mask[:1])
+        self._step(alone, [feed[0][:shared]], [[]])
+        alone.cache.repeat_rows(len(feed))
+        group.cache, group.mask = alone.cache, alone.mask.expand(len(feed), -1).clone()
+        return [c[shared:] for c in feed]
 
     def _unfed(self, row: _Row, transcript: str) -> tuple[list[int], str]:
         """The text the row has not been fed yet, and the token ids that go before it."""
@@ -270,12 +288,14 @@ class HFResponder:
     def _forward(self, group: _Group, ids: Any, mask: Any, positions: Any,
                  keep: list[list[int]]) -> Any:
         """Logits (batch, positions kept, vocab), extending the group's cache in place."""
-        from sbl.participants.compat import kept_logits
+        from sbl.participants.compat import keep_mode, kept_logits
 
+        if self.lm.logits_keep is None:  # probed once per loaded model, when first needed
+            self.lm.logits_keep = keep_mode(self.lm.model, self._device)
         cache = {self.lm.cache_arg: group.cache, "use_cache": True}
         return kept_logits(functools.partial(self.lm.model, input_ids=ids, attention_mask=mask,
                                              position_ids=positions, **cache),
-                           keep, self._keep, self._device)
+                           keep, self.lm.logits_keep, self._device)
 
     def _crop(self, group: _Group, count: int) -> None:
         """Take the last ``count`` slots back out of the group's cache and mask."""
@@ -421,6 +441,15 @@ def _groups(rows: list[_Row]) -> list[_Group]:
     for r in rows:
         seen.setdefault(id(r.group), r.group)
     return list(seen.values())
+
+
+def _common_start(chunks: list[list[int]]) -> int:
+    """How many first tokens all ``chunks`` share."""
+    first = chunks[0]
+    n = min(len(c) for c in chunks)
+    for c in chunks[1:]:
+        n = next((k for k in range(n) if c[k] != first[k]), n)
+    return n
 
 
 def _free_text_done(text: str, eos: bool, n_tokens: int, max_chars: int) -> str | None:

@@ -70,6 +70,13 @@ class GrowingLayer(DynamicLayer):
             self._buffers = (keys[indices], values[indices])
             self._set_length(self._length)
 
+    def repeat_rows(self, count: int) -> None:
+        """Make the one batch row ``count`` rows, each with a copy of its keys and values."""
+        if self.is_initialized and self._buffers is not None:
+            keys, values = self._buffers
+            self._buffers = (keys.repeat(count, 1, 1, 1), values.repeat(count, 1, 1, 1))
+            self._set_length(self._length)
+
     def reset(self) -> None:
         self._buffers, self._length = None, 0
         super().reset()
@@ -100,6 +107,12 @@ class GrowingCache(DynamicCache):
 
     def __init__(self) -> None:
         Cache.__init__(self, layer_class_to_replicate=GrowingLayer)
+
+    def repeat_rows(self, count: int) -> None:
+        """Make a one-row cache ``count`` rows that begin with the same keys and values."""
+        for layer in self.layers:
+            assert isinstance(layer, GrowingLayer)
+            layer.repeat_rows(count)
 
 
 def grouped_sdpa(module: torch.nn.Module, query: torch.Tensor, key: torch.Tensor,

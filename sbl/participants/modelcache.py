@@ -9,6 +9,16 @@ file. An entry is written in a temporary directory and renamed into place, so a 
 no half entry; one whose files no longer match its manifest is removed and rebuilt, never
 used. The root is ``$SBL_CACHE_DIR``, else ``$XDG_CACHE_HOME/sbl``, else ``~/.cache/sbl``;
 ``sbl cache info`` lists it and ``sbl cache clear`` empties it.
+
+Hashing every file at every load cost more than the load itself (600 MB for smollm2), so a
+file is hashed again only when it may have changed. Once an entry's files have matched its
+manifest, ``verified.json`` records each file's stat (size, inode, mtime and ctime in
+nanoseconds); a load whose stat of every file is the recorded one trusts the check, any
+difference hashes every file again. The source's sha256 is kept the same way, under
+``<root>/sources/``. Anything that writes a file through the file system changes its ctime,
+which no program can set back, so an edit, a truncation, a replacement or a copy is caught;
+what a stat cannot see (the disk's own bit rot under an unchanged file, a write to the raw
+device) is caught only by ``sbl cache verify``, which hashes every file.
 """
 
 from __future__ import annotations
@@ -21,13 +31,18 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 FORMAT = 1
 MANIFEST = "manifest.json"
+STAMP = "verified.json"
+# A file changed less than this long before a stamp could change again within the same tick
+# of the file system's clock without its stat showing it; such a file is hashed at the next
+# load instead of being stamped (git's "racily clean" rule).
+RACY_NS = 2_000_000_000
 log = logging.getLogger(__name__)
 
 
@@ -48,6 +63,60 @@ def sha256(path: Path) -> str:
     """The sha256 of a file, hex (0.4 s for 540 MB here)."""
     with path.open("rb") as f:
         return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def file_stat(path: Path) -> list[int]:
+    """What any write to ``path`` changes: its size, inode, mtime and ctime (ns)."""
+    st = path.stat()
+    return [st.st_size, st.st_ino, st.st_mtime_ns, st.st_ctime_ns]
+
+
+def _settled(stats: Iterable[list[int]]) -> bool:
+    """Whether every file of these stats last changed long enough ago to be stamped."""
+    return all(stat[3] < time.time_ns() - RACY_NS for stat in stats)
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    """Write ``data`` to ``path`` atomically; a cache that cannot be written is left as it is
+    (the next load checks by hashing again)."""
+    temporary = None
+    try:
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".tmp-{path.name}-")
+        with os.fdopen(handle, "w", encoding="utf-8") as f:
+            json.dump(data, f)
+        os.replace(temporary, path)
+    except OSError as e:
+        log.debug("sbl: cannot write %s: %s", path, e)
+        if temporary is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    """The JSON object in ``path``, or None when it is missing or not one."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def source_sha256(source: Path) -> str:
+    """The sha256 of ``source``, hashed only when its stat differs from the one recorded with
+    its last hash (see the module's docstring)."""
+    path = source.resolve()
+    record = cache_root() / "sources" / f"{hashlib.sha256(str(path).encode()).hexdigest()}.json"
+    stat = file_stat(path)
+    known = _read_json(record)
+    if known and known.get("path") == str(path) and known.get("stat") == stat \
+            and isinstance(known.get("sha256"), str):
+        return str(known["sha256"])
+    digest = sha256(path)
+    if _settled([stat]) and file_stat(path) == stat:  # unchanged while it was hashed
+        with contextlib.suppress(OSError):
+            record.parent.mkdir(parents=True, exist_ok=True)
+            _write_json(record, {"path": str(path), "stat": stat, "sha256": digest})
+    return digest
 
 
 def _transformers_version() -> str:
@@ -72,8 +141,12 @@ class Entry:
         """Bytes on disk."""
         return sum(f.stat().st_size for f in self.path.iterdir() if f.is_file())
 
-    def problem(self) -> str | None:
-        """Why this entry must not be used (stale or corrupt), or None when it is sound."""
+    def problem(self, *, rehash: bool = False) -> str | None:
+        """Why this entry must not be used (stale or corrupt), or None when it is sound.
+
+        Its files are hashed unless their stats are the ones ``verified.json`` recorded
+        after the last full check (always with ``rehash``); a full check that passes records
+        them."""
         m = self.manifest
         if m.get("format") != FORMAT:
             return f"it has cache format {m.get('format')}, this sbl writes {FORMAT}"
@@ -85,12 +158,17 @@ class Entry:
         files = m.get("files") or {}
         if "config.json" not in files:
             return "its manifest lists no config.json"
+        missing = next((name for name in files if not (self.path / name).is_file()), None)
+        if missing is not None:
+            return f"{missing} is missing"
+        stats = {name: file_stat(self.path / name) for name in [*files, MANIFEST]}
+        if not rehash and (_read_json(self.path / STAMP) or {}).get("stats") == stats:
+            return None
         for name, digest in files.items():
-            file = self.path / name
-            if not file.is_file():
-                return f"{name} is missing"
-            if sha256(file) != digest:
+            if sha256(self.path / name) != digest:
                 return f"{name} does not match its manifest"
+        if _settled(stats.values()) and stats == {n: file_stat(self.path / n) for n in stats}:
+            _write_json(self.path / STAMP, {"stats": stats})
         return None
 
 
@@ -138,7 +216,7 @@ def lookup(source: Path) -> tuple[Path | None, str]:
     """The sound cached conversion of ``source`` (or None) and the source's sha256.
 
     An entry that fails its checks is removed, with a warning saying why."""
-    digest = sha256(source)
+    digest = source_sha256(source)
     path = models_dir() / key(digest)
     if not path.exists():
         return None, digest
@@ -148,7 +226,7 @@ def lookup(source: Path) -> tuple[Path | None, str]:
         return path, digest
     log.warning("sbl: the cached conversion of %s in %s is not used: %s; converting again",
                 source, path, problem)
-    _remove(path)
+    remove(path)
     return None, digest
 
 
@@ -177,10 +255,10 @@ def store(source: Path, digest: str, save: Callable[[Path], None]) -> Path | Non
     except OSError as e:
         log.warning("sbl: cannot write the model cache in %s (%s); the next load converts "
                     "%s again", where, e, source)
-        _remove(temporary)
+        remove(temporary)
         return None
     except BaseException:  # the conversion failed (a corrupt file, ^C): leave nothing behind
-        _remove(temporary)
+        remove(temporary)
         raise
 
 
@@ -191,11 +269,11 @@ def _publish(temporary: Path, final: Path) -> Path:
     except OSError:
         if not final.exists():
             raise
-        _remove(temporary)
+        remove(temporary)
     return final
 
 
-def _remove(path: Path) -> None:
+def remove(path: Path) -> None:
     """Remove an entry: renamed aside first, so no reader sees it half deleted."""
     aside = path.with_name(f".old-{path.name}-{os.getpid()}")
     with contextlib.suppress(OSError):
@@ -205,7 +283,9 @@ def _remove(path: Path) -> None:
 
 
 def clear() -> tuple[int, int]:
-    """Remove every entry (and leftovers of interrupted writes); (entries, bytes) removed."""
+    """Remove every entry (and leftovers of interrupted writes) and the recorded hashes of
+    source files; (entries, bytes) removed."""
+    shutil.rmtree(cache_root() / "sources", ignore_errors=True)
     where = models_dir()
     if not where.is_dir():
         return 0, 0
@@ -214,5 +294,5 @@ def clear() -> tuple[int, int]:
         if path.is_dir():
             size += sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
             count += not path.name.startswith(".")
-            _remove(path)
+            remove(path)
     return count, size
