@@ -158,6 +158,10 @@ class _Lister:
         self.found: list[Use] = []
         self.csv: dict[str, ir.TableData] = {}
         self.env: dict[str, Binding] = {}
+        # tables and constants written in the file: where a path from them was written
+        self.written = tuple(d.value if isinstance(d, ir.Let) else d.rows
+                             for d in experiment.decls if isinstance(d, ir.Let | ir.Table)
+                             and not isinstance(getattr(d, "rows", None), ir.TableData))
         for decl in experiment.decls:
             self.env[decl.name] = self._declared(decl)
 
@@ -228,12 +232,19 @@ class _Lister:
             try:
                 for row in distinct.values():
                     for value in listing.possible(param.value, self._env(row)):
-                        self._value(value, param, decl, _cell(names, row)
-                                    or _literal(param.value, value) or param.value.span)
+                        self._value(value, param, decl, self._where(value, names, row, param))
             except Unlistable as err:
                 self.errors.append(Diagnostic(
                     f"cannot list the files parameter '{param.name}' can name: {err.reason}",
                     err.span, help=_RULE))
+
+    def _where(self, value: Value, names: list[str], row: _Row, param: ir.Param
+               ) -> ir.Span | None:
+        """Where ``value`` was written: its CSV cell, a string literal in the parameter or
+        in a table or constant of the file, else the parameter."""
+        return (_cell(names, row) or _literal(param.value, value)
+                or next(filter(None, (_literal(w, value) for w in self.written)), None)
+                or param.value.span)
 
     def _value(self, value: Value, param: ir.Param, decl: kinds.ParamDecl,
                span: ir.Span | None) -> None:
