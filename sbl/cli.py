@@ -141,6 +141,9 @@ def compile_(file: str, output: str | None, emit: str, cdn: bool, allow_simulate
     from sbl.experiment import load
 
     check_output(output)
+    if media_mode == "beside" and emit == "html" and output in (None, "-"):
+        raise click.UsageError("--media beside writes the media files next to the page, so "
+                               "it needs an output file: give one with -o page.html")
     backend, experiment = backends.get(emit), load(file).ir
     options = {"cdn": cdn, "allow_simulate": allow_simulate, "media_mode": media_mode}
     if output in (None, "-"):

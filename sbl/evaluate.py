@@ -656,7 +656,7 @@ _TABLE = (
             result=t.ListType(t.ANY)),
     Builtin("latin", 1, 1, "The orders of a balanced Latin square of a list's items: n orders "
             "for n items, 2n when n is odd.", _latin,
-            result=lambda args: t.ListType(t.same_list(args))),
+            result=lambda args: t.ListType(t.same_list(args)), params=(t.ListType(t.ANY),)),
     Builtin("repeat", 2, 2, "repeat(xs, n): xs concatenated n times.", _repeat,
             result=t.same_list, params=_LIST_INT),
 )

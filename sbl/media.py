@@ -283,8 +283,8 @@ def _bad_path(value: Value, decl: kinds.ParamDecl) -> tuple[str, str] | None:
         endings = ", ".join(e for e, (c, _) in TYPES.items() if decl.media in (None, c))
         return f"'{value}' is not a media file the page can show", f"use one of {endings}"
     if decl.media is not None and known[0] != decl.media:
-        return (f"'{value}' is {_a(known[0])} file; parameter '{decl.name}' shows "
-                f"{_a(decl.media)}", "use a file ending in one of " + ", ".join(
+        return (f"'{value}' is {_a(known[0])} file; parameter '{decl.name}' takes "
+                f"{_a(decl.media)} file", "use a file ending in one of " + ", ".join(
                     e for e, (c, _) in TYPES.items() if c == decl.media))
     return None
 

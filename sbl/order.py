@@ -29,6 +29,7 @@ from typing import Any
 from sbl import ir
 from sbl.evaluate import EvalError
 from sbl.prng import Prng, shuffle
+from sbl.source import counted
 from sbl.values import show_inner
 
 ATTEMPTS = 1000  # uniform shuffles tried before the search
@@ -131,7 +132,7 @@ def impossible(c: ir.Constraint, rows: Sequence[Mapping[str, Any]]) -> str | Non
     if rule.distance:
         return (f"{m} of its {n} rows {what}; {rule.distance} apart they need at least "
                 f"{(m - 1) * rule.distance + 1} rows")
-    return (f"{m} of its {n} rows {what}, and its {n - m} other rows can separate at "
+    return (f"{m} of its {n} rows {what}, and its {counted(n - m, 'other row')} can separate at "
             f"most {rule.run * (n - m + 1)} of them into runs of {rule.run}")
 
 

@@ -173,6 +173,10 @@ class Builder(Transformer[Token, Any]):
                               help="only 'by url \"NAME\"' names one")
         if param is not None and not isinstance(param, ir.Literal):
             raise SblError.at(param.span, "the URL parameter's name cannot contain '{...}'")
+        if param is not None and not str(param.value).strip():
+            raise SblError.at(param.span, "the URL parameter's name is empty",
+                              help="write e.g. 'by url \"group\"' and give the study link "
+                                   "?group=1, ?group=2, ...")
         return ir.Group(str(name), groups, how, None if param is None else str(param.value),
                         span=self._span(meta))
 

@@ -182,12 +182,28 @@ def _unexpected(exc: UnexpectedToken, text: str, path: str) -> SblError:
         before = text[_token_start(text, prev):prev].strip()
         span = _span_at(text, path, prev, prev + 1)
         return SblError.at(span, f"expected {_join(words)} after '{before}', found {found}",
-                           help=_glued_keyword(text[:start]))
+                           help=_hint(text[:start], expected))
     span = _span_at(text, path, start, token.end_pos or start + len(token))
-    help = _glued_keyword(text[:start])
+    help = _hint(text[:start], expected)
     if help is None and token.type == "NAME" and "COLON" in expected:
         help = "each parameter is written 'name: value'"
     return SblError.at(span, f"expected {_join(words)}, found {found}", help=help)
+
+
+def _hint(before: str, expected: set[str]) -> str | None:
+    """Help for a mistake the parser's own words would hide: a glued keyword, or a trial's
+    'after' section written where a trial belongs."""
+    return _glued_keyword(before) or _misplaced_section(before, expected)
+
+
+def _misplaced_section(before: str, expected: set[str]) -> str | None:
+    """Help for ``after { x = 1 }`` outside a trial: there it reads as a trial of a kind
+    named ``after``, which wants 'name: value' parameters."""
+    opened = _open_brackets(before)
+    if not opened or opened[-1].context != "after" or "COLON" not in expected:
+        return None
+    return "'after { ... }' goes inside a trial's braces, after its parameters: " \
+           "text { text: \"a\" after { ... } }"
 
 
 def _glued_keyword(before: str) -> str | None:

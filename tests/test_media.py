@@ -192,7 +192,7 @@ def test_beside_writes_the_files_next_to_the_page(folder: Path) -> None:
     sbl.load(path).compile(out / "page.html", media="beside")
     assert copy.read_bytes() == (MEDIA / "blue_circle.png").read_bytes()
     stdout = CliRunner().invoke(main, ["compile", str(path), "--media", "beside"])
-    assert stdout.exit_code == 1 and "needs an output file" in stdout.stderr
+    assert stdout.exit_code == 2 and "needs an output file" in stdout.stderr  # usage
 
 
 def test_beside_keeps_files_whose_safe_names_clash_apart(folder: Path) -> None:

@@ -85,3 +85,29 @@ def test_pilot_completes_a_page_with_every_kind(tmp_path: Path, mode: str) -> No
             assert all(r["response"] is not None for r in mine if asks(r))
     replayed = sbl.load(source).run(sbl.participants.Scripted([]), prefix=rows)
     assert not compare_rows(rows, replayed).diffs
+
+
+GROUPED = """experiment "Groups from the link" { instructions: "Press F." }
+group g in [{n: 1}, {n: 2}, {n: 3}] by url "cond"
+text { text: "Group {g.n}", choices: ["f"], duration: 10 / (g.n - 2) }
+"""
+
+
+@needs_chromium
+def test_pilot_gives_a_url_group_its_parameter_and_reports_a_stopped_page(tmp_path: Path
+                                                                          ) -> None:
+    """Simulated person k is in group k, as in text runs; a page that stops (group 2 divides
+    by zero) is reported with the page's own message, without waiting for the timeout."""
+    import time
+
+    from sbl.pilot import pilot
+
+    experiment = sbl.loads(GROUPED.replace(" / (g.n - 2)", ""), str(tmp_path / "g.sbl"))
+    rows = sbl.data.rows_from_records(pilot(experiment, 3, seed=1))
+    assert [(r["participant"], r["group"]) for r in rows if r["kind"] == "text"] == [
+        ("pilot-1", 1), ("pilot-2", 2), ("pilot-3", 3)]
+    began = time.monotonic()
+    with pytest.raises(sbl.SblError,
+                       match=r"the page failed while piloting: .*g\.sbl:3:\d+: division by zero"):
+        pilot(sbl.loads(GROUPED, str(tmp_path / "g.sbl")), 2, seed=1, timeout_s=60)
+    assert time.monotonic() - began < 30

@@ -14,7 +14,8 @@ from sbl.source import counted
 @click.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("-n", "--participants", type=click.IntRange(min=1), default=1, show_default=True,
-              help="How many simulated people (ids pilot-1..pilot-N, seeds SEED..).")
+              help="How many simulated people (ids pilot-1..pilot-N, seeds SEED..; with "
+                   "groups 'by url NAME', person k gets NAME=k, so group k as in text runs).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of pilot-1.")
 @click.option("--mode", type=click.Choice(["data-only", "visual"]), default="data-only",
               show_default=True,

@@ -41,8 +41,8 @@ from sbl.source import SblError, counted
 def run(file: str, participant: str, from_: str | None, until: int | None, seed: int,
         participants: int, output: str | None) -> None:
     """Run FILE as text: the participant reads the Psych-101 transcript and answers each
-    free response. The terminal participant sees the text as it grows; the others' final
-    transcript is printed at the end.
+    free response. The terminal participant sees the text as it grows; another's final
+    transcript is printed at the end (with -n above 1, none is: keep the rows with -o).
 
     \b
     Examples (the tutorial's bandit):

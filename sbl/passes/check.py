@@ -125,7 +125,7 @@ class _Checker:
                                           f"records (one per group), not {t.a(found)}",
                        help="e.g. group g in [{keys: \"fj\"}, {keys: \"jf\"}], or "
                             "cross(keys: [\"fj\", \"jf\"])")
-        elif isinstance(group.groups, ir.ListExpr) and not group.groups.items:
+        elif orders.static_rows(group.groups, self.decls, {}) == []:  # e.g. latin([])
             self.error(group.groups.span, f"'{group.name}' has no groups to assign")
         return item
 

@@ -38,7 +38,9 @@ def bounds(stim: ir.Stimulus, kind: Kind, filled: frozenset[str]) -> Iterator[Di
     try:
         kinds.positions_of(names, values)
     except ValueError as exc:
-        spans = [given[n].value.span for n in names if n in given]
+        # at the bound the message is about ("high must be ..."), else the last one written
+        about = [n for n in names if n in given and str(exc).startswith(f"{n} must")]
+        spans = [given[n].value.span for n in about or [n for n in names if n in given]]
         yield Diagnostic(str(exc), spans[-1] if spans else head_span(stim))
 
 
