@@ -125,9 +125,28 @@ class _Checker:
                                           f"records (one per group), not {t.a(found)}",
                        help="e.g. group g in [{keys: \"fj\"}, {keys: \"jf\"}], or "
                             "cross(keys: [\"fj\", \"jf\"])")
-        elif orders.static_rows(group.groups, self.decls, {}) == []:  # e.g. latin([])
-            self.error(group.groups.span, f"'{group.name}' has no groups to assign")
+        else:
+            self._group_fields(group, orders.static_rows(group.groups, self.decls, {}))
         return item
+
+    def _group_fields(self, group: ir.Group, groups: object) -> None:
+        """Groups known before the run: at least one, and all with the same fields, so that
+        a field read for one participant exists for every other."""
+        if groups == []:  # e.g. latin([])
+            self.error(group.groups.span, f"'{group.name}' has no groups to assign")
+        if not isinstance(groups, list) or not all(isinstance(g, dict) for g in groups):
+            return
+        fields = [set(g) for g in groups]
+        for number, own in enumerate(fields[1:], start=2):
+            if own != fields[0]:
+                missing, extra = sorted(fields[0] - own), sorted(own - fields[0])
+                differ = ", ".join([*(f"lacks '{f}'" for f in missing),
+                                    *(f"adds '{f}'" for f in extra)])
+                self.error(group.groups.span, f"group {number} of '{group.name}' {differ} "
+                                              f"(compared with group 1): every group needs "
+                                              f"the same fields",
+                           help="give each group every field, with none where it has no value")
+                return
 
     def _jatos_loaded(self, experiment: ir.Experiment) -> None:
         """Groups counted in JATOS's batch session need the page to load JATOS's library."""
