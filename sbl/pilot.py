@@ -63,7 +63,7 @@ def pilot(experiment: Experiment, participants: int = 1, *, seed: int = 0,
                                         args=CHROMIUM_ARGS)
             try:
                 for i in range(participants):
-                    query = {"simulate": mode, "participant": f"pilot-{i + 1}",
+                    query = {"simulate": mode, "participant": str(i + 1),
                              "seed": str((seed + i) & 0xFFFFFFFF)}
                     group = experiment.ir.group
                     if group is not None and group.source is ir.GroupSource.URL:

@@ -28,7 +28,7 @@ def test_pilot_every_example_and_replay_it(tmp_path: Path) -> None:
                                            "-o", str(out)])
         assert result.exit_code == 0, result.output
         rows = sbl.read_data(out)
-        assert rows.participants == ["pilot-1", "pilot-2"]
+        assert rows.participants == ["1", "2"]
         assert {r["source"] for r in rows} == {"browser-simulated"}
         # the text runtime recomputes each trial from the same seed and checks every cell
         replayed = sbl.load(path).run(sbl.participants.Scripted([]), prefix=rows)
@@ -105,7 +105,7 @@ def test_pilot_gives_a_url_group_its_parameter_and_reports_a_stopped_page(tmp_pa
     experiment = sbl.loads(GROUPED.replace(" / (g.n - 2)", ""), str(tmp_path / "g.sbl"))
     rows = sbl.data.rows_from_records(pilot(experiment, 3, seed=1))
     assert [(r["participant"], r["group"]) for r in rows if r["kind"] == "text"] == [
-        ("pilot-1", 1), ("pilot-2", 2), ("pilot-3", 3)]
+        ("1", 1), ("2", 2), ("3", 3)]
     began = time.monotonic()
     with pytest.raises(sbl.SblError,
                        match=r"the page failed while piloting: .*g\.sbl:3:\d+: division by zero"):

@@ -14,9 +14,9 @@ from sbl.source import counted
 @click.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("-n", "--participants", type=click.IntRange(min=1), default=1, show_default=True,
-              help="How many simulated people (ids pilot-1..pilot-N, seeds SEED..; with "
-                   "groups 'by url NAME', person k gets NAME=k, so group k as in text runs).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of pilot-1.")
+              help="How many simulated people (ids 1..N, as in text runs, so person k is in group "
+                   "k under 'by participant' and, with NAME=k, under 'by url NAME'; seeds SEED..).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of person 1.")
 @click.option("--mode", type=click.Choice(["data-only", "visual"]), default="data-only",
               show_default=True,
               help="jsPsych's simulation mode: data-only is fast; visual renders every "
