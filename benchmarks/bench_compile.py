@@ -33,6 +33,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "bandit.sbl"
@@ -175,8 +176,9 @@ def breakdown(out: Path, runs: int, env: dict[str, str]) -> dict[str, list[float
     return stages
 
 
-def time_first_trial(page: Path, runs: int) -> list[float] | None:
-    """Milliseconds from navigation start to the first trial, per fresh browser context."""
+def _fresh_tabs(page: Path, runs: int, script: str, ready: str, value: str) -> list[Any] | None:
+    """``value`` evaluated in the page, once ``ready`` is true, with ``script`` run before
+    the page's own, per fresh browser context; None without Chromium."""
     sys.path.insert(0, str(ROOT))
     from tests.browser import file_url, have_chromium, launch
 
@@ -187,36 +189,33 @@ def time_first_trial(page: Path, runs: int) -> list[float] | None:
         for _ in range(runs):
             context = browser.new_context()
             tab = context.new_page()
-            tab.add_init_script(FIRST_TRIAL)
+            tab.add_init_script(script)
             tab.goto(file_url(page, participant="bench", seed=1))
-            tab.wait_for_function("window.__sblFirstTrial !== undefined")
-            out.append(float(tab.evaluate("window.__sblFirstTrial")))
+            tab.wait_for_function(ready, timeout=60_000)
+            out.append(tab.evaluate(value))
             context.close()
     return out
+
+
+def time_first_trial(page: Path, runs: int) -> list[float] | None:
+    """Milliseconds from navigation start to the first trial, per fresh browser context."""
+    found = _fresh_tabs(page, runs, FIRST_TRIAL, "window.__sblFirstTrial !== undefined",
+                        "window.__sblFirstTrial")
+    return None if found is None else [float(ms) for ms in found]
 
 
 def time_seen(page: Path, runs: int, selectors: list[str]) -> dict[str, list[float]]:
     """Milliseconds from navigation start until an element matching each selector is on the
     page, per fresh browser context; {} without Chromium."""
-    sys.path.insert(0, str(ROOT))
-    from tests.browser import file_url, have_chromium, launch
-
-    if not have_chromium():
-        return {}
     script = FIRST_SEEN.replace("SELECTORS", json.dumps(selectors))
+    found = _fresh_tabs(page, runs, script,
+                        f"Object.keys(window.__sblSeen).length === {len(selectors)}",
+                        "window.__sblSeen")
     out: dict[str, list[float]] = {s: [] for s in selectors}
-    with launch() as browser:
-        for _ in range(runs):
-            context = browser.new_context()
-            tab = context.new_page()
-            tab.add_init_script(script)
-            tab.goto(file_url(page, participant="bench", seed=1))
-            tab.wait_for_function(f"Object.keys(window.__sblSeen).length === {len(selectors)}",
-                                  timeout=60_000)
-            for selector, ms in tab.evaluate("window.__sblSeen").items():
-                out[selector].append(float(ms))
-            context.close()
-    return out
+    for seen in found or []:
+        for selector, ms in seen.items():
+            out[selector].append(float(ms))
+    return out if found is not None else {}
 
 
 def media_experiment(folder: Path) -> Path:
