@@ -203,8 +203,14 @@ def test_a_wrong_seed_in_format_1_data_is_still_caught(tmp_path: Path) -> None:
         experiment.run(Scripted([]), prefix=data, seed=0)
 
 
-def test_the_data_format_is_numbered() -> None:
-    assert schema.DATA_FORMAT == 3 and ir.IR_VERSION == 3
+def test_the_versions_are_the_ones_written_and_documented() -> None:
+    """The IR JSON carries the current IR version and reads back; docs/data.md names the
+    current row format, so a bump cannot go undocumented."""
+    text = ir.to_json(sbl.load(STROOP).ir)
+    assert f'"sbl-ir": {ir.IR_VERSION}' in text
+    assert ir.from_json(text) == sbl.load(STROOP).ir
+    docs = (ROOT / "docs" / "data.md").read_text("utf-8")
+    assert f"`sbl.data.schema.DATA_FORMAT`, now {schema.DATA_FORMAT})" in docs
 
 
 class _Halves:
