@@ -115,7 +115,8 @@ def _unasked_key(stim: ir.Stimulus) -> list[Diagnostic]:
     key = _literal_text(keys.value.items[0])
     if key is None or key == kinds.ANY_KEY:
         return []
-    return [_warning(keys.value.span, f"a text participant presses {key!r} unasked on every "
+    shown = "SPACE" if key == " " else repr(key)  # as a text participant reads the key
+    return [_warning(keys.value.span, f"a text participant presses {shown} unasked on every "
                                       f"trial of this {stim.kind}: with one key and a duration, "
                                       f"a person may withhold the key, but a text participant "
                                       f"cannot, so its rows never show a withheld response",
