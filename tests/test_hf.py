@@ -14,8 +14,8 @@ import pytest  # noqa: E402
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from sbl.participants import models  # noqa: E402
 from sbl.participants import modelcache as models_cache  # noqa: E402
+from sbl.participants import models  # noqa: E402
 from sbl.participants.base import Ask  # noqa: E402
 from sbl.participants.hf import HFResponder  # noqa: E402
 from sbl.participants.sampling import sample_index  # noqa: E402
