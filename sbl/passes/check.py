@@ -238,8 +238,13 @@ class _Checker:
         custom = rows_check.trial(self, stim, kind, scope)
         self.diagnostics.extend(literals.any_key(stim, kind))
         # this trial's response and data fields hide columns of the same name
-        after_scope = Scope({**scope.names, **self.trial_fields(kind), **custom},
-                            self.prev_fields, before, f"in the 'after' of this {stim.kind}")
+        names = {**scope.names, **self.trial_fields(kind), **custom}
+        hidden = {p.name: f"'{p.name}' is a parameter of this {stim.kind}, and an 'after' "
+                          f"sees the response, rt and data fields, not the parameters: record "
+                          f"it in a data field (data {{ shown: {p.name} }}) and use that"
+                  for p in kind.params if p.name not in names}
+        after_scope = Scope(names, self.prev_fields, before,
+                            f"in the 'after' of this {stim.kind}", hidden=hidden)
         for assign in stim.after:
             self.assign(assign, after_scope)
 
