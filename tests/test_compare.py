@@ -46,9 +46,9 @@ def by_participant(comparison, frame: str, participant: str) -> dict:
     return table[table["participant"] == participant].iloc[0].to_dict()
 
 
-def summary_of(comparison, frame: str, group: str, **keys) -> dict:
+def summary_of(comparison, frame: str, dataset: str, **keys) -> dict:
     table = comparison[frame]
-    mask = table["group"] == group
+    mask = table["dataset"] == dataset
     for k, v in keys.items():
         mask &= table[k] == v
     rows = table[mask]
@@ -100,7 +100,7 @@ def test_bandit_participant_by_hand(bandit) -> None:
 
 
 def test_bandit_score_is_the_tutorials_comparison(bandit) -> None:
-    score = bandit.score.set_index("group")
+    score = bandit.score.set_index("dataset")
     # people: 85, 73 and 65 points; the model's four: 55, 60, 55 and 52.
     assert score.loc["people", "mean"] == pytest.approx((85 + 73 + 65) / 3)
     assert score.loc["people", "se"] == pytest.approx(5.8119, abs=1e-4)
@@ -129,18 +129,18 @@ def test_win_threshold_can_be_set() -> None:
 
 def test_stroop_accuracy_and_rt_by_condition(stroop) -> None:
     # s1 misses RED in green, s3 GREEN in red, s2 nothing: 3/4, 4/4, 3/4.
-    score = stroop.score.set_index("group")
+    score = stroop.score.set_index("dataset")
     assert score.loc["people", "mean"] == pytest.approx(10 / 12)
     red_green = summary_of(stroop, "keyboard.accuracy", "people",
                            condition="text=RED, color=green")
     assert (red_green["n"], red_green["mean"]) == (3, pytest.approx(2 / 3))
     # Model participant 2 reads the word: wrong on both incongruent words.
     trials = stroop["keyboard.trials"]
-    two = trials[(trials["group"] == "smollm2") & (trials["participant"] == "2")]
+    two = trials[(trials["dataset"] == "smollm2") & (trials["participant"] == "2")]
     assert sorted(two[~two["correct"]]["condition"]) == ["text=GREEN, color=red",
                                                          "text=RED, color=green"]
     rt = stroop["keyboard.rt"]
-    assert set(rt["group"]) == {"people"}  # text runs record no rt
+    assert set(rt["dataset"]) == {"people"}  # text runs record no rt
     # Each person answered GREEN in green correctly once: its rt, from the raw data.
     raw = [r["rt"] for r in read_data(STROOP[0])
            if r["kind"] == "text" and (r["text"], r["color"]) == ("GREEN", "green")]
@@ -182,7 +182,7 @@ def test_survey_ratings() -> None:
     expected = [r["response"]["Q0"] + 1 for r in rows if r["kind"] == "likert"]
     assert ratings.iloc[0]["mean"] == pytest.approx(sum(expected) / 3)
     options = result["survey.options"]
-    assert options.groupby("group")["mean"].sum().iloc[0] == pytest.approx(1.0)
+    assert options.groupby("dataset")["mean"].sum().iloc[0] == pytest.approx(1.0)
 
 
 def test_slider_values() -> None:
@@ -204,10 +204,10 @@ def test_golden_summary(golden, name: str, files: list[Path]) -> None:
     golden(GOLDEN / f"{name}.txt", compare(files, labels=["people", "smollm2"]).summary())
 
 
-# ---------------------------------------------------------------- several groups, registry
+# ---------------------------------------------------------------- several datasets, registry
 
 
-def test_any_number_of_groups_and_unique_labels(tmp_path: Path) -> None:
+def test_any_number_of_datasets_and_unique_labels(tmp_path: Path) -> None:
     other = tmp_path / "bandit_model.csv"
     other.write_bytes(BANDIT[1].read_bytes())
     result = compare([*BANDIT, other])
@@ -236,11 +236,11 @@ def test_bandit_without_recorded_arms() -> None:
 
 def test_a_new_kinds_analysis_is_one_registered_function() -> None:
     @registry.analysis("fixation")
-    def fixations(groups, options):
+    def fixations(datasets, options):
         frame = stats.summarise(stats.long_measures(
             __import__("pandas").DataFrame(
-                [{"group": g.label, "participant": p, "count": len(part)}
-                 for g in groups for p, part in g.rows.by_participant().items()]),
+                [{"dataset": d.label, "participant": p, "count": len(part)}
+                 for d in datasets for p, part in d.rows.by_participant().items()]),
             ["count"]), ["measure"])
         return Section("fixations", "Fixations", {"count": frame})
     try:

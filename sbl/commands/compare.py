@@ -1,4 +1,4 @@
-"""``sbl compare``: compare groups of participants (people, models), with numbers and plots."""
+"""``sbl compare``: compare datasets (people, models) on one experiment, with numbers and plots."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from sbl.commands import check_folder, reports_errors
               help="Write the report here: index.html (self-contained: plots embedded, no "
                    "network, no script) and each plot as a PNG.")
 @click.option("-l", "--label", "labels", multiple=True, metavar="LABEL",
-              help="A group's label, once per DATA file, in the same order (default: each "
+              help="A dataset's label, once per DATA file, in the same order (default: each "
                    "file's name without its suffix).")
 @click.option("--by", metavar="COLUMN[,COLUMN...]",
               help="Columns that make a condition for accuracy and rt (default: the "
@@ -25,8 +25,8 @@ from sbl.commands import check_folder, reports_errors
 @reports_errors
 def compare(data: tuple[str, ...], output: str | None, labels: tuple[str, ...],
             by: str | None, win_above: float | None) -> None:
-    """Compare DATA files, each one group (people from the page, a model's simulation, ...):
-    any data `sbl data` reads. Prints the score of each group first (for a bandit: the total
+    """Compare DATA files, each one dataset (people from the page, a model's simulation, ...):
+    any data `sbl data` reads. Prints the score of each dataset first (for a bandit: the total
     points per participant, averaged), then the analyses of the kinds of stimuli in the data:
     for a bandit, choices over trials, cumulative score, switch rate, win-stay and
     lose-shift; for key and choice trials, accuracy and response time by condition.

@@ -26,7 +26,7 @@ import pandas
 
 from sbl import kinds, types
 from sbl.comparison import stats
-from sbl.comparison.registry import Group, Headline, Options, Plot, Section, Table, analysis
+from sbl.comparison.registry import Dataset, Headline, Options, Plot, Section, Table, analysis
 from sbl.data.schema import declared_names, encode_cell, recorded_params
 
 NOT_CONDITIONS = frozenset({"correct_key", "correct_choice", "choices"})
@@ -36,43 +36,43 @@ LABEL_WIDTH = 40
 
 
 @analysis()
-def keyboard(groups: Sequence[Group], options: Options) -> Section | None:
-    """Accuracy and response time by condition, per group."""
-    scored = [(g.label, [dict(r) for r in g.rows if r.get("correct") is not None])
-              for g in groups]
+def keyboard(datasets: Sequence[Dataset], options: Options) -> Section | None:
+    """Accuracy and response time by condition, per dataset."""
+    scored = [(d.label, [dict(r) for r in d.rows if r.get("correct") is not None])
+              for d in datasets]
     scored = [(label, rows) for label, rows in scored if rows]
     if not scored:
         return None
     label_of = _conditions([r for _, rows in scored for r in rows], options.by,
-                           options.running)
+                           options.not_conditions)
     trials = pandas.DataFrame([_trial(label, r, label_of(r)) for label, rows in scored
                                for r in rows])
     accuracy = _by_condition(trials, "correct")
-    overall = stats.summarise(_per_participant(trials, "correct", []), [])
+    headline = Headline("accuracy per participant", _per_participant(trials, "correct", []),
+                        digits=2, ylim=(0, 1))
     timed = trials[trials["correct"] & trials["rt"].notna()]
     rt = _by_condition(timed, "rt")
     frames = {"trials": trials, "accuracy": accuracy, "rt": rt,
-              "score": overall.reset_index(drop=True)}
-    untimed = [label for label, _ in scored if label not in set(timed["group"])]
+              "score": headline.frame}
+    untimed = [label for label, _ in scored if label not in set(timed["dataset"])]
     notes = [f"No response times for {', '.join(untimed)}: text runs record none."] \
         if untimed else []
     return Section("keyboard", "Keyboard and choice trials: accuracy and response time",
                    frames, tables=_tables(accuracy, rt), plots=_plots(accuracy, rt),
-                   headline=Headline("accuracy per participant",
-                                     frames["score"], digits=2),
+                   headline=headline,
                    notes=tuple(notes))
 
 
 def _trial(label: str, row: dict[str, Any], condition: str) -> dict[str, Any]:
     rt = row.get("rt")
-    return {"group": label, "participant": row.get("participant"), "condition": condition,
+    return {"dataset": label, "participant": row.get("participant"), "condition": condition,
             "correct": bool(row.get("correct")),
             "rt": float(rt) if isinstance(rt, (int, float)) else math.nan}
 
 
 def _per_participant(trials: pandas.DataFrame, value: str, keys: list[str]) -> pandas.DataFrame:
     """Each participant's mean of ``value`` within each combination of ``keys``."""
-    cols = ["group", "participant", *keys]
+    cols = ["dataset", "participant", *keys]
     if not len(trials):
         return pandas.DataFrame(columns=[*cols, "value"])
     means = trials.groupby(cols, sort=False)[value].mean().reset_index()
@@ -81,28 +81,40 @@ def _per_participant(trials: pandas.DataFrame, value: str, keys: list[str]) -> p
 
 def _by_condition(trials: pandas.DataFrame, value: str) -> pandas.DataFrame:
     """Mean ± SE over participants of each one's mean ``value`` per condition; conditions
-    sorted by name, groups in the order given."""
+    sorted by name (numbers in them by value: ``group=2`` before ``group=10``), datasets in
+    the order given."""
     summary = stats.summarise(_per_participant(trials, value, ["condition"]), ["condition"])
-    order = {g: i for i, g in enumerate(dict.fromkeys(trials["group"]))}
-    summary = summary.sort_values(["condition", "group"], key=lambda col: col.map(order)
-                                  if col.name == "group" else col, kind="stable")
-    return summary[["condition", "group", *stats.SUMMARY]].reset_index(drop=True)
+    order = {d: i for i, d in enumerate(dict.fromkeys(trials["dataset"]))}
+    summary = summary.sort_values(["condition", "dataset"], key=lambda col: col.map(
+        order if col.name == "dataset" else stats.natural_key), kind="stable")
+    return summary[["condition", "dataset", *stats.SUMMARY]].reset_index(drop=True)
 
 
 def _conditions(rows: list[dict[str, Any]], by: Sequence[str],  # type: ignore[no-untyped-def]
                 state: frozenset[str]):
     """A function giving each row's condition label."""
     trial_ids = list(dict.fromkeys(str(r.get("trial")) for r in rows))
-    columns = {t: list(by) if by else _varying([r for r in rows if r.get("trial") == t], state)
-               for t in trial_ids}
+    columns = {t: _named(own, by) if by else _varying(own, state)
+               for t in trial_ids for own in [[r for r in rows if r.get("trial") == t]]}
 
     def label(row: dict[str, Any]) -> str:
         tid = str(row.get("trial"))
-        parts = [f"{c}={_short(encode_cell(row.get(c)))}" for c in columns[tid]]
+        parts = [f"{c}={_cell(row.get(c))}" for c in columns[tid]]
         if len(trial_ids) > 1:
             parts.insert(0, tid)
         return ", ".join(parts) or tid
     return label
+
+
+def _named(rows: list[dict[str, Any]], by: Sequence[str]) -> list[str]:
+    """The ``--by`` columns these rows of one stimulus have a value in: a stimulus outside
+    the block that records a column is labelled by its trial alone, not ``column=``."""
+    return [c for c in by if any(r.get(c) is not None for r in rows)]
+
+
+def _cell(value: Any) -> str:
+    """A condition's value as shown: ``none`` where a row lacks it."""
+    return "none" if value is None else _short(encode_cell(value))
 
 
 def _varying(rows: list[dict[str, Any]], state: frozenset[str]) -> list[str]:
@@ -166,8 +178,8 @@ def _tables(accuracy: pandas.DataFrame, rt: pandas.DataFrame) -> tuple[Table, ..
 
 def _plots(accuracy: pandas.DataFrame, rt: pandas.DataFrame) -> tuple[Plot, ...]:
     out = [Plot("accuracy", "Accuracy by condition", "bars", accuracy, x="condition",
-                ylabel="proportion correct", ylim=(0, 1))]
+                xlabel="condition", ylabel="proportion correct", ylim=(0, 1))]
     if len(rt):
         out.append(Plot("rt", "Response time of correct responses by condition", "bars", rt,
-                        x="condition", ylabel="rt (ms)"))
+                        x="condition", xlabel="condition", ylabel="rt (ms)"))
     return tuple(out)

@@ -11,18 +11,18 @@ from typing import Any
 import pandas
 
 from sbl.comparison import stats
-from sbl.comparison.registry import Group, Options, Plot, Section, Table, analysis
+from sbl.comparison.registry import Dataset, Options, Plot, Section, Table, analysis
 
 WIDTH = 48
 
 
 @analysis()
-def survey(groups: Sequence[Group], options: Options) -> Section | None:
-    """Ratings and option proportions per question, per group."""
-    ratings = [_rating(g.label, r) for g in groups for r in g.rows if r.get("kind") == "likert"]
-    picks = [_pick(g.label, r) for g in groups for r in g.rows
+def survey(datasets: Sequence[Dataset], options: Options) -> Section | None:
+    """Ratings and option proportions per question, per dataset."""
+    ratings = [_rating(d.label, r) for d in datasets for r in d.rows if r.get("kind") == "likert"]
+    picks = [_pick(d.label, r) for d in datasets for r in d.rows
              if r.get("kind") == "multi_choice"]
-    sliders = [_slider(g.label, r) for g in groups for r in g.rows if r.get("kind") == "slider"]
+    sliders = [_slider(d.label, r) for d in datasets for r in d.rows if r.get("kind") == "slider"]
     frames: dict[str, pandas.DataFrame] = {}
     tables, plots = [], []
     rating_rows = [x for rows in ratings for x in rows]
@@ -32,14 +32,14 @@ def survey(groups: Sequence[Group], options: Options) -> Section | None:
         tables.append(Table("ratings", "Rating scales (mean rating, 1 = first label)", frame,
                             keys=("item",), digits=2))
         plots.append(Plot("ratings", "Mean rating per question", "bars", frame, x="item",
-                          ylabel="rating"))
+                          xlabel="question (scale)", ylabel="rating"))
     if sliders:
         frame = _summary(sliders)
         frames["sliders"] = frame
         tables.append(Table("sliders", "Sliders (mean value set)", frame, keys=("item",),
                             digits=2))
         plots.append(Plot("sliders", "Mean value per slider", "bars", frame, x="item",
-                          ylabel="value"))
+                          xlabel="slider (range)", ylabel="value"))
     pick_rows = [x for rows in picks for x in rows]
     if pick_rows:
         frame = _summary(pick_rows)
@@ -47,15 +47,16 @@ def survey(groups: Sequence[Group], options: Options) -> Section | None:
         tables.append(Table("options", "Multiple choice (proportion choosing each option)",
                             frame, keys=("item",), digits=2))
         plots.append(Plot("options", "Proportion choosing each option", "bars", frame,
-                          x="item", ylabel="proportion", ylim=(0, 1)))
+                          x="item", xlabel="question: option", ylabel="proportion",
+                          ylim=(0, 1)))
     if not frames:
         return None
     return Section("survey", "Questionnaires", frames, tables=tuple(tables), plots=tuple(plots))
 
 
 def _summary(rows: list[list[Any]]) -> pandas.DataFrame:
-    frame = pandas.DataFrame(rows, columns=["group", "participant", "item", "value"])
-    return stats.summarise(frame, ["item"])[["item", "group", *stats.SUMMARY]]
+    frame = pandas.DataFrame(rows, columns=["dataset", "participant", "item", "value"])
+    return stats.summarise(frame, ["item"])[["item", "dataset", *stats.SUMMARY]]
 
 
 def _questions(row: dict[str, Any]) -> list[tuple[str, Any, dict[str, Any]]]:
