@@ -177,14 +177,21 @@ def _running(datasets: Sequence[Dataset]) -> frozenset[str]:
 
 def _check_columns(datasets: Sequence[Dataset], by: Sequence[str]) -> None:
     """Every ``by`` column is a column of the data: a typo is an error, not one condition."""
-    from sbl.source import did_you_mean
-
     columns = {c for d in datasets for c in d.rows.columns}
     for name in by:
         if name not in columns:
             raise SblError.at(None, f"--by names the column '{name}', which the data does "
-                                    f"not have", help=did_you_mean(name, columns) or
-                              "columns: " + ", ".join(sorted(columns)))
+                                    f"not have", help=_missing_help(name, columns))
+
+
+def _missing_help(name: str, columns: set[str]) -> str:
+    """What to do about a ``--by`` column the data lacks."""
+    from sbl.source import did_you_mean
+
+    if name == GROUP:  # the one column documented for --by that only some experiments have
+        return ("only an experiment that declares groups (`group NAME in ...`) records the "
+                "participant's counterbalancing group, in the column group")
+    return did_you_mean(name, columns) or "columns: " + ", ".join(sorted(columns))
 
 
 def _stem(origin: str, i: int) -> str:
