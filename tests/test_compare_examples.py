@@ -210,3 +210,12 @@ def test_by_a_column_some_stimuli_lack() -> None:
     conditions = set(compare(two_datasets("motion")[:1], by=["direction"])[
         "keyboard.accuracy"]["condition"])
     assert conditions == {"last", "test/clip, direction=left", "test/clip, direction=right"}
+
+
+def test_a_picture_is_named_by_its_description_not_its_file() -> None:
+    # The transfer picture is drawn per participant from a `let`, which rows do not record:
+    # its parameters that vary are the file and its description, which split alike.
+    conditions = set(compare(two_datasets("shapes"))["keyboard.accuracy"]["condition"])
+    transfer = {c for c in conditions if c.startswith("transfer")}
+    assert transfer and transfer <= {"transfer, description=a red square",
+                                     "transfer, description=a green square"}

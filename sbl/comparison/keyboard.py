@@ -7,7 +7,8 @@ columns of their own (condition columns and custom data fields: anything beyond 
 columns and the kind's data fields and parameters, docs/data.md, less the columns every row
 of the data has a value in, which are taken for shared variables), those that vary are the
 condition (e.g. ``task``, ``congruent`` and ``switch``); otherwise the
-recorded parameters whose values differ across its rows. Either way at most 8 values each,
+recorded parameters whose values differ across its rows (words before HTML and media file
+paths, so a picture is named by its description). Either way at most 8 values each,
 at most 16 conditions in all, none that only repeats another (an HTML stimulus and its text
 description) and none that decides correctness by itself (``error: not correct``); the
 answer itself, ``correct_key``/``correct_choice``, and the list of valid keys are not
@@ -134,12 +135,14 @@ def _own_columns(rows: list[dict[str, Any]]) -> list[str]:
 
 def _choose(rows: list[dict[str, Any]], own: list[str] | None) -> list[str]:
     """Of ``own`` (None: the kind's parameters), those that vary across the rows: plain text
-    before HTML, fewest values first; one that splits the rows no further than those already
-    taken (an HTML stimulus and its description), one that decides ``correct`` by itself,
-    and any that would make more than MAX_CONDITIONS conditions are left out."""
+    before HTML and media files, fewest values first; one that splits the rows no further
+    than those already taken (an HTML stimulus and its description), one that decides
+    ``correct`` by itself, and any that would make more than MAX_CONDITIONS conditions are
+    left out."""
     kind = kinds.get(str(rows[0].get("kind")))
     params = [p for p in recorded_params(kind) if p.name not in NOT_CONDITIONS] if kind else []
-    html = {p.name for p in params if types.strip_optional(p.type) == types.HTML}
+    # markup and file paths label a condition worse than the words that describe them
+    html = {p.name for p in params if types.strip_optional(p.type) in (types.HTML, types.MEDIA)}
     names = [p.name for p in params] if own is None else [
         n for n in own if not _decides_correct(rows, n)]
     cells = {n: [encode_cell(r.get(n)) for r in rows] for n in names}
