@@ -189,11 +189,43 @@ def test_slider_values() -> None:
     exp = sbl.load(ROOT / "examples" / "category_learning.sbl")
     rows = run_experiment(exp.ir, RandomResponder(4), participants=3, seed=2)
     sliders = compare([rows])["survey.sliders"]
-    assert list(sliders["item"]) == ["learn/confidence (0-100)"]
-    # the mean over participants of each one's mean of their two ratings
+    # one rating after each pass of the block: told apart by their order
+    assert list(sliders["item"]) == ["learn/confidence #1 (0-100)", "learn/confidence #2 (0-100)"]
     each = [[r["response"] for r in rows if r["kind"] == "slider" and r["participant"] == p]
             for p in rows.participants]
-    assert sliders.iloc[0]["mean"] == pytest.approx(sum(sum(v) / 2 for v in each) / 3)
+    for k in (0, 1):  # the mean over participants of their k-th rating
+        assert sliders.iloc[k]["mean"] == pytest.approx(sum(v[k] for v in each) / 3)
+
+
+RATINGS = """
+experiment "Ratings" { instructions: "Rate each word." }
+table words = [{word: "dog", kind_of: "animal"}, {word: "saw", kind_of: "tool"},
+               {word: "cat", kind_of: "animal"}]
+block rate over words shuffle {
+  slider { stimulus: "How pleasant is '{word}'?", low: 1, high: 7, step: 1 }
+}
+"""
+
+
+def test_slider_values_by_condition() -> None:
+    """A slider in a block over a table: one item per condition (its columns that vary),
+    each the mean over participants of their rating, from the rows."""
+    rows = run_experiment(sbl.loads(RATINGS, "ratings.sbl").ir, RandomResponder(3),
+                          participants=4)
+    sliders = compare([rows])["survey.sliders"].set_index("item")
+    assert list(sliders.index) == ["word=cat, kind_of=animal (1-7)",
+                                   "word=dog, kind_of=animal (1-7)",
+                                   "word=saw, kind_of=tool (1-7)"]
+    for word in ("cat", "dog", "saw"):
+        values = [r["response"] for r in rows if r["kind"] == "slider" and r["word"] == word]
+        line = sliders.loc[[i for i in sliders.index if f"word={word}" in i][0]]
+        assert line["n"] == 4 and line["mean"] == pytest.approx(sum(values) / 4)
+    by_kind = compare([rows], by=["kind_of"])["survey.sliders"]
+    assert list(by_kind["item"]) == ["kind_of=animal (1-7)", "kind_of=tool (1-7)"]
+    # two animals per participant, in shuffled order: averaged, not numbered
+    animal = [[r["response"] for r in rows if r["kind"] == "slider" and r["participant"] == p
+               and r["kind_of"] == "animal"] for p in rows.participants]
+    assert by_kind.iloc[0]["mean"] == pytest.approx(sum(sum(v) / 2 for v in animal) / 4)
 
 
 # ---------------------------------------------------------------- golden summaries

@@ -195,14 +195,16 @@ def test_new_examples_compare_with_labelled_plots(name: str, sections: list[str]
                    for c in result["keyboard.accuracy"]["condition"])
 
 
-def test_category_learning_slider_mean_by_hand() -> None:
+def test_category_learning_confidence_after_each_pass_by_hand() -> None:
     data = two_datasets("category_learning")
-    sliders = compare(data, labels=["a", "b"])["survey.sliders"].set_index("dataset")
+    sliders = compare(data, labels=["a", "b"])["survey.sliders"].set_index(["dataset", "item"])
     for label, rows in zip("ab", data, strict=True):
         each = [[r["response"] for r in own if r["kind"] == "slider"]
                 for own in rows.by_participant().values()]
-        assert sliders.loc[label, "mean"] == pytest.approx(
-            sum(sum(v) / len(v) for v in each) / len(each))
+        for k in (1, 2):
+            line = sliders.loc[(label, f"learn/confidence #{k} (0-100)")]
+            assert line["n"] == len(each) == 4
+            assert line["mean"] == pytest.approx(sum(v[k - 1] for v in each) / len(each))
 
 
 def test_by_a_column_some_stimuli_lack() -> None:

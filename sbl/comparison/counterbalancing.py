@@ -15,8 +15,6 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
-import pandas
-
 from sbl.comparison import stats
 from sbl.comparison.registry import Dataset, Plot, Section, Table
 
@@ -54,7 +52,7 @@ def by_group(section: Section, groups: Groups) -> Section:
     values = values.assign(group=[groups.get(k) for k in keys]).dropna(subset=[COLUMN])
     if not len(values):
         return section
-    frame = _sorted(stats.summarise(values, [COLUMN]))
+    frame = stats.sort_by(stats.summarise(values, [COLUMN]), COLUMN)
     frame = frame.assign(group=frame[COLUMN].map(_shown))[[COLUMN, "dataset", *stats.SUMMARY]]
     title = f"{headline.measure.capitalize()}, by counterbalancing group"
     table = Table("by_group", title, frame, keys=(COLUMN,), digits=headline.digits,
@@ -64,13 +62,6 @@ def by_group(section: Section, groups: Groups) -> Section:
                 ylabel=headline.measure, ylim=headline.ylim)
     return dataclasses.replace(section, frames={**section.frames, "by_group": frame},
                                tables=(*section.tables, table), plots=(*section.plots, plot))
-
-
-def _sorted(frame: pandas.DataFrame) -> pandas.DataFrame:
-    """Groups in order (numbers by value), datasets in the order given."""
-    order = {d: i for i, d in enumerate(dict.fromkeys(frame["dataset"]))}
-    return frame.sort_values([COLUMN, "dataset"], key=lambda col: col.map(
-        order if col.name == "dataset" else stats.natural_key), kind="stable")
 
 
 def _shown(value: Any) -> str:

@@ -55,6 +55,14 @@ def natural_key(text: object) -> tuple[str | float, ...]:
     return tuple(float(p) if i % 2 else p for i, p in enumerate(NUMBERS.split(str(text))))
 
 
+def sort_by(summary: pandas.DataFrame, key: str) -> pandas.DataFrame:
+    """A summary's rows sorted by ``key`` (its numbers by value), datasets in the order
+    they first appear."""
+    order = {d: i for i, d in enumerate(dict.fromkeys(summary["dataset"]))}
+    return summary.sort_values([key, "dataset"], key=lambda col: col.map(
+        order if col.name == "dataset" else natural_key), kind="stable").reset_index(drop=True)
+
+
 def _tuple(key: object) -> tuple[object, ...]:
     return key if isinstance(key, tuple) else (key,)
 
