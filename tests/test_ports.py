@@ -1,8 +1,9 @@
-"""Published tasks ported to sbl (tests/ports/, each file's header names its source): each
-checks without errors, keeps its format, compiles to a page, runs as text with a random
-participant, and its rows replay to themselves. A regression corpus of real experiments'
-shapes: staircases, stop-signal, risk, rule switches, gambling, n-back, go/no-go, titration,
-cueing, RSVP and visual search."""
+"""Published tasks ported to sbl (tests/ports/, each file's header names its source, from
+jsPsych's examples, SweetBean's demos, PsyToolkit's library and PsychoPy's demos): each checks
+without errors, keeps its format, compiles to a page, runs as text with a random participant,
+and its rows replay to themselves. A regression corpus of real experiments' shapes:
+staircases, stop-signal, risk, rule switches, gambling, n-back, go/no-go, titration, cueing,
+RSVP, visual search, IAT, serial reaction time, reconstruction and free recall."""
 
 from __future__ import annotations
 
