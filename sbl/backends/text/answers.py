@@ -23,8 +23,11 @@ from sbl.protocol import match_option
 from sbl.values import show
 
 LETTERS = tuple(string.ascii_uppercase)
-# What a replayed timeout (response none) shows in place of an answer.
+# What a replayed timeout (response none) shows in place of an answer, and the answer a text
+# participant gives to press no key on a trial with ``withhold`` (recorded as a timeout).
 TIMEOUT = "nothing"
+# The parameters that let a key trial end without a key (``withhold`` needs one of them).
+ENDINGS = ("duration", "ends_after_audio", "ends_after_video")
 # Mixed into the participant's seed for the label stream, so drawing labels never moves the
 # main stream that the browser consumes too.
 LABEL_SALT = 0x9E3779B9
@@ -48,13 +51,15 @@ class Question:
     value each records, and ``only``: the index of the one option the trial instructs (None:
     every option is valid); ``any_key``: any key answers, so a recorded key of any name is
     accepted (the one option is the key a text participant presses); ``numeric``: the
-    options are the numbers a slider can take, matched and recorded as numbers."""
+    options are the numbers a slider can take, matched and recorded as numbers;
+    ``withhold``: its last option is TIMEOUT, pressing no key, recorded as none."""
 
     options: tuple[str, ...] | None
     values: tuple[Any, ...] = ()
     only: int | None = None
     any_key: bool = False
     numeric: bool = False  # a number answer (a slider's positions)
+    withhold: bool = False  # pressing no key (TIMEOUT, recorded as none) is an answer too
 
     @property
     def valid(self) -> tuple[str, ...] | None:
@@ -91,6 +96,8 @@ class Question:
     def accepts(self, value: Any) -> bool:
         """Whether ``value`` is a recorded value of one of the valid options (keys in any
         case; on an instructed trial only the instructed option's)."""
+        if value is None:
+            return self.withhold
         if self.any_key:
             return isinstance(value, str)
         if self.numeric:
@@ -136,11 +143,7 @@ def questions(kind: kinds.Kind, params: Mapping[str, Any],
     if answer.type is AnswerType.NONE or not isinstance(items, list) or not items:
         return []
     if answer.type is AnswerType.KEY:
-        keys = tuple(dict.fromkeys(str(k) for k in items))
-        if kinds.ANY_KEY in keys:  # not asked: the participant presses the one key
-            pressed = kinds.ANY_KEY_PRESSED
-            return [Question((key_name(pressed),), (pressed,), any_key=True)]
-        return [Question(tuple(key_name(k) for k in keys), keys)]
+        return [_key_question(items, _withholds(params))]
     if answer.type is AnswerType.OPTION:
         only = params.get(answer.forced) if answer.forced else None
         if only is not None and not 0 <= only < len(items):
@@ -148,6 +151,30 @@ def questions(kind: kinds.Kind, params: Mapping[str, Any],
                             f"options (0 to {len(items) - 1})")
         return [Question(letters(order, len(items)), tuple(range(len(items))), only)]
     return [_survey_question(kind, q, order) for q in items]
+
+
+def _key_question(items: list[Any], withhold: bool) -> Question:
+    """A key trial's one question: its keys by name, then TIMEOUT when it may be withheld.
+    Any key is one option, SPACE (not asked unless withholding is the other)."""
+    keys = tuple(dict.fromkeys(str(k) for k in items))
+    any_key = kinds.ANY_KEY in keys
+    if any_key:
+        keys = (kinds.ANY_KEY_PRESSED,)
+    names = tuple(key_name(k) for k in keys)
+    if withhold:
+        return Question((*names, TIMEOUT), (*keys, None), any_key=any_key, withhold=True)
+    return Question(names, keys, any_key=any_key)
+
+
+def _withholds(params: Mapping[str, Any]) -> bool:
+    """Whether a key trial takes no key as an answer: ``withhold`` with a way to end without
+    one (runtime.js ``withholds`` is its twin, with this message)."""
+    if params.get("withhold") is not True:
+        return False
+    if not any(params.get(name) not in (None, False) for name in ENDINGS):
+        raise EvalError("'withhold' is true but 'duration' is none: pressing no key is an "
+                        "answer only on a trial that ends without one")
+    return True
 
 
 def _number_question(bounds: tuple[str, str, str], params: Mapping[str, Any]) -> Question:
