@@ -26,8 +26,6 @@ LETTERS = tuple(string.ascii_uppercase)
 # What a replayed timeout (response none) shows in place of an answer, and the answer a text
 # participant gives to press no key on a trial with ``withhold`` (recorded as a timeout).
 TIMEOUT = "nothing"
-# The parameters that let a key trial end without a key (``withhold`` needs one of them).
-ENDINGS = ("duration", "ends_after_audio", "ends_after_video")
 # Mixed into the participant's seed for the label stream, so drawing labels never moves the
 # main stream that the browser consumes too.
 LABEL_SALT = 0x9E3779B9
@@ -140,10 +138,11 @@ def questions(kind: kinds.Kind, params: Mapping[str, Any],
     if answer.type is AnswerType.NUMBER and answer.bounds is not None:
         return [_number_question(answer.bounds, params)]
     items = params.get(answer.source) if answer.source else None
+    withhold = answer.type is AnswerType.KEY and _withholds(params)
     if answer.type is AnswerType.NONE or not isinstance(items, list) or not items:
         return []
     if answer.type is AnswerType.KEY:
-        return [_key_question(items, _withholds(params))]
+        return [_key_question(items, withhold)]
     if answer.type is AnswerType.OPTION:
         only = params.get(answer.forced) if answer.forced else None
         if only is not None and not 0 <= only < len(items):
@@ -171,7 +170,7 @@ def _withholds(params: Mapping[str, Any]) -> bool:
     one (runtime.js ``withholds`` is its twin, with this message)."""
     if params.get("withhold") is not True:
         return False
-    if not any(params.get(name) not in (None, False) for name in ENDINGS):
+    if not any(params.get(name) not in (None, False) for name in kinds.ENDINGS):
         raise EvalError("'withhold' is true but 'duration' is none: pressing no key is an "
                         "answer only on a trial that ends without one")
     return True
