@@ -1,6 +1,7 @@
 """Checks of values written in the file that the types alone allow but that cannot work: a
 slider's bounds, an empty media description, a negative gap, keys beside "any", a misspelt
-style field, a withheld key on a trial that never ends without one. Each yields its diagnostics; computed values are the runtimes' to check."""
+style field, a withheld key on a trial that never ends without one. Each yields its
+diagnostics; computed values are the runtimes' to check."""
 
 from __future__ import annotations
 
