@@ -143,14 +143,12 @@ def test_go_nogo_transcripts(golden) -> None:
 
 
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory: pytest.TempPathFactory):
+def tiny(tiny_model_dir: Path):
     pytest.importorskip("torch")
     pytest.importorskip("transformers")
     from sbl.participants import models
-    from tests.tinymodel import build_tiny_model
 
-    path = build_tiny_model(tmp_path_factory.getbasetemp() / "tiny-model-withhold")
-    return models.load(str(path), device="cpu")
+    return models.load(str(tiny_model_dir), device="cpu")
 
 
 def test_a_model_weighs_nothing_and_score_gives_a_withheld_key_its_log_prob(tiny) -> None:
@@ -172,3 +170,35 @@ def test_a_model_weighs_nothing_and_score_gives_a_withheld_key_its_log_prob(tiny
         answer = HFResponder(tiny).answer([ask])[0]
         chosen = answer.meta["option_logprobs"][choice.response]  # type: ignore[index]
         assert choice.nll == pytest.approx(-chosen, abs=1e-4)
+
+
+# ---------------------------------------------------------------- the page
+
+
+@pytest.mark.slow
+def test_page_hides_the_stimulus_after_stimulus_duration_and_records_a_timeout(
+        tmp_path: Path) -> None:
+    from tests import parity
+    from tests.browser import have_chromium, launch, session
+
+    if not have_chromium():
+        pytest.skip("needs /usr/bin/chromium and playwright")
+    source = """
+experiment "A flash, then a window"
+text flash { text: "X", choices: ["m"], duration: 1000, stimulus_duration: 300, withhold: true }
+"""
+    page = parity.write_page(sbl.loads(source, "flash.sbl"), tmp_path / "page")
+    shown = ("getComputedStyle(document.querySelector("
+             "'#jspsych-html-keyboard-response-stimulus')).visibility")
+    with launch() as browser, session(browser, tmp_path) as s:
+        s.goto(parity.file_url(page, participant=parity.PARTICIPANT, seed=1))
+        s.page.wait_for_selector("#jspsych-html-keyboard-response-stimulus")
+        s.run_for(250)
+        assert s.page.evaluate(shown) == "visible"
+        s.run_for(100)  # past 300 ms: the text is gone, the window still open
+        assert s.page.evaluate(shown) == "hidden"
+        assert s.page.evaluate("sblRun.st.rows.length") == 0
+        s.run_for(700)
+        rows = parity.finish(s, page)
+    assert [(r["response"], r["rt"], r["correct"], r["stimulus_duration"]) for r in rows] == \
+        [(None, None, True, 300)]
