@@ -62,6 +62,7 @@ def test_a_withheld_key_is_one_of_the_options() -> None:
     # any key with withhold: asked, SPACE (any key) or nothing
     (any_key,) = answers.questions(kind, {**params, "choices": ["any"]}, answers.LETTERS)
     assert any_key.options == ("SPACE", "nothing") and any_key.accepts("q")
+    assert any_key.label("q") == "SPACE"  # a page's key replays as the option a model has
 
 
 def test_nothing_is_recorded_as_a_timeout_and_scored_correct_on_no_go() -> None:

@@ -107,9 +107,13 @@ class Question:
             for v in values)
 
     def label(self, value: Any) -> str:
-        """The label a recorded value shows as (a replayed answer)."""
+        """The label a recorded value shows as (a replayed answer). Any key where no key is
+        an answer too is a choice between a key and none: a key replays as that option, so
+        that ``sbl score`` scores what a text participant could answer."""
         if value is None:
             return TIMEOUT
+        if self.any_key and self.withhold and self.options:
+            return self.options[0]
         if self.options is None:
             return free_text(str(value))
         for option, v in zip(self.options, self.values, strict=True):
