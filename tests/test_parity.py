@@ -316,6 +316,14 @@ block b over [{go: true}, {go: false}, {go: false}, {go: true}, {go: false}, {go
   }
   html_keyboard { stimulus: "<p>F, J or none</p>" choices: ["f", "j"] duration: 600 withhold: true }
   text { text: "Any key or none" choices: ["any"] duration: 500 withhold: true }
+  choice {
+    stimulus: "Left, right or none"
+    choices: ["left", "right"]
+    correct_choice: if go then "left" else none
+    duration: 700
+    stimulus_duration: 200
+    withhold: true
+  }
 }
 """,
 }

@@ -65,6 +65,35 @@ def test_a_withheld_key_is_one_of_the_options() -> None:
     assert any_key.label("q") == "SPACE"  # a page's key replays as the option a model has
 
 
+def test_a_button_trial_may_be_withheld_too() -> None:
+    source = """
+experiment "Buttons or none" { instructions: "Click the colour word, or nothing." }
+block main over [{w: "RED", colour: true}, {w: "TABLE", colour: false}] {
+  choice {
+    stimulus: w
+    choices: ["colour", "other"]
+    correct_choice: if colour then "colour" else none
+    duration: 2000
+    withhold: true
+  }
+}
+"""
+    kind = kinds.get("choice")
+    assert kind is not None
+    params = {"choices": ["a", "b"], "withhold": True, "duration": 100}
+    (q,) = answers.questions(kind, params, ("T", "P"))
+    assert (q.options, q.values) == (("T", "P", "nothing"), (0, 1, None))
+    exp = sbl.loads(source, "buttons.sbl")
+    colour, other = answers.label_order(5)[:2]  # the letters participant seed 5 reads
+    for script, correct in ((["nothing", "nothing"], [False, True]),
+                            ([colour, colour], [True, False])):
+        rows = exp.run(Scripted(script), seed=5)
+        answered = [r for r in rows if r["kind"] == "choice"]
+        assert [r["correct"] for r in answered] == correct and rows.n_responses == 2
+    rows = exp.run(Scripted(["nothing", "nothing"]), seed=5)
+    assert rows.transcripts["1"].endswith(f'option {other} is "other". You choose <<nothing>>.')
+
+
 def test_nothing_is_recorded_as_a_timeout_and_scored_correct_on_no_go() -> None:
     rows = experiment().run(Scripted(["space", "nothing", "space", "nothing"]))
     circles = [r for r in rows if r["trial"] == "main/circle"]

@@ -79,9 +79,9 @@ def any_key(stim: ir.Stimulus, kind: Kind) -> Iterator[Diagnostic]:
 
 
 def withhold(stim: ir.Stimulus, kind: Kind, filled: frozenset[str]) -> Iterator[Diagnostic]:
-    """A trial where pressing no key is an answer (``withhold``) must be able to end without
-    a key: a ``duration`` (or ``ends_after_audio``/``ends_after_video``). Ones computed, or
-    filled by a table column, are the runtimes' to check."""
+    """A trial where no key or button is an answer (``withhold``) must be able to end
+    without one: a ``duration`` (or ``ends_after_audio``/``ends_after_video``). Ones
+    computed, or filled by a table column, are the runtimes' to check."""
     given = {p.name: p for p in stim.params}
     param = given.get("withhold")
     if param is None or kind.param("withhold") is None or _is(param.value, False):
@@ -89,9 +89,10 @@ def withhold(stim: ir.Stimulus, kind: Kind, filled: frozenset[str]) -> Iterator[
     ends = [n for n in kinds.ENDINGS if kind.param(n) is not None]
     if any(n in filled or (n in given and not _is(given[n].value, None, False)) for n in ends):
         return
-    yield Diagnostic(f"a person withholds a key by letting the trial run out, but this "
+    what = "a key" if kind.answer.type is AnswerType.KEY else "a click"
+    yield Diagnostic(f"a person withholds {what} by letting the trial run out, but this "
                      f"{stim.kind} has no {' or '.join(repr(n) for n in ends)}, so it waits "
-                     f"for a key forever", param.value.span,
+                     f"for {what} forever", param.value.span,
                      help="give it a response window (duration: 1000), or leave out 'withhold'")
 
 

@@ -24,8 +24,11 @@ from sbl.values import show
 
 LETTERS = tuple(string.ascii_uppercase)
 # What a replayed timeout (response none) shows in place of an answer, and the answer a text
-# participant gives to press no key on a trial with ``withhold`` (recorded as a timeout).
+# participant gives to press no key (or click no button) on a trial with ``withhold``
+# (recorded as a timeout).
 TIMEOUT = "nothing"
+# The answers that may be withheld (a key, a button) where a kind declares ``withhold``.
+WITHHELD = (AnswerType.KEY, AnswerType.OPTION)
 # Mixed into the participant's seed for the label stream, so drawing labels never moves the
 # main stream that the browser consumes too.
 LABEL_SALT = 0x9E3779B9
@@ -50,7 +53,7 @@ class Question:
     every option is valid); ``any_key``: any key answers, so a recorded key of any name is
     accepted (the one option is the key a text participant presses); ``numeric``: the
     options are the numbers a slider can take, matched and recorded as numbers;
-    ``withhold``: its last option is TIMEOUT, pressing no key, recorded as none."""
+    ``withhold``: its last option is TIMEOUT, no key or button, recorded as none."""
 
     options: tuple[str, ...] | None
     values: tuple[Any, ...] = ()
@@ -142,7 +145,7 @@ def questions(kind: kinds.Kind, params: Mapping[str, Any],
     if answer.type is AnswerType.NUMBER and answer.bounds is not None:
         return [_number_question(answer.bounds, params)]
     items = params.get(answer.source) if answer.source else None
-    withhold = answer.type is AnswerType.KEY and _withholds(params)
+    withhold = answer.type in WITHHELD and _withholds(params)
     if answer.type is AnswerType.NONE or not isinstance(items, list) or not items:
         return []
     if answer.type is AnswerType.KEY:
@@ -152,7 +155,10 @@ def questions(kind: kinds.Kind, params: Mapping[str, Any],
         if only is not None and not 0 <= only < len(items):
             raise EvalError(f"'{answer.forced}' is {only}, but the trial has {len(items)} "
                             f"options (0 to {len(items) - 1})")
-        return [Question(letters(order, len(items)), tuple(range(len(items))), only)]
+        labels, values = letters(order, len(items)), tuple(range(len(items)))
+        if withhold:  # the buttons' letters, then clicking none
+            return [Question((*labels, TIMEOUT), (*values, None), only, withhold=True)]
+        return [Question(labels, values, only)]
     return [_survey_question(kind, q, order) for q in items]
 
 
@@ -170,13 +176,13 @@ def _key_question(items: list[Any], withhold: bool) -> Question:
 
 
 def _withholds(params: Mapping[str, Any]) -> bool:
-    """Whether a key trial takes no key as an answer: ``withhold`` with a way to end without
-    one (runtime.js ``withholds`` is its twin, with this message)."""
+    """Whether a trial takes no key (or no button) as an answer: ``withhold`` with a way to
+    end without one (runtime.js ``withholds`` is its twin, with this message)."""
     if params.get("withhold") is not True:
         return False
     if not any(params.get(name) not in (None, False) for name in kinds.ENDINGS):
-        raise EvalError("'withhold' is true but 'duration' is none: pressing no key is an "
-                        "answer only on a trial that ends without one")
+        raise EvalError("'withhold' is true but 'duration' is none: no answer is an answer "
+                        "only on a trial that ends without one")
     return True
 
 

@@ -627,14 +627,14 @@
     return t;
   }
 
-  /** A key trial that takes no key as an answer (`withhold`) must end without one: the
-   * twin of sbl/backends/text/answers.py `_withholds`, with its message. */
+  /** A trial that takes no key (or no button) as an answer (`withhold`) must end without
+   * one: the twin of sbl/backends/text/answers.py `_withholds`, with its message. */
   function withholds(p) {
     if (p.withhold !== true) return;
     const ends = ["duration", "ends_after_audio", "ends_after_video"];
     if (ends.some((name) => p[name] !== undefined && p[name] !== null && p[name] !== false)) return;
-    throw new Error("'withhold' is true but 'duration' is none: pressing no key is an " +
-                    "answer only on a trial that ends without one");
+    throw new Error("'withhold' is true but 'duration' is none: no answer is an answer " +
+                    "only on a trial that ends without one");
   }
 
   /** The custom data fields' expressions: the open blocks' (outermost first), then the
