@@ -8,6 +8,7 @@ from sbl.commands import (
     ParticipantSpec,
     check_output,
     participant_help,
+    refuse_ignored,
     reports_errors,
     threads_option,
     timeout_option,
@@ -51,6 +52,7 @@ def score(data: str, model: str, experiment: str | None, output: str | None,
 
     from sbl.scoring import score as run_score
 
+    refuse_ignored(model, ("timeout", "threads"), "--model")
     check_output(output, (".csv",))
     scores = run_score(data, model, experiment, seed=seed, timeout=timeout, threads=threads)
     table = Table(title=f"{data} under {scores.model}")
