@@ -1,0 +1,124 @@
+"""The values an expression of a trial takes that are known before the run, each with where
+it was written, for the checks of declared ranges and choices (sbl/passes/ranges.py).
+
+Known (docs/language.md, "Values known before the run"): a literal, anything computed from
+literals and constants (``let``) without random draws, shared variables, groups or ``prev``,
+and a column of a table a block goes over when the table's rows are known so (a CSV table; a
+written table, reordered or sampled or not). A column's values are reported at their cells:
+the CSV cell (``words.csv:4:7``), or the literal in the written table, else the table's
+expression. Anything else is None: the runtimes' to check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sbl import ir, listing, media
+from sbl.passes import orders
+from sbl.passes.literals import constant_number
+from sbl.passes.rows import conditions
+
+if TYPE_CHECKING:
+    from sbl.passes.check import _Checker
+
+
+@dataclass(frozen=True, slots=True)
+class Known:
+    """One value an expression takes, where it was written (``span``, found only when a
+    check reports it: finding a CSV cell reads the file again) and from what, in words
+    ("" for the expression itself; "column 'x' of table 't'"; "the constant 'd'")."""
+
+    value: Any
+    where: Callable[[], ir.Span | None]
+    source: str = ""
+
+    @property
+    def span(self) -> ir.Span | None:
+        """Where the value was written."""
+        return self.where()
+
+
+def values(checker: _Checker, expr: ir.Expr) -> list[Known] | None:
+    """The distinct values ``expr``, in the trial being checked, takes before the run
+    (one per value, at its first place); None when they are not known."""
+    if isinstance(expr, ir.Name):
+        block = _column_block(checker, expr.name)
+        if block is not None:
+            return column(checker, block, expr.name)
+    hidden = conditions(checker.open, checker.columns)
+    value = orders.static_rows(expr, checker.decls, hidden)
+    if value is orders.UNKNOWN:
+        return None
+    constant = isinstance(expr, ir.Name) and any(
+        isinstance(d, ir.Let) and d.name == expr.name for d in checker.decls)
+    source = f"the constant '{expr.name}'" if constant else ""  # type: ignore[union-attr]
+    return [Known(value, lambda: expr.span, source)]
+
+
+def _column_block(checker: _Checker, name: str) -> ir.Block | None:
+    """The innermost open block whose rows have a column ``name`` (it hides the others)."""
+    return next((b for b in reversed(checker.open) if name in checker.own.get(id(b), ())),
+                None)
+
+
+def column(checker: _Checker, block: ir.Block, name: str) -> list[Known] | None:
+    """The distinct values of column ``name`` of the rows ``block`` goes over, when known."""
+    assert block.over is not None
+    source = block.over
+    while isinstance(source, ir.Call) and source.func in listing.REORDERING and source.args:
+        source = source.args[0]
+    decl = next((d for d in checker.decls if isinstance(source, ir.Name)
+                 and isinstance(d, ir.Table) and d.name == source.name), None)
+    what = f"column '{name}' of table '{decl.name}'" if decl else f"column '{name}'"
+    if decl is not None and isinstance(decl.rows, ir.TableData):
+        return list(_cells(decl.rows, name, what))
+    outer = conditions(checker.open[:checker.open.index(block)], checker.columns)
+    rows = orders.static_rows(source, checker.decls, outer)
+    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+        return None
+    written = decl.rows if decl is not None else source
+    found = listing.unique([r.get(name) for r in rows])
+    return [Known(v, _literal_at(written, name, v), what) for v in found]
+
+
+def _cells(table: ir.TableData, name: str, what: str) -> Iterator[Known]:
+    """The distinct cells of a CSV table's column, each at its first row."""
+    cells = table.cells[table.columns.index(name)]
+    seen: set[tuple[type, Any]] = set()
+    for index, cell in enumerate(cells):
+        key = (type(cell), cell)
+        if key not in seen:
+            seen.add(key)
+            yield Known(cell, _cell_at(table, index, name), what)
+
+
+def _cell_at(table: ir.TableData, index: int, name: str) -> Callable[[], ir.Span | None]:
+    return lambda: media.cell_span(table, index, name)
+
+
+def _literal_at(written: ir.Expr, name: str, value: Any) -> Callable[[], ir.Span | None]:
+    """Where a written table holds ``value`` in field ``name``: the literal, else the
+    table's expression (a computed column)."""
+    def where() -> ir.Span | None:
+        for node in ir.walk(written):
+            if isinstance(node, ir.RecordExpr):
+                for f in node.fields:
+                    if f.name == name and _constant(f.value) == value and \
+                            type(_constant(f.value)) is type(value):
+                        return f.value.span
+        return written.span
+    return where
+
+
+def _constant(expr: ir.Expr) -> Any:
+    """The value of a literal (a negative number included), else a marker no value equals."""
+    number = constant_number(expr)
+    if number is not None:
+        return int(number) if number.is_integer() and not isinstance(
+            getattr(expr, "value", None), float) else number
+    return expr.value if isinstance(expr, ir.Literal) else _NOTHING
+
+
+_NOTHING = object()

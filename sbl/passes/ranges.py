@@ -1,0 +1,138 @@
+"""Checks of what a kind declares about a parameter's values, wherever they are known before
+the run (sbl/passes/known.py): a number's range (``min``, ``max``: a duration cannot be
+negative) and an item named among another parameter's list (``among``: the correct key is one
+of the choices). A value computed as the run goes is the runtimes' (docs/language.md).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from sbl import ir, kinds
+from sbl import types as t
+from sbl.kinds import AnswerType, Kind, ParamDecl
+from sbl.passes import known
+from sbl.source import Diagnostic, did_you_mean
+from sbl.values import show_number
+
+if TYPE_CHECKING:
+    from sbl.passes.check import _Checker
+
+
+def bounds(checker: _Checker, given: tuple[ir.Param, ...], declared: tuple[ParamDecl, ...],
+           filled: frozenset[str] = frozenset(), head: ir.Span | None = None
+           ) -> Iterator[Diagnostic]:
+    """Each known value of a parameter with a declared ``min`` or ``max`` outside them."""
+    for decl in declared:
+        if decl.min is None and decl.max is None:
+            continue
+        expr = _value(given, decl.name, filled)
+        found = known.values(checker, expr) if expr is not None else None
+        for k in found or ():
+            problem = _outside(k.value, decl)
+            if problem:
+                yield _at(k, decl.name, problem, head, _range_help(decl))
+
+
+def gap(checker: _Checker, expr: ir.Expr) -> Iterator[Diagnostic]:
+    """A block's ``gap:``, checked as the ``gap`` parameter every kind has."""
+    decl = next(p for p in kinds.PAGE_PARAMS if p.name == "gap")
+    return bounds(checker, (ir.Param("gap", expr, span=expr.span),), (decl,))
+
+
+def among(checker: _Checker, stim: ir.Stimulus, kind: Kind, filled: frozenset[str],
+          head: ir.Span | None) -> Iterator[Diagnostic]:
+    """Each known value of a parameter declared ``among`` another (``correct_key`` among
+    ``choices``) that is not an item of that one's list, when the list is the same on every
+    row of the trial and known. Keys of a key kind answered with ``"any"`` all count."""
+    for decl in kind.params:
+        if decl.among is None:
+            continue
+        expr = _value(stim.params, decl.name, filled)
+        found = known.values(checker, expr) if expr is not None else None
+        options = _options(checker, stim, kind, decl.among, filled)
+        if found is None or options is None:
+            continue
+        if kind.answer.type is AnswerType.KEY and kinds.ANY_KEY in options:
+            continue
+        for k in found:
+            if isinstance(k.value, str) and not _listed(k.value, options, decl.any_case):
+                yield _at(k, decl.name, _not_among(k.value, decl.among, options), head,
+                          _suggest(k.value, decl.among, options))
+
+
+def _value(given: tuple[ir.Param, ...], name: str, filled: frozenset[str]) -> ir.Expr | None:
+    """The expression that gives parameter ``name``: its own, or the column that fills it."""
+    param = next((p for p in given if p.name == name), None)
+    if param is not None:
+        return param.value
+    return ir.Name(name) if name in filled else None
+
+
+def _options(checker: _Checker, stim: ir.Stimulus, kind: Kind, name: str,
+             filled: frozenset[str]) -> list[Any] | None:
+    """The list parameter ``name`` holds, when it is one list known before the run."""
+    expr = _value(stim.params, name, filled)
+    if expr is None:
+        decl = kind.param(name)
+        return decl.default if decl is not None and isinstance(decl.default, list) else None
+    found = known.values(checker, expr)
+    if found is None or len(found) != 1 or not isinstance(found[0].value, list):
+        return None
+    return list(found[0].value)
+
+
+def _outside(value: Any, decl: ParamDecl) -> str | None:
+    """What is wrong with ``value`` against the declared range, or None."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None  # none, or the wrong type: the type check says so
+    if decl.min is not None and value < decl.min:
+        return f"cannot be below {show_number(decl.min)}; it is {show_number(value)}"
+    if decl.max is not None and value > decl.max:
+        return f"cannot be above {show_number(decl.max)}; it is {show_number(value)}"
+    return None
+
+
+def _range_help(decl: ParamDecl) -> str:
+    """What to write instead: a number in the range, or none where none is allowed."""
+    low, high = decl.min, decl.max
+    text = (f"from {show_number(low)} to {show_number(high)}" if low is not None
+            and high is not None else f"{show_number(low)} or more" if low is not None
+            else f"{show_number(high)} or less")  # type: ignore[arg-type]
+    return f"write {text}" + (", or none" if t.is_optional(decl.type) else "")
+
+
+def _listed(value: str, options: list[Any], any_case: bool) -> bool:
+    return value in options or any_case and any(
+        isinstance(o, str) and o.lower() == value.lower() for o in options)
+
+
+def _not_among(value: str, among: str, options: list[Any]) -> str:
+    if not options:
+        return f"is {json.dumps(value)}, but '{among}' is empty: nothing answers this trial"
+    shown = ", ".join(json.dumps(o) for o in options)
+    return f"is {json.dumps(value)}, which is not one of the {among} ({shown})"
+
+
+def _suggest(value: str, among: str, options: list[Any]) -> str:
+    """A did-you-mean from the options: one differing only in case first (a key is recorded
+    as the choices write it, so "F" never equals a key listed as "f")."""
+    texts = [o for o in options if isinstance(o, str)]
+    same = next((o for o in texts if o.lower() == value.lower()), None)
+    if same is not None:
+        return f"did you mean '{same}'? the key pressed is recorded as '{among}' writes it"
+    return did_you_mean(value, texts) or f"add it to '{among}', or name one of them"
+
+
+def _at(k: known.Known, name: str, problem: str, head: ir.Span | None,
+        help: str | None) -> Diagnostic:
+    """The diagnostic at the place ``k`` was written, saying where it came from."""
+    if not k.source.startswith("column"):
+        suffix = f", from {k.source}" if k.source else ""
+        return Diagnostic(f"'{name}' {problem}{suffix}", k.span, help=help)
+    use = f" of the trial at {head.path}:{head.line}" if head is not None else ""
+    return Diagnostic(f"'{name}'{use} {problem}, in this cell of {k.source}", k.span,
+                      help=help)
+
