@@ -16,9 +16,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sbl import ir, listing, media
-from sbl.passes import orders
+from sbl import types as t
+from sbl.passes import csv_table, orders
 from sbl.passes.literals import constant_number
 from sbl.passes.rows import conditions
+from sbl.source import Diagnostic
 
 if TYPE_CHECKING:
     from sbl.passes.check import _Checker
@@ -66,36 +68,68 @@ def _column_block(checker: _Checker, name: str) -> ir.Block | None:
 def column(checker: _Checker, block: ir.Block, name: str) -> list[Known] | None:
     """The distinct values of column ``name`` of the rows ``block`` goes over, when known."""
     assert block.over is not None
-    source = block.over
+    decl = _source(checker, block)
+    source = decl.rows if decl is not None else block.over
     while isinstance(source, ir.Call) and source.func in listing.REORDERING and source.args:
         source = source.args[0]
-    decl = next((d for d in checker.decls if isinstance(source, ir.Name)
-                 and isinstance(d, ir.Table) and d.name == source.name), None)
     what = f"column '{name}' of table '{decl.name}'" if decl else f"column '{name}'"
     if decl is not None and isinstance(decl.rows, ir.TableData):
         return list(_cells(decl.rows, name, what))
     outer = conditions(checker.open[:checker.open.index(block)], checker.columns)
-    rows = orders.static_rows(source, checker.decls, outer)
+    rows = orders.static_rows(ir.Name(decl.name) if decl else source, checker.decls, outer)
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
         return None
-    written = decl.rows if decl is not None else source
+    written = source
     found = listing.unique([r.get(name) for r in rows])
     return [Known(v, _literal_at(written, name, v), what) for v in found]
 
 
+def odd_cell(checker: _Checker, param: str, expr: ir.Expr, expected: t.SblType,
+             head: ir.Span | None) -> Diagnostic | None:
+    """Where ``expr``, given to parameter ``param``, where ``expected`` (numbers or booleans) is needed, is a CSV
+    column made text by some of its cells (a column is numbers only when every cell is a
+    number): an error at the first such cell, else None (the type error at the use says
+    enough)."""
+    block = _column_block(checker, expr.name) if isinstance(expr, ir.Name) else None
+    source = _source(checker, block) if block is not None else None
+    if source is None or not isinstance(source.rows, ir.TableData):
+        return None
+    name = expr.name  # type: ignore[union-attr]
+    cells = source.rows.cells[source.rows.columns.index(name)]
+    want = "a number" if t.assignable(t.NUMBER, expected) else \
+        "true or false" if t.assignable(t.BOOL, expected) else None
+    looks = [csv_table.looks_typed(c) for c in cells[:1000]]
+    if want is None or not any(w == want for w in looks):
+        return None  # a column of words: the use is what is wrong
+    index = next(i for i, c in enumerate(cells) if csv_table.looks_typed(c) != want)
+    use = f" of the trial at {head.path}:{head.line}" if head is not None else ""
+    return Diagnostic(f"'{param}'{use} must be {t.a(expected)}, but this cell of column "
+                      f"'{name}' of table '{source.name}' is not {want}, so the column is text",
+                      media.cell_span(source.rows, index, name),
+                      help="a CSV column holds numbers (or booleans) only when every cell "
+                           "does; fix the cell")
+
+
+def _source(checker: _Checker, block: ir.Block) -> ir.Table | None:
+    """The table ``block`` goes over (reordered or sampled), if it goes over one by name."""
+    source = block.over
+    while isinstance(source, ir.Call) and source.func in listing.REORDERING and source.args:
+        source = source.args[0]
+    return next((d for d in checker.decls if isinstance(source, ir.Name)
+                 and isinstance(d, ir.Table) and d.name == source.name), None)
+
+
 def _cells(table: ir.TableData, name: str, what: str) -> Iterator[Known]:
-    """The distinct cells of a CSV table's column, each at its first row."""
+    """The distinct cells of a CSV table's column, each at its first row. A column's cells
+    are of one group (numbers, booleans or text: csv_table), so no 1 and true collide."""
     cells = table.cells[table.columns.index(name)]
-    seen: set[tuple[type, Any]] = set()
-    for index, cell in enumerate(cells):
-        key = (type(cell), cell)
-        if key not in seen:
-            seen.add(key)
-            yield Known(cell, _cell_at(table, index, name), what)
+    for cell in dict.fromkeys(cells):
+        yield Known(cell, _cell_at(table, cells, cell, name), what)
 
 
-def _cell_at(table: ir.TableData, index: int, name: str) -> Callable[[], ir.Span | None]:
-    return lambda: media.cell_span(table, index, name)
+def _cell_at(table: ir.TableData, cells: tuple[ir.Cell, ...], cell: ir.Cell,
+             name: str) -> Callable[[], ir.Span | None]:
+    return lambda: media.cell_span(table, cells.index(cell), name)
 
 
 def _literal_at(written: ir.Expr, name: str, value: Any) -> Callable[[], ir.Span | None]:

@@ -10,7 +10,6 @@ from sbl import ir, kinds
 from sbl.kinds import AnswerType, Kind
 from sbl.passes.rows import head_span
 from sbl.source import Diagnostic, did_you_mean
-from sbl.values import show_number
 
 # Why a stimulus showing media needs a description.
 DESCRIBE = ("a model cannot see the file: the description is what it reads instead, so say "

@@ -45,7 +45,8 @@ def gap(checker: _Checker, expr: ir.Expr) -> Iterator[Diagnostic]:
 def among(checker: _Checker, stim: ir.Stimulus, kind: Kind, filled: frozenset[str],
           head: ir.Span | None) -> Iterator[Diagnostic]:
     """Each known value of a parameter declared ``among`` another (``correct_key`` among
-    ``choices``) that is not an item of that one's list, when the list is the same on every
+    ``choices``) that is not an item of that one's list (a text), or not a position in it (a
+    whole number, 0 first: the bandit's ``forced`` arm), when the list is the same on every
     row of the trial and known. Keys of a key kind answered with ``"any"`` all count."""
     for decl in kind.params:
         if decl.among is None:
@@ -61,6 +62,12 @@ def among(checker: _Checker, stim: ir.Stimulus, kind: Kind, filled: frozenset[st
             if isinstance(k.value, str) and not _listed(k.value, options, decl.any_case):
                 yield _at(k, decl.name, _not_among(k.value, decl.among, options), head,
                           _suggest(k.value, decl.among, options))
+            elif isinstance(k.value, int) and not isinstance(k.value, bool) and \
+                    not 0 <= k.value < len(options):
+                yield _at(k, decl.name, f"is {k.value}, but '{decl.among}' has "
+                                        f"{len(options)} item{'s' if len(options) != 1 else ''}"
+                                        f", numbered from 0", head,
+                          f"write 0 to {len(options) - 1}" if options else None)
 
 
 def _value(given: tuple[ir.Param, ...], name: str, filled: frozenset[str]) -> ir.Expr | None:
