@@ -7,6 +7,10 @@ no node, span or per-row object outlives its chunk. A file without quotes or bar
 returns is split with ``str.split`` (what the ``csv`` module would do with it, only faster);
 any other file goes through ``csv.reader``. A problem found (a ragged row, a number too large)
 is reported at the CSV row's line, and column for a cell.
+
+A column is numbers only when every cell is a number, booleans only when every cell is true
+or false; any other column is text, every cell as written (``007`` stays ``007``): a file with
+such a column is read a second time, keeping those columns' texts.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ def read_csv(text: str, path: str) -> tuple[ir.TableData, tuple[str, ...]]:
     columns = _typed_columns(text, header, path, frozenset())
     mixed = frozenset(i for i, column in enumerate(columns.cells) if _mixed(column))
     if mixed:  # read again, keeping every cell of those columns as written
+        columns.cells.clear()  # (the first reading's cells go first: one copy at a time)
         columns = _typed_columns(text, header, path, mixed)
     cells = columns.cells
     for index, column in enumerate(cells):  # one column at a time: never two copies of all

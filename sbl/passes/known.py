@@ -42,21 +42,30 @@ class Known:
         return self.where()
 
 
-def values(checker: _Checker, expr: ir.Expr) -> list[Known] | None:
-    """The distinct values ``expr``, in the trial being checked, takes before the run
-    (one per value, at its first place); None when they are not known."""
+Keep = Callable[[Any], bool]
+
+
+def _everything(value: Any) -> bool:
+    return True
+
+
+def values(checker: _Checker, expr: ir.Expr, keep: Keep = _everything) -> list[Known] | None:
+    """The distinct values ``expr``, in the trial being checked, takes before the run that
+    ``keep`` keeps (a check keeps those it reports: a column of a million cells makes no
+    million records), one per value, at its first place; None when they are not known."""
     if isinstance(expr, ir.Name):
         block = _column_block(checker, expr.name)
         if block is not None:
-            return column(checker, block, expr.name)
+            return column(checker, block, expr.name, keep)
     hidden = conditions(checker.open, checker.columns)
     value = orders.static_rows(expr, checker.decls, hidden)
     if value is orders.UNKNOWN:
         return None
-    constant = isinstance(expr, ir.Name) and any(
-        isinstance(d, ir.Let) and d.name == expr.name for d in checker.decls)
-    source = f"the constant '{expr.name}'" if constant else ""  # type: ignore[union-attr]
-    return [Known(value, lambda: expr.span, source)]
+    if not keep(value):
+        return []
+    constant = next((d.name for d in checker.decls if isinstance(d, ir.Let)
+                     and isinstance(expr, ir.Name) and d.name == expr.name), None)
+    return [Known(value, lambda: expr.span, f"the constant '{constant}'" if constant else "")]
 
 
 def _column_block(checker: _Checker, name: str) -> ir.Block | None:
@@ -65,7 +74,8 @@ def _column_block(checker: _Checker, name: str) -> ir.Block | None:
                 None)
 
 
-def column(checker: _Checker, block: ir.Block, name: str) -> list[Known] | None:
+def column(checker: _Checker, block: ir.Block, name: str,
+           keep: Keep = _everything) -> list[Known] | None:
     """The distinct values of column ``name`` of the rows ``block`` goes over, when known."""
     assert block.over is not None
     decl = _source(checker, block)
@@ -74,38 +84,37 @@ def column(checker: _Checker, block: ir.Block, name: str) -> list[Known] | None:
         source = source.args[0]
     what = f"column '{name}' of table '{decl.name}'" if decl else f"column '{name}'"
     if decl is not None and isinstance(decl.rows, ir.TableData):
-        return list(_cells(decl.rows, name, what))
+        return list(_cells(decl.rows, name, what, keep))
     outer = conditions(checker.open[:checker.open.index(block)], checker.columns)
     rows = orders.static_rows(ir.Name(decl.name) if decl else source, checker.decls, outer)
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
         return None
-    written = source
     found = listing.unique([r.get(name) for r in rows])
-    return [Known(v, _literal_at(written, name, v), what) for v in found]
+    return [Known(v, _literal_at(source, name, v), what) for v in found if keep(v)]
 
 
 def odd_cell(checker: _Checker, param: str, expr: ir.Expr, expected: t.SblType,
              head: ir.Span | None) -> Diagnostic | None:
-    """Where ``expr``, given to parameter ``param``, where ``expected`` (numbers or booleans) is needed, is a CSV
-    column made text by some of its cells (a column is numbers only when every cell is a
-    number): an error at the first such cell, else None (the type error at the use says
-    enough)."""
-    block = _column_block(checker, expr.name) if isinstance(expr, ir.Name) else None
-    source = _source(checker, block) if block is not None else None
-    if source is None or not isinstance(source.rows, ir.TableData):
+    """When ``expr``, given to parameter ``param`` that needs ``expected`` (numbers or
+    booleans), is a CSV column that some of its cells made text (a column is numbers only
+    when every cell is a number): an error at the first cell that is not, else None (a
+    column of words: the type error at the use says what is wrong)."""
+    if not isinstance(expr, ir.Name):
         return None
-    name = expr.name  # type: ignore[union-attr]
-    cells = source.rows.cells[source.rows.columns.index(name)]
+    block = _column_block(checker, expr.name)
+    table = _source(checker, block) if block is not None else None
+    if table is None or not isinstance(table.rows, ir.TableData):
+        return None
+    cells = table.rows.cells[table.rows.columns.index(expr.name)]
     want = "a number" if t.assignable(t.NUMBER, expected) else \
         "true or false" if t.assignable(t.BOOL, expected) else None
-    looks = [csv_table.looks_typed(c) for c in cells[:1000]]
-    if want is None or not any(w == want for w in looks):
-        return None  # a column of words: the use is what is wrong
+    if want is None or all(csv_table.looks_typed(c) != want for c in cells):
+        return None
     index = next(i for i, c in enumerate(cells) if csv_table.looks_typed(c) != want)
     use = f" of the trial at {head.path}:{head.line}" if head is not None else ""
     return Diagnostic(f"'{param}'{use} must be {t.a(expected)}, but this cell of column "
-                      f"'{name}' of table '{source.name}' is not {want}, so the column is text",
-                      media.cell_span(source.rows, index, name),
+                      f"'{expr.name}' of table '{table.name}' is not {want}, so the column "
+                      f"is text", media.cell_span(table.rows, index, expr.name),
                       help="a CSV column holds numbers (or booleans) only when every cell "
                            "does; fix the cell")
 
@@ -119,11 +128,12 @@ def _source(checker: _Checker, block: ir.Block) -> ir.Table | None:
                  and isinstance(d, ir.Table) and d.name == source.name), None)
 
 
-def _cells(table: ir.TableData, name: str, what: str) -> Iterator[Known]:
-    """The distinct cells of a CSV table's column, each at its first row. A column's cells
-    are of one group (numbers, booleans or text: csv_table), so no 1 and true collide."""
+def _cells(table: ir.TableData, name: str, what: str, keep: Keep) -> Iterator[Known]:
+    """The distinct cells of a CSV table's column that ``keep`` keeps, each at its first
+    row. A column's cells are of one group (numbers, booleans or text: csv_table), so no 1
+    and true collide."""
     cells = table.cells[table.columns.index(name)]
-    for cell in dict.fromkeys(cells):
+    for cell in filter(keep, dict.fromkeys(cells)):
         yield Known(cell, _cell_at(table, cells, cell, name), what)
 
 

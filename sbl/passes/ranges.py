@@ -6,6 +6,7 @@ of the choices). A value computed as the run goes is the runtimes' (docs/languag
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -29,11 +30,10 @@ def bounds(checker: _Checker, given: tuple[ir.Param, ...], declared: tuple[Param
         if decl.min is None and decl.max is None:
             continue
         expr = _value(given, decl.name, filled)
-        found = known.values(checker, expr) if expr is not None else None
+        found = known.values(checker, expr, functools.partial(_is_outside, decl=decl)) \
+            if expr is not None else None
         for k in found or ():
-            problem = _outside(k.value, decl)
-            if problem:
-                yield _at(k, decl.name, problem, head, _range_help(decl))
+            yield _at(k, decl.name, _outside(k.value, decl) or "", head, _range_help(decl))
 
 
 def gap(checker: _Checker, expr: ir.Expr) -> Iterator[Diagnostic]:
@@ -52,22 +52,36 @@ def among(checker: _Checker, stim: ir.Stimulus, kind: Kind, filled: frozenset[st
         if decl.among is None:
             continue
         expr = _value(stim.params, decl.name, filled)
-        found = known.values(checker, expr) if expr is not None else None
         options = _options(checker, stim, kind, decl.among, filled)
-        if found is None or options is None:
+        if expr is None or options is None or (
+                kind.answer.type is AnswerType.KEY and kinds.ANY_KEY in options):
             continue
-        if kind.answer.type is AnswerType.KEY and kinds.ANY_KEY in options:
-            continue
-        for k in found:
-            if isinstance(k.value, str) and not _listed(k.value, options, decl.any_case):
-                yield _at(k, decl.name, _not_among(k.value, decl.among, options), head,
-                          _suggest(k.value, decl.among, options))
-            elif isinstance(k.value, int) and not isinstance(k.value, bool) and \
-                    not 0 <= k.value < len(options):
-                yield _at(k, decl.name, f"is {k.value}, but '{decl.among}' has "
-                                        f"{len(options)} item{'s' if len(options) != 1 else ''}"
-                                        f", numbered from 0", head,
-                          f"write 0 to {len(options) - 1}" if options else None)
+        found = known.values(checker, expr,
+                             functools.partial(_is_unlisted, decl=decl, options=options))
+        for k in found or ():
+            yield _at(k, decl.name, _unlisted(k.value, decl, options) or "", head,
+                      _suggest(k.value, decl.among, options))
+
+
+def _is_unlisted(value: Any, decl: ParamDecl, options: list[Any]) -> bool:
+    return _unlisted(value, decl, options) is not None
+
+
+def _is_outside(value: Any, decl: ParamDecl) -> bool:
+    return _outside(value, decl) is not None
+
+
+def _unlisted(value: Any, decl: ParamDecl, options: list[Any]) -> str | None:
+    """What is wrong with ``value`` as an item (a text) or a position (a whole number) of
+    ``options``, the list parameter ``decl.among`` holds; None when nothing is."""
+    among = decl.among
+    if isinstance(value, str) and not _listed(value, options, decl.any_case):
+        return _not_among(value, str(among), options)
+    if isinstance(value, int) and not isinstance(value, bool) and \
+            not 0 <= value < len(options):
+        return (f"is {value}, but '{among}' has {len(options)} "
+                f"item{'s' if len(options) != 1 else ''}, numbered from 0")
+    return None
 
 
 def _value(given: tuple[ir.Param, ...], name: str, filled: frozenset[str]) -> ir.Expr | None:
@@ -123,9 +137,11 @@ def _not_among(value: str, among: str, options: list[Any]) -> str:
     return f"is {json.dumps(value)}, which is not one of the {among} ({shown})"
 
 
-def _suggest(value: str, among: str, options: list[Any]) -> str:
+def _suggest(value: Any, among: str | None, options: list[Any]) -> str | None:
     """A did-you-mean from the options: one differing only in case first (a key is recorded
     as the choices write it, so "F" never equals a key listed as "f")."""
+    if not isinstance(value, str):
+        return f"write 0 to {len(options) - 1}" if options else None
     texts = [o for o in options if isinstance(o, str)]
     same = next((o for o in texts if o.lower() == value.lower()), None)
     if same is not None:
