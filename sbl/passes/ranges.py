@@ -32,8 +32,9 @@ def bounds(checker: _Checker, given: tuple[ir.Param, ...], declared: tuple[Param
         expr = _value(given, decl.name, filled)
         found = known.values(checker, expr, functools.partial(_is_outside, decl=decl)) \
             if expr is not None else None
-        for k in found or ():
-            yield _at(k, decl.name, _outside(k.value, decl) or "", head, _range_help(decl))
+        for k, more in _first(found):
+            yield _at(k, decl.name, _outside(k.value, decl) or "", head, _range_help(decl),
+                      more)
 
 
 def gap(checker: _Checker, expr: ir.Expr) -> Iterator[Diagnostic]:
@@ -58,9 +59,15 @@ def among(checker: _Checker, stim: ir.Stimulus, kind: Kind, filled: frozenset[st
             continue
         found = known.values(checker, expr,
                              functools.partial(_is_unlisted, decl=decl, options=options))
-        for k in found or ():
+        for k, more in _first(found):
             yield _at(k, decl.name, _unlisted(k.value, decl, options) or "", head,
-                      _suggest(k.value, decl.among, options))
+                      _suggest(k.value, decl.among, options), more)
+
+
+def _first(found: list[known.Known] | None) -> list[tuple[known.Known, int]]:
+    """The first of the values a check reports, with how many others it leaves unsaid (a
+    column of many wrong cells is one error, at its first: fixing one shows the next)."""
+    return [(found[0], len(found) - 1)] if found else []
 
 
 def _is_unlisted(value: Any, decl: ParamDecl, options: list[Any]) -> bool:
@@ -150,12 +157,14 @@ def _suggest(value: Any, among: str | None, options: list[Any]) -> str | None:
 
 
 def _at(k: known.Known, name: str, problem: str, head: ir.Span | None,
-        help: str | None) -> Diagnostic:
-    """The diagnostic at the place ``k`` was written, saying where it came from."""
+        help: str | None, more: int = 0) -> Diagnostic:
+    """The diagnostic at the place ``k`` was written, saying where it came from (and how
+    many other values of its column are wrong too)."""
     if not k.source.startswith("column"):
         suffix = f", from {k.source}" if k.source else ""
         return Diagnostic(f"'{name}' {problem}{suffix}", k.span, help=help)
     use = f" of the trial at {head.path}:{head.line}" if head is not None else ""
-    return Diagnostic(f"'{name}'{use} {problem}, in this cell of {k.source}", k.span,
+    others = f" (and {more} other value{'s' if more > 1 else ''} of the column)" if more else ""
+    return Diagnostic(f"'{name}'{use} {problem}, in this cell of {k.source}{others}", k.span,
                       help=help)
 
