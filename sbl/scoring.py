@@ -23,6 +23,10 @@ if TYPE_CHECKING:
     from sbl.protocol import Responder, Scorer
 
 
+# The columns of `sbl score -o`, one row per scored response (docs/data.md).
+COLUMNS = ("participant", "choice", "response", "tokens", "nll", "options", "nll_random")
+
+
 @dataclass(frozen=True)
 class Scores:
     """Per-participant results, and the totals the paper reports."""
@@ -49,16 +53,18 @@ class Scores:
 
     def table(self) -> list[dict[str, Any]]:
         """One record per scored response: participant, its index, text, tokens, NLL, k."""
-        return [{"participant": p, "choice": c.index, "response": c.response,
-                 "tokens": c.tokens, "nll": c.nll, "options": c.options,
-                 "nll_random": c.nll_random}
+        return [dict(zip(COLUMNS, (p, c.index, c.response, c.tokens, c.nll, c.options,
+                                   c.nll_random), strict=True))
                 for p, result in self.participants.items() for c in result.choices]
 
     def write_csv(self, path: str | Path) -> None:
-        """Write :meth:`table` to ``path`` as CSV."""
-        import pandas as pd
+        """Write :meth:`table` to ``path`` as CSV (an unknown number of options is empty)."""
+        import csv
 
-        pd.DataFrame(self.table()).to_csv(path, index=False)
+        with Path(path).open("w", newline="", encoding="utf-8") as f:
+            writer = csv.DictWriter(f, fieldnames=COLUMNS, lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(self.table())
 
 
 def score_rows(experiment: Experiment, rows: Rows, scorer: Scorer | LoadedModel, *,

@@ -46,9 +46,9 @@ def by_participant(comparison, frame: str, participant: str) -> dict:
     return table[table["participant"] == participant].iloc[0].to_dict()
 
 
-def summary_of(comparison, frame: str, group: str, **keys) -> dict:
+def summary_of(comparison, frame: str, dataset: str, **keys) -> dict:
     table = comparison[frame]
-    mask = table["group"] == group
+    mask = table["dataset"] == dataset
     for k, v in keys.items():
         mask &= table[k] == v
     rows = table[mask]
@@ -100,7 +100,7 @@ def test_bandit_participant_by_hand(bandit) -> None:
 
 
 def test_bandit_score_is_the_tutorials_comparison(bandit) -> None:
-    score = bandit.score.set_index("group")
+    score = bandit.score.set_index("dataset")
     # people: 85, 73 and 65 points; the model's four: 55, 60, 55 and 52.
     assert score.loc["people", "mean"] == pytest.approx((85 + 73 + 65) / 3)
     assert score.loc["people", "se"] == pytest.approx(5.8119, abs=1e-4)
@@ -129,18 +129,18 @@ def test_win_threshold_can_be_set() -> None:
 
 def test_stroop_accuracy_and_rt_by_condition(stroop) -> None:
     # s1 misses RED in green, s3 GREEN in red, s2 nothing: 3/4, 4/4, 3/4.
-    score = stroop.score.set_index("group")
+    score = stroop.score.set_index("dataset")
     assert score.loc["people", "mean"] == pytest.approx(10 / 12)
     red_green = summary_of(stroop, "keyboard.accuracy", "people",
                            condition="text=RED, color=green")
     assert (red_green["n"], red_green["mean"]) == (3, pytest.approx(2 / 3))
     # Model participant 2 reads the word: wrong on both incongruent words.
     trials = stroop["keyboard.trials"]
-    two = trials[(trials["group"] == "smollm2") & (trials["participant"] == "2")]
+    two = trials[(trials["dataset"] == "smollm2") & (trials["participant"] == "2")]
     assert sorted(two[~two["correct"]]["condition"]) == ["text=GREEN, color=red",
                                                          "text=RED, color=green"]
     rt = stroop["keyboard.rt"]
-    assert set(rt["group"]) == {"people"}  # text runs record no rt
+    assert set(rt["dataset"]) == {"people"}  # text runs record no rt
     # Each person answered GREEN in green correctly once: its rt, from the raw data.
     raw = [r["rt"] for r in read_data(STROOP[0])
            if r["kind"] == "text" and (r["text"], r["color"]) == ("GREEN", "green")]
@@ -182,18 +182,50 @@ def test_survey_ratings() -> None:
     expected = [r["response"]["Q0"] + 1 for r in rows if r["kind"] == "likert"]
     assert ratings.iloc[0]["mean"] == pytest.approx(sum(expected) / 3)
     options = result["survey.options"]
-    assert options.groupby("group")["mean"].sum().iloc[0] == pytest.approx(1.0)
+    assert options.groupby("dataset")["mean"].sum().iloc[0] == pytest.approx(1.0)
 
 
 def test_slider_values() -> None:
     exp = sbl.load(ROOT / "examples" / "category_learning.sbl")
     rows = run_experiment(exp.ir, RandomResponder(4), participants=3, seed=2)
     sliders = compare([rows])["survey.sliders"]
-    assert list(sliders["item"]) == ["learn/confidence (0-100)"]
-    # the mean over participants of each one's mean of their two ratings
+    # one rating after each pass of the block: told apart by their order
+    assert list(sliders["item"]) == ["learn/confidence #1 (0-100)", "learn/confidence #2 (0-100)"]
     each = [[r["response"] for r in rows if r["kind"] == "slider" and r["participant"] == p]
             for p in rows.participants]
-    assert sliders.iloc[0]["mean"] == pytest.approx(sum(sum(v) / 2 for v in each) / 3)
+    for k in (0, 1):  # the mean over participants of their k-th rating
+        assert sliders.iloc[k]["mean"] == pytest.approx(sum(v[k] for v in each) / 3)
+
+
+RATINGS = """
+experiment "Ratings" { instructions: "Rate each word." }
+table words = [{word: "dog", kind_of: "animal"}, {word: "saw", kind_of: "tool"},
+               {word: "cat", kind_of: "animal"}]
+block rate over words shuffle {
+  slider { stimulus: "How pleasant is '{word}'?", low: 1, high: 7, step: 1 }
+}
+"""
+
+
+def test_slider_values_by_condition() -> None:
+    """A slider in a block over a table: one item per condition (its columns that vary),
+    each the mean over participants of their rating, from the rows."""
+    rows = run_experiment(sbl.loads(RATINGS, "ratings.sbl").ir, RandomResponder(3),
+                          participants=4)
+    sliders = compare([rows])["survey.sliders"].set_index("item")
+    assert list(sliders.index) == ["word=cat, kind_of=animal (1-7)",
+                                   "word=dog, kind_of=animal (1-7)",
+                                   "word=saw, kind_of=tool (1-7)"]
+    for word in ("cat", "dog", "saw"):
+        values = [r["response"] for r in rows if r["kind"] == "slider" and r["word"] == word]
+        line = sliders.loc[[i for i in sliders.index if f"word={word}" in i][0]]
+        assert line["n"] == 4 and line["mean"] == pytest.approx(sum(values) / 4)
+    by_kind = compare([rows], by=["kind_of"])["survey.sliders"]
+    assert list(by_kind["item"]) == ["kind_of=animal (1-7)", "kind_of=tool (1-7)"]
+    # two animals per participant, in shuffled order: averaged, not numbered
+    animal = [[r["response"] for r in rows if r["kind"] == "slider" and r["participant"] == p
+               and r["kind_of"] == "animal"] for p in rows.participants]
+    assert by_kind.iloc[0]["mean"] == pytest.approx(sum(sum(v) / 2 for v in animal) / 4)
 
 
 # ---------------------------------------------------------------- golden summaries
@@ -204,10 +236,10 @@ def test_golden_summary(golden, name: str, files: list[Path]) -> None:
     golden(GOLDEN / f"{name}.txt", compare(files, labels=["people", "smollm2"]).summary())
 
 
-# ---------------------------------------------------------------- several groups, registry
+# ---------------------------------------------------------------- several datasets, registry
 
 
-def test_any_number_of_groups_and_unique_labels(tmp_path: Path) -> None:
+def test_any_number_of_datasets_and_unique_labels(tmp_path: Path) -> None:
     other = tmp_path / "bandit_model.csv"
     other.write_bytes(BANDIT[1].read_bytes())
     result = compare([*BANDIT, other])
@@ -236,11 +268,11 @@ def test_bandit_without_recorded_arms() -> None:
 
 def test_a_new_kinds_analysis_is_one_registered_function() -> None:
     @registry.analysis("fixation")
-    def fixations(groups, options):
+    def fixations(datasets, options):
         frame = stats.summarise(stats.long_measures(
             __import__("pandas").DataFrame(
-                [{"group": g.label, "participant": p, "count": len(part)}
-                 for g in groups for p, part in g.rows.by_participant().items()]),
+                [{"dataset": d.label, "participant": p, "count": len(part)}
+                 for d in datasets for p, part in d.rows.by_participant().items()]),
             ["count"]), ["measure"])
         return Section("fixations", "Fixations", {"count": frame})
     try:

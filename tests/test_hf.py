@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import time
@@ -13,6 +14,7 @@ import pytest  # noqa: E402
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
+from sbl.participants import modelcache as models_cache  # noqa: E402
 from sbl.participants import models  # noqa: E402
 from sbl.participants.base import Ask  # noqa: E402
 from sbl.participants.hf import HFResponder  # noqa: E402
@@ -360,6 +362,30 @@ def test_the_probe_falls_back_where_2d_fails(tiny):
     from sbl.participants.compat import keep_mode
 
     assert keep_mode(_No2D(tiny.model), "cpu") == "1d"
+
+
+def test_the_probe_is_remembered_per_release_and_kind_of_model(tiny, tmp_path, monkeypatch):
+    from sbl.participants import compat
+
+    monkeypatch.setenv("SBL_CACHE_DIR", str(tmp_path))
+    probed = []
+    real = compat.keep_mode
+    monkeypatch.setattr(compat, "keep_mode", lambda m, d: probed.append(m) or real(m, d))
+    first = compat.remembered_keep_mode(tiny.model, "cpu")
+    assert compat.remembered_keep_mode(tiny.model, "cpu") == first
+    assert len(probed) == 1  # the second run read it
+    memo = tmp_path / "probes.json"
+    key = f"logits_to_keep {compat.probe_key(tiny.model, 'cpu')}"
+    assert json.loads(memo.read_text()) == {key: first}
+    assert "LlamaForCausalLM" in key and f"torch={torch.__version__}" in key
+
+    assert compat.remembered_keep_mode(_No2D(tiny.model), "cpu") == "1d"  # another class
+    assert len(probed) == 2 and len(json.loads(memo.read_text())) == 2
+    memo.write_text("{not json")  # a damaged record is probed again, then rewritten
+    assert compat.remembered_keep_mode(tiny.model, "cpu") == first
+    assert len(probed) == 3 and json.loads(memo.read_text()) == {key: first}
+    models_cache.clear()
+    assert not memo.exists()
 
 
 def test_sample_index_follows_the_distribution():

@@ -12,9 +12,10 @@ def cache() -> None:
     """Show, check or empty sbl's model cache. A .gguf model (such as smollm2) is
     dequantised once, on first use, and kept there as safetensors, so later loads take
     seconds; each entry is checked against its manifest before use (its files are hashed
-    again whenever their size, inode, mtime or ctime changed) and rebuilt if it changed. The
-    cache lives in $SBL_CACHE_DIR, else $XDG_CACHE_HOME/sbl, else ~/.cache/sbl; removing it
-    is always safe.
+    again whenever their size, inode, mtime or ctime changed) and rebuilt if it changed. It
+    also remembers what a first run found out about the installed transformers
+    (probes.json). The cache lives in $SBL_CACHE_DIR, else $XDG_CACHE_HOME/sbl, else
+    ~/.cache/sbl; removing it is always safe.
 
     \b
     Examples:
@@ -70,7 +71,8 @@ def verify() -> None:
 @cache.command()
 @reports_errors
 def clear() -> None:
-    """Remove every cached model; each is converted again when next used."""
+    """Remove every cached model (each is converted again when next used) and what was
+    remembered about the installed transformers."""
     from sbl.participants import modelcache
 
     count, size = modelcache.clear()

@@ -1,4 +1,4 @@
-"""``sbl compare``: compare groups of participants (people, models), with numbers and plots."""
+"""``sbl compare``: compare datasets (people, models) on one experiment, with numbers and plots."""
 
 from __future__ import annotations
 
@@ -13,28 +13,34 @@ from sbl.commands import check_folder, reports_errors
               help="Write the report here: index.html (self-contained: plots embedded, no "
                    "network, no script) and each plot as a PNG.")
 @click.option("-l", "--label", "labels", multiple=True, metavar="LABEL",
-              help="A group's label, once per DATA file, in the same order (default: each "
+              help="A dataset's label, once per DATA file, in the same order (default: each "
                    "file's name without its suffix).")
 @click.option("--by", metavar="COLUMN[,COLUMN...]",
               help="Columns that make a condition for accuracy and rt (default: the "
                    "condition columns and custom data fields that vary between the trials "
-                   "of a stimulus; in data without them, its parameters that vary).")
+                   "of a stimulus; in data without them, its parameters that vary). "
+                   "The column group is the participant's counterbalancing group.")
 @click.option("--win-above", type=float, metavar="POINTS",
               help="Bandit: a choice that pays more than POINTS is a win (default: halfway "
                    "between the fewest and the most points the machines offered).")
 @reports_errors
 def compare(data: tuple[str, ...], output: str | None, labels: tuple[str, ...],
             by: str | None, win_above: float | None) -> None:
-    """Compare DATA files, each one group (people from the page, a model's simulation, ...):
-    any data `sbl data` reads. Prints the score of each group first (for a bandit: the total
+    """Compare DATA files, each one dataset (people from the page, a model's simulation, ...):
+    any data `sbl data` reads. Prints the score of each dataset first (for a bandit: the total
     points per participant, averaged), then the analyses of the kinds of stimuli in the data:
     for a bandit, choices over trials, cumulative score, switch rate, win-stay and
-    lose-shift; for key and choice trials, accuracy and response time by condition.
+    lose-shift; for key and choice trials, accuracy and response time by condition; for
+    surveys and sliders, mean ratings, values and option proportions. Data of an experiment
+    with counterbalancing groups (the column group) holding more than one group also gets
+    each score per group and dataset.
 
     \b
-    Examples (the tutorial's comparison):
+    Examples (the first two: the tutorial's comparison; the third: per counterbalancing
+    group):
       sbl compare bandit.json sim.csv -o report/
       sbl compare bandit.json centaur.csv smollm2.csv -l people -l centaur -l smollm2
+      sbl compare people.json sim.csv --by group
     """
     from rich.console import Console
 

@@ -1,13 +1,13 @@
-"""Compare groups of participants (people, models) on the same experiment: numbers and plots.
+"""Compare datasets of participants (people, models) on the same experiment: numbers and plots.
 
     import sbl
     c = sbl.compare(["bandit.json", "sim.csv"], output="report/")
-    c.score                 # the tutorial's comparison: total points per group
+    c.score                 # the tutorial's comparison: total points per dataset
     c["bandit.choice"]      # every number as a DataFrame
 
-Each data file (or Rows object) is one **group**, labelled by its file stem unless labels are
+Each data file (or Rows object) is one **dataset**, labelled by its file stem unless labels are
 given. The analyses are chosen by the stimulus kinds in the data (:mod:`sbl.comparison.registry`);
-every measure is computed per participant, then averaged per group (mean ± SE).
+every measure is computed per participant, then averaged per dataset (mean ± SE).
 """
 
 from __future__ import annotations
@@ -19,49 +19,51 @@ from typing import TYPE_CHECKING
 
 import pandas
 
-from sbl.comparison.registry import Group, Options, Section, chosen, only_kinds
+from sbl.comparison.counterbalancing import COLUMN as GROUP
+from sbl.comparison.counterbalancing import by_group, participant_groups
+from sbl.comparison.registry import Dataset, Options, Section, chosen, only_kinds
 from sbl.data.rows import Rows
 from sbl.source import SblError
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-__all__ = ["Comparison", "Group", "compare"]
+__all__ = ["Comparison", "Dataset", "compare"]
 
 DataLike = str | Path | Rows
 
 
 @dataclass
 class Comparison:
-    """What :func:`compare` found: the groups, each analysis's section, and where the report
+    """What :func:`compare` found: the datasets, each analysis's section, and where the report
     went. Every number is a DataFrame: ``comparison["bandit.summary"]``, ``.score``."""
 
-    groups: list[Group]
+    datasets: list[Dataset]
     sections: list[Section]
     options: Options = field(default_factory=Options)
     output: Path | None = None
 
     @property
     def labels(self) -> list[str]:
-        """The group labels, in the order given."""
-        return [g.label for g in self.groups]
+        """The dataset labels, in the order given."""
+        return [d.label for d in self.datasets]
 
     @property
     def score(self) -> pandas.DataFrame:
-        """The headline score (the first analysis's): measure, group, n, mean, se."""
+        """The headline score (the first analysis's): measure, dataset, n, mean, se."""
         for section in self.sections:
             if section.headline is not None:
                 return section.headline.frame.assign(measure=section.headline.measure)[
-                    ["measure", "group", "n", "mean", "se"]]
-        return pandas.DataFrame(columns=["measure", "group", "n", "mean", "se"])
+                    ["measure", "dataset", "n", "mean", "se"]]
+        return pandas.DataFrame(columns=["measure", "dataset", "n", "mean", "se"])
 
     @property
     def overview(self) -> pandas.DataFrame:
-        """One row per group: file, participants, trials, free responses, sources."""
-        rows = [[g.label, Path(g.origin).name, len(g.rows.participants), len(g.rows),
-                 g.rows.n_responses, ", ".join(dict.fromkeys(str(r.get("source")) for r in g.rows))]
-                for g in self.groups]
-        return pandas.DataFrame(rows, columns=["group", "file", "participants", "trials",
+        """One row per dataset: file, participants, trials, free responses, sources."""
+        rows = [[d.label, Path(d.origin).name, len(d.rows.participants), len(d.rows),
+                 d.rows.n_responses, ", ".join(dict.fromkeys(str(r.get("source")) for r in d.rows))]
+                for d in self.datasets]
+        return pandas.DataFrame(rows, columns=["dataset", "file", "participants", "trials",
                                                "responses", "source"])
 
     @property
@@ -83,15 +85,15 @@ class Comparison:
         return next((s for s in self.sections if s.name == name), None)
 
     def counts(self, section: str | None = None) -> dict[str, int]:
-        """Participants per group (in one section: those with rows of its kinds)."""
+        """Participants per dataset (in one section: those with rows of its kinds)."""
         found = self.section(section) if section else None
         if found is not None:
             for name in ("participants", "trials"):
                 if name in found.frames and "participant" in found.frames[name]:
                     frame = found.frames[name]
-                    return {g: frame[frame["group"] == g]["participant"].nunique()
-                            for g in self.labels}
-        return {g.label: len(g.rows.participants) for g in self.groups}
+                    return {d: frame[frame["dataset"] == d]["participant"].nunique()
+                            for d in self.labels}
+        return {d.label: len(d.rows.participants) for d in self.datasets}
 
     def summary(self, width: int = 100) -> str:
         """The terminal summary as plain text."""
@@ -119,28 +121,31 @@ class Comparison:
 def compare(data: Sequence[DataLike] | DataLike, output: str | Path | None = None, *,
             labels: Sequence[str] | None = None, by: Sequence[str] = (),
             win_above: float | None = None) -> Comparison:
-    """Compare the groups in ``data`` (paths to anything ``sbl data`` reads, or Rows);
+    """Compare the datasets in ``data`` (paths to anything ``sbl data`` reads, or Rows);
     writes the report to ``output`` (a folder) when given.
 
     ``by`` names the columns that make a condition (default: what varies between trials);
     ``win_above`` sets the points above which a bandit choice is a win."""
     items = [data] if isinstance(data, (str, Path, Rows)) else list(data)
-    groups = load_groups(items, labels)
-    _check_columns(groups, by)
-    options = Options(tuple(by), win_above, _running(groups))
+    datasets = load_datasets(items, labels)
+    _check_columns(datasets, by)
+    groups = participant_groups(datasets)
+    # the participant's group is a condition only when --by names it (docs/data.md)
+    between = frozenset({GROUP} if groups else ())
+    options = Options(tuple(by), win_above, _running(datasets) | between)
     sections = []
-    for entry in chosen(groups):
-        section = entry.run(only_kinds(groups, entry.kinds), options)
+    for entry in chosen(datasets):
+        section = entry.run(only_kinds(datasets, entry.kinds), options)
         if section is not None:
-            sections.append(section)
-    result = Comparison(groups, sections, options)
+            sections.append(by_group(section, groups))
+    result = Comparison(datasets, sections, options)
     if output is not None:
         result.write(output)
     return result
 
 
-def load_groups(items: Sequence[DataLike], labels: Sequence[str] | None = None) -> list[Group]:
-    """One group per item, labelled by ``labels`` or the file stem (made unique)."""
+def load_datasets(items: Sequence[DataLike], labels: Sequence[str] | None = None) -> list[Dataset]:
+    """One dataset per item, labelled by ``labels`` or the file stem (made unique)."""
     from sbl.data import read_data
 
     if not items:
@@ -148,7 +153,7 @@ def load_groups(items: Sequence[DataLike], labels: Sequence[str] | None = None) 
     if labels is not None and len(labels) != len(items):
         raise SblError.at(None, f"{len(labels)} labels for {len(items)} data files",
                           help="give one --label per data file, in the same order")
-    groups: list[Group] = []
+    datasets: list[Dataset] = []
     for i, item in enumerate(items):
         rows = item if isinstance(item, Rows) else read_data(item)
         origin = str(item) if not isinstance(item, Rows) else (rows.origin or "")
@@ -156,37 +161,45 @@ def load_groups(items: Sequence[DataLike], labels: Sequence[str] | None = None) 
             raise SblError.at(None, f"{origin or 'the data'} holds no trials of an sbl "
                                     f"experiment")
         label = labels[i] if labels is not None else _stem(origin, i)
-        groups.append(Group(_unique(label, [g.label for g in groups]), rows, origin))
-    return groups
+        datasets.append(Dataset(_unique(label, [d.label for d in datasets]), rows, origin))
+    return datasets
 
 
-def _running(groups: Sequence[Group]) -> frozenset[str]:
-    """The columns with a value on every row of every group (see ``Options.running``)."""
-    rows = [r for g in groups for r in g.rows]
+def _running(datasets: Sequence[Dataset]) -> frozenset[str]:
+    """The columns with a value on every row of every dataset (running state: see
+    ``Options.not_conditions``)."""
+    rows = [r for d in datasets for r in d.rows]
     names = set(rows[0]) if rows else set()
     for row in rows:
         names &= {k for k, v in row.items() if v is not None}
     return frozenset(names)
 
 
-def _check_columns(groups: Sequence[Group], by: Sequence[str]) -> None:
+def _check_columns(datasets: Sequence[Dataset], by: Sequence[str]) -> None:
     """Every ``by`` column is a column of the data: a typo is an error, not one condition."""
-    from sbl.source import did_you_mean
-
-    columns = {c for g in groups for c in g.rows.columns}
+    columns = {c for d in datasets for c in d.rows.columns}
     for name in by:
         if name not in columns:
             raise SblError.at(None, f"--by names the column '{name}', which the data does "
-                                    f"not have", help=did_you_mean(name, columns) or
-                              "columns: " + ", ".join(sorted(columns)))
+                                    f"not have", help=_missing_help(name, columns))
+
+
+def _missing_help(name: str, columns: set[str]) -> str:
+    """What to do about a ``--by`` column the data lacks."""
+    from sbl.source import did_you_mean
+
+    if name == GROUP:  # the one column documented for --by that only some experiments have
+        return ("only an experiment that declares groups (`group NAME in ...`) records the "
+                "participant's counterbalancing group, in the column group")
+    return did_you_mean(name, columns) or "columns: " + ", ".join(sorted(columns))
 
 
 def _stem(origin: str, i: int) -> str:
-    return Path(origin).stem if origin else f"group {i + 1}"
+    return Path(origin).stem if origin else f"dataset {i + 1}"
 
 
 def _unique(label: str, taken: list[str]) -> str:
-    """``label``, or ``label (2)``, ``label (3)`` ... when another group has it."""
+    """``label``, or ``label (2)``, ``label (3)`` ... when another dataset has it."""
     out, k = label, 2
     while out in taken:
         out, k = f"{label} ({k})", k + 1

@@ -4,7 +4,7 @@ win-stay and lose-shift (the generative statistics the Centaur critiques ask for
 Per participant, the bandit rows in order are choices 1, 2, ...: ``response`` is the arm's
 index and ``value`` its points. A choice is a **win** when it paid more than a threshold:
 ``--win-above`` when given, else the midpoint of the lowest and highest points any machine
-offered in all the data compared (the same threshold for every group, so the groups stay
+offered in all the data compared (the same threshold for every dataset, so the datasets stay
 comparable; with 0/1 payoffs it is 0.5, so a win is a payout).
 """
 
@@ -16,30 +16,31 @@ from typing import Any
 import pandas
 
 from sbl.comparison import stats
-from sbl.comparison.registry import Group, Headline, Options, Plot, Section, Table, analysis
+from sbl.comparison.registry import Dataset, Headline, Options, Plot, Section, Table, analysis
 
 MEASURES = ("total points", "best-arm rate", "switch rate", "win-stay", "lose-shift")
 DIGITS = {"total points": 1}
 
 
 @analysis()
-def bandit(groups: Sequence[Group], options: Options) -> Section | None:
-    """Score, choices over trials, switching and win-stay/lose-shift of every group."""
-    runs = [(g.label, p, _choices(part)) for g in groups
-            for p, part in g.rows.by_participant().items()]
+def bandit(datasets: Sequence[Dataset], options: Options) -> Section | None:
+    """Score, choices over trials, switching and win-stay/lose-shift of every dataset."""
+    runs = [(d.label, p, _choices(part)) for d in datasets
+            for p, part in d.rows.by_participant().items()]
     if not runs:
         return None
     threshold = options.win_above if options.win_above is not None else _midpoint(runs)
     people = pandas.DataFrame([_measures(label, p, seq, threshold) for label, p, seq in runs])
     summary = stats.summarise(stats.long_measures(people, MEASURES), ["measure"])
-    summary = summary[["measure", "group", *stats.SUMMARY]]
-    score = summary[summary["measure"] == "total points"][["group", *stats.SUMMARY]]
+    summary = summary[["measure", "dataset", *stats.SUMMARY]]
     chosen = [c["choice"] for _, _, seq in runs for c in seq if c["choice"] is not None]
-    arms = _arm_names(groups, max(chosen, default=-1) + 1)
+    arms = _arm_names(datasets, max(chosen, default=-1) + 1)
     choice = _choice_curve(runs, len(arms))
     choice["arm"] = choice["arm"].map(lambda i: arms[i][0])
     curve = _cumulative_curve(runs)
-    frames = {"participants": people, "summary": summary, "score": score.reset_index(drop=True),
+    headline = Headline("total points per participant", people[
+        ["dataset", "participant", "total points"]].rename(columns={"total points": "value"}))
+    frames = {"participants": people, "summary": summary, "score": headline.frame,
               "choice": choice, "cumulative": curve}
     length = max(len(seq) for _, _, seq in runs)
     return Section(
@@ -47,7 +48,7 @@ def bandit(groups: Sequence[Group], options: Options) -> Section | None:
         tables=(Table("summary", "Bandit measures (per participant)", summary,
                       digits={**DIGITS, **{m: 2 for m in MEASURES[1:]}}),),
         plots=_plots(frames, arms),
-        headline=Headline("total points per participant", frames["score"]),
+        headline=headline,
         notes=(_win_note(threshold, options.win_above is not None),))
 
 
@@ -87,7 +88,7 @@ def _measures(label: str, participant: str, seq: list[dict[str, Any]],
     choices = [c["choice"] for c in seq]
     wins = [None if c["value"] is None else c["value"] > threshold for c in seq]
     win_stay, lose_shift = stats.win_stay_lose_shift(choices, wins)
-    return {"group": label, "participant": participant,
+    return {"dataset": label, "participant": participant,
             "choices": sum(c is not None for c in choices),
             "total points": sum(c["value"] or 0 for c in seq),
             "best-arm rate": _best_rate(seq), "switch rate": stats.switch_rate(choices),
@@ -105,12 +106,12 @@ def _best_rate(seq: list[dict[str, Any]]) -> float | None:
     return sum(hits) / len(hits) if hits else None
 
 
-def _arm_names(groups: Sequence[Group], least: int = 0) -> list[tuple[str, str | None]]:
+def _arm_names(datasets: Sequence[Dataset], least: int = 0) -> list[tuple[str, str | None]]:
     """Each arm's name and colour: ``arm 1 (orange)`` when its colour never changes; at
     least ``least`` arms (every arm chosen, even where the data lacks ``arms``)."""
     colours: dict[int, set[str]] = {i: set() for i in range(least)}
-    for g in groups:
-        for row in g.rows:
+    for d in datasets:
+        for row in d.rows:
             for i, arm in enumerate(_as_list(row.get("arms"))):
                 colours.setdefault(i, set()).add(str(arm.get("color")) if isinstance(
                     arm, dict) else "")
@@ -125,19 +126,19 @@ def _arm_names(groups: Sequence[Group], least: int = 0) -> list[tuple[str, str |
 
 def _choice_curve(runs: Sequence[tuple[str, str, list[dict[str, Any]]]],
                   n_arms: int) -> pandas.DataFrame:
-    """Per group, trial and arm: the proportion of participants who chose that arm."""
+    """Per dataset, trial and arm: the proportion of participants who chose that arm."""
     rows = [[label, p, t + 1, arm, float(c["choice"] == arm)]
             for label, p, seq in runs for t, c in enumerate(seq) if c["choice"] is not None
             for arm in range(n_arms)]
-    frame = pandas.DataFrame(rows, columns=["group", "participant", "trial", "arm", "value"])
+    frame = pandas.DataFrame(rows, columns=["dataset", "participant", "trial", "arm", "value"])
     return stats.summarise(frame, ["trial", "arm"])
 
 
 def _cumulative_curve(runs: Sequence[tuple[str, str, list[dict[str, Any]]]]) -> pandas.DataFrame:
-    """Per group and trial: the mean points so far."""
+    """Per dataset and trial: the mean points so far."""
     rows = [[label, p, t + 1, total] for label, p, seq in runs
             for t, total in enumerate(stats.cumulative([c["value"] for c in seq]))]
-    frame = pandas.DataFrame(rows, columns=["group", "participant", "trial", "value"])
+    frame = pandas.DataFrame(rows, columns=["dataset", "participant", "trial", "value"])
     return stats.summarise(frame, ["trial"])
 
 
@@ -147,7 +148,7 @@ def _plots(frames: dict[str, pandas.DataFrame],
     rates = frames["summary"][frames["summary"]["measure"] != "total points"]
     return (
         Plot("choices", "Choice proportion per machine over trials", "lines", frames["choice"],
-             x="trial", series="arm", panels="group", xlabel="trial",
+             x="trial", series="arm", panels="dataset", xlabel="trial",
              ylabel="proportion of participants", ylim=(0, 1), colors=colours),
         Plot("cumulative", "Cumulative score", "lines", frames["cumulative"], x="trial",
              xlabel="trial", ylabel="points so far (mean)"),

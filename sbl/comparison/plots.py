@@ -1,8 +1,8 @@
 """Drawing the analyses' plots as PNG with matplotlib's Agg canvas (no pyplot, no display).
 
 Two styles cover every analysis: ``lines`` (y over x, one line per series, a shaded
-mean ± SE band where the series has several participants; optionally one panel per group,
-side by side) and ``bars`` (one bar per series at each x, ±SE error bars). Groups keep one
+mean ± SE band where the series has several participants; optionally one panel per dataset,
+side by side) and ``bars`` (one bar per series at each x, ±SE error bars). Datasets keep one
 colour in every plot of a report.
 """
 
@@ -25,14 +25,14 @@ PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e
 DPI = 100
 
 
-def group_colors(labels: Sequence[str]) -> dict[str, str]:
-    """A colour for each group, in order (the palette repeats past ten groups)."""
+def dataset_colors(labels: Sequence[str]) -> dict[str, str]:
+    """A colour for each dataset, in order (the palette repeats past ten datasets)."""
     return {label: PALETTE[i % len(PALETTE)] for i, label in enumerate(labels)}
 
 
-def draw(plot: Plot, groups: dict[str, str]) -> bytes:
-    """The plot as PNG bytes; ``groups`` gives each group's colour."""
-    figure = _lines(plot, groups) if plot.style == "lines" else _bars(plot, groups)
+def draw(plot: Plot, datasets: dict[str, str]) -> bytes:
+    """The plot as PNG bytes; ``datasets`` gives each dataset's colour."""
+    figure = _lines(plot, datasets) if plot.style == "lines" else _bars(plot, datasets)
     FigureCanvasAgg(figure)
     buffer = io.BytesIO()
     # No Software/date metadata: the same numbers give the same bytes.
@@ -44,8 +44,8 @@ def _order(values: pandas.Series) -> list[str]:
     return list(dict.fromkeys(str(v) for v in values))
 
 
-def _palette(plot: Plot, series: list[str], groups: dict[str, str]) -> dict[str, str]:
-    """Series colours: the plot's own when they are colours, else the groups', else the
+def _palette(plot: Plot, series: list[str], datasets: dict[str, str]) -> dict[str, str]:
+    """Series colours: the plot's own when they are colours, else the datasets', else the
     palette in order."""
     out = {}
     for i, name in enumerate(series):
@@ -53,15 +53,15 @@ def _palette(plot: Plot, series: list[str], groups: dict[str, str]) -> dict[str,
         if given and mcolors.is_color_like(given):
             out[name] = given
         else:
-            out[name] = groups.get(name, PALETTE[i % len(PALETTE)])
+            out[name] = datasets.get(name, PALETTE[i % len(PALETTE)])
     return out
 
 
-def _lines(plot: Plot, groups: dict[str, str]) -> Figure:
+def _lines(plot: Plot, datasets: dict[str, str]) -> Figure:
     frame = plot.frame
     panels = _order(frame[plot.panels]) if plot.panels else [""]
     series = _order(frame[plot.series])
-    colours = _palette(plot, series, groups)
+    colours = _palette(plot, series, datasets)
     figure = Figure(figsize=(1.0 + 4.2 * len(panels), 3.6), layout="constrained")
     axes = figure.subplots(1, len(panels), sharey=True, squeeze=False)[0]
     for ax, panel in zip(axes, panels, strict=True):
@@ -77,7 +77,7 @@ def _lines(plot: Plot, groups: dict[str, str]) -> Figure:
         ax.grid(alpha=0.3)
         _integer_ticks(ax)
     axes[0].set_ylabel(plot.ylabel)
-    axes[-1].legend(fontsize=8, loc="best")
+    axes[-1].legend(fontsize=8, loc="best", title=plot.series, title_fontsize=8)
     figure.suptitle(plot.title, fontsize=11)
     return figure
 
@@ -101,11 +101,11 @@ def _integer_ticks(ax) -> None:  # type: ignore[no-untyped-def]
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 
-def _bars(plot: Plot, groups: dict[str, str]) -> Figure:
+def _bars(plot: Plot, datasets: dict[str, str]) -> Figure:
     frame = plot.frame
     categories = _order(frame[plot.x])
     series = _order(frame[plot.series])
-    colours = _palette(plot, series, groups)
+    colours = _palette(plot, series, datasets)
     width = 0.8 / max(1, len(series))
     # Long labels (conditions, questions) wrap; many of them also slant.
     long = max((len(c) for c in categories), default=0) > 14
@@ -128,12 +128,15 @@ def _bars(plot: Plot, groups: dict[str, str]) -> Figure:
                error_kw={"elinewidth": 1})
     ax.set_xticks(range(len(categories)), labels, rotation=25 if slant else 0,
                   ha="right" if slant else "center", fontsize=8 if long else 9)
+    ax.set_xlabel(plot.xlabel)
     ax.set_ylabel(plot.ylabel)
     if plot.ylim:
         ax.set_ylim(*plot.ylim)
     ax.grid(axis="y", alpha=0.3)
-    # Outside the axes, so it never hides a bar.
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
+    # Outside the axes, so it never hides a bar; titled, so a dataset is never taken for
+    # a condition.
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False,
+              title=plot.series, title_fontsize=8, alignment="left")
     ax.set_title(plot.title, fontsize=11)
     return figure
 

@@ -2,7 +2,7 @@
 
 An analysis is one function registered for the stimulus kinds it understands
 (``@analysis()``; a kind names its analysis in its declaration, ``compare = "bandit"``, and
-the decorator may name more kinds). It gets every group's rows of those kinds and returns a
+the decorator may name more kinds). It gets every dataset's rows of those kinds and returns a
 :class:`Section`: its numbers as DataFrames (``frames``), the summaries shown in the terminal
 and the report (``tables``), the plots to draw (``plots``, drawn by
 :mod:`sbl.comparison.plots`) and, optionally, the headline score of the comparison.
@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import pandas
 
+from sbl.comparison import stats
 from sbl.data.rows import Rows
 from sbl.kinds import all_kinds
 
@@ -28,7 +29,7 @@ MODULES: tuple[str, ...] = (
 
 
 @dataclass(frozen=True)
-class Group:
+class Dataset:
     """One data file (or one Rows object) compared as a whole: its label and rows."""
 
     label: str
@@ -44,8 +45,8 @@ class Group:
 @dataclass(frozen=True)
 class Table:
     """A summary shown as a table: ``frame`` is long, with the ``keys`` columns, then
-    ``group``, ``n``, ``mean`` and ``se``; shown with one row per key and one column per
-    group, each cell ``mean ± se``. ``digits`` per measure (the first key) or for all."""
+    ``dataset``, ``n``, ``mean`` and ``se``; shown with one row per key and one column per
+    dataset, each cell ``mean ± se``. ``digits`` per measure (the first key) or for all."""
 
     name: str
     title: str
@@ -75,7 +76,7 @@ class Plot:
     x: str
     y: str = "mean"
     se: str = "se"
-    series: str = "group"
+    series: str = "dataset"
     panels: str | None = None
     xlabel: str = ""
     ylabel: str = ""
@@ -86,12 +87,18 @@ class Plot:
 
 @dataclass(frozen=True)
 class Headline:
-    """The comparison's first line: one measure per participant, averaged per group
-    (``frame``: group, n, mean, se)."""
+    """The comparison's first line: one measure per participant (``participants``: dataset,
+    participant, value), averaged per dataset (``frame``: dataset, n, mean, se)."""
 
     measure: str
-    frame: pandas.DataFrame
+    participants: pandas.DataFrame
     digits: int = 1
+    ylim: tuple[float, float] | None = None  # the measure's range, for plots (a proportion)
+
+    @property
+    def frame(self) -> pandas.DataFrame:
+        """Per dataset: the number of participants with a value, their mean and its SE."""
+        return stats.summarise(self.participants, [])
 
 
 @dataclass(frozen=True)
@@ -113,12 +120,13 @@ class Options:
 
     by: tuple[str, ...] = ()
     win_above: float | None = None
-    # the columns every row of the data has a value in, whatever its kind: running state
-    # (shared variables), never the condition of some trials
-    running: frozenset[str] = frozenset()
+    # columns never taken for a condition unless --by names them: those every row of the
+    # data has a value in, whatever its kind (running state: shared variables), and the
+    # participant's counterbalancing group (the same on all their rows)
+    not_conditions: frozenset[str] = frozenset()
 
 
-Analysis = Callable[[Sequence[Group], Options], Section | None]
+Analysis = Callable[[Sequence[Dataset], Options], Section | None]
 
 
 @dataclass(frozen=True)
@@ -156,18 +164,18 @@ def registered() -> dict[str, Registered]:
     return ANALYSES
 
 
-def chosen(groups: Sequence[Group]) -> list[Registered]:
+def chosen(datasets: Sequence[Dataset]) -> list[Registered]:
     """The analyses whose kinds occur in the data, in registration order."""
-    present = {str(row.get("kind")) for g in groups for row in g.rows}
+    present = {str(row.get("kind")) for d in datasets for row in d.rows}
     return [a for a in registered().values() if present & set(a.kinds)]
 
 
-def only_kinds(groups: Sequence[Group], kinds: Sequence[str]) -> list[Group]:
-    """Each group with only its rows of ``kinds`` (groups left empty are kept, empty)."""
+def only_kinds(datasets: Sequence[Dataset], kinds: Sequence[str]) -> list[Dataset]:
+    """Each dataset with only its rows of ``kinds`` (datasets left empty are kept, empty)."""
     wanted = set(kinds)
     out = []
-    for g in groups:
-        keep = [i for i, row in enumerate(g.rows) if row.get("kind") in wanted]
-        out.append(Group(g.label, Rows([g.rows[i] for i in keep], origin=g.rows.origin),
-                         g.origin))
+    for d in datasets:
+        keep = [i for i, row in enumerate(d.rows) if row.get("kind") in wanted]
+        out.append(Dataset(d.label, Rows([d.rows[i] for i in keep], origin=d.rows.origin),
+                         d.origin))
     return out

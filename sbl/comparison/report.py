@@ -60,15 +60,15 @@ def cell(mean: float, se: float, n: int, n_all: int, digits: int) -> str:
 
 
 def shown_table(table: Table, labels: Sequence[str], counts: dict[str, int]) -> Shown:
-    """One row per key, one column per group that has values."""
+    """One row per key, one column per dataset that has values."""
     frame = table.frame
-    present = [g for g in labels if g in set(frame["group"])]
+    present = [g for g in labels if g in set(frame["dataset"])]
     header = [*table.keys, *(f"{g} (n={counts.get(g, 0)})" for g in present)]
     rows = []
     keys = list(dict.fromkeys(tuple(r[k] for k in table.keys) for _, r in frame.iterrows()))
     for key in keys:
         mask = (frame[list(table.keys)] == list(key)).all(axis=1)
-        part = frame[mask].set_index("group")
+        part = frame[mask].set_index("dataset")
         cells = [cell(float(part.loc[g, "mean"]), float(part.loc[g, "se"]),
                       int(part.loc[g, "n"]), counts.get(g, 0), table.digits_for(key[0]))
                  if g in part.index else "–" for g in present]
@@ -78,7 +78,7 @@ def shown_table(table: Table, labels: Sequence[str], counts: dict[str, int]) -> 
 
 def headline_text(headline: Headline, labels: Sequence[str]) -> str:
     """``Score (total points per participant): people 53.0 ± 2.1 (n=3), model 41.0 (n=1)``."""
-    frame = headline.frame.set_index("group")
+    frame = headline.frame.set_index("dataset")
     parts = []
     for g in labels:
         if g not in frame.index:
@@ -90,10 +90,11 @@ def headline_text(headline: Headline, labels: Sequence[str]) -> str:
 
 
 def overview(comparison: Comparison) -> Shown:
-    """Which data each group is: file (unless each label is its file's stem), participants,
+    """Which data each dataset is: file (unless each label is its file's stem), participants,
     trials, responses, sources."""
     frame = comparison.overview
-    if all(not f or Path(f).stem == g for g, f in zip(frame["group"], frame["file"], strict=True)):
+    named = zip(frame["dataset"], frame["file"], strict=True)
+    if all(not f or Path(f).stem == d for d, f in named):
         frame = frame.drop(columns="file")
     rows = [[str(v) for v in r] for r in frame.itertuples(index=False)]
     return Shown("Data compared", list(frame.columns), rows)
@@ -174,7 +175,7 @@ def write_report(comparison: Comparison, directory: str | Path) -> Path:
 
 def _context(comparison: Comparison, folder: Path) -> dict[str, Any]:
     """Plain data for the template; writes the PNGs as it goes."""
-    colours = plots.group_colors(comparison.labels)
+    colours = plots.dataset_colors(comparison.labels)
     sections = []
     for section in comparison.sections:
         counts = comparison.counts(section.name)

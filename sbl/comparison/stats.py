@@ -1,7 +1,7 @@
-"""The numbers behind every comparison: per-participant measures and their group summaries.
+"""The numbers behind every comparison: per-participant measures and their dataset summaries.
 
 Every summary is taken over participants: a measure is computed per participant first, then
-each group reports the number of participants with a value (``n``), their mean and the
+each dataset reports the number of participants with a value (``n``), their mean and the
 standard error of the mean (``se`` = sample SD / √n; none for a single participant). Bands
 and error bars in the plots are mean ± 1 SE.
 """
@@ -9,11 +9,13 @@ and error bars in the plots are mean ± 1 SE.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Sequence
 
 import pandas
 
 SUMMARY = ("n", "mean", "se")
+NUMBERS = re.compile(r"([0-9]+(?:\.[0-9]+)?)")
 
 
 def mean_se(values: Iterable[float | None]) -> tuple[int, float, float]:
@@ -35,10 +37,10 @@ def _nan(v: object) -> bool:
 
 def summarise(per_participant: pandas.DataFrame, keys: Sequence[str],
               value: str = "value") -> pandas.DataFrame:
-    """One row per group and key values: n, mean and se of ``value`` over participants.
+    """One row per dataset and key values: n, mean and se of ``value`` over participants.
 
-    Groups and keys keep their order of first appearance (the order the data gave them)."""
-    cols = ["group", *keys]
+    Datasets and keys keep their order of first appearance (the order the data gave them)."""
+    cols = ["dataset", *keys]
     out = []
     if len(per_participant):
         for key, part in per_participant.groupby(cols, sort=False, dropna=False):
@@ -47,16 +49,30 @@ def summarise(per_participant: pandas.DataFrame, keys: Sequence[str],
     return pandas.DataFrame(out, columns=[*cols, *SUMMARY])
 
 
+def natural_key(text: object) -> tuple[str | float, ...]:
+    """A sort key that orders the numbers in ``text`` by value (``2`` before ``10``): text
+    and numbers alternate, so each place compares like with like."""
+    return tuple(float(p) if i % 2 else p for i, p in enumerate(NUMBERS.split(str(text))))
+
+
+def sort_by(summary: pandas.DataFrame, key: str) -> pandas.DataFrame:
+    """A summary's rows sorted by ``key`` (its numbers by value), datasets in the order
+    they first appear."""
+    order = {d: i for i, d in enumerate(dict.fromkeys(summary["dataset"]))}
+    return summary.sort_values([key, "dataset"], key=lambda col: col.map(
+        order if col.name == "dataset" else natural_key), kind="stable").reset_index(drop=True)
+
+
 def _tuple(key: object) -> tuple[object, ...]:
     return key if isinstance(key, tuple) else (key,)
 
 
 def long_measures(per_participant: pandas.DataFrame, measures: Sequence[str]) -> pandas.DataFrame:
-    """Per-participant measures (one column each) as long rows: group, participant,
+    """Per-participant measures (one column each) as long rows: dataset, participant,
     measure, value; in the order of ``measures``."""
-    rows = [[r["group"], r["participant"], m, r[m]]
+    rows = [[r["dataset"], r["participant"], m, r[m]]
             for m in measures for _, r in per_participant.iterrows()]
-    return pandas.DataFrame(rows, columns=["group", "participant", "measure", "value"])
+    return pandas.DataFrame(rows, columns=["dataset", "participant", "measure", "value"])
 
 
 # ---------------------------------------------------------------- choice sequences

@@ -1,28 +1,33 @@
 """The survey analysis: the mean rating of each rating-scale question (``likert``, rated
-1..k), the mean value of each slider (``slider``, the number recorded) and the proportion
+1..k), the mean value of each slider (``slider``, the number recorded) by condition (as for
+accuracy: :mod:`sbl.comparison.conditions`) and the proportion
 choosing each option of each multiple-choice question (``multi_choice``). Free-text answers
 (``text_survey``) are not summarised."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
 import pandas
 
+from sbl import kinds
 from sbl.comparison import stats
-from sbl.comparison.registry import Group, Options, Plot, Section, Table, analysis
+from sbl.comparison.conditions import MAX_LEVELS, labeller
+from sbl.comparison.registry import Dataset, Options, Plot, Section, Table, analysis
+from sbl.data.schema import declared_names, encode_cell
 
 WIDTH = 48
 
 
 @analysis()
-def survey(groups: Sequence[Group], options: Options) -> Section | None:
-    """Ratings and option proportions per question, per group."""
-    ratings = [_rating(g.label, r) for g in groups for r in g.rows if r.get("kind") == "likert"]
-    picks = [_pick(g.label, r) for g in groups for r in g.rows
+def survey(datasets: Sequence[Dataset], options: Options) -> Section | None:
+    """Ratings and option proportions per question, per dataset."""
+    ratings = [_rating(d.label, r) for d in datasets for r in d.rows if r.get("kind") == "likert"]
+    picks = [_pick(d.label, r) for d in datasets for r in d.rows
              if r.get("kind") == "multi_choice"]
-    sliders = [_slider(g.label, r) for g in groups for r in g.rows if r.get("kind") == "slider"]
+    sliders = _sliders(datasets, options)
     frames: dict[str, pandas.DataFrame] = {}
     tables, plots = [], []
     rating_rows = [x for rows in ratings for x in rows]
@@ -32,14 +37,14 @@ def survey(groups: Sequence[Group], options: Options) -> Section | None:
         tables.append(Table("ratings", "Rating scales (mean rating, 1 = first label)", frame,
                             keys=("item",), digits=2))
         plots.append(Plot("ratings", "Mean rating per question", "bars", frame, x="item",
-                          ylabel="rating"))
-    if sliders:
-        frame = _summary(sliders)
+                          xlabel="question (scale)", ylabel="rating"))
+    if sliders:  # by condition, in order (a shuffled block gives no order of its own)
+        frame = stats.sort_by(_summary(sliders), "item")
         frames["sliders"] = frame
         tables.append(Table("sliders", "Sliders (mean value set)", frame, keys=("item",),
                             digits=2))
         plots.append(Plot("sliders", "Mean value per slider", "bars", frame, x="item",
-                          ylabel="value"))
+                          xlabel="slider (range)", ylabel="value"))
     pick_rows = [x for rows in picks for x in rows]
     if pick_rows:
         frame = _summary(pick_rows)
@@ -47,15 +52,16 @@ def survey(groups: Sequence[Group], options: Options) -> Section | None:
         tables.append(Table("options", "Multiple choice (proportion choosing each option)",
                             frame, keys=("item",), digits=2))
         plots.append(Plot("options", "Proportion choosing each option", "bars", frame,
-                          x="item", ylabel="proportion", ylim=(0, 1)))
+                          x="item", xlabel="question: option", ylabel="proportion",
+                          ylim=(0, 1)))
     if not frames:
         return None
     return Section("survey", "Questionnaires", frames, tables=tuple(tables), plots=tuple(plots))
 
 
 def _summary(rows: list[list[Any]]) -> pandas.DataFrame:
-    frame = pandas.DataFrame(rows, columns=["group", "participant", "item", "value"])
-    return stats.summarise(frame, ["item"])[["item", "group", *stats.SUMMARY]]
+    frame = pandas.DataFrame(rows, columns=["dataset", "participant", "item", "value"])
+    return stats.summarise(frame, ["item"])[["item", "dataset", *stats.SUMMARY]]
 
 
 def _questions(row: dict[str, Any]) -> list[tuple[str, Any, dict[str, Any]]]:
@@ -79,12 +85,51 @@ def _rating(label: str, row: dict[str, Any]) -> list[list[Any]]:
     return out
 
 
-def _slider(label: str, row: dict[str, Any]) -> list[Any]:
-    """The slider's value; the item is its trial and range (the stimulus may be HTML)."""
-    response = row.get("response")
-    value = response if isinstance(response, (int, float)) else None
-    item = _item(str(row.get("trial", "")), f" ({row.get('low')}-{row.get('high')})")
-    return [label, row.get("participant"), item, value]
+def _sliders(datasets: Sequence[Dataset], options: Options) -> list[list[Any]]:
+    """Each slider answer's value; the item is the slider's condition (its trial when there
+    are several sliders; the stimulus may be HTML) and range. The same question asked a
+    participant several times is told apart by its order (``#1``, ``#2``: a rating after
+    each pass of a repeated block), up to MAX_LEVELS times."""
+    answers = [(d.label, dict(r)) for d in datasets for r in d.rows if r.get("kind") == "slider"]
+    if not answers:
+        return []
+    label_of = labeller([r for _, r in answers], options.by, options.not_conditions)
+    items = [label_of(r) for _, r in answers]
+    numbers = _numbered([(label, r.get("participant"), item)
+                         for (label, r), item in zip(answers, items, strict=True)])
+    most: dict[str, int] = {}
+    for item, k in zip(items, numbers, strict=True):
+        most[item] = max(most.get(item, 0), k)
+    again = {item for item in most if 1 < most[item] <= MAX_LEVELS and _same_question(
+        [r for (_, r), i in zip(answers, items, strict=True) if i == item],
+        options.not_conditions)}
+    out = []
+    for (label, row), item, k in zip(answers, items, numbers, strict=True):
+        name = f"{item} #{k}" if item in again else item
+        response = row.get("response")
+        value = response if isinstance(response, (int, float)) else None
+        out.append([label, row.get("participant"),
+                    _item(name, f" ({row.get('low')}-{row.get('high')})"), value])
+    return out
+
+
+def _same_question(rows: list[dict[str, Any]], skip: frozenset[str]) -> bool:
+    """Whether the rows are one question: equal in every column but the core ones (the
+    answer, its position), the kind's data fields and ``skip`` (running state)."""
+    kind = kinds.get(str(rows[0].get("kind")))
+    ignore = declared_names(None) | {d.name for d in (kind.data if kind else ())} | skip
+    return len({tuple((k, encode_cell(v)) for k, v in sorted(r.items()) if k not in ignore)
+                for r in rows}) == 1
+
+
+def _numbered(keys: list[tuple[Any, ...]]) -> list[int]:
+    """Each key's number among the keys equal to it so far: 1, 2, ..."""
+    seen: Counter[tuple[Any, ...]] = Counter()
+    out = []
+    for key in keys:
+        seen[key] += 1
+        out.append(seen[key])
+    return out
 
 
 def _pick(label: str, row: dict[str, Any]) -> list[list[Any]]:

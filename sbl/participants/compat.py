@@ -11,7 +11,10 @@ on a 2-D index with "Index tensor must have the same number of dimensions as inp
 
 :func:`keep_mode` runs the model on two rows of three tokens and checks each form's logits
 against the full forward's, so a release that accepts a form but means something else by it is
-not trusted either.
+not trusted either. The probe costs three small forward passes (half a second for smollm2 on
+two cores), so :func:`remembered_keep_mode` keeps its answer in the model cache, keyed by all
+it depends on: the transformers and torch releases, the model's class, device type, dtype and
+quantisation.
 """
 
 from __future__ import annotations
@@ -40,6 +43,32 @@ def keep_mode(model: Any, device: Any) -> str:
         if _agrees(model, ids, union, full[:, union]):
             return "1d"
     return "none"
+
+
+def remembered_keep_mode(model: Any, device: Any) -> str:
+    """:func:`keep_mode`, probed once per installed release and kind of model, then read from
+    the cache (:func:`sbl.participants.modelcache.remembered`)."""
+    from sbl.participants.modelcache import remembered
+
+    return remembered("probes", f"logits_to_keep {probe_key(model, device)}",
+                      lambda: keep_mode(model, device))
+
+
+def probe_key(model: Any, device: Any) -> str:
+    """What decides how a model's forward takes ``logits_to_keep``, as one string."""
+    import torch
+    import transformers
+
+    inner = model.get_base_model() if hasattr(model, "get_base_model") else model
+    kind = type(inner)
+    weight = next(inner.parameters(), None)
+    quantized = getattr(getattr(inner, "config", None), "quantization_config", None)
+    method = getattr(quantized, "quant_method", None) or (
+        quantized.get("quant_method") if isinstance(quantized, dict) else None)
+    return " ".join(str(part) for part in (
+        f"transformers={transformers.__version__}", f"torch={torch.__version__}",
+        f"{kind.__module__}.{kind.__qualname__}", f"device={torch.device(device).type}",
+        f"dtype={getattr(weight, 'dtype', None)}", f"quantized={method}"))
 
 
 def _agrees(model: Any, ids: Any, keep: Any, expected: Any) -> bool:

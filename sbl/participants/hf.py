@@ -288,10 +288,10 @@ class HFResponder:
     def _forward(self, group: _Group, ids: Any, mask: Any, positions: Any,
                  keep: list[list[int]]) -> Any:
         """Logits (batch, positions kept, vocab), extending the group's cache in place."""
-        from sbl.participants.compat import keep_mode, kept_logits
+        from sbl.participants.compat import kept_logits, remembered_keep_mode
 
-        if self.lm.logits_keep is None:  # probed once per loaded model, when first needed
-            self.lm.logits_keep = keep_mode(self.lm.model, self._device)
+        if self.lm.logits_keep is None:  # found once per loaded model, when first needed
+            self.lm.logits_keep = remembered_keep_mode(self.lm.model, self._device)
         cache = {self.lm.cache_arg: group.cache, "use_cache": True}
         return kept_logits(functools.partial(self.lm.model, input_ids=ids, attention_mask=mask,
                                              position_ids=positions, **cache),

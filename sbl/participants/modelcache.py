@@ -119,6 +119,21 @@ def source_sha256(source: Path) -> str:
     return digest
 
 
+def remembered(name: str, key: str, find: Callable[[], str]) -> str:
+    """``find()``, remembered under ``key`` in ``<root>/NAME.json`` across runs: for facts
+    about the installed libraries that cost a model run to find out (the key must name
+    everything the answer depends on). A record that cannot be read is found again."""
+    path = cache_root() / f"{name}.json"
+    known = _read_json(path) or {}
+    if isinstance(known.get(key), str):
+        return str(known[key])
+    value = find()
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _write_json(path, {**known, key: value})
+    return value
+
+
 def _transformers_version() -> str:
     """The installed transformers' version, read without importing it."""
     from importlib import metadata
@@ -283,9 +298,12 @@ def remove(path: Path) -> None:
 
 
 def clear() -> tuple[int, int]:
-    """Remove every entry (and leftovers of interrupted writes) and the recorded hashes of
-    source files; (entries, bytes) removed."""
+    """Remove every entry (and leftovers of interrupted writes), the recorded hashes of
+    source files and what :func:`remembered` keeps; (entries, bytes) removed."""
     shutil.rmtree(cache_root() / "sources", ignore_errors=True)
+    for memo in cache_root().glob("*.json"):
+        with contextlib.suppress(OSError):
+            memo.unlink()
     where = models_dir()
     if not where.is_dir():
         return 0, 0
