@@ -35,12 +35,17 @@ IGNORED = [
      "(hf) ignores --timeout"),
     (["export", PEOPLE, "--psych-ds", "{tmp}/ds", "--seed", "3"],
      "--psych-ds alone ignores it"),
+    (["score", "{tmp}/p101.jsonl", "--model", "smollm2", "-e", BANDIT, "--seed", "2"],
+     "is Psych-101 text, which holds what each participant read: --experiment and --seed "
+     "have no use with it"),
 ]
 
 
 @pytest.mark.parametrize(("args", "said"), IGNORED, ids=lambda a: " ".join(a[:1] + a[2:])
                          if isinstance(a, list) else None)
 def test_an_ignored_option_is_a_usage_error(args: list[str], said: str, tmp_path: Path) -> None:
+    (tmp_path / "p101.jsonl").write_text('{"text": "You press <<C>>.", "experiment": "x"}\n',
+                                         encoding="utf-8")
     result = CliRunner().invoke(main, [a.format(tmp=tmp_path) for a in args])
     assert result.exit_code == 2, result.output
     assert said in result.output
