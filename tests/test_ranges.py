@@ -104,11 +104,19 @@ def test_a_column_of_many_wrong_values_is_one_error_at_its_first() -> None:
                      "this cell of column 'd' of table 't' (and 4 other values of the column)"]
 
 
-def test_choices_that_differ_by_row_are_the_runtimes() -> None:
-    source = ('experiment "x" { instructions: "x" }\n'
-              'table t = [{keys: ["f", "j"], right: "f"}, {keys: ["a", "l"], right: "l"}]\n'
-              'block b over t { text { text: "x", choices: keys, correct_key: right } }\n')
-    assert errors(source) == []
+def test_choices_that_differ_by_row_are_checked_row_by_row() -> None:
+    table = 'table t = [{keys: ["f", "j"], right: "f"}, {keys: ["a", "l"], right: "l"}]\n'
+    head = 'experiment "x" { instructions: "x" }\n' + table
+    assert errors(head + 'block b over t { text { text: "x", choices: keys, '
+                         'correct_key: right } }\n') == []
+    assert errors(head + 'block b over t { text { text: "x", choices: [keys[1]], '
+                         'correct_key: right } }\n') == [
+        "'correct_key' of the trial at t.sbl:3 is \"f\", which is not one of the choices "
+        "(\"j\") on its row, in this cell of column 'right' of table 't'"]
+    # rows known only as the run goes (a group's) are the runtimes'
+    assert errors('experiment "x" { instructions: "x" }\ngroup g in [{k: "f"}, {k: "j"}] '
+                  'by participant\nblock b over [{a: "f"}] { text { text: "x", '
+                  'choices: [a], correct_key: g.k } }\n') == []
 
 
 def test_a_word_in_a_csv_column_of_numbers_is_an_error_at_its_cell(tmp_path: Path) -> None:

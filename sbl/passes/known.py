@@ -11,6 +11,8 @@ expression. Anything else is None: the runtimes' to check.
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -54,7 +56,7 @@ def values(checker: _Checker, expr: ir.Expr, keep: Keep = _everything) -> list[K
     ``keep`` keeps (a check keeps those it reports: a column of a million cells makes no
     million records), one per value, at its first place; None when they are not known."""
     if isinstance(expr, ir.Name):
-        block = _column_block(checker, expr.name)
+        block = column_block(checker, expr.name)
         if block is not None:
             return column(checker, block, expr.name, keep)
     hidden = conditions(checker.open, checker.columns)
@@ -68,7 +70,7 @@ def values(checker: _Checker, expr: ir.Expr, keep: Keep = _everything) -> list[K
     return [Known(value, lambda: expr.span, f"the constant '{constant}'" if constant else "")]
 
 
-def _column_block(checker: _Checker, name: str) -> ir.Block | None:
+def column_block(checker: _Checker, name: str) -> ir.Block | None:
     """The innermost open block whose rows have a column ``name`` (it hides the others)."""
     return next((b for b in reversed(checker.open) if name in checker.own.get(id(b), ())),
                 None)
@@ -79,9 +81,7 @@ def column(checker: _Checker, block: ir.Block, name: str,
     """The distinct values of column ``name`` of the rows ``block`` goes over, when known."""
     assert block.over is not None
     decl = _source(checker, block)
-    source = decl.rows if decl is not None else block.over
-    while isinstance(source, ir.Call) and source.func in listing.REORDERING and source.args:
-        source = source.args[0]
+    source = _unordered(decl.rows if decl is not None else block.over)
     what = f"column '{name}' of table '{decl.name}'" if decl else f"column '{name}'"
     if decl is not None and isinstance(decl.rows, ir.TableData):
         return list(_cells(decl.rows, name, what, keep))
@@ -93,6 +93,68 @@ def column(checker: _Checker, block: ir.Block, name: str,
     return [Known(v, _literal_at(source, name, v), what) for v in found if keep(v)]
 
 
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One distinct row, as some expressions see it, of the known rows of the block whose
+    columns they use: their values on it, and where each column's cell of it was written."""
+
+    values: tuple[Any, ...]
+    cell: Callable[[str, Any], Known]
+
+
+def rows(checker: _Checker, exprs: tuple[ir.Expr, ...]) -> list[Row] | None:
+    """The values ``exprs`` take together on each distinct row of the innermost open block
+    whose columns they use (one row for each different combination of those columns), when
+    its rows are known; None otherwise (or when they use no column)."""
+    names = {n.name for e in exprs for n in ir.walk(e) if isinstance(n, ir.Name)}
+    block = next((b for b in reversed(checker.open)
+                  if names & set(checker.own.get(id(b), ()))), None)  # the innermost
+    if block is None or block.over is None:
+        return None
+    used = [n for n in checker.own[id(block)] if n in names]
+    found = _combinations(checker, block, used)
+    if found is None:
+        return None
+    combos, cell = found
+    outer = {n: b for n, b in conditions(checker.open[:checker.open.index(block)],
+                                         checker.columns).items() if n not in used}
+    out = []
+    for combo, index in combos:
+        bound = dict(zip(used, combo, strict=True))
+        values = tuple(orders.static_rows(e, checker.decls, outer, bound) for e in exprs)
+        out.append(Row(values, functools.partial(cell, index)))
+    return out
+
+
+Cell = Callable[[int, str, Any], Known]
+
+
+def _combinations(checker: _Checker, block: ir.Block, used: list[str]
+                  ) -> tuple[list[tuple[tuple[Any, ...], int]], Cell] | None:
+    """The distinct combinations of the columns ``used`` over ``block``'s known rows, each
+    with its first row's index, and how to find a column's cell of a row."""
+    table = _source(checker, block)
+    what = (lambda n: f"column '{n}' of table '{table.name}'") if table else \
+        (lambda n: f"column '{n}'")
+    if table is not None and isinstance(table.rows, ir.TableData):
+        data = table.rows
+        first: dict[tuple[Any, ...], int] = {}
+        columns = [data.cells[data.columns.index(n)] for n in used]
+        for index, combo in enumerate(zip(*columns, strict=True)):
+            first.setdefault(combo, index)
+        return list(first.items()), lambda i, n, v: Known(v, _cell_at(data, i, n), what(n))
+    source = _unordered(table.rows if table is not None else block.over)  # type: ignore[arg-type]
+    outer = conditions(checker.open[:checker.open.index(block)], checker.columns)
+    records = orders.static_rows(ir.Name(table.name) if table else source, checker.decls, outer)
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+        return None
+    seen: dict[str, tuple[tuple[Any, ...], int]] = {}
+    for index, record in enumerate(records):
+        combo = tuple(record.get(n) for n in used)
+        seen.setdefault(json.dumps(combo, sort_keys=True), (combo, index))
+    return list(seen.values()), lambda i, n, v: Known(v, _literal_at(source, n, v), what(n))
+
+
 def odd_cell(checker: _Checker, param: str, expr: ir.Expr, expected: t.SblType,
              head: ir.Span | None) -> Diagnostic | None:
     """When ``expr``, given to parameter ``param`` that needs ``expected`` (numbers or
@@ -101,7 +163,7 @@ def odd_cell(checker: _Checker, param: str, expr: ir.Expr, expected: t.SblType,
     column of words: the type error at the use says what is wrong)."""
     if not isinstance(expr, ir.Name):
         return None
-    block = _column_block(checker, expr.name)
+    block = column_block(checker, expr.name)
     table = _source(checker, block) if block is not None else None
     if table is None or not isinstance(table.rows, ir.TableData):
         return None
@@ -119,11 +181,17 @@ def odd_cell(checker: _Checker, param: str, expr: ir.Expr, expected: t.SblType,
                            "does; fix the cell")
 
 
+def _unordered(expr: ir.Expr) -> ir.Expr:
+    """``expr`` without the reorderings and samplings around it: the rows they draw from."""
+    while isinstance(expr, ir.Call) and expr.func in listing.REORDERING and expr.args:
+        expr = expr.args[0]
+    return expr
+
+
 def _source(checker: _Checker, block: ir.Block) -> ir.Table | None:
     """The table ``block`` goes over (reordered or sampled), if it goes over one by name."""
-    source = block.over
-    while isinstance(source, ir.Call) and source.func in listing.REORDERING and source.args:
-        source = source.args[0]
+    assert block.over is not None
+    source = _unordered(block.over)
     return next((d for d in checker.decls if isinstance(source, ir.Name)
                  and isinstance(d, ir.Table) and d.name == source.name), None)
 
@@ -134,11 +202,16 @@ def _cells(table: ir.TableData, name: str, what: str, keep: Keep) -> Iterator[Kn
     and true collide."""
     cells = table.cells[table.columns.index(name)]
     for cell in filter(keep, dict.fromkeys(cells)):
-        yield Known(cell, _cell_at(table, cells, cell, name), what)
+        yield Known(cell, _first_cell_at(table, cells, cell, name), what)
 
 
-def _cell_at(table: ir.TableData, cells: tuple[ir.Cell, ...], cell: ir.Cell,
-             name: str) -> Callable[[], ir.Span | None]:
+def _cell_at(table: ir.TableData, index: int, name: str) -> Callable[[], ir.Span | None]:
+    return lambda: media.cell_span(table, index, name)
+
+
+def _first_cell_at(table: ir.TableData, cells: tuple[ir.Cell, ...], cell: ir.Cell,
+                   name: str) -> Callable[[], ir.Span | None]:
+    """Where ``cell`` first is in the column ``cells``, found only when asked."""
     return lambda: media.cell_span(table, cells.index(cell), name)
 
 

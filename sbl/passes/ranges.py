@@ -54,14 +54,44 @@ def among(checker: _Checker, stim: ir.Stimulus, kind: Kind, filled: frozenset[st
             continue
         expr = _value(stim.params, decl.name, filled)
         options = _options(checker, stim, kind, decl.among, filled)
-        if expr is None or options is None or (
-                kind.answer.type is AnswerType.KEY and kinds.ANY_KEY in options):
+        if expr is None:
+            continue
+        if options is None:  # a list that varies: row by row, with the value on each row
+            yield from _row_by_row(checker, stim, kind, decl, expr, filled, head)
+            continue
+        if _takes_any(kind, options):
             continue
         found = known.values(checker, expr,
                              functools.partial(_is_unlisted, decl=decl, options=options))
         for k, more in _first(found):
             yield _at(k, decl.name, _unlisted(k.value, decl, options) or "", head,
                       _suggest(k.value, decl.among, options), more)
+
+
+def _row_by_row(checker: _Checker, stim: ir.Stimulus, kind: Kind, decl: ParamDecl,
+                expr: ir.Expr, filled: frozenset[str], head: ir.Span | None
+                ) -> Iterator[Diagnostic]:
+    """``among`` where the list comes from the rows (``choices: [left, right]`` over a
+    table): each distinct row of the block's known rows, checked with its own list."""
+    listed = _value(stim.params, str(decl.among), filled)
+    found = known.rows(checker, (expr, listed)) if listed is not None else None
+    bad = [(row, _unlisted(value, decl, options)) for row in found or ()
+           for value, options in [row.values] if isinstance(options, list)
+           and not _takes_any(kind, options) and _unlisted(value, decl, options)]
+    if not bad:
+        return
+    (row, problem), more = bad[0], len(bad) - 1
+    value, options = row.values
+    k = row.cell(expr.name, value) if isinstance(expr, ir.Name) and \
+        known.column_block(checker, expr.name) is not None else \
+        known.Known(value, lambda: expr.span)
+    yield _at(k, decl.name, f"{problem} on its row", head,
+              _suggest(value, decl.among, options), more)
+
+
+def _takes_any(kind: Kind, options: list[Any]) -> bool:
+    """Whether a key kind's list takes every key ("any")."""
+    return kind.answer.type is AnswerType.KEY and kinds.ANY_KEY in options
 
 
 def _first(found: list[known.Known] | None) -> list[tuple[known.Known, int]]:
