@@ -41,7 +41,7 @@ def read_csv(text: str, path: str) -> tuple[ir.TableData, tuple[str, ...]]:
     header = [cell.strip() for cell in first]
     _check_header(header, path, text)
     columns = _typed_columns(text, header, path, frozenset())
-    mixed = frozenset(i for i, column in enumerate(columns.cells) if _mixed(column))
+    mixed = frozenset(i for i, cache in enumerate(columns.caches) if _mixed(cache.types))
     if mixed:  # read again, keeping every cell of those columns as written
         columns.cells.clear()  # (the first reading's cells go first: one copy at a time)
         columns = _typed_columns(text, header, path, mixed)
@@ -77,9 +77,9 @@ def _rows_after_header(text: str) -> Iterator[list[str]]:
 _GROUPS = ({int, float}, {bool})
 
 
-def _mixed(column: list[ir.Cell]) -> bool:
-    """Whether a typed column holds cells of more than one group (numbers, booleans, text)."""
-    found = set(map(type, column))
+def _mixed(found: set[type]) -> bool:
+    """Whether a column whose cells have the types ``found`` mixes groups (numbers,
+    booleans, text)."""
     return len(found) > 1 and not any(found <= group for group in _GROUPS)
 
 
@@ -197,12 +197,18 @@ def _rows_chunk(rows: list[list[str]], lines: list[int], width: int) -> _Chunk:
 
 
 class _Typed(dict[str, ir.Cell]):
-    """Cell text -> value, computed on first sight: columns repeat their values."""
+    """Cell text -> value, computed on first sight: columns repeat their values. ``types``:
+    the Python types of the values computed (so of every cell), kept across clearings."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.types: set[type] = set()
 
     def __missing__(self, text: str) -> ir.Cell:
         if len(self) >= _CACHED:
             self.clear()  # a column of distinct values: bounded memory, not a growing cache
         value = self[text] = _cell(text)
+        self.types.add(type(value))
         return value
 
 
