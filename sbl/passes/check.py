@@ -9,7 +9,7 @@ from sbl import groups, ir, kinds
 from sbl import types as t
 from sbl.evaluate import BUILTINS
 from sbl.kinds import Kind, ParamDecl
-from sbl.passes import known, literals, orders, ranges
+from sbl.passes import known, literals, orders, ranges, tables
 from sbl.passes import rows as rows_check
 from sbl.passes.infer import Inferrer, Scope
 from sbl.passes.rows import head_span, name_span
@@ -101,28 +101,9 @@ class _Checker:
             self.error(table.rows.span, f"table '{table.name}' must be a list of records "
                        f"(one per row), not {t.a(found)}",
                        help="e.g. table t = [{word: \"RED\", color: \"red\"}]")
-        elif isinstance(table.rows, ir.ListExpr):
-            self._one_type_a_column(table, table.rows, scope)
+        else:
+            self.diagnostics.extend(tables.one_type_a_column(table, scope))
         return found
-
-    def _one_type_a_column(self, table: ir.Table, rows: ir.ListExpr, scope: Scope) -> None:
-        """A written table's column holds one type (numbers, text, booleans, ... or none):
-        a cell of another type is an error there, as a CSV column is text when one of its
-        cells is (a column of mixed types could be checked nowhere it is used)."""
-        silent = Inferrer(lambda d: None)  # the rows' own errors are reported once, above
-        first: dict[str, tuple[SblType, int]] = {}
-        for number, row in enumerate(rows.items, start=1):
-            for f in row.fields if isinstance(row, ir.RecordExpr) else ():
-                found = silent.infer(f.value, scope)
-                seen = first.setdefault(f.name, (found, number))
-                if t.join(seen[0], found) == t.ANY and t.ANY not in (seen[0], found):
-                    self.error(f.value.span, f"column '{f.name}' of table '{table.name}' is "
-                                             f"{t.a(seen[0])} in row {seen[1]} but "
-                                             f"{t.a(found)} here: a column holds one type",
-                               help="write every cell of the column as the same type (\"3\" "
-                                    "is text, 3 a number)")
-                    found = t.ANY  # reported once a column
-                first[f.name] = (t.join(seen[0], found), seen[1])
 
     def group(self, group: ir.Group, scope: Scope, declared: dict[str, ir.Node]) -> SblType:
         """The type of the participant's group: an item of the list of groups."""
