@@ -219,7 +219,7 @@
     },
     bandit: {
       params: (t) => ({
-        stimulus: "",
+        stimulus: forcedInRange(t, t.p.arms.length),
         choices: t.p.arms.map((_, i) => String(i + 1)),
         button_html: (_, i) => machine("button", t.p.arms[i], i, "", "", !isFree(t, i)),
         trial_duration: ms(t.p.duration),
@@ -424,6 +424,17 @@
 
   function preamble(t) {
     return t.p.preamble === null ? null : `<div class="sbl-text">${t.text("preamble")}</div>`;
+  }
+
+  /** "" when bandit trial `t`'s instructed arm (`forced`) is none or one of its `n` arms;
+   * else the error the text runtime raises too (sbl/backends/text/answers.py): an instructed
+   * arm that does not exist stops the run in both. */
+  function forcedInRange(t, n) {
+    const only = t.p.forced;
+    if (only !== null && only !== undefined && !(only >= 0 && only < n)) {
+      throw new Error(`'forced' is ${only}, but the trial has ${n} options (0 to ${n - 1})`);
+    }
+    return "";
   }
 
   /** Whether arm `i` of bandit trial `t` may be chosen (all of them unless one is forced). */
