@@ -388,8 +388,8 @@ class ParticipantRun:
     def _row(self, t: Trial) -> dict[str, Any]:
         row: dict[str, Any] = {
             "participant": self.participant, "seed": self.seed, "source": self.source,
-            "block": t.block, **t.passes, "trial_index": t.index, "trial": t.stim.id, "kind": t.stim.kind,
-            "response": t.response, "rt": t.rt}
+            "block": t.block, **t.passes, "trial_index": t.index, "trial": t.stim.id,
+            "kind": t.stim.kind, "response": t.response, "rt": t.rt}
         if self.group is not None:
             row[groups.COLUMN] = self.group
         for name, value in t.data.items():
