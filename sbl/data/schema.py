@@ -2,10 +2,10 @@
 
 A row is one trial: the core columns (``participant``, ``seed``, ``source``, ``block``,
 ``pass``, ``pass_path``, ``trial_index``, ``trial``, ``kind``, ``response``, ``rt``), then
-the kind's data fields, then every recorded parameter, then the custom data fields, then the condition columns (the fields
-of the rows of the blocks the trial is in), then each shared variable's value after the
-trial's side effects. ``docs/data.md`` documents every column. Browser and text runs write
-the same columns.
+the kind's data fields, then every recorded parameter, then the custom data fields, then the
+condition columns (the fields of the rows of the blocks the trial is in), then each shared
+variable's value after the trial's side effects. ``docs/data.md`` documents every column.
+Browser and text runs write the same columns.
 
 ``DATA_FORMAT`` numbers the row format: 2 added custom data fields and condition columns, 3
 the ``group`` column of experiments with between-participant groups (after the parameters),
