@@ -88,7 +88,8 @@ def check(files: tuple[str, ...]) -> None:
     """Report every problem in FILES; change nothing. Exits 1 if any file has an error,
     including a media file that cannot be found or read (paths are relative to the .sbl
     file). Warnings do not fail: what a model would miss (no instructions, a stimulus with no
-    text for a model), and participant data shown in an html parameter (it is escaped)."""
+    text for a model), participant data shown in an html parameter (it is escaped; a number
+    shows as written), and markup() inside a computed value (it marks nothing)."""
     from sbl.experiment import load
 
     failed = warned = 0

@@ -42,8 +42,12 @@ def markup(expr: ir.Expr, scope: Scope) -> tuple[Value, str]:
 
 def warnings(experiment: ir.Experiment) -> list[Diagnostic]:
     """A warning for each place participant data (``prev``, or a shared variable an ``after``
-    sets) is interpolated into an ``html`` parameter: it shows as text, escaped."""
+    sets) is interpolated into an ``html`` parameter: it shows as text, escaped (a number
+    excepted: escaping leaves its digits as they are, so ``width: {size}px`` works); and for
+    each ``markup(...)`` buried in a computed value, where it marks nothing."""
     assigned = {a.target for stim in ir.stimuli(experiment.body) for a in stim.after}
+    # an assignment cannot change a shared variable's type, so its first value's holds
+    numbers = frozenset(s.name for s in experiment.shared if _surely_number(s.init))
     out: list[Diagnostic] = []
     for stim in ir.stimuli(experiment.body):
         kind = kinds.get(stim.kind)
@@ -55,9 +59,23 @@ def warnings(experiment: ir.Experiment) -> list[Diagnostic]:
             if param.name not in markup_params:
                 continue
             for node in _computed(param.value):
-                if _reads_participant(node, assigned):
+                if _reads_participant(node, assigned) and not _surely_number(node, numbers):
                     out.append(_warning(node, param))
+                out.extend(_buried_markup(node, param))
     return out
+
+
+def _buried_markup(node: ir.Expr, param: ir.Param) -> list[Diagnostic]:
+    """A warning for each ``markup(...)`` inside a computed value that is not itself marked
+    (``markup(a) + "<p>b</p>"``): the value is plain text, so all of it shows escaped."""
+    if _marked(node):
+        return []
+    return [Diagnostic(f"markup() inside a computed value marks nothing in html parameter "
+                       f"'{param.name}': the whole value shows as text, tags and all",
+                       n.span or param.span, Severity.WARNING,
+                       help="mark the whole value, markup(a + b), or write a template: "
+                            "\"{markup(a)}<p>...</p>\" (docs/language.md, Markup)")
+            for n in ir.walk(node) if isinstance(n, ir.Call) and _marked(n)]
 
 
 def _warning(node: ir.Expr, param: ir.Param) -> Diagnostic:
@@ -88,6 +106,35 @@ def _computed(expr: ir.Expr) -> list[ir.Expr]:
 def _marked(expr: ir.Expr) -> bool:
     """Whether ``expr`` is ``markup(...)``: a value the author marked as markup."""
     return isinstance(expr, ir.Call) and expr.func == "markup"
+
+
+# Builtins whose result is always a number, whatever their arguments.
+_NUMBER_CALLS = frozenset({"len", "sum", "mean", "round", "abs", "floor", "ceil", "randint",
+                           "random", "count", "number"})
+_ARITHMETIC = frozenset({ir.BinaryOp.SUB, ir.BinaryOp.MUL, ir.BinaryOp.DIV,
+                         ir.BinaryOp.FLOORDIV, ir.BinaryOp.MOD, ir.BinaryOp.POW})
+
+
+def _surely_number(expr: ir.Expr, numbers: frozenset[str] = frozenset()) -> bool:
+    """Whether ``expr`` can only be a number (or fail), ``numbers`` being names known to
+    hold numbers: its escaped text is its text, so participant data of this shape shows in
+    an html parameter exactly as written there."""
+    if isinstance(expr, ir.Name):
+        return expr.name in numbers
+    if isinstance(expr, ir.Literal):
+        return isinstance(expr.value, (int, float)) and not isinstance(expr.value, bool)
+    if isinstance(expr, ir.Unary):
+        return expr.op is ir.UnaryOp.NEG
+    if isinstance(expr, ir.Binary):
+        return expr.op in _ARITHMETIC or (expr.op is ir.BinaryOp.ADD
+                                          and _surely_number(expr.left, numbers)
+                                          and _surely_number(expr.right, numbers))
+    if isinstance(expr, ir.Cond):
+        return _surely_number(expr.then, numbers) and _surely_number(expr.otherwise, numbers)
+    if isinstance(expr, ir.Call):
+        return expr.func in _NUMBER_CALLS or (expr.func in ("min", "max") and all(
+            _surely_number(a, numbers) for a in expr.args))
+    return False
 
 
 def _reads_participant(expr: ir.Expr, assigned: set[str]) -> bool:

@@ -189,7 +189,7 @@ class _Checker:
         if block.condition is not None:
             self.infer.infer(block.condition, scope)
         if block.header is not None:
-            self._header(block.header, scope)
+            self._header(block.header, scope, own)
         if block.gap is not None:
             found = self.infer.infer(block.gap, scope)
             if not t.assignable(found, t.Optional(t.NUMBER)):
@@ -238,8 +238,13 @@ class _Checker:
         custom = rows_check.trial(self, stim, kind, scope)
         self.diagnostics.extend(literals.any_key(stim, kind))
         # this trial's response and data fields hide columns of the same name
-        after_scope = Scope({**scope.names, **self.trial_fields(kind), **custom},
-                            self.prev_fields, before, f"in the 'after' of this {stim.kind}")
+        names = {**scope.names, **self.trial_fields(kind), **custom}
+        hidden = {p.name: f"'{p.name}' is a parameter of this {stim.kind}, and an 'after' "
+                          f"sees the response, rt and data fields, not the parameters: record "
+                          f"it in a data field (data {{ shown: {p.name} }}) and use that"
+                  for p in kind.params if p.name not in names}
+        after_scope = Scope(names, self.prev_fields, before,
+                            f"in the 'after' of this {stim.kind}", hidden=hidden)
         for assign in stim.after:
             self.assign(assign, after_scope)
 
@@ -294,10 +299,16 @@ class _Checker:
             self.error(assign.value.span, f"shared '{assign.target}' holds {t.a(declared)}; "
                                           f"this gives it {t.a(found)}")
 
-    def _header(self, header: ir.Expr, scope: Scope) -> None:
-        """A block's header: text for models only, like a prompt."""
-        self.infer.infer(header, Scope({**scope.names, **HEADER_NAMES}, scope.prev_fields,
-                                       scope.prev_available, "in this header"))
+    def _header(self, header: ir.Expr, scope: Scope, columns: dict[str, SblType]) -> None:
+        """A block's header: text for models only, like a prompt. It is read before each pass,
+        so the columns of the block's own rows, which change row by row, are not visible."""
+        names = {**scope.names, **HEADER_NAMES}
+        hidden = {c: f"'{c}' is a column of this block's rows, and a header is read once "
+                     f"before each pass, not for each row: for a line per row, give the "
+                     f"header to a block inside this one (block each {{ header: ... }}), "
+                     f"which is entered once per row" for c in columns if c not in names}
+        self.infer.infer(header, Scope(names, scope.prev_fields, scope.prev_available,
+                                       "in this header", hidden=hidden))
         self.no_randomness(header, "a header")
 
     def no_randomness(self, expr: ir.Expr, what: str = "a prompt") -> None:

@@ -26,6 +26,8 @@ class Scope:
     where: str = "here"
     parent: Scope | None = None
     extra: dict[str, SblType] = field(default_factory=dict)
+    # names an author may expect here that are not visible, each with why (the help shown)
+    hidden: Mapping[str, str] = field(default_factory=dict)
 
     def lookup(self, name: str) -> SblType | None:
         """The type of ``name``, or None when it is not defined."""
@@ -39,6 +41,12 @@ class Scope:
         """Every name in scope, for 'did you mean' suggestions."""
         above = self.parent.visible() if self.parent else set()
         return above | set(self.names) | set(self.extra)
+
+    def why_hidden(self, name: str) -> str | None:
+        """Why ``name`` is not visible here, when it is a name the author may expect."""
+        if name in self.hidden:
+            return self.hidden[name]
+        return self.parent.why_hidden(name) if self.parent else None
 
     def child(self, **names: SblType) -> Scope:
         """A scope with more names (a comprehension variable)."""
@@ -93,7 +101,8 @@ class Inferrer:
         found = scope.lookup(node.name)
         if found is None:
             return self.error(node, f"unknown name '{node.name}' {scope.where}",
-                              did_you_mean(node.name, scope.visible()))
+                              scope.why_hidden(node.name)
+                              or did_you_mean(node.name, scope.visible()))
         return found
 
     def infer_Prev(self, node: ir.Prev, scope: Scope) -> SblType:

@@ -4,7 +4,9 @@ Unlike the passes of ``PASSES`` it changes nothing and raises nothing: it return
 which ``sbl check`` prints without failing. Each names something a text participant would
 miss: instructions (without them a model never learns what the keys or options mean), and
 the text of a stimulus a person sees but a model cannot read (HTML that is only markup);
-and groups that may not balance (assigned from participant ids, which may not be numbers).
+and groups that may not balance (assigned from participant ids, which may not be numbers);
+and a timed trial with a single key, which a text participant presses unasked every time: it
+cannot withhold a key, so a go/no-go or n-back design that wants no key does not run as text.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ def lint(experiment: ir.Experiment) -> list[Diagnostic]:
     """The warnings about ``experiment`` (already resolved and checked), in file order."""
     found = _no_instructions(experiment) + _hashed_groups(experiment)
     for stim in ir.stimuli(experiment.body):
-        found += _empty_text(stim)
+        found += _empty_text(stim) + _unasked_key(stim)
     return sorted(found, key=Diagnostic.sort_key)
 
 
@@ -94,3 +96,29 @@ def _literal_text(expr: ir.Expr) -> str | None:
     if isinstance(expr, ir.Template) and all(isinstance(p, str) for p in expr.parts):
         return "".join(p for p in expr.parts if isinstance(p, str))
     return None
+
+
+def _unasked_key(stim: ir.Stimulus) -> list[Diagnostic]:
+    """A key trial with one key and a response window: on the page a person may let the
+    window run out, but a text participant is never asked and always presses the key."""
+    kind = kinds.get(stim.kind)
+    if kind is None or kind.answer.type is not kinds.AnswerType.KEY or not kind.answer.source:
+        return []
+    given = {p.name: p for p in stim.params}
+    keys, window = given.get(kind.answer.source), given.get("duration")
+    if keys is None or window is None or _literal_text(window.value) is not None:
+        return []
+    if isinstance(window.value, ir.Literal) and window.value.value is None:
+        return []
+    if not isinstance(keys.value, ir.ListExpr) or len(keys.value.items) != 1:
+        return []
+    key = _literal_text(keys.value.items[0])
+    if key is None or key == kinds.ANY_KEY:
+        return []
+    shown = "SPACE" if key == " " else repr(key)  # as a text participant reads the key
+    return [_warning(keys.value.span, f"a text participant presses {shown} unasked on every "
+                                      f"trial of this {stim.kind}: with one key and a duration, "
+                                      f"a person may withhold the key, but a text participant "
+                                      f"cannot, so its rows never show a withheld response",
+                     "to let a model withhold, give a second key for 'no' (choices: [\"m\", "
+                     "\"n\"]), or leave out the duration if the key must be pressed")]
