@@ -70,6 +70,13 @@ def test_each_row_records_its_pass_and_the_pass_of_each_enclosing_block(rows):
         True, False, False, True]
 
 
+def test_pandas_gets_whole_numbers(rows):
+    frame = rows.to_pandas()
+    assert str(frame["pass"].dtype) == "Int64" and frame["pass"].isna().sum() == 2
+    curve = frame[frame["block"] == "session/practice"].groupby("pass")["correct"].mean()
+    assert curve.to_dict() == {1: 0.5, 2: 0.0, 3: 1.0}
+
+
 def test_expressions_see_the_columns(rows):
     practice = [r for r in rows if r["block"] == "session/practice"]
     assert [r["before"] for r in practice] == [None, 1, 1, 2]  # prev.pass

@@ -15,7 +15,9 @@ The browser runtime (``runtime.js``) follows the same rules, so rows agree cell 
   constraints: :func:`sbl.order.block_order`) and cut to ``sample`` rows, and the body
   runs once per row (once if there is no ``over``). With
   ``until``, after each pass the condition is evaluated with ``trials`` (this pass's rows);
-  the block runs again until it holds or ``max`` passes have run.
+  the block runs again until it holds or ``max`` passes have run. Each repetition is a
+  pass, counted from 1 at each entry of the block; rows record the open blocks' passes
+  (``pass``, ``pass_path``: :mod:`sbl.repetitions`).
 - A stimulus's parameters are evaluated once, in the order written in the .sbl file
   (``prompt`` excepted: only text participants read it); parameters not given take the
   kind's default (none without one). Names: the current rows' columns (inner blocks first),
