@@ -166,13 +166,13 @@ def test_accuracy_by_pass_is_a_learning_curve_per_dataset() -> None:
     people = rows_from_records(_learning_rows("1", [[False, False], [True, False], [True, True]])
                                + _learning_rows("2", [[True, False], [True, True]]))
     model = rows_from_records(_learning_rows("1", [[True, True], [True, True]]))
-    curve = compare([people, model], labels=["people", "model"])["keyboard.by_pass"]
+    result = compare([people, model], labels=["people", "model"])
+    curve = result["keyboard.by_pass"]
     assert set(curve["block"]) == {"learn"}  # `test` ran one pass: no curve
     got = [(r["dataset"], r["pass"], r["n"], r["mean"]) for _, r in curve.iterrows()]
     assert got == [("people", 1, 2, pytest.approx(0.25)), ("model", 1, 1, 1.0),
                    ("people", 2, 2, pytest.approx(0.75)), ("model", 2, 1, 1.0),
                    ("people", 3, 1, 1.0)]
-    result = compare([people, model], labels=["people", "model"])
     assert "Accuracy by pass of a repeated block" in result.summary()
     assert "by_pass" in [p.name for s in result.sections for p in s.plots]
 
