@@ -182,7 +182,8 @@ PAGE_PARAMS: tuple[ParamDecl, ...] = (
 )
 # Fields every row has (DESIGN decision 9); they may not be declared again by a kind.
 CORE_FIELDS: tuple[str, ...] = (
-    "participant", "seed", "source", "block", "trial_index", "trial", "kind", "response", "rt",
+    "participant", "seed", "source", "block", "pass", "pass_path", "trial_index", "trial",
+    "kind", "response", "rt",
 )
 # Fields jsPsych (or its plugins) adds to every data row of the page; they are not sbl columns.
 JSPSYCH_FIELDS: frozenset[str] = frozenset({
