@@ -243,6 +243,7 @@ class _Checker:
             self.diagnostics.extend(literals.description(stim))
         custom = rows_check.trial(self, stim, kind, scope)
         self.diagnostics.extend(literals.any_key(stim, kind))
+        self.diagnostics.extend(literals.withhold(stim, kind, frozenset(filled)))
         # this trial's response and data fields hide columns of the same name
         names = {**scope.names, **self.trial_fields(kind), **custom}
         hidden = {p.name: f"'{p.name}' is a parameter of this {stim.kind}, and an 'after' "
