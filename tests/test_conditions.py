@@ -97,6 +97,28 @@ block b over [{text: "RED", duration: 700}, {text: "GREEN", duration: 800}] {
     assert [r["duration"] for r in rows if r["kind"] == "fixation"] == [700, 800]
 
 
+def test_a_parameter_the_trial_writes_wins_over_the_column() -> None:
+    """What the author writes is what the trial shows and records, none included (an RSVP
+    stream item without a correct key in a block whose rows have one); the column is not in
+    that trial's row, and only the filled trial is warned about."""
+    text = """
+experiment "x" { instructions: "Press F or J." }
+block b over [{word: "red", correct_key: "f"}, {word: "green", correct_key: "j"}] {
+  text item { text: word, correct_key: none, choices: ["f", "j"] }
+  text shout { text: upper(word), correct_key: correct_key, choices: ["f", "j"] }
+  text answer { text: "?", choices: ["f", "j"] }
+}
+"""
+    experiment = sbl.loads(text, "x.sbl")
+    rows = experiment.run(Scripted(["f"] * 6), seed=1)
+    assert [(r["text"], r["correct_key"], r["correct"]) for r in rows[1:]] == [
+        ("red", None, None), ("RED", "f", True), ("?", "f", True),
+        ("green", None, None), ("GREEN", "j", False), ("?", "j", False)]
+    [warning] = [w for w in experiment.warnings if "column" in w.message]
+    assert warning.span is not None and warning.span.line == 6
+    assert "'correct_key: none' leaves it unset" in (warning.help or "")
+
+
 def test_custom_data_fields_see_parameters_response_and_earlier_fields() -> None:
     rows = rows_of(NESTED, ["f", "j", "f", "j"])
     texts = [r for r in rows if r["trial"] == "outer/inner/text"]
