@@ -114,10 +114,13 @@ def _attr(node: ir.Attr, scope: Scope) -> Value:
 
 
 def field(obj: Value, name: str) -> Value:
-    """``obj.name``: a record's field; a fault naming the fields when it is absent."""
+    """``obj.name``: a record's field; a fault naming the fields when it is absent, but
+    none from a recorded row (:class:`~sbl.values.Row`), which lacks the columns of others."""
     if not isinstance(obj, dict):
         raise ValueFault(f"cannot get field '{name}' of {_a(obj)}")
     if name not in obj:
+        if isinstance(obj, values.Row):
+            return None
         fields = ", ".join(obj)
         listing = f"fields: {fields}" if fields else "it has no fields"
         raise ValueFault(f"record has no field '{name}' ({listing})")

@@ -410,9 +410,21 @@
     return typeof v === "number" ? num(v) : v;
   }
 
+  // Recorded rows (items of `trials`, `prev`): a missing field reads as none, as the empty
+  // cells of the data file do (Python: sbl.values.Row). Marked, not copied: rows stay plain
+  // objects for jsPsych and storage.
+  const ROWS = new WeakSet();
+
+  /** Mark `obj` as a recorded row; returns it. */
+  function row(obj) {
+    ROWS.add(obj);
+    return obj;
+  }
+
   function field(obj, name) {
     if (kind(obj) !== "record") fault(`cannot get field '${name}' of ${a(obj)}`);
     if (!hasOwn(obj, name)) {
+      if (ROWS.has(obj)) return null;
       const fields = Object.keys(obj).join(", ");
       const listing = fields ? `fields: ${fields}` : "it has no fields";
       fault(`record has no field '${name}' (${listing})`);
@@ -885,5 +897,6 @@
     randint,
     fnv1a32,
     groupNumber,
+    row,
   };
 });
