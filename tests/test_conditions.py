@@ -276,6 +276,28 @@ text times {
 """
 
 
+def test_a_row_reads_a_column_it_did_not_record_as_none() -> None:
+    """jsPsych's `data.get().filter({task: 'response'})`: rows of other kinds (the
+    instructions) lack the field and read it as none, as their empty cells in the data file;
+    `in` still tells whether a row recorded it, and a record that is no row still has only
+    its fields."""
+    text = """
+experiment "x" { instructions: "Press F." }
+text first { text: "go", choices: ["f"], data { task: "response" } }
+text debrief {
+  text: "{len([t for t in trials if t.task == 'response'])} {[t.task for t in trials]}"
+  data { recorded: ["task" in t for t in trials], theirs: prev.task }
+}
+"""
+    rows = sbl.loads(text, "x.sbl").run(Scripted(["f"]), seed=1)
+    debrief = rows[-1]
+    assert debrief["text"] == '1 [none, "response"]'
+    assert (debrief["recorded"], debrief["theirs"]) == ([False, True], "response")
+    with pytest.raises(SblError, match="record has no field 'task'"):
+        sbl.loads(text.replace("for t in trials]}", "for t in [{a: 1}]]}"), "x.sbl").run(
+            Scripted(["f"]), seed=1)
+
+
 def test_trials_are_the_rows_so_far() -> None:
     rows = sbl.loads(DEBRIEF, "d.sbl").run(Scripted(["f", "j"]), seed=1)
     assert rows[2]["text"] == "1 of 2"

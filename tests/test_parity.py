@@ -219,7 +219,8 @@ text {
 """,
     # Condition columns and custom data fields (docs/data.md): nested blocks over `for` and
     # `cross` tables, with shuffle, sample, repeat and a loop; block fields inherited and
-    # replaced; list and record columns; trials outside any table.
+    # replaced; list and record columns; trials outside any table; a debrief over a field
+    # only some rows record (the others read it as none).
     "conditions": """
 experiment "Conditions and custom data in every row"
 shared points = 0
@@ -244,7 +245,7 @@ loop again over [{round: 1}] repeat 2 until points > 0 or len(trials) >= 4 max 3
   text { text: "Again {round}", choices: ["f", "j"], data { seen: prev.kind } }
 }
 text debrief {
-  text: "{len([t for t in trials if t.trial == 'outer/inner/text' and t.correct])} correct"
+  text: "{len([t for t in trials if t.trial == 'outer/inner/text' and t.correct])} correct, {len([t for t in trials if t.said == 'f'])} f"
   duration: 100
 }
 text times {

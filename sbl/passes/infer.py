@@ -115,11 +115,12 @@ class Inferrer:
             return self.error(node, f"{what} reaches {node.back} trials back, but only {n} "
                                     f"trial{'s come' if n > 1 else ' comes'} before this one "
                                     "for sure")
-        return t.RecordType((), open=True)
+        return t.ROW
 
     def infer_Attr(self, node: ir.Attr, scope: Scope) -> SblType:
         obj = t.strip_optional(self.infer(node.obj, scope))
-        if isinstance(node.obj, ir.Prev):
+        if isinstance(obj, t.RecordType) and obj.recorded:
+            # a row reads a column it lacks as none, so only a name no row has is a mistake
             if node.name not in scope.prev_fields:
                 return self.error(node, f"no trial in this experiment records '{node.name}'",
                                   did_you_mean(node.name, scope.prev_fields))
