@@ -422,7 +422,7 @@ def _total(items: list[float]) -> float:
 def _mean(xs: Value) -> Value:
     items = _numbers_of("mean", xs)
     if not items:
-        raise ValueFault("mean needs a non-empty list")
+        raise ValueFault(values.empty_list("mean"))
     return num(_total(items) / len(items))
 
 
@@ -433,7 +433,7 @@ def _extreme(fn: str, want: int, args: tuple[Value, ...]) -> Value:
             raise ValueFault(f"{fn} needs a list or at least 2 arguments; got {kind(args[0])}")
         items = args[0]
         if not items:
-            raise ValueFault(f"{fn} needs a non-empty list")
+            raise ValueFault(values.empty_list(fn))
     _comparable(fn, items)
     best = items[0]
     for x in items[1:]:

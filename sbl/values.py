@@ -44,6 +44,13 @@ class ValueFault(Exception):
     """An operation failed on its values; the evaluator adds the source span."""
 
 
+def empty_list(fn: str) -> str:
+    """The fault of an aggregate (mean, min, max) of an empty list, such as a debrief over no
+    correct trials: jsPsych would show NaN, sbl stops, saying how to guard it."""
+    return (f"{fn} needs a non-empty list (guard it: if len(xs) > 0 then {fn}(xs) "
+            f"else ...)")
+
+
 # ---------------------------------------------------------------- kinds
 
 

@@ -327,9 +327,11 @@ BUILTIN_ERRORS = [
     (call("nope", 1), "unknown function 'nope'"),
     (call("sum", [1, "a"]), "sum needs a list of numbers; item 1 is a string"),
     (call("sum", [None]), "sum needs a list of numbers; item 0 is none"),
-    (call("mean", []), "mean needs a non-empty list"),
+    (call("mean", []), "mean needs a non-empty list (guard it: if len(xs) > 0 then mean(xs) "
+                       "else ...)"),
     (call("mean", [1e308, 1e308]), "number overflow (the result is not finite)"),
-    (call("min", []), "min needs a non-empty list"),
+    (call("min", []), "min needs a non-empty list (guard it: if len(xs) > 0 then min(xs) "
+                      "else ...)"),
     (call("min"), "min takes at least 1 argument; got 0"),
     (call("min", 5), "min needs a list or at least 2 arguments; got number"),
     (call("max", [1, "a"]), "max needs all numbers or all strings; got number and string"),

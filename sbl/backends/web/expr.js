@@ -38,6 +38,11 @@
     throw new Fault(message);
   }
 
+  /** The fault of mean, min or max of an empty list (values.empty_list). */
+  function emptyList(fn) {
+    return `${fn} needs a non-empty list (guard it: if len(xs) > 0 then ${fn}(xs) else ...)`;
+  }
+
   /** An expression failed: the same message as Python's EvalError, and the node's span. */
   class SblEvalError extends Error {
     constructor(message, span) {
@@ -681,7 +686,7 @@
         fault(`${fn} needs a list or at least 2 arguments; got ${kind(args[0])}`);
       }
       items = args[0];
-      if (items.length === 0) fault(`${fn} needs a non-empty list`);
+      if (items.length === 0) fault(emptyList(fn));
     }
     comparable(fn, items);
     let best = items[0];
@@ -759,7 +764,7 @@
     sum: B(1, 1, (xs) => num(total(numbersOf("sum", xs)))),
     mean: B(1, 1, (xs) => {
       const items = numbersOf("mean", xs);
-      if (items.length === 0) fault("mean needs a non-empty list");
+      if (items.length === 0) fault(emptyList("mean"));
       return num(total(items) / items.length);
     }),
     min: B(1, null, (...args) => extreme("min", -1, args)),
