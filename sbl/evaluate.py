@@ -255,8 +255,10 @@ def whole_range(who: str, start: float, stop: float) -> list[Value]:
 
 def _comprehension(node: ir.Comprehension, scope: Scope) -> Value:
     items = evaluate(node.iterable, scope)
+    if isinstance(items, str):
+        items = list(items)  # its characters (code points), as len and indexing count them
     if not isinstance(items, list):
-        raise ValueFault(f"'for' needs a list to loop over; got {kind(items)}")
+        raise ValueFault(f"'for' needs a list or a string to loop over; got {kind(items)}")
     out: list[Value] = []
     for item in items:
         inner = scope.child(**{node.var: item})
@@ -500,7 +502,7 @@ def _join(xs: Value, sep: Value = "") -> Value:
 def _split(s: Value, sep: Value) -> Value:
     text = _string("split", s)
     if _string("split", sep, "a string as separator") == "":
-        raise ValueFault("split needs a non-empty separator")
+        return list(text)  # the characters (code points), as len and indexing count them
     return text.split(sep)  # type: ignore[arg-type]
 
 
@@ -625,7 +627,8 @@ _TABLE = (
             _number_builtin, result=t.NUMBER, params=(t.STR,)),
     Builtin("join", 1, 2, "join(xs, sep=\"\"): the items converted to strings, joined.", _join,
             result=t.STR, params=(t.ListType(t.ANY), t.STR)),
-    Builtin("split", 2, 2, "split(s, sep): the parts of s between occurrences of sep.", _split,
+    Builtin("split", 2, 2, "split(s, sep): the parts of s between occurrences of sep; its "
+            "characters when sep is \"\".", _split,
             result=t.ListType(t.STR), params=(t.STR, t.STR)),
     Builtin("fixed", 2, 2, "fixed(x, digits): x rounded as round does, written with exactly "
             "digits (0-20) decimals: fixed(2.5, 2) is \"2.50\".", _fixed, result=t.STR,

@@ -198,6 +198,11 @@ def fixed_programs() -> list[ir.Expr]:
         for_("t", N("trials"), ir.Attr(N("t"), "b")), ir.Index(ir.Prev(1), exprgen.lit("zz")),
         ir.Attr(ir.Index(N("rows"), exprgen.lit(0)), "task"), b("in", "task", ir.Prev(1)),
         call("len", ir.Prev(1)), call("sorted", for_("t", N("trials"), ir.Attr(N("t"), "a"))),
+        call("mean", []), call("max", []), call("min", N("none_list")),
+        # a string's characters are its code points: split(s, "") and for over a string
+        call("split", e, ""), call("split", N("s"), ""), call("split", "", ""),
+        for_("v", e, N("v")), for_("v", N("s"), call("upper", N("v")), b("!=", N("v"), "l")),
+        for_("v", N("x"), N("v")),
         ir.Attr(ir.Prev(2), "rt"), ir.Attr(ir.Prev(3), "rt"), b("==", ir.Prev(3), None),
         for_("v", xs, for_("v", [N("v"), b("*", N("v"), 10)], N("v"))),
         for_("v", ir.Range(exprgen.lit(1), exprgen.lit(10)), b("^", N("v"), 2),

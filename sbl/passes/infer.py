@@ -240,8 +240,11 @@ class Inferrer:
 
     def infer_Comprehension(self, node: ir.Comprehension, scope: Scope) -> SblType:
         iterable = t.strip_optional(self.infer(node.iterable, scope))
+        if iterable in (t.STR, t.HTML, t.MEDIA):
+            iterable = t.ListType(t.STR)  # a string's characters
         if not isinstance(iterable, t.ListType) and iterable != t.ANY:
-            self.error(node.iterable, f"'for' needs a list to go over, not {t.a(iterable)}")
+            self.error(node.iterable, f"'for' needs a list or a string to go over, not "
+                                      f"{t.a(iterable)}")
         inner = scope.child(**{node.var: iterable.item if isinstance(iterable, t.ListType)
                                else t.ANY})
         if node.condition is not None:

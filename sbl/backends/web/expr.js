@@ -544,8 +544,11 @@
   }
 
   function comprehension(node, scope) {
-    const items = evaluate(node.iterable, scope);
-    if (!Array.isArray(items)) fault(`'for' needs a list to loop over; got ${kind(items)}`);
+    let items = evaluate(node.iterable, scope);
+    if (typeof items === "string") items = codePoints(items); // as len and indexing count
+    if (!Array.isArray(items)) {
+      fault(`'for' needs a list or a string to loop over; got ${kind(items)}`);
+    }
     const out = [];
     for (const item of items) {
       const names = Object.create(null);
@@ -817,9 +820,8 @@
     }),
     split: B(2, 2, (s, sep) => {
       const text = string("split", s);
-      if (string("split", sep, "a string as separator") === "") {
-        fault("split needs a non-empty separator");
-      }
+      // "": the characters (code points), as len and indexing count them
+      if (string("split", sep, "a string as separator") === "") return codePoints(text);
       return text.split(sep);
     }),
     fixed: B(2, 2, (x, digits) => {
