@@ -19,8 +19,8 @@ from typing import Any
 from hypothesis import strategies as st
 
 from sbl import ir
-from sbl.values import Row
 from sbl.ir import BinaryOp as Op
+from sbl.values import Row
 
 NAMES: dict[str, Any] = {
     "x": 3, "y": -2.5, "z": 0, "big": 1e21, "tiny": 1e-7, "huge": 1.7976931348623157e308,

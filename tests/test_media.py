@@ -95,7 +95,8 @@ block outer over t {
                      ("media/green_square.png", "image")]
 
 
-MIXED = '''table mixed = [{type: "image", item: "media/red_circle.png"}, {type: "word", item: "Evil"}]
+MIXED = '''table mixed = [{type: "image", item: "media/red_circle.png"},
+                   {type: "word", item: "Evil"}]
 block both over mixed {
   block face if type == "image" {
     image_keyboard { src: item description: "x" choices: ["e"] }

@@ -245,7 +245,8 @@ loop again over [{round: 1}] repeat 2 until points > 0 or len(trials) >= 4 max 3
   text { text: "Again {round}", choices: ["f", "j"], data { seen: prev.kind } }
 }
 text debrief {
-  text: "{len([t for t in trials if t.trial == 'outer/inner/text' and t.correct])} correct, {len([t for t in trials if t.said == 'f'])} f"
+  text: "{len([t for t in trials if t.trial == 'outer/inner/text' and t.correct])} correct"
+  data { fs: len([t for t in trials if t.said == 'f']) }
   duration: 100
 }
 text times {
