@@ -13,9 +13,11 @@ from typing import Any
 
 import pytest
 
+import sbl
 from sbl import ir
 from sbl.evaluate import BUILTINS, EvalError, Scope, evaluate
 from sbl.prng import Prng
+from sbl.source import SblError
 from sbl.values import floordiv, modulo, show, show_number
 from tests.exprgen import bin_, call, expr_of
 
@@ -467,3 +469,13 @@ def test_random_builtins_draw_left_to_right() -> None:
     assert pair == [u[0], {"a": u[1], "b": u[2]}]
     assert ev(call("shuffle", [1]), seed=9) == [1]  # no draws for a single item
     assert sorted(ev(call("shuffle", items := list(range(30))), seed=9)) == items
+
+
+def test_check_takes_a_loop_over_a_string_as_its_characters() -> None:
+    """The checker types `for k in "ab"` as a loop over strings, and still refuses a number."""
+    text = 'experiment "x" { instructions: "Press A or B." }\n' \
+           'text { text: "go", choices: [lower(k) for k in upper("ab")] }\n'
+    rows = sbl.loads(text, "x.sbl").run("random:1")
+    assert rows[-1]["choices"] == ["a", "b"]
+    with pytest.raises(SblError, match="'for' needs a list or a string to go over, not a"):
+        sbl.loads(text.replace('upper("ab")', "3"), "x.sbl")
