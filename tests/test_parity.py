@@ -266,7 +266,7 @@ block b over [{word: "RED", color: "red", duration: 600, correct_key: "f"},
               {word: "GREEN", color: "green", duration: 700, correct_key: "j"}] {
   text { text: word, choices: ["f", "j"] }
   fixation { }
-  text { text: "You took {prev(2).rt} ms", color: color }
+  text { text: "You took {prev(2).rt} ms", color: color, correct_key: none }
   text { text: word, color: none, correct_key: none, choices: ["f", "j"] }
 }
 """,
