@@ -17,11 +17,11 @@ from sbl.source import Diagnostic, SblError, did_you_mean
 from sbl.types import SblType
 
 # The type of `trials`: recorded rows, whose fields vary by kind.
-TRIALS = t.ListType(t.RecordType((), open=True))
+TRIALS = t.ListType(t.ROW)
 # The names a block's header sees besides the block's own: the pass number (1, 2, ... over
 # the whole run), the rows of the pass, and the participant's option labels.
 HEADER_NAMES: dict[str, SblType] = {"pass": t.INT,
-                                    "rows": TRIALS,
+                                    "rows": t.ListType(t.RecordType((), open=True)),
                                     "labels": t.ListType(t.STR)}
 
 

@@ -771,7 +771,7 @@
     for (const part of [fields, t.p, custom, t.conditions, st.shared]) {
       for (const [name, value] of Object.entries(part)) if (!hasOwn(row, name)) row[name] = value;
     }
-    st.rows.push(row);
+    st.rows.push(X.row(row));
     // Flat into jsPsych's own row; jsPsych's trial_index counts every jsPsych trial.
     const flat = Object.assign({}, row);
     delete flat.trial_index;
@@ -1113,6 +1113,7 @@
 
   function restoreState(run, st) {
     run.st = st;
+    for (const row of st.rows) X.row(row); // rows read back from storage are rows again
     run.rng = new X.Prng(st.seed);
     run.rng.state = st.prng;
   }
