@@ -124,8 +124,14 @@ block b over t {{ bandit {{ arms: {ARMS}, forced: f }} }}
 def test_instructed_trials_are_not_asked_and_out_of_range_is_an_error():
     q = Question(("C", "A"), (0, 1), only=1)
     assert q.forced and q.instructed and q.valid == ("A",) and q.match("c") is None
-    exp = loads('experiment "x"\nlet c0 = "r"\nlet c1 = "b"\nbandit { arms: ' + ARMS
-                + ", forced: 2 }\n")
+    def program(shared: str, forced: str) -> str:
+        return (f'experiment "x"\nlet c0 = "r"\nlet c1 = "b"\n{shared}bandit {{ arms: {ARMS}, '
+                f"forced: {forced} }}\n")
+
+    with pytest.raises(SblError) as info:  # known before the run: at sbl check
+        loads(program("", "2"))
+    assert "'forced' is 2, but 'arms' has 2 items" in info.value.diagnostics[0].message
+    exp = loads(program("shared arm = 2\n", "arm"))  # computed: when it runs
     with pytest.raises(SblError) as info:
         run_experiment(exp.ir, Scripted([]))
     assert "'forced' is 2, but the trial has 2 options" in info.value.diagnostics[0].message
