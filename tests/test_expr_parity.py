@@ -218,6 +218,12 @@ def fixed_programs() -> list[ir.Expr]:
         call("fixed", 0.1, 20), call("fixed", 2.5, 0), call("pad", "😀", 3, "😀"),
         call("pad", 7, 1_000_001, "0"),
         call("replace", call("join", call("repeat", ["ab"], 400_000), ""), "a", "xyz"),
+        # index and set: records and lists compared by value, none when missing, -0 and
+        # negative positions, a position past either end
+        call("index", N("rows"), {"b": "x", "a": 1}), call("index", [1, [2], {"a": 3}], [2.0]),
+        call("index", xs, 99), call("index", [], None), call("index", [None], None),
+        call("set", xs, -1, "z"), call("set", xs, -0.0, [1]), call("set", [], 0, 1),
+        call("set", xs, 1e300, 0), call("set", xs, -4, 0), call("set", xs, 1.5, 0),
     ]
 
 
