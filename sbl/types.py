@@ -224,7 +224,5 @@ def extreme(args: list[SblType]) -> SblType:
 
 def set_item(args: list[SblType]) -> SblType:
     """A list of the first argument's items and the third argument (set)."""
-    first = same_list(args)
-    item = strip_optional(first).item if isinstance(strip_optional(first), ListType) else ANY
     new = args[2] if len(args) > 2 else ANY
-    return ListType(join(item, new))  # type: ignore[arg-type]
+    return ListType(join(item_of(args), new))  # type: ignore[arg-type]

@@ -332,6 +332,16 @@ def test_generator_reaches_values_errors_and_randomness(run: dict[str, Any]) -> 
     assert kinds == {"number", "string", "bool", "none", "list", "record"}
 
 
+def test_generator_reaches_index_and_set_with_values_and_errors(run: dict[str, Any]) -> None:
+    py, exprs = run["py"][:run["generated"]], run["exprs"][:run["generated"]]
+    for name in ("index", "set"):
+        calling = [r for r, e in zip(py, exprs, strict=True)
+                   if any(isinstance(n, ir.Call) and n.func == name for n in ir.walk(e))]
+        counts = (len(calling), sum(r["ok"] for r in calling),
+                  sum(r.get("message", "").startswith(f"{name} ") for r in calling))
+        assert counts[1] >= 10 and counts[2] >= 3, (name, counts)
+
+
 def test_prng_streams_agree_and_are_mulberry32(run: dict[str, Any]) -> None:
     for seed, stream in zip(SEEDS, run["js"]["streams"], strict=True):
         rng = Prng(seed)
