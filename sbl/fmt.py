@@ -67,7 +67,10 @@ class _Printer:
     # -- comments
     def leading(self, node: ir.Node, depth: int) -> None:
         """Print the comments on lines before ``node`` that are not yet printed."""
-        line = node.span.line if node.span else 0
+        self.comments_before(node.span.line if node.span else 0, depth)
+
+    def comments_before(self, line: int, depth: int) -> None:
+        """Print the comments before source line ``line`` (or starting it) not yet printed."""
         for c in self.comments:
             if not c.used and (c.line < line or (c.line == line and not c.trailing)):
                 c.used = True
@@ -207,7 +210,7 @@ class _Printer:
             if len(rest) == 1 and isinstance(rest[0], ir.Branch):
                 node = rest[0]
                 # comments after the last statement of the arm stay inside it
-                self.leading(ir.Literal(None, span=node.span), depth + 1)
+                self.comments_before(node.span.line if node.span else 0, depth + 1)
                 self.emit(f"{pad}}} else if {self.expr(node.test, depth)} {{", _line(node))
                 continue
             if rest:
