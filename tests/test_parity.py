@@ -356,6 +356,33 @@ block b over [{x: 1}, {x: 2}] {
 }
 text { text: "Done: F or J?" choices: ["f", "j"] duration: 1000 }
 """,
+    # Go/no-go with withholding (tests/test_withhold.py): pressing no key is an answer, a
+    # page timeout; `correct` with correct_key none is whether no key was pressed; the
+    # stimulus goes off after stimulus_duration while the window goes on.
+    "withhold": """
+experiment "Go/no-go, withholding"
+block b over [{go: true}, {go: false}, {go: false}, {go: true}, {go: false}, {go: true}] {
+  text {
+    text: if go then "GO" else "STOP"
+    choices: [" "]
+    correct_key: if go then " " else none
+    duration: 800
+    stimulus_duration: 300
+    withhold: true
+    data { hit: correct and go }
+  }
+  html_keyboard { stimulus: "<p>F, J or none</p>" choices: ["f", "j"] duration: 600 withhold: true }
+  text { text: "Any key or none" choices: ["any"] duration: 500 withhold: true }
+  choice {
+    stimulus: "Left, right or none"
+    choices: ["left", "right"]
+    correct_choice: if go then "left" else none
+    duration: 700
+    stimulus_duration: 200
+    withhold: true
+  }
+}
+""",
 }
 
 

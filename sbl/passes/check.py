@@ -244,6 +244,7 @@ class _Checker:
             self.diagnostics.extend(literals.description(stim))
         custom = rows_check.trial(self, stim, kind, scope)
         self.diagnostics.extend(literals.any_key(stim, kind))
+        self.diagnostics.extend(literals.withhold(stim, kind, frozenset(filled)))
         after_check.statements(self, stim, kind, scope, columns, custom)
 
     def params(self, given: tuple[ir.Param, ...], declared: tuple[ParamDecl, ...], owner: str,

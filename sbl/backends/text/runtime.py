@@ -323,7 +323,8 @@ class ParticipantRun:
         """One slot's (label, recorded value, whether it is a free answer)."""
         if recorded is not None:
             value = recorded[i]
-            is_free = value is not None and not q.forced
+            # a timeout is an answer where pressing no key is one (withhold)
+            is_free = (value is not None or q.withhold) and not q.forced
             if is_free:
                 self.option_counts.append(len(q.options) if q.options else None)
                 self.response_options.append(q.options)
