@@ -580,6 +580,23 @@ def _repeat(xs: Value, n: Value) -> Value:
     return items * int(times)
 
 
+def _index_of(xs: Value, x: Value) -> Value:
+    items = _list("index", xs)
+    return next((i for i, item in enumerate(items) if equal(x, item)), None)
+
+
+def _set(xs: Value, i: Value, v: Value) -> Value:
+    items = _list("set", xs)
+    k = _whole("set", i, "a whole number as index")
+    n = len(items)
+    j = k + n if k < 0 else k  # negative from the end, as xs[i]
+    if not 0 <= j < n:
+        raise ValueFault(f"set cannot replace item {show(i)} of a list of {n}")
+    out = list(items)
+    out[int(j)] = v
+    return out
+
+
 _NUM_LIST = t.ListType(t.NUMBER)
 _LIST_INT = (t.ListType(t.ANY), t.INT)
 _TABLE = (
@@ -653,6 +670,11 @@ _TABLE = (
             _sorted, result=t.same_list),
     Builtin("count", 2, 2, "count(xs, x): how many items of xs equal x.",
             lambda xs, x: sum(equal(x, item) for item in _list("count", xs)), result=t.INT),
+    Builtin("index", 2, 2, "index(xs, x): the position of the first item of xs equal to x; "
+            "none when there is none.", _index_of, result=t.Optional(t.INT),
+            params=(t.ListType(t.ANY),)),
+    Builtin("set", 3, 3, "set(xs, i, v): a copy of xs with item i (negative from the end) "
+            "replaced by v.", _set, result=t.set_item, params=_LIST_INT),
     Builtin("any", 1, 1, "Whether some item of a list is truthy.",
             lambda xs: any(truthy(x) for x in _list("any", xs)), result=t.BOOL),
     Builtin("all", 1, 1, "Whether every item of a list is truthy.",

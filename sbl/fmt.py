@@ -67,7 +67,10 @@ class _Printer:
     # -- comments
     def leading(self, node: ir.Node, depth: int) -> None:
         """Print the comments on lines before ``node`` that are not yet printed."""
-        line = node.span.line if node.span else 0
+        self.comments_before(node.span.line if node.span else 0, depth)
+
+    def comments_before(self, line: int, depth: int) -> None:
+        """Print the comments before source line ``line`` (or starting it) not yet printed."""
         for c in self.comments:
             if not c.used and (c.line < line or (c.line == line and not c.trailing)):
                 c.used = True
@@ -182,12 +185,39 @@ class _Printer:
         if stim.after:
             inner = INDENT * (depth + 1)
             self.out.append(f"{inner}after {{")
-            for assign in stim.after:
-                self.leading(assign, depth + 2)
-                self.emit(f"{inner}{INDENT}{assign.target} = "
-                          f"{self.expr(assign.value, depth + 2)}", _line(assign))
+            self.statements(stim.after, depth + 2)
             self.out.append(f"{inner}}}")
         self.close(stim, depth)
+
+    def statements(self, statements: tuple[ir.Statement, ...], depth: int) -> None:
+        """The assignments and ``if`` statements of an ``after``, one a line."""
+        pad = INDENT * depth
+        for s in statements:
+            self.leading(s, depth)
+            if isinstance(s, ir.Branch):
+                self.branch(s, depth)
+            else:
+                self.emit(f"{pad}{s.target} = {self.expr(s.value, depth)}", _line(s))
+
+    def branch(self, top: ir.Branch, depth: int) -> None:
+        """``if … { … } else if … { … } else { … }``: an else holding only an if is an else if."""
+        pad = INDENT * depth
+        node = top
+        self.emit(f"{pad}if {self.expr(node.test, depth)} {{", _line(node))
+        while True:
+            self.statements(node.then, depth + 1)
+            rest = node.otherwise
+            if len(rest) == 1 and isinstance(rest[0], ir.Branch):
+                node = rest[0]
+                # comments after the last statement of the arm stay inside it
+                self.comments_before(node.span.line if node.span else 0, depth + 1)
+                self.emit(f"{pad}}} else if {self.expr(node.test, depth)} {{", _line(node))
+                continue
+            if rest:
+                self.out.append(f"{pad}}} else {{")
+                self.statements(rest, depth + 1)
+            break
+        self.close(top, depth)
 
     def data_fields(self, fields: tuple[ir.Param, ...], depth: int) -> None:
         """A ``data { ... }`` section, when there are custom data fields."""

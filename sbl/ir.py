@@ -4,13 +4,13 @@ Every node is a frozen dataclass. Children are fields; the source position is th
 attribute, which is kept out of ``==``, ``hash`` and ``repr`` so that two programs that differ
 only in layout compare equal. The IR imports nothing else from ``sbl``.
 
-The IR serialises to JSON (``to_json``/``from_json``) with a version key, ``"sbl-ir": 3``;
+The IR serialises to JSON (``to_json``/``from_json``) with a version key, ``"sbl-ir": 4``;
 that JSON is what the browser runtime reads. Version 2 added custom data fields
 (``Stimulus.data``, ``Block.data``), the condition columns rows record (``Block.columns``),
 block headers for text participants (``Block.header``) and a CSV table's rows as plain data
 (:class:`TableData`); version 3 between-participant groups (:class:`Group`) and
-constraints on shuffled orders (``Block.constraints``). Earlier versions still read
-(they have none of these).
+constraints on shuffled orders (``Block.constraints``); version 4 ``if`` statements in an
+``after`` (:class:`Branch`). Earlier versions still read (they have none of these).
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any
 
-IR_VERSION = 3
-# IR versions from_json reads: each later one only added fields with defaults (3: the
-# Group declaration).
-READABLE_VERSIONS = (1, 2, 3)
+IR_VERSION = 4
+# IR versions from_json reads: each later one only added fields with defaults or nodes (3:
+# the Group declaration; 4: Branch, an `if` in an `after`).
+READABLE_VERSIONS = (1, 2, 3, 4)
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,6 +280,31 @@ class Assign(Node):
 
 
 @dataclass(frozen=True, slots=True)
+class Branch(Node):
+    """``if test { then } else { otherwise }`` in an ``after``: runs one list of statements.
+
+    ``else if`` is an ``otherwise`` of one ``Branch``; no ``else`` is an empty one."""
+
+    test: Expr
+    then: tuple[Statement, ...]
+    otherwise: tuple[Statement, ...] = ()
+    span: Span | None = _span()
+
+
+Statement = Assign | Branch
+
+
+def assigns(statements: tuple[Statement, ...]) -> typing.Iterator[Assign]:
+    """Every assignment in ``statements``, in both arms of each ``if``, in source order."""
+    for s in statements:
+        if isinstance(s, Branch):
+            yield from assigns(s.then)
+            yield from assigns(s.otherwise)
+        else:
+            yield s
+
+
+@dataclass(frozen=True, slots=True)
 class Stimulus(Node):
     """One trial of a given kind; ``id`` is stable and unique in the experiment.
 
@@ -288,7 +313,7 @@ class Stimulus(Node):
     id: str
     kind: str
     params: tuple[Param, ...] = ()
-    after: tuple[Assign, ...] = ()
+    after: tuple[Statement, ...] = ()
     data: tuple[Param, ...] = ()
     span: Span | None = _span()
 
@@ -444,8 +469,8 @@ class Experiment(Node):
 
 NODE_CLASSES: tuple[type[Node], ...] = (
     Literal, Name, Prev, Attr, Index, Slice, Unary, Binary, Cond, Template, ListExpr, Field,
-    RecordExpr, Range, Comprehension, Call, TableData, Param, Assign, Stimulus, Constraint, Block,
-    Shared, Let, Table, Group, Experiment,
+    RecordExpr, Range, Comprehension, Call, TableData, Param, Assign, Branch, Stimulus, Constraint,
+    Block, Shared, Let, Table, Group, Experiment,
 )
 EXPR_CLASSES: tuple[type[Node], ...] = typing.get_args(Expr)
 

@@ -45,7 +45,8 @@ def warnings(experiment: ir.Experiment) -> list[Diagnostic]:
     sets) is interpolated into an ``html`` parameter: it shows as text, escaped (a number
     excepted: escaping leaves its digits as they are, so ``width: {size}px`` works); and for
     each ``markup(...)`` buried in a computed value, where it marks nothing."""
-    assigned = {a.target for stim in ir.stimuli(experiment.body) for a in stim.after}
+    assigned = {a.target for stim in ir.stimuli(experiment.body)
+                for a in ir.assigns(stim.after)}
     # an assignment cannot change a shared variable's type, so its first value's holds
     numbers = frozenset(s.name for s in experiment.shared if _surely_number(s.init))
     out: list[Diagnostic] = []

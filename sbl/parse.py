@@ -291,8 +291,18 @@ class Builder(Transformer[Token, Any]):
     def param(self, meta: Any, name: Token, value: ir.Expr) -> ir.Param:
         return ir.Param(str(name), value, span=self._span(meta))
 
-    def after(self, meta: Any, _kw: Token, *assigns: ir.Assign) -> Any:
-        return (assigns, self._span(meta))
+    def after(self, meta: Any, _kw: Token, *statements: ir.Statement) -> Any:
+        return (statements, self._span(meta))
+
+    def branch(self, meta: Any, _if: Token, test: ir.Expr, then: tuple[ir.Statement, ...],
+               *rest: Any) -> ir.Branch:
+        otherwise = rest[-1] if rest and rest[-1] is not None else ()
+        if isinstance(otherwise, ir.Branch):
+            otherwise = (otherwise,)  # else if
+        return ir.Branch(test, then, otherwise, span=self._span(meta))
+
+    def statements(self, _meta: Any, *statements: ir.Statement) -> tuple[ir.Statement, ...]:
+        return statements
 
     def assign(self, meta: Any, name: Token, value: ir.Expr) -> ir.Assign:
         return ir.Assign(str(name), value, span=self._span(meta))

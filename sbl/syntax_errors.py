@@ -229,7 +229,14 @@ def _method_call(method: re.Match[str], text: str, path: str) -> SblError:
 def _hint(before: str, expected: set[str]) -> str | None:
     """Help for a mistake the parser's own words would hide: a glued keyword, or a trial's
     'after' section written where a trial belongs."""
-    return _glued_keyword(before) or _misplaced_section(before, expected)
+    return _glued_keyword(before) or _misplaced_section(before, expected) or _elif(before)
+
+
+def _elif(before: str) -> str | None:
+    """Help for ``} elif c {`` (or ``elsif``, ``elseif``) in an ``after``: sbl's is two words."""
+    if re.search(r"\}\s*(elif|elsif|elseif)\s*$", before):
+        return "write 'else if': } else if condition { ... }"
+    return None
 
 
 def _misplaced_section(before: str, expected: set[str]) -> str | None:

@@ -225,3 +225,9 @@ def same_list(args: list[SblType]) -> SblType:
 def extreme(args: list[SblType]) -> SblType:
     """An item of the one list argument, or the first of several arguments (min, max)."""
     return item_of(args) if len(args) == 1 else (args[0] if args else ANY)
+
+
+def set_item(args: list[SblType]) -> SblType:
+    """A list of the first argument's items and the third argument (set)."""
+    new = args[2] if len(args) > 2 else ANY
+    return ListType(join(item_of(args), new))  # type: ignore[arg-type]

@@ -134,6 +134,10 @@ def numbers(d: int) -> st.SearchStrategy[ir.Expr]:
         st.just(call("random")),
         st.builds(lambda v: call("number", v), strings(d - 1)),
         st.builds(lambda xs, v: call("count", xs, v), lists(d - 1), anys(d - 1)),
+        st.builds(lambda xs, v: call("index", xs, v), st.one_of(lists(d - 1), anys(d - 1)),
+                  anys(d - 1)),
+        st.builds(lambda xs, i: call("index", xs, ir.Index(xs, lit(i))), lists(d - 1),
+                  st.integers(-1, 2)),  # an item that is there (unless xs draws)
         st.builds(ir.Index, lists(d - 1), indexes()),
         st.builds(ir.Cond, bools(d - 1), n, n),
         st.builds(lambda r: ir.Attr(r, "a"), records(d - 1)),
@@ -258,6 +262,10 @@ def lists(d: int) -> st.SearchStrategy[ir.Expr]:
         comprehensions(d),
         st.builds(ir.Slice, xs, bounds(), bounds()),
         st.builds(ir.Cond, bools(d - 1), xs, xs),
+        st.builds(lambda v, i, x: call("set", v, i, x), st.one_of(xs, anys(d - 1)),
+                  st.one_of(indexes(), st.sampled_from((-7, 7, 1e300)).map(lit)), anys(d - 1)),
+        st.builds(lambda v, i, x: call("set", v, lit(i), x), list_leaves, st.integers(-1, 1),
+                  anys(d - 1)),  # a position every named list has
     )
 
 

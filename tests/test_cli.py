@@ -29,7 +29,7 @@ def test_check_ok() -> None:
 def test_compile_emits_versioned_ir() -> None:
     result = run("compile", BANDIT, "--emit", "ir")
     assert result.exit_code == 0
-    assert json.loads(result.stdout)["sbl-ir"] == ir.IR_VERSION == 3
+    assert json.loads(result.stdout)["sbl-ir"] == ir.IR_VERSION == 4
 
 
 def test_usage_error_exits_2() -> None:

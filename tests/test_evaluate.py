@@ -413,7 +413,7 @@ def test_builtin_table_describes_every_builtin() -> None:
                 "shuffle", "sample", "choice", "randint", "random", "upper", "lower", "str",
                 "markup", "number", "join", "split", "contains", "reverse", "sorted", "count",
                 "any", "all", "cross", "repeat", "fixed", "pad", "trim", "replace", "startswith",
-                "endswith", "latin"}
+                "endswith", "latin", "index", "set"}
     assert set(BUILTINS) == required
     for name, b in BUILTINS.items():
         assert b.name == name and b.doc and "\n" not in b.doc

@@ -229,6 +229,12 @@ def fixed_programs() -> list[ir.Expr]:
         call("fixed", 0.1, 20), call("fixed", 2.5, 0), call("pad", "😀", 3, "😀"),
         call("pad", 7, 1_000_001, "0"),
         call("replace", call("join", call("repeat", ["ab"], 400_000), ""), "a", "xyz"),
+        # index and set: records and lists compared by value, none when missing, -0 and
+        # negative positions, a position past either end
+        call("index", N("rows"), {"b": "x", "a": 1}), call("index", [1, [2], {"a": 3}], [2.0]),
+        call("index", xs, 99), call("index", [], None), call("index", [None], None),
+        call("set", xs, -1, "z"), call("set", xs, -0.0, [1]), call("set", [], 0, 1),
+        call("set", xs, 1e300, 0), call("set", xs, -4, 0), call("set", xs, 1.5, 0),
     ]
 
 
@@ -335,6 +341,16 @@ def test_generator_reaches_values_errors_and_randomness(run: dict[str, Any]) -> 
     assert drew > 0.05 * len(py), "random builtins must be exercised"
     kinds = {kind(r["value"]) for r in values}
     assert kinds == {"number", "string", "bool", "none", "list", "record"}
+
+
+def test_generator_reaches_index_and_set_with_values_and_errors(run: dict[str, Any]) -> None:
+    py, exprs = run["py"][:run["generated"]], run["exprs"][:run["generated"]]
+    for name in ("index", "set"):
+        calling = [r for r, e in zip(py, exprs, strict=True)
+                   if any(isinstance(n, ir.Call) and n.func == name for n in ir.walk(e))]
+        counts = (len(calling), sum(r["ok"] for r in calling),
+                  sum(r.get("message", "").startswith(f"{name} ") for r in calling))
+        assert counts[1] >= 10 and counts[2] >= 3, (name, counts)
 
 
 def test_prng_streams_agree_and_are_mulberry32(run: dict[str, Any]) -> None:

@@ -85,13 +85,21 @@ exprs = st.recursive(st.one_of(literals, names.map(ir.Name),
     _no_nested_templates)
 
 
-def _stimulus(kind: str, params: dict[str, ir.Expr], after: dict[str, ir.Expr]) -> ir.Stimulus:
+def _stimulus(kind: str, params: dict[str, ir.Expr], after: list[ir.Statement]) -> ir.Stimulus:
     return ir.Stimulus(kind, kind, tuple(ir.Param(k, v) for k, v in params.items()),
-                       tuple(ir.Assign(k, v) for k, v in after.items()))
+                       tuple(after))
 
 
+# The statements of an `after`: assignments and `if`s with else, else-if chains (an else
+# holding one `if`) and empty arms, nested.
+statements = st.recursive(
+    st.builds(ir.Assign, names, exprs),
+    lambda inner: st.builds(
+        lambda test, then, otherwise: ir.Branch(test, tuple(then), tuple(otherwise)),
+        exprs, st.lists(inner, max_size=2), st.lists(inner, max_size=2)),
+    max_leaves=4)
 stimuli = st.builds(_stimulus, names, st.dictionaries(names, exprs, max_size=3),
-                    st.dictionaries(names, exprs, max_size=2))
+                    st.lists(statements, max_size=2))
 constraints = st.lists(st.builds(
     lambda rule, column, count: ir.Constraint(rule, column,
                                               None if rule is ir.Rule.NO_REPEAT else count),

@@ -33,8 +33,8 @@ def test_json_round_trip(path: Path) -> None:
 
 
 def test_ir_version_is_checked() -> None:
-    with pytest.raises(ValueError, match="unsupported IR version 4; expected one of 1, 2, 3"):
-        ir.from_json('{"sbl-ir": 4, "experiment": {}}')
+    with pytest.raises(ValueError, match="unsupported IR version 5; expected one of 1, 2, 3, 4"):
+        ir.from_json('{"sbl-ir": 5, "experiment": {}}')
 
 
 def test_version_1_ir_still_reads(monkeypatch) -> None:

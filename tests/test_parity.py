@@ -285,6 +285,37 @@ html_keyboard {
   correct_key: "J"
 }
 """,
+    # An after with if / else if / else, nested, that reads the trial's parameters (text,
+    # choices, a default) and keeps counts with index and set; seed 1 takes every arm.
+    "after_if": """
+experiment "After"
+shared step = 100
+shared run = 0
+shared seen = []
+shared counts = [0, 0]
+let keys = ["f", "j"]
+block b over [{word: "A"}, {word: "B"}, {word: "C"}] repeat 3 shuffle {
+  text {
+    text: word + "?"
+    choices: keys
+    correct_key: "f"
+    after {
+      if not correct {
+        step = step + 50
+        run = 0
+      } else if len(seen) > 0 {
+        step = max(50, step - 25)
+        run = run + 1
+      } else {
+        run = run + 1
+        if style == none { seen = seen + [text] }
+      }
+      counts = set(counts, index(choices, response), counts[index(choices, response)] + 1)
+    }
+  }
+}
+text { text: "{step} {run} {join(seen, ',')} {counts}", choices: ["f", "j"] }
+""",
     # Any key answers (jsPsych's ALL_KEYS); a text participant presses SPACE unasked.
     "any_key": """
 experiment "Any key"

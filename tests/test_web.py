@@ -767,11 +767,13 @@ def test_reload_restores_the_random_stream_and_position(browser: Any, tmp_path: 
 def test_browser_tests_cover_every_ir_node() -> None:
     """The experiments the browser tests run use every IR node class at least once (the
     examples, a CSV table's TableData among them, run in the page in tests/test_parity.py;
-    the groups of counterbalance.sbl in tests/test_groups.py)."""
+    the groups of counterbalance.sbl in tests/test_groups.py, the `if` in digit_span.sbl's
+    after in tests/test_parity.py)."""
     programs = [bandit_experiment(), xss_experiment(), load(BLOCKS), load(STREAM),
                 load(ALL_KINDS), sbl.load(ROOT / "examples" / "stroop.sbl").ir,
                 sbl.load(ROOT / "examples" / "counterbalance.sbl").ir,
-                sbl.load(ROOT / "examples" / "constrained_order.sbl").ir]
+                sbl.load(ROOT / "examples" / "constrained_order.sbl").ir,
+                sbl.load(ROOT / "examples" / "digit_span.sbl").ir]
     seen = {type(n) for p in programs for n in ir.walk(p)}
     for name in kinds.all_kinds():
         seen |= {type(n) for d in payload.kind_data(name)["data"]

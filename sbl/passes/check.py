@@ -9,6 +9,7 @@ from sbl import groups, ir, kinds
 from sbl import types as t
 from sbl.evaluate import BUILTINS
 from sbl.kinds import Kind, ParamDecl
+from sbl.passes import after as after_check
 from sbl.passes import known, literals, orders, ranges, tables
 from sbl.passes import rows as rows_check
 from sbl.passes.infer import Inferrer, Scope
@@ -244,16 +245,7 @@ class _Checker:
         custom = rows_check.trial(self, stim, kind, scope)
         self.diagnostics.extend(literals.any_key(stim, kind))
         self.diagnostics.extend(literals.withhold(stim, kind, frozenset(filled)))
-        # this trial's response and data fields hide columns of the same name
-        names = {**scope.names, **self.trial_fields(kind), **custom}
-        hidden = {p.name: f"'{p.name}' is a parameter of this {stim.kind}, and an 'after' "
-                          f"sees the response, rt and data fields, not the parameters: record "
-                          f"it in a data field (data {{ shown: {p.name} }}) and use that"
-                  for p in kind.params if p.name not in names}
-        after_scope = Scope(names, self.prev_fields, before,
-                            f"in the 'after' of this {stim.kind}", hidden=hidden)
-        for assign in stim.after:
-            self.assign(assign, after_scope)
+        after_check.statements(self, stim, kind, scope, columns, custom)
 
     def params(self, given: tuple[ir.Param, ...], declared: tuple[ParamDecl, ...], owner: str,
                scope: Scope, head: ir.Span | None = None, prompt: Scope | None = None,

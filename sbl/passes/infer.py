@@ -28,6 +28,8 @@ class Scope:
     extra: dict[str, SblType] = field(default_factory=dict)
     # names an author may expect here that are not visible, each with why (the help shown)
     hidden: Mapping[str, str] = field(default_factory=dict)
+    # names visible here that could mean two things, each with the error and its help
+    clashes: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
     def lookup(self, name: str) -> SblType | None:
         """The type of ``name``, or None when it is not defined."""
@@ -47,6 +49,15 @@ class Scope:
         if name in self.hidden:
             return self.hidden[name]
         return self.parent.why_hidden(name) if self.parent else None
+
+    def clash(self, name: str) -> tuple[str, str] | None:
+        """The error and help when ``name`` could mean two things here (None when a
+        comprehension variable of that name decides it)."""
+        if name in self.extra:
+            return None
+        if name in self.clashes:
+            return self.clashes[name]
+        return self.parent.clash(name) if self.parent else None
 
     def child(self, **names: SblType) -> Scope:
         """A scope with more names (a comprehension variable)."""
@@ -103,6 +114,9 @@ class Inferrer:
             return self.error(node, f"unknown name '{node.name}' {scope.where}",
                               scope.why_hidden(node.name)
                               or did_you_mean(node.name, scope.visible()))
+        clash = scope.clash(node.name)
+        if clash is not None:
+            self.error(node, *clash)
         return found
 
     def infer_Prev(self, node: ir.Prev, scope: Scope) -> SblType:

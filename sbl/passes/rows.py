@@ -240,9 +240,22 @@ def rt_columns(experiment: ir.Experiment) -> dict[str, frozenset[str]]:
     for stim in ir.stimuli(experiment.body):
         fields = (*stim.params, *blocks.get(stim.id, ()), *stim.data)
         names = {p.name for p in fields if reads_rt(p.value)}
-        shared |= {a.target for a in stim.after if reads_rt(a.value)}
+        shared |= _set_from_rt(stim.after, False)
         out[stim.id] = frozenset(names)
     return {trial: names | shared for trial, names in out.items()}
+
+
+def _set_from_rt(statements: tuple[ir.Statement, ...], under_rt: bool) -> set[str]:
+    """The shared variables ``statements`` set from a response time: by a value that reads
+    one, or anywhere under an ``if`` whose test does."""
+    out: set[str] = set()
+    for s in statements:
+        if isinstance(s, ir.Branch):
+            deeper = under_rt or bool(reads_rt(s.test))
+            out |= _set_from_rt(s.then, deeper) | _set_from_rt(s.otherwise, deeper)
+        elif under_rt or reads_rt(s.value):
+            out.add(s.target)
+    return out
 
 
 def _collect(items: tuple[ir.Item, ...], inherited: tuple[ir.Param, ...],

@@ -26,9 +26,9 @@ The browser runtime (``runtime.js``) follows the same rules, so rows agree cell 
 - After the response: the kind's data fields (scope: the parameters and ``response``), then
   the custom data fields (the blocks' from the outermost, then the stimulus's; a later one of
   the same name replaces an earlier; scope: ``response``, ``rt``, the data fields so far, the
-  parameters, then the names the parameters see), then the ``after`` assignments in order,
-  each seeing the previous one's effect (scope: the current rows' columns, shared variables
-  and constants, with ``response``, ``rt`` and all data fields in front; a name that hides a
+  parameters, then the names the parameters see), then the ``after`` statements in order:
+  assignments, each seeing the previous one's effect, and ``if`` statements, which run one
+  arm (scope: what a custom data field sees, with all data fields; a name that hides a
   shared variable keeps hiding it all through ``after``).
 - The row: the core columns, the kind's data fields, every recorded parameter (declaration
   order), the custom data fields, the condition columns (each open block's ``columns`` from
@@ -383,10 +383,22 @@ class ParticipantRun:
         return {name: own[name] for name in t.fields}
 
     def _after(self, t: Trial) -> None:
-        scope = self._scope(ChainMap({"response": t.response, "rt": t.rt, **t.data, **t.custom},
-                                     t.names))
-        for assign in t.stim.after:
-            self.shared[assign.target] = evaluate(assign.value, scope)
+        """The side effects, in order; they see what a custom data field sees."""
+        own = {"response": t.response, "rt": t.rt, **t.data, **t.custom}
+        self._statements(t.stim.after, self._scope(ChainMap(own, t.p, t.names)))
+
+    def _statements(self, statements: tuple[ir.Statement, ...], scope: Scope) -> None:
+        for s in statements:
+            if isinstance(s, ir.Branch):
+                self._branch(s, truthy(evaluate(s.test, scope)), scope)
+            else:
+                self._assign(s, scope)
+
+    def _branch(self, branch: ir.Branch, test: bool, scope: Scope) -> None:
+        self._statements(branch.then if test else branch.otherwise, scope)
+
+    def _assign(self, assign: ir.Assign, scope: Scope) -> None:
+        self.shared[assign.target] = evaluate(assign.value, scope)
 
     def _row(self, t: Trial) -> dict[str, Any]:
         row: dict[str, Any] = Row({

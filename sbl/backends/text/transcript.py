@@ -47,6 +47,7 @@ class OpenRun(ParticipantRun):
         self.unknown: set[str] = set()         # shared variables an open answer changed
         self.unknown_rows: list[bool] = []     # per row: does it hold an open answer's data
         self._trial_unknown: set[str] = set()  # this trial's names that are open
+        self._open_tests = 0  # how many `if`s of an after, around this point, test open values
 
     def _depends(self, expr: ir.Node, also: set[str] | frozenset[str] = frozenset()) -> bool:
         """Whether ``expr`` reads a value an open answer determines."""
@@ -99,13 +100,23 @@ class OpenRun(ParticipantRun):
                                 if free_names(expr) & self._trial_unknown}
         return data
 
-    def _after(self, t: Trial) -> None:
-        for assign in t.stim.after:
-            if self._depends(assign.value, self._trial_unknown):
-                self.unknown.add(assign.target)
-            else:
-                self.unknown.discard(assign.target)
-        super()._after(t)
+    def _branch(self, branch: ir.Branch, test: bool, scope: Scope) -> None:
+        if not self._depends(branch.test, self._trial_unknown):
+            return super()._branch(branch, test, scope)
+        # the arm an open answer picks is open: what either arm sets is open after it
+        self._open_tests += 1
+        try:
+            super()._branch(branch, test, scope)
+        finally:
+            self._open_tests -= 1
+        self.unknown |= {a.target for a in ir.assigns((branch,))}
+
+    def _assign(self, assign: ir.Assign, scope: Scope) -> None:
+        if self._open_tests or self._depends(assign.value, self._trial_unknown):
+            self.unknown.add(assign.target)
+        else:
+            self.unknown.discard(assign.target)
+        super()._assign(assign, scope)
 
     def _late(self, t: Trial) -> dict[str, Any]:
         late = super()._late(t)

@@ -864,6 +864,20 @@
       return items.slice().sort((x, y) => compare("sorted", x, y)); // stable, like Python
     }),
     count: B(2, 2, (xs, x) => list("count", xs).filter((item) => equal(x, item)).length),
+    index: B(2, 2, (xs, x) => {
+      const at = list("index", xs).findIndex((item) => equal(x, item));
+      return at < 0 ? null : at;
+    }),
+    set: B(3, 3, (xs, i, v) => {
+      const items = list("set", xs);
+      const k = whole("set", i, "a whole number as index");
+      const n = items.length;
+      const j = k < 0 ? k + n : k; // negative from the end, as xs[i]
+      if (!(0 <= j && j < n)) fault(`set cannot replace item ${show(i)} of a list of ${n}`);
+      const out = items.slice();
+      out[j] = v;
+      return out;
+    }),
     any: B(1, 1, (xs) => list("any", xs).some(truthy)),
     all: B(1, 1, (xs) => list("all", xs).every(truthy)),
     cross: B(0, 0, cross, { named: true }),

@@ -751,15 +751,11 @@
     for (const [name, expr] of Object.entries(t.fields)) {
       custom[name] = own[name] = evaluate(run, expr, Object.assign(names(run), t.p, own), false);
     }
-    // Side effects run in order, each seeing the shared values the ones before it set; the
-    // trial's own names (response, rt, data fields) and the rows' columns still hide a
-    // shared variable of the same name, as in the text runtime and the checker.
-    const trialNames = Object.assign({ response, rt }, fields, custom);
-    for (const assign of t.stim.after) {
-      if (!hasOwn(st.shared, assign.target)) throw new Error(`'${assign.target}' is not shared`);
-      st.shared[assign.target] =
-        evaluate(run, assign.value, Object.assign(names(run), trialNames));
-    }
+    // Side effects run in order, each seeing the shared values the ones before it set, and
+    // what a custom data field sees: the trial's own names (response, rt, data fields), its
+    // parameters and the rows' columns still hide a shared variable of the same name, as in
+    // the text runtime and the checker.
+    statements(run, t.stim.after, Object.assign({}, t.p, own));
     // Core columns, data fields, parameters, custom data fields, condition columns, shared
     // variables: on a clash the first wins (the checker rejects clashes that lose a value).
     const row = {
@@ -786,6 +782,21 @@
     const f = st.stack[st.stack.length - 1];
     f.item += 1;
     if (seek(run)) queue(run);
+  }
+
+  /** Run the statements of an `after` in order: an assignment sets a shared variable, an
+   * `if` runs one arm. `trial` holds the trial's names, which hide the others. */
+  function statements(run, body, trial) {
+    const st = run.st;
+    for (const s of body) {
+      if (s.node === "Branch") {
+        const test = X.truthy(evaluate(run, s.test, Object.assign(names(run), trial)));
+        statements(run, test ? s.then : s.otherwise, trial);
+        continue;
+      }
+      if (!hasOwn(st.shared, s.target)) throw new Error(`'${s.target}' is not shared`);
+      st.shared[s.target] = evaluate(run, s.value, Object.assign(names(run), trial));
+    }
   }
 
   /** Queue the stimulus under the cursor, after a "click to start" screen when its kind plays
