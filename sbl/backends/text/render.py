@@ -226,7 +226,22 @@ def environment() -> jinja2.Environment:
     env.filters["words"] = number_word
     env.filters["stop"] = full_stop
     env.filters["options"] = options
+    env.filters["plural"] = plural
+    # a noun's last word names one of them: "slot machine" → "machine T"
+    env.filters["head"] = lambda noun: (_finalize(noun).split() or [""])[-1]
+    env.filters["first_upper"] = lambda text: _finalize(text)[:1].upper() + _finalize(text)[1:]
     return env
+
+
+def plural(noun: Any) -> str:
+    """An English noun's regular plural: ``deck`` → ``decks``, ``box`` → ``boxes``, ``key``
+    → ``keys``, ``lottery`` → ``lotteries``; an irregular one is given by the author."""
+    word = _finalize(noun)
+    if re.search(r"(s|x|z|ch|sh)$", word):
+        return word + "es"
+    if re.search(r"[^aeiou]y$", word):
+        return word[:-1] + "ies"
+    return word + "s"
 
 
 def options(choices: Sequence[Any], labels: Sequence[Any]) -> str:
