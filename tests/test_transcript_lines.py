@@ -6,7 +6,7 @@ follows; an open transcript's placeholders take the place of a full stop."""
 from __future__ import annotations
 
 import sbl
-from sbl.backends.text import transcript
+from sbl.backends.text import render, transcript
 from sbl.backends.text.answers import label_order
 from sbl.backends.text.reading import Reading
 from sbl.participants.scripted import Scripted
@@ -101,3 +101,18 @@ block b repeat 2 {
         "You press <<?>> and get … points.",
         'You see "You win … points… Total …".',
         'You see "…".']
+
+
+def test_a_bandit_names_its_arms_and_their_marks():
+    lines = lines_of('''
+bandit { arms: [{color: "grey", value: 1, label: "A"}, {color: "red", value: 2}], noun: "deck" }
+bandit { arms: [{color: "grey", value: 1}, {color: "red", value: 2}], noun: "lottery box" }
+''', [A, B])
+    assert lines[0] == (f'There are two decks, labeled {A} and {B}. '
+                        f'Deck {A} is grey and marked "A" and deck {B} is red.')
+    assert lines[2] == f"Box {A} is grey and box {B} is red."  # the noun's head word
+    assert [render.plural(n) for n in ("deck", "lottery box", "key", "lottery", "church")] == [
+        "decks", "lottery boxes", "keys", "lotteries", "churches"]
+    given = lines_of('bandit { arms: [{color: "red", value: 1}, {color: "blue", value: 2}], '
+                     'noun: "cactus", nouns: "cacti" }\n')  # an irregular plural, given
+    assert given[0].startswith(f"There are two cacti, labeled {A} and {B}. Cactus {A} is red")

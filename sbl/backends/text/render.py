@@ -245,10 +245,14 @@ def plural(noun: Any) -> str:
 
 
 def options(choices: Sequence[Any], labels: Sequence[Any]) -> str:
-    """Options as a model reads them: ``Option T is "a", option P is "b" and option X is "c"``."""
-    said = [f'option {_finalize(label)} is "{_finalize(c)}"' for c, label in zip(choices, labels)]
+    """Options as a model reads them, a sentence: ``Option T is "a", option P is "b" and
+    option X is "c".``; options an open transcript does not know: ``The options are …``."""
+    if isinstance(choices, Pending):
+        return "The options are …"
+    said = [f'option {_finalize(label)} is "{_finalize(c)}"'
+            for c, label in zip(choices, labels, strict=True)]
     text = _listing(said, "and") if said else ""
-    return text[:1].upper() + text[1:]
+    return text[:1].upper() + text[1:] + "."
 
 
 def full_stop(text: Any, quoted: bool = False) -> str:
