@@ -318,5 +318,5 @@ def test_page_data_exports_and_compares(tmp_path: Path, example: str) -> None:
     assert validate_psych_ds(export_psych_ds(data, tmp_path / "ds", experiment=exp)) == []
     model = run_experiment(exp.ir, RandomResponder(1), participants=2)
     result = compare([data, model], labels=["page", "random"])
-    assert list(result.score["group"]) == ["page", "random"]
+    assert list(result.score["dataset"]) == ["page", "random"]
     assert list(result.score["n"]) == [1, 2]
