@@ -16,7 +16,7 @@ import click
 
 from sbl import backends
 from sbl.backends import MEDIA_INLINE_LIMIT, MEDIA_MODES
-from sbl.commands import DEBUG, check_output, reports_errors
+from sbl.commands import DEBUG, check_output, given_options, reports_errors
 from sbl.source import SblError, render, render_all
 
 
@@ -112,6 +112,10 @@ def check(files: tuple[str, ...]) -> None:
                err=True)
 
 
+# The options of `sbl compile` a backend may act on (sbl.backends.Backend.options).
+_PAGE_OPTIONS = ("cdn", "allow_simulate", "media_mode")
+
+
 @main.command(name="compile")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
@@ -142,10 +146,16 @@ def compile_(file: str, output: str | None, emit: str, cdn: bool, allow_simulate
     from sbl.experiment import load
 
     check_output(output)
+    backend = backends.get(emit)
+    ignored = given_options(tuple(o for o in _PAGE_OPTIONS if o not in backend.options))
+    if ignored:
+        raise click.UsageError(f"--emit {emit} ignores {' and '.join(ignored)}: "
+                               f"{'they apply' if len(ignored) > 1 else 'it applies'} to "
+                               f"html pages only")
     if media_mode == "beside" and emit == "html" and output in (None, "-"):
         raise click.UsageError("--media beside writes the media files next to the page, so "
                                "it needs an output file: give one with -o page.html")
-    backend, experiment = backends.get(emit), load(file).ir
+    experiment = load(file).ir
     options = {"cdn": cdn, "allow_simulate": allow_simulate, "media_mode": media_mode}
     if output in (None, "-"):
         click.echo(backend.emit(experiment, **options), nl=False)  # type: ignore[arg-type]

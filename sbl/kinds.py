@@ -51,6 +51,14 @@ class ParamDecl:
     default: Any
     doc: str
     media: str | None = None  # a media parameter's class of file (MEDIA_CLASSES); None: any
+    # a number's least and greatest value (``min = 0``: a time in ms cannot be negative),
+    # checked wherever the value is known before the run (sbl/passes/ranges.py)
+    min: float | None = None
+    max: float | None = None
+    # the parameter whose list this one names an item of (``among = "choices"``: the correct
+    # key is one of the keys), and whether keys may differ from it in case (``any_case``)
+    among: str | None = None
+    any_case: bool = False
 
     @property
     def is_media(self) -> bool:
@@ -166,7 +174,7 @@ PAGE_PARAMS: tuple[ParamDecl, ...] = (
     ParamDecl("gap", types.Optional(types.NUMBER), False, None,
               "ms of blank screen after the trial, before the next (jsPsych's post_trial_gap; "
               "it adds no row); none: the enclosing block's gap, else the experiment's, else "
-              "0. A text participant reads nothing of it."),
+              "0. A text participant reads nothing of it.", min=0),
     ParamDecl("style", types.parse_type(STYLE_TYPE + "?"), False, None,
               "How the page looks during this trial: {background, color (CSS colours), "
               "font_size (px), width (px of content)}; fields left out keep the experiment's "
@@ -174,7 +182,8 @@ PAGE_PARAMS: tuple[ParamDecl, ...] = (
 )
 # Fields every row has (DESIGN decision 9); they may not be declared again by a kind.
 CORE_FIELDS: tuple[str, ...] = (
-    "participant", "seed", "source", "block", "trial_index", "trial", "kind", "response", "rt",
+    "participant", "seed", "source", "block", "pass", "pass_path", "trial_index", "trial",
+    "kind", "response", "rt",
 )
 # Fields jsPsych (or its plugins) adds to every data row of the page; they are not sbl columns.
 JSPSYCH_FIELDS: frozenset[str] = frozenset({
@@ -229,13 +238,24 @@ def _param(name: str, raw: dict[str, Any]) -> ParamDecl:
     if media is not None and media not in MEDIA_CLASSES:
         raise ValueError(f"parameter {name!r}: media must be one of {', '.join(MEDIA_CLASSES)}")
     decl = ParamDecl(name, types.parse_type(raw["type"]), bool(raw.get("required", False)),
-                     raw.get("default"), raw.get("doc", ""), media)
+                     raw.get("default"), raw.get("doc", ""), media, raw.get("min"),
+                     raw.get("max"), raw.get("among"), bool(raw.get("any_case", False)))
+    _range(decl)
     if media is not None and not decl.is_media:
         raise ValueError(f"parameter {name!r} says media = {media!r} but is not of type media")
     if decl.is_media and decl.default is not None:
         raise ValueError(f"media parameter {name!r} cannot have a default: a file is named "
                          "relative to the .sbl file that uses it")
     return decl
+
+
+def _range(decl: ParamDecl) -> None:
+    """``min`` and ``max`` are numbers, of a number parameter."""
+    bounds = [b for b in (decl.min, decl.max) if b is not None]
+    if bounds and not types.assignable(types.NUMBER, decl.type):
+        raise ValueError(f"parameter {decl.name!r} has min or max but is not a number")
+    if any(not isinstance(b, int | float) or isinstance(b, bool) for b in bounds):
+        raise ValueError(f"parameter {decl.name!r}: min and max must be numbers")
 
 
 def _described(name: str, params: tuple[ParamDecl, ...]) -> None:
@@ -265,6 +285,10 @@ def _kind(name: str, raw: dict[str, Any]) -> Kind:
     if clash:
         raise ValueError(f"kind {name!r} declares reserved names {sorted(clash)}")
     _described(name, params)
+    for p in params:
+        if p.among is not None and not any(q.name == p.among for q in params):
+            raise ValueError(f"kind {name!r}: {p.name} is among {p.among!r}, which is not a "
+                             "parameter")
     labels = answer.get("labels", "letters")
     if labels not in ("letters", "numbers"):
         raise ValueError(f"kind {name!r}: answer labels must be 'letters' or 'numbers'")

@@ -149,6 +149,40 @@ def test_stroop_accuracy_and_rt_by_condition(stroop) -> None:
     assert "No response times for smollm2" in stroop.summary()
 
 
+def _learning_rows(participant: str, correct: list[list[bool]]) -> list[dict]:
+    """Rows of a `learn` block run one pass per list, plus a `test` trial run once."""
+    rows: list[dict] = []
+    for n, answers in enumerate(correct, start=1):
+        rows += [{"participant": participant, "block": "learn", "pass": n, "pass_path": str(n),
+                  "trial": "learn/text", "kind": "text", "response": "f", "correct": c,
+                  "choices": ["f", "j"]} for c in answers]
+    rows.append({"participant": participant, "block": "test", "pass": 1, "pass_path": "1",
+                 "trial": "test/text", "kind": "text", "response": "f", "correct": True,
+                 "choices": ["f", "j"]})
+    return [{**r, "trial_index": i} for i, r in enumerate(rows)]
+
+
+def test_accuracy_by_pass_is_a_learning_curve_per_dataset() -> None:
+    people = rows_from_records(_learning_rows("1", [[False, False], [True, False], [True, True]])
+                               + _learning_rows("2", [[True, False], [True, True]]))
+    model = rows_from_records(_learning_rows("1", [[True, True], [True, True]]))
+    result = compare([people, model], labels=["people", "model"])
+    curve = result["keyboard.by_pass"]
+    assert set(curve["block"]) == {"learn"}  # `test` ran one pass: no curve
+    got = [(r["dataset"], r["pass"], r["n"], r["mean"]) for _, r in curve.iterrows()]
+    assert got == [("people", 1, 2, pytest.approx(0.25)), ("model", 1, 1, 1.0),
+                   ("people", 2, 2, pytest.approx(0.75)), ("model", 2, 1, 1.0),
+                   ("people", 3, 1, 1.0)]
+    assert "Accuracy by pass of a repeated block" in result.summary()
+    assert "by_pass" in [p.name for s in result.sections for p in s.plots]
+
+
+def test_data_without_passes_has_no_learning_curve(stroop) -> None:
+    # recorded before data format 4: no pass column
+    assert not len(stroop["keyboard.by_pass"])
+    assert "by pass" not in stroop.summary()
+
+
 def test_conditions_by_named_columns() -> None:
     by_ink = compare(STROOP, by=["color"])
     assert set(by_ink["keyboard.accuracy"]["condition"]) == {"color=red", "color=green"}

@@ -29,19 +29,30 @@ NUMBER = re.compile(r"-?\d+(\.\d+)?([eE][+-]?\d+)?\Z")
 
 def reference(text: str) -> list[dict[str, object]] | str:
     """The rows as docs/language.md defines them, cell by cell with csv.reader: blank rows
-    skipped, numbers and true/false typed, everything else text; for a ragged row or a number
-    too large, what the error says."""
+    skipped, numbers and true/false typed, everything else text, and a column whose cells
+    are not all numbers or all true/false kept as written; for a ragged row or a number too
+    large, what the error says."""
     lines = list(csv.reader(io.StringIO(text, newline="")))
     header = [c.strip() for c in lines[0]]
-    out = []
+    rows = []
     for cells in lines[1:]:
         if cells:
             if len(cells) != len(header):
                 return "but the header has 2 cells"
             if any(typed(c) in (math.inf, -math.inf) for c in cells):
                 return "is too large"
-            out.append(dict(zip(header, map(typed, cells), strict=True)))
-    return out
+            rows.append(cells)
+    columns = [[row[i] for row in rows] for i in range(len(header))]
+    kept = [_one_group([typed(c) for c in column]) for column in columns]
+    return [{name: typed(cells[i]) if kept[i] else cells[i] for i, name in enumerate(header)}
+            for cells in rows]
+
+
+def _one_group(values: list[object]) -> bool:
+    """Whether typed cells are all numbers, all booleans or all text."""
+    groups = {"bool" if isinstance(v, bool) else "number" if isinstance(v, int | float)
+              else "text" for v in values}
+    return len(groups) <= 1
 
 
 def typed(cell: str) -> object:
@@ -107,6 +118,15 @@ def test_both_paths_give_the_same_rows() -> None:
     fast, _ = read_csv(plain, "t.csv")
     careful, _ = read_csv(quoted, "t.csv")
     assert fast.records() == careful.records() == reference(plain)
+
+
+def test_a_column_of_mixed_cells_is_text_as_written() -> None:
+    """A column is numbers (or booleans) only when every cell is one: a word among numbers,
+    or numbers among booleans, keep the whole column as written ("007" stays "007")."""
+    text = "n,w,b,nb,e\n1,007,true,1,\n2.50,x,false,true,4\n"
+    for body in (text, text.replace("x", '"x"')):  # both paths
+        data, _ = read_csv(body, "t.csv")
+        assert data.cells == ((1, 2.5), ("007", "x"), (True, False), ("1", "true"), ("", "4"))
 
 
 def test_column_types_are_the_join_of_the_cells() -> None:

@@ -88,8 +88,8 @@ def test_jspsych_json_becomes_sbl_rows(person, tmp_path):
     assert rows[1]["rt"] == 437 and rows[0]["rt"] == 400
     assert not {"trial_type", "time_elapsed", "internal_node_id", "stimulus", "view_history",
                 "sbl_trial_index"} & set(rows.columns)
-    assert rows.columns[:9] == ["participant", "seed", "source", "block", "trial_index",
-                                "trial", "kind", "response", "rt"]
+    assert rows.columns[:11] == ["participant", "seed", "source", "block", "pass",
+                                 "pass_path", "trial_index", "trial", "kind", "response", "rt"]
     assert rows.numbers[:2] == [2, 3] and rows.where(0) == "bandit.json, row 2"
 
 
@@ -179,8 +179,10 @@ def test_sbl_data_command(person, tmp_path):
     assert result.exit_code == 0, result.output
     assert "1 participant, 23 trials, 11 responses" in result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("participant,seed,source,block,trial_index,trial,kind,response,rt")
-    assert len(lines) == 24 and lines[2].startswith("p1,0,browser,main,1,main/bandit,bandit,0,437")
+    assert lines[0].startswith(
+        "participant,seed,source,block,pass,pass_path,trial_index,trial,kind,response,rt")
+    assert len(lines) == 24 and lines[2].startswith(
+        "p1,0,browser,main,1,1,1,main/bandit,bandit,0,437")
     out = tmp_path / "prefix.json"
     result = CliRunner().invoke(data_command, [str(path), "--until", "3", "-o", str(out)])
     assert result.exit_code == 0 and "5 trials, 2 responses" in result.stderr

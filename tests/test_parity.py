@@ -288,6 +288,32 @@ text { text: "Press any key to start" choices: ["any"] }
 html_keyboard { stimulus: "<p>Press any key</p>" choices: ["any"] correct_key: " " }
 text { text: "Press F or J" choices: ["f", "j"] }
 """,
+    # Which pass of a repeated block each trial is in (sbl/repetitions.py): `repeat`, a loop
+    # ending by `until` (a pass's rows) and one by `max`, a block entered again because the
+    # one around it repeats, a nested block that does not repeat; `trials` and `prev` read
+    # the columns.
+    "passes": """
+experiment "Passes"
+table items = [{w: "a"}, {w: "b"}]
+text start { text: "F or J" choices: ["f", "j"] }
+block session repeat 2 {
+  loop practice until mean([if t.correct then 1 else 0 for t in trials]) >= 0.5 max 3 {
+    text { text: "Press F" choices: ["f", "j"] correct_key: "f" data { before: prev.pass } }
+  }
+  loop drill until false max 2 repeat 2 {
+    text { text: "Drill" choices: ["f", "j"] }
+  }
+  block test over items shuffle {
+    block inner {
+      text { text: w choices: ["f", "j"] correct_key: "j" data { path: prev.pass_path } }
+    }
+  }
+}
+text done {
+  text: "{len([t for t in trials if t.pass == 2 and t.block == 'session/test/inner'])}"
+  duration: 100
+}
+""",
     # Gaps at three levels, one jittered per trial (a draw both runtimes make), one after a
     # bandit's payout screen: they add no rows and the draws stay in step.
     "gaps": """

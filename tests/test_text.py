@@ -85,9 +85,11 @@ def test_scripted_bandit_rows_and_running_score(bandit):
     assert rows[0]["kind"] == "instructions" and rows[0]["trial"] == "instructions"
     assert [r["trial_index"] for r in rows] == list(range(23))
     assert {r["source"] for r in rows} == {"scripted"} and {r["rt"] for r in rows} == {None}
-    assert list(rows[1])[:9] == ["participant", "seed", "source", "block", "trial_index",
-                                 "trial", "kind", "response", "rt"]
+    assert list(rows[1])[:11] == ["participant", "seed", "source", "block", "pass", "pass_path",
+                                  "trial_index", "trial", "kind", "response", "rt"]
     assert rows[1]["block"] == "main" and rows[1]["trial"] == "main/bandit"
+    assert (rows[0]["pass"], rows[0]["pass_path"]) == (None, "")  # the top level
+    assert {(r["pass"], r["pass_path"]) for r in rows[1:]} == {(1, "1")}
 
 
 def test_transcript_follows_psych101(bandit):

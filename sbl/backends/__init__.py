@@ -36,12 +36,14 @@ class Emitter(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Backend:
-    """A registered backend: its name, the module that implements it, what it writes."""
+    """A registered backend: its name, the module that implements it, what it writes, and
+    the options of ``emit`` it acts on (any other is ignored by it, so the CLI refuses it)."""
 
     name: str
     module: str
     suffix: str
     help: str
+    options: tuple[str, ...] = ()
 
     def emit(self, experiment: Experiment, *, cdn: bool = False,
              allow_simulate: bool = False, media_mode: str = "auto") -> str:
@@ -68,7 +70,8 @@ class Backend:
 
 REGISTRY: dict[str, Backend] = {b.name: b for b in (
     Backend("html", "sbl.backends.web", ".html",
-            "a self-contained jsPsych 8 page for people in a browser"),
+            "a self-contained jsPsych 8 page for people in a browser",
+            ("cdn", "allow_simulate", "media_mode")),
     Backend("ir", "sbl.backends.ir", ".json", "the checked IR as versioned JSON"),
     Backend("transcript", "sbl.backends.text", ".txt",
             "the Psych-101 text a model reads, with answers left open"),

@@ -81,6 +81,33 @@ def check_output(path: str | None, suffixes: tuple[str, ...] = ()) -> None:
                                 f"{', '.join(suffixes)}")
 
 
+def given_options(names: tuple[str, ...]) -> list[str]:
+    """The options of the running command named in ``names`` (parameter names, as the
+    function receives them) that were given on the command line, as written (``--cdn``): a
+    command refuses those that the mode it was called in would ignore (a usage error)."""
+    from click.core import ParameterSource
+
+    ctx = click.get_current_context()
+    return [max(param.opts, key=len) for param in ctx.command.params
+            if param.name in names and ctx.get_parameter_source(param.name)
+            not in (None, ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP)]
+
+
+def refuse_ignored(spec: str, options: tuple[str, ...], what: str) -> None:
+    """A usage error when an option in ``options`` (each named as its :class:`Options`
+    field) was given but the participant ``spec`` names (``what``: how the command calls
+    it) ignores it: ``--timeout`` is for servers, ``--device`` and ``--threads`` for local
+    models, ``--temperature`` for models."""
+    from sbl.participants.registry import resolve
+
+    kind, _ = resolve(spec)
+    ignored = given_options(tuple(o for o in options if kind.ignores(o)))
+    if ignored:
+        raise click.UsageError(f"{what} '{spec}' ({kind.name}) ignores "
+                               f"{' and '.join(ignored)}; drop "
+                               f"{'them' if len(ignored) > 1 else 'it'}")
+
+
 def check_folder(path: str | None) -> None:
     """Refuse an output folder that is a file (a missing one, and its parents, are made)."""
     from pathlib import Path

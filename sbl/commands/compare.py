@@ -30,7 +30,9 @@ def compare(data: tuple[str, ...], output: str | None, labels: tuple[str, ...],
     any data `sbl data` reads. Prints the score of each dataset first (for a bandit: the total
     points per participant, averaged), then the analyses of the kinds of stimuli in the data:
     for a bandit, choices over trials, cumulative score, switch rate, win-stay and
-    lose-shift; for key and choice trials, accuracy and response time by condition; for
+    lose-shift; for key and choice trials, accuracy and response time by condition, and
+    accuracy by pass (a learning curve) for each block whose rows hold several passes
+    (repeat N, a loop: the column pass); for
     surveys and sliders, mean ratings, values and option proportions. Data of an experiment
     with counterbalancing groups (the column group) holding more than one group also gets
     each score per group and dataset.

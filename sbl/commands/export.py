@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from sbl.commands import check_folder, check_output, reports_errors
+from sbl.commands import check_folder, check_output, given_options, reports_errors
 from sbl.source import counted
 
 
@@ -44,6 +44,9 @@ def export(data: str, psych_ds: str | None, psych101: str | None, experiment: st
     if psych101 and not experiment:
         raise click.UsageError("--psych101 needs --experiment FILE.sbl: the text is rebuilt "
                                "by replaying the data through the experiment")
+    if not psych101 and given_options(("seed",)):
+        raise click.UsageError("--seed is for --psych101 (it rebuilds the text each "
+                               "participant read); --psych-ds alone ignores it")
     check_output(psych101, (".jsonl",))
     check_folder(psych_ds)
     rows = read_data(data)

@@ -7,7 +7,9 @@ import click
 from sbl.commands import (
     ParticipantSpec,
     check_output,
+    given_options,
     participant_help,
+    refuse_ignored,
     reports_errors,
     threads_option,
     timeout_option,
@@ -49,8 +51,15 @@ def score(data: str, model: str, experiment: str | None, output: str | None,
     from rich.console import Console
     from rich.table import Table
 
+    from sbl.scoring import is_psych101
     from sbl.scoring import score as run_score
 
+    refuse_ignored(model, ("timeout", "threads"), "--model")
+    ignored = given_options(("experiment", "seed")) if is_psych101(data) else []
+    if ignored:
+        raise click.UsageError(f"{data} is Psych-101 text, which holds what each participant "
+                               f"read: {' and '.join(ignored)} "
+                               f"{'have' if len(ignored) > 1 else 'has'} no use with it")
     check_output(output, (".csv",))
     scores = run_score(data, model, experiment, seed=seed, timeout=timeout, threads=threads)
     table = Table(title=f"{data} under {scores.model}")

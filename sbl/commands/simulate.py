@@ -11,6 +11,7 @@ from sbl.commands import (
     ParticipantSpec,
     check_output,
     participant_help,
+    refuse_ignored,
     reports_errors,
     threads_option,
     timeout_option,
@@ -32,7 +33,8 @@ from sbl.source import counted
 @click.option("--seed", type=int, default=0, show_default=True,
               help="Seed of participant 1: trial order, option letters and the model's draws.")
 @click.option("--temperature", type=click.FloatRange(min=0.0), default=1.0, show_default=True,
-              help="Sampling temperature over the valid options (0: always the likeliest).")
+              help="A model's sampling temperature over the valid options (0: always the "
+                   "likeliest).")
 @click.option("--from", "from_", type=click.Path(dir_okay=False), metavar="DATA",
               help="Continue recorded participants: replay their rows first (with --until, "
                    "only those before the N-th response).")
@@ -50,8 +52,9 @@ from sbl.source import counted
               help="Write what the run cost as JSON: model, participants, trials, "
                    "tokens_processed, transcript_tokens, invalid_mass, seconds, retries.")
 @timeout_option
-@click.option("--device", help="Where the model runs: cpu, cuda, cuda:N, mps (default: the "
-                               "best there is). One this machine does not have is an error.")
+@click.option("--device", help="Where a local model runs: cpu, cuda, cuda:N, mps (default: "
+                               "the best there is). One this machine does not have is an "
+                               "error.")
 @threads_option
 @reports_errors
 def simulate(file: str, model: str, participants: int, batch: int, seed: int,
@@ -79,6 +82,7 @@ def simulate(file: str, model: str, participants: int, batch: int, seed: int,
         raise click.UsageError("--until needs --from DATA")
     if resume and output is None:
         raise click.UsageError("--resume needs the --output of the interrupted run")
+    refuse_ignored(model, ("temperature", "timeout", "device", "threads"), "--model")
     check_output(output, ROW_SUFFIXES)
     check_output(summary, (".json",))
     experiment = load(file)

@@ -5,7 +5,8 @@ answer (``text`` and ``html_keyboard`` with a ``correct_key``, ``choice`` with a
 Conditions are found as :mod:`sbl.comparison.conditions` says (in the Stroop example the
 word and its ink, ``word`` and ``color``); ``--by COLUMN`` names the columns instead.
 Response times are the mean rt of correct responses, where rt was recorded: text runs
-record none.
+record none. When the rows of a block hold more than one ``pass`` (``repeat N``, a loop;
+docs/data.md "Which pass"), accuracy by pass of each such block is a learning curve.
 """
 from __future__ import annotations
 
@@ -37,22 +38,27 @@ def keyboard(datasets: Sequence[Dataset], options: Options) -> Section | None:
                         digits=2, ylim=(0, 1))
     timed = trials[trials["correct"] & trials["rt"].notna()]
     rt = _by_condition(timed, "rt")
+    curve = _by_pass(trials)
     frames = {"trials": trials, "accuracy": accuracy, "rt": rt,
-              "score": headline.frame}
+              "score": headline.frame, "by_pass": curve}
     untimed = [label for label, _ in scored if label not in set(timed["dataset"])]
     notes = [f"No response times for {', '.join(untimed)}: text runs record none."] \
         if untimed else []
     return Section("keyboard", "Keyboard and choice trials: accuracy and response time",
-                   frames, tables=_tables(accuracy, rt), plots=_plots(accuracy, rt),
+                   frames, tables=_tables(accuracy, rt) + _curve_tables(curve),
+                   plots=_plots(accuracy, rt) + _curve_plots(curve),
                    headline=headline,
                    notes=tuple(notes))
 
 
 def _trial(label: str, row: dict[str, Any], condition: str) -> dict[str, Any]:
     rt = row.get("rt")
+    passed = row.get("pass")
     return {"dataset": label, "participant": row.get("participant"), "condition": condition,
             "correct": bool(row.get("correct")),
-            "rt": float(rt) if isinstance(rt, (int, float)) else math.nan}
+            "rt": float(rt) if isinstance(rt, (int, float)) else math.nan,
+            "block": str(row.get("block") or ""),
+            "pass": passed if isinstance(passed, int) and not isinstance(passed, bool) else None}
 
 
 def _per_participant(trials: pandas.DataFrame, value: str, keys: list[str]) -> pandas.DataFrame:
@@ -70,6 +76,34 @@ def _by_condition(trials: pandas.DataFrame, value: str) -> pandas.DataFrame:
     the order given."""
     summary = stats.summarise(_per_participant(trials, value, ["condition"]), ["condition"])
     return stats.sort_by(summary, "condition")[["condition", "dataset", *stats.SUMMARY]]
+
+
+def _by_pass(trials: pandas.DataFrame) -> pandas.DataFrame:
+    """Mean ± SE over participants of accuracy per block and pass, for the blocks whose
+    rows hold more than one pass (rows recorded before format 4 have none)."""
+    passed = trials[trials["pass"].notna()].astype({"pass": int})
+    counts = passed.groupby("block")["pass"].nunique()
+    repeated = passed[passed["block"].isin(counts[counts > 1].index)]
+    summary = stats.summarise(_per_participant(repeated, "correct", ["block", "pass"]),
+                              ["block", "pass"])
+    return summary.sort_values(["block", "pass"], kind="stable").reset_index(drop=True)
+
+
+def _curve_tables(curve: pandas.DataFrame) -> tuple[Table, ...]:
+    if not len(curve):
+        return ()
+    return (Table("by_pass", "Accuracy by pass of a repeated block (a learning curve)",
+                  curve, keys=("block", "pass"), digits=2),)
+
+
+def _curve_plots(curve: pandas.DataFrame) -> tuple[Plot, ...]:
+    if not len(curve):
+        return ()
+    several = curve["block"].nunique() > 1
+    return (Plot("by_pass", "Accuracy by pass (learning curve)", "lines", curve, x="pass",
+                 panels="block" if several else None, xlabel="pass",
+                 ylabel="proportion correct", ylim=(0, 1),
+                 caption="" if several else f"block {curve['block'].iloc[0]}"),)
 
 
 def _tables(accuracy: pandas.DataFrame, rt: pandas.DataFrame) -> tuple[Table, ...]:

@@ -123,10 +123,14 @@ class Rows(Sequence[dict[str, Any]]):
     # -- out -------------------------------------------------------------------------------
 
     def to_pandas(self) -> pandas.DataFrame:
-        """The rows as a DataFrame, one column per schema column (lists and records kept)."""
+        """The rows as a DataFrame, one column per schema column (lists and records kept);
+        ``pass`` is a whole-number column that can be empty (pandas' ``Int64``), not floats."""
         import pandas
 
-        return pandas.DataFrame(self._rows, columns=self.columns)
+        frame = pandas.DataFrame(self._rows, columns=self.columns)
+        if "pass" in frame:
+            frame["pass"] = frame["pass"].astype("Int64")
+        return frame
 
     def to_csv(self, path: str | Path) -> None:
         """Write the rows as CSV (``docs/data.md`` says how cells are written)."""

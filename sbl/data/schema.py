@@ -1,15 +1,16 @@
 """The one row schema (DESIGN decision 9): column order, cell encoding, jsPsych conversion.
 
-A row is one trial: the core columns (``participant``, ``source``, ``block``,
-``trial_index``, ``trial``, ``kind``, ``response``, ``rt``), then the kind's data fields, then
-every recorded parameter, then the custom data fields, then the condition columns (the fields
-of the rows of the blocks the trial is in), then each shared variable's value after the
-trial's side effects. ``docs/data.md`` documents every column. Browser and text runs write
-the same columns.
+A row is one trial: the core columns (``participant``, ``seed``, ``source``, ``block``,
+``pass``, ``pass_path``, ``trial_index``, ``trial``, ``kind``, ``response``, ``rt``), then
+the kind's data fields, then every recorded parameter, then the custom data fields, then the
+condition columns (the fields of the rows of the blocks the trial is in), then each shared
+variable's value after the trial's side effects. ``docs/data.md`` documents every column.
+Browser and text runs write the same columns.
 
 ``DATA_FORMAT`` numbers the row format: 2 added custom data fields and condition columns, 3
-the ``group`` column of experiments with between-participant groups (after the parameters);
-rows of earlier formats (without them) still read, replay and score unchanged.
+the ``group`` column of experiments with between-participant groups (after the parameters),
+4 the core columns ``pass`` and ``pass_path`` (:mod:`sbl.repetitions`); rows of earlier
+formats (without them) still read, replay and score unchanged.
 """
 
 from __future__ import annotations
@@ -22,11 +23,11 @@ from typing import Any
 from sbl import groups, ir, kinds
 from sbl.values import Value, num, show_number
 
-DATA_FORMAT = 3
+DATA_FORMAT = 4
 CORE: tuple[str, ...] = kinds.CORE_FIELDS
 TEXT_ONLY = kinds.TEXT_ONLY
 JSPSYCH_FIELDS = kinds.JSPSYCH_FIELDS
-TEXT_COLUMNS = ("participant", "source", "block", "trial", "kind")
+TEXT_COLUMNS = ("participant", "source", "block", "pass_path", "trial", "kind")
 
 
 def recorded_params(kind: kinds.Kind) -> tuple[kinds.ParamDecl, ...]:
@@ -134,14 +135,15 @@ def same_cell(a: Any, b: Any) -> bool:
 
 
 def normalise(row: Mapping[str, Any]) -> dict[str, Any]:
-    """A row with its core columns typed: text columns as strings, ``trial_index`` whole,
-    ``rt`` a number or none, ``response`` as the kind records it."""
+    """A row with its core columns typed: text columns as strings, ``trial_index`` and
+    ``pass`` whole, ``rt`` a number or none, ``response`` as the kind records it."""
     out = dict(row)
     for name in TEXT_COLUMNS:
         value = out.get(name)
         out[name] = "" if value is None else value if isinstance(value, str) else encode_cell(
             value)
     out["trial_index"] = _whole(out.get("trial_index"))
+    out["pass"] = _whole(out.get("pass"))
     rt = out.get("rt")
     out["rt"] = rt if rt is None or isinstance(rt, (int, float)) else decode_cell(str(rt))
     out["response"] = typed_response(out.get("kind"), out.get("response"))

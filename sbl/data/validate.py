@@ -8,6 +8,7 @@ not coerced, a participant's trial recorded twice is not kept twice.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,6 +19,7 @@ from sbl.source import SblError, did_you_mean
 # Values nested deeper than this (lists in records in lists ...) are refused: no recorded
 # parameter is anywhere near it, and every later step (CSV cells, replay) recurses on them.
 MAX_VALUE_DEPTH = 64
+_PASS_PATH = re.compile(r"[1-9][0-9]*(/[1-9][0-9]*)*")
 # What each kind of answer records (docs/data.md, "response").
 _RESPONSE_TYPES = {AnswerType.KEY: (str, "a key (text)"),
                    AnswerType.OPTION: (int, "an option index (a whole number from 0)"),
@@ -62,6 +64,7 @@ def check_row(row: Mapping[str, Any], origin: str | None, number: int) -> None:
     if not _whole(index) or index < 0:
         raise fail(origin, number, f"expected a whole number from 0, found {index!r}",
                    "trial_index")
+    _check_passes(row, origin, number)
     rt = row.get("rt")
     if rt is not None and (not _number(rt) or rt < 0):
         raise fail(origin, number, f"expected a time in ms (a number from 0), found {rt!r}",
@@ -69,6 +72,21 @@ def check_row(row: Mapping[str, Any], origin: str | None, number: int) -> None:
     _check_response(kind, row, origin, number)
     for name, value in row.items():
         _check_value(value, origin, number, name)
+
+
+def _check_passes(row: Mapping[str, Any], origin: str | None, number: int) -> None:
+    """``pass`` is empty or a whole number from 1; ``pass_path`` empty or such numbers
+    joined by ``/`` (rows of format 3 and before have neither)."""
+    value: Any = row.get("pass")
+    if value is not None and (not _whole(value) or value < 1):
+        raise fail(origin, number, f"expected a pass number (a whole number from 1), found "
+                                   f"{value!r}", "pass")
+    path = row.get("pass_path") or ""
+    blocks = str(row.get("block") or "").count("/") + 1 if row.get("block") else 0
+    if path and (not _PASS_PATH.fullmatch(path) or path.count("/") + 1 != blocks):
+        raise fail(origin, number, f"expected a pass number from 1 for each of the {blocks} "
+                                   f"blocks of the block path, joined by '/', found "
+                                   f"{path!r}", "pass_path")
 
 
 def _check_response(kind: kinds.Kind, row: Mapping[str, Any], origin: str | None,

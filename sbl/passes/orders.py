@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 CHECK_STEPS = 20_000  # search steps spent at check time (about a second in Python)
 MAX_GROUPS = 100  # groups whose rows are checked one by one
-_UNKNOWN = object()
+UNKNOWN = object()
 Decls = tuple[ir.Shared | ir.Let | ir.Table | ir.Group, ...]
 
 
@@ -63,7 +63,7 @@ def known_rows(expr: ir.Expr, decls: Decls, hidden: Mapping[str, Any]) -> list[t
     every participant; one per group (named " in group N") when it depends on the group and
     the groups are known; none otherwise."""
     value = static_rows(expr, decls, hidden)
-    if value is not _UNKNOWN:
+    if value is not UNKNOWN:
         return [("", value)]
     index = next((i for i, d in enumerate(decls) if isinstance(d, ir.Group)), None)
     if index is None:
@@ -76,7 +76,7 @@ def known_rows(expr: ir.Expr, decls: Decls, hidden: Mapping[str, Any]) -> list[t
     out = []
     for number, option in enumerate(options, 1):
         value = static_rows(expr, decls, hidden, {group.name: option})
-        if value is _UNKNOWN:
+        if value is UNKNOWN:
             return []
         out.append((f" in group {number}", value))
     return out
@@ -110,11 +110,11 @@ def static_rows(expr: ir.Expr, decls: Decls, hidden: Mapping[str, Any],
                 bound: Mapping[str, Any] | None = None) -> Any:
     """The value of ``expr`` when it is known before the run (it uses only declarations
     computed without random draws, shared variables or groups, and the names ``bound``);
-    ``_UNKNOWN`` otherwise."""
+    ``UNKNOWN`` otherwise."""
     scope: dict[str, Any] = {}
     for name in {n.name for n in ir.walk(expr) if isinstance(n, ir.Name)}:
         if name in hidden:
-            return _UNKNOWN  # a column of an enclosing block: its value changes by row
+            return UNKNOWN  # a column of an enclosing block: its value changes by row
         if bound and name in bound:
             scope[name] = bound[name]
             continue
@@ -123,16 +123,16 @@ def static_rows(expr: ir.Expr, decls: Decls, hidden: Mapping[str, Any],
             continue  # a comprehension's variable, or an unknown name evaluate reports
         decl = decls[index]
         if isinstance(decl, ir.Shared | ir.Group):
-            return _UNKNOWN  # changes during the run, or differs by participant
+            return UNKNOWN  # changes during the run, or differs by participant
         value = static_rows(decl.value if isinstance(decl, ir.Let) else decl.rows,
                             decls[:index], {}, bound)
-        if value is _UNKNOWN:
-            return _UNKNOWN
+        if value is UNKNOWN:
+            return UNKNOWN
         scope[name] = value
     try:
         return evaluate(expr, Scope(scope))
     except SblError:
-        return _UNKNOWN
+        return UNKNOWN
 
 
 def _joined(constraints: tuple[ir.Constraint, ...]) -> ir.Span | None:

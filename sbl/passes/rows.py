@@ -131,6 +131,12 @@ def _param_column(checker: _Checker, stim: ir.Stimulus, kind: Kind, param: ir.Pa
                                        f"takes from {gap}, not from {column}",
                       help="give the trial 'gap: gap' or rename the column")
     elif not types.assignable(found, decl.type):
+        from sbl.passes import known  # it reads the rows of the checked blocks
+
+        cell = known.odd_cell(checker, name, ir.Name(name), decl.type, head_span(stim))
+        if cell is not None:
+            checker.diagnostics.append(cell)
+            return
         checker.error(head_span(stim), f"{column} fills the parameter '{name}' this "
                                        f"{kind.name} leaves out, which must be "
                                        f"{types.a(decl.type)}, not {types.a(found)}",

@@ -15,7 +15,9 @@ The browser runtime (``runtime.js``) follows the same rules, so rows agree cell 
   constraints: :func:`sbl.order.block_order`) and cut to ``sample`` rows, and the body
   runs once per row (once if there is no ``over``). With
   ``until``, after each pass the condition is evaluated with ``trials`` (this pass's rows);
-  the block runs again until it holds or ``max`` passes have run.
+  the block runs again until it holds or ``max`` passes have run. Each repetition is a
+  pass, counted from 1 at each entry of the block; rows record the open blocks' passes
+  (``pass``, ``pass_path``: :mod:`sbl.repetitions`).
 - A stimulus's parameters are evaluated once, in the order written in the .sbl file
   (``prompt`` excepted: only text participants read it); parameters not given take the
   kind's default (none without one). Names: the current rows' columns (inner blocks first),
@@ -43,7 +45,7 @@ from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sbl import groups, ir
+from sbl import groups, ir, repetitions
 from sbl.backends.text import answers, render, untimed
 from sbl.backends.text.answers import Question
 from sbl.backends.text.program import KindInfo, Program
@@ -89,6 +91,8 @@ class Trial:
     custom: dict[str, Value] = field(default_factory=dict)
     # the condition columns the row records, from the open blocks' current rows
     conditions: dict[str, Value] = field(default_factory=dict)
+    # the columns `pass` and `pass_path` (sbl/repetitions.py), from the open blocks' passes
+    passes: dict[str, Value] = field(default_factory=dict)
 
 
 class ParticipantRun:
@@ -107,8 +111,8 @@ class ParticipantRun:
         self.shared: dict[str, Value] = {}
         self.consts: dict[str, Value] = {}
         self.group: int | None = None  # the participant's group, with groups declared
-        # the open blocks and their current rows, outermost first
-        self.open: list[tuple[ir.Block, Mapping[str, Value]]] = []
+        # the open blocks, their current rows and passes (from 1 at each entry), outermost first
+        self.open: list[tuple[ir.Block, Mapping[str, Value], int]] = []
         self.tokens = 0
         self.passes: Counter[tuple[str, ...]] = Counter()  # headers written, per block
         self.invalid_mass: list[float] = []
@@ -185,15 +189,17 @@ class ParticipantRun:
         scope = self._scope(self._names(columns))
         if block.condition is not None and not truthy(evaluate(block.condition, scope)):
             return
-        passes = 0
+        passes = 0  # loop passes
+        number = 0  # the pass rows record: repetitions of all loop passes, from 1
         while True:
             start = len(self.rows)
             for _ in range(block.repeat):
+                number += 1
                 rows = list(self._block_rows(block, scope))
                 if block.header is not None:
                     self._header(block.header, path, scope.names, rows)
                 for row in rows:
-                    self.open.append((block, row))
+                    self.open.append((block, row, number))
                     yield from self._items(block.body, (row, *columns), path)
                     self.open.pop()
             passes += 1
@@ -272,10 +278,11 @@ class ParticipantRun:
         t = Trial(stim, self.program.kind(stim.kind), "/".join(path), len(self.rows), names)
         scope = self._scope(names)
         t.p = self._params(t, untimed.untimed(scope) if no_rt else scope)
-        nodes: list[ir.Block | ir.Stimulus] = [b for b, _ in self.open]
+        nodes: list[ir.Block | ir.Stimulus] = [b for b, _, _ in self.open]
         for node in (*nodes, stim):
             t.fields.update((f.name, f.value) for f in node.data)
-        for block, row in reversed(self.open):
+        t.passes = repetitions.columns([(b, n) for b, _, n in self.open])
+        for block, row, _ in reversed(self.open):
             for name in block.columns:
                 t.conditions.setdefault(name, copy.deepcopy(row.get(name)))
         return t
@@ -383,8 +390,8 @@ class ParticipantRun:
     def _row(self, t: Trial) -> dict[str, Any]:
         row: dict[str, Any] = {
             "participant": self.participant, "seed": self.seed, "source": self.source,
-            "block": t.block, "trial_index": t.index, "trial": t.stim.id, "kind": t.stim.kind,
-            "response": t.response, "rt": t.rt}
+            "block": t.block, **t.passes, "trial_index": t.index, "trial": t.stim.id,
+            "kind": t.stim.kind, "response": t.response, "rt": t.rt}
         if self.group is not None:
             row[groups.COLUMN] = self.group
         for name, value in t.data.items():

@@ -219,7 +219,7 @@
     },
     bandit: {
       params: (t) => ({
-        stimulus: "",
+        stimulus: forcedInRange(t, t.p.arms.length),
         choices: t.p.arms.map((_, i) => String(i + 1)),
         button_html: (_, i) => machine("button", t, i, "", "", !isFree(t, i)),
         trial_duration: ms(t.p.duration),
@@ -426,6 +426,17 @@
     return t.p.preamble === null ? null : `<div class="sbl-text">${t.text("preamble")}</div>`;
   }
 
+  /** "" when bandit trial `t`'s instructed arm (`forced`) is none or one of its `n` arms;
+   * else the error the text runtime raises too (sbl/backends/text/answers.py): an instructed
+   * arm that does not exist stops the run in both. */
+  function forcedInRange(t, n) {
+    const only = t.p.forced;
+    if (only !== null && only !== undefined && !(only >= 0 && only < n)) {
+      throw new Error(`'forced' is ${only}, but the trial has ${n} options (0 to ${n - 1})`);
+    }
+    return "";
+  }
+
   /** Whether arm `i` of bandit trial `t` may be chosen (all of them unless one is forced). */
   function isFree(t, i) {
     return t.p.forced === null || t.p.forced === i;
@@ -587,6 +598,28 @@
     return run.st.stack.slice(1).map((f) => blockAt(f.path).name).join("/");
   }
 
+  /** Whether `block` can run more than one pass each time it is entered (sbl/repetitions.py
+   * `repeats`). */
+  function repeats(block) {
+    const loops = Boolean(block.until) && block.max_loops !== 1;
+    return block.repeat > 1 || (loops && block.repeat > 0);
+  }
+
+  /** The columns `pass` and `pass_path` (sbl/repetitions.py `columns`): each open block's
+   * pass in its current entry, counted from 1 over its repetitions and loop passes. */
+  function passColumns(run) {
+    const open = run.st.stack.slice(1).map((f) => {
+      const block = blockAt(f.path);
+      return { block, number: f.pass * block.repeat + f.rep + 1 };
+    });
+    if (!open.length) return { pass: null, pass_path: "" };
+    const repeating = open.filter((o) => repeats(o.block));
+    return {
+      pass: repeating.length ? repeating[repeating.length - 1].number : 1,
+      pass_path: open.map((o) => String(o.number)).join("/"),
+    };
+  }
+
   // ------------------------------------------------------------ one trial
 
   /** Evaluate the stimulus's parameters (once) and build what its kind mapping needs. */
@@ -615,7 +648,8 @@
       if (d.html) shown[d.name] = p[d.name] === null ? "" : String(p[d.name]);
     }
     const t = {
-      stim, kind, p, block: blockPath(run), index: run.st.rows.length,
+      stim, kind, p, block: blockPath(run), passes: passColumns(run),
+      index: run.st.rows.length,
       text: (name) => (declared[name].html ? shown[name] : esc(p[name])),
       fields: customFields(run, stim), conditions: conditions(run),
     };
@@ -716,7 +750,7 @@
     // variables: on a clash the first wins (the checker rejects clashes that lose a value).
     const row = {
       participant: st.participant, seed: st.seed, source: run.source, block: t.block,
-      trial_index: t.index,
+      pass: t.passes.pass, pass_path: t.passes.pass_path, trial_index: t.index,
       trial: t.stim.id, kind: t.stim.kind, response, rt,
     };
     if (st.group !== null && st.group !== undefined) row.group = st.group;
