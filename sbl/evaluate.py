@@ -114,10 +114,13 @@ def _attr(node: ir.Attr, scope: Scope) -> Value:
 
 
 def field(obj: Value, name: str) -> Value:
-    """``obj.name``: a record's field; a fault naming the fields when it is absent."""
+    """``obj.name``: a record's field; a fault naming the fields when it is absent, but
+    none from a recorded row (:class:`~sbl.values.Row`), which lacks the columns of others."""
     if not isinstance(obj, dict):
         raise ValueFault(f"cannot get field '{name}' of {_a(obj)}")
     if name not in obj:
+        if isinstance(obj, values.Row):
+            return None
         fields = ", ".join(obj)
         listing = f"fields: {fields}" if fields else "it has no fields"
         raise ValueFault(f"record has no field '{name}' ({listing})")
@@ -252,8 +255,10 @@ def whole_range(who: str, start: float, stop: float) -> list[Value]:
 
 def _comprehension(node: ir.Comprehension, scope: Scope) -> Value:
     items = evaluate(node.iterable, scope)
+    if isinstance(items, str):
+        items = list(items)  # its characters (code points), as len and indexing count them
     if not isinstance(items, list):
-        raise ValueFault(f"'for' needs a list to loop over; got {kind(items)}")
+        raise ValueFault(f"'for' needs a list or a string to loop over; got {kind(items)}")
     out: list[Value] = []
     for item in items:
         inner = scope.child(**{node.var: item})
@@ -419,7 +424,7 @@ def _total(items: list[float]) -> float:
 def _mean(xs: Value) -> Value:
     items = _numbers_of("mean", xs)
     if not items:
-        raise ValueFault("mean needs a non-empty list")
+        raise ValueFault(values.empty_list("mean"))
     return num(_total(items) / len(items))
 
 
@@ -430,7 +435,7 @@ def _extreme(fn: str, want: int, args: tuple[Value, ...]) -> Value:
             raise ValueFault(f"{fn} needs a list or at least 2 arguments; got {kind(args[0])}")
         items = args[0]
         if not items:
-            raise ValueFault(f"{fn} needs a non-empty list")
+            raise ValueFault(values.empty_list(fn))
     _comparable(fn, items)
     best = items[0]
     for x in items[1:]:
@@ -497,7 +502,7 @@ def _join(xs: Value, sep: Value = "") -> Value:
 def _split(s: Value, sep: Value) -> Value:
     text = _string("split", s)
     if _string("split", sep, "a string as separator") == "":
-        raise ValueFault("split needs a non-empty separator")
+        return list(text)  # the characters (code points), as len and indexing count them
     return text.split(sep)  # type: ignore[arg-type]
 
 
@@ -622,7 +627,8 @@ _TABLE = (
             _number_builtin, result=t.NUMBER, params=(t.STR,)),
     Builtin("join", 1, 2, "join(xs, sep=\"\"): the items converted to strings, joined.", _join,
             result=t.STR, params=(t.ListType(t.ANY), t.STR)),
-    Builtin("split", 2, 2, "split(s, sep): the parts of s between occurrences of sep.", _split,
+    Builtin("split", 2, 2, "split(s, sep): the parts of s between occurrences of sep; its "
+            "characters when sep is \"\".", _split,
             result=t.ListType(t.STR), params=(t.STR, t.STR)),
     Builtin("fixed", 2, 2, "fixed(x, digits): x rounded as round does, written with exactly "
             "digits (0-20) decimals: fixed(2.5, 2) is \"2.50\".", _fixed, result=t.STR,

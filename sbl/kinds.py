@@ -29,6 +29,9 @@ from sbl.values import show
 ANY_KEY = "any"
 # The key a text participant presses for any key: it is not asked (docs/language.md).
 ANY_KEY_PRESSED = " "
+# The parameters that let a trial end without an answer: a trial with ``withhold`` (no key
+# or button is an answer too) needs one of them given.
+ENDINGS = ("duration", "ends_after_audio", "ends_after_video")
 
 
 class AnswerType(enum.Enum):

@@ -6,7 +6,8 @@ literals, table columns (CSV or written in the file), constants (``let``), ``if 
 else`` and templates over those, ``choice``/``sample``/``shuffle`` of listable lists and
 ``randint`` of listable bounds, and functions of listable values. The value of a shared
 variable, of ``trials`` or of ``prev`` is known only as the experiment runs, so it cannot
-choose a file directly; as the test of an ``if`` it can (both branches are listed). Anything
+choose a file directly; as the test of an ``if`` it can (both branches are listed). The
+rows a block's ``if`` surely skips are not tried (:mod:`sbl.media` walks the blocks). Anything
 else, or more than :data:`LIMIT` values, is an :class:`Unlistable` error saying why.
 
 The lister evaluates with :func:`sbl.evaluate.evaluate` wherever a value is fixed, and

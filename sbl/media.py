@@ -21,7 +21,7 @@ from pathlib import Path, PurePosixPath
 from sbl import ir, kinds, listing
 from sbl.listing import Binding, Env, Unlistable
 from sbl.source import Diagnostic, SblError, read_source
-from sbl.values import Value
+from sbl.values import Value, truthy
 
 # File name endings the page can show, by class, with the MIME type of each.
 TYPES: dict[str, tuple[str, str]] = {
@@ -188,6 +188,7 @@ class _Lister:
                 self.block(item, rows)
 
     def block(self, block: ir.Block, rows: list[_Row]) -> None:
+        rows = self._entered(block, rows)
         if block.over is None:
             return self.items(block.body, rows)
         inner: list[_Row] = []
@@ -203,6 +204,31 @@ class _Lister:
                 f"{err.reason}", err.span, help=_RULE))
             return None
         return self.items(block.body, inner)
+
+    def _entered(self, block: ir.Block, rows: list[_Row]) -> list[_Row]:
+        """The rows under which ``block`` can run: its ``if`` is read at its start, with the
+        enclosing rows' columns, so a row for which the test is surely false shows nothing
+        below it. A test the run decides (a response, a shared variable) keeps the row."""
+        if block.condition is None:
+            return rows
+        names = [n.name for n in ir.walk(block.condition) if isinstance(n, ir.Name)]
+        verdict: dict[str, bool] = {}
+        kept = []
+        for row in rows:
+            key = json.dumps([row.columns.get(n) for n in names], sort_keys=True)
+            if key not in verdict:
+                verdict[key] = self._may_hold(block.condition, row)
+            if verdict[key]:
+                kept.append(row)
+        return kept
+
+    def _may_hold(self, test: ir.Expr, row: _Row) -> bool:
+        """Whether ``test`` can be true with ``row``'s columns (true when it cannot be
+        listed: the run decides)."""
+        try:
+            return any(truthy(v) for v in listing.possible(test, self._env(row)))
+        except Unlistable:
+            return True
 
     def _rows(self, over: ir.Expr, row: _Row) -> Iterator[_Row]:
         """The rows a block ``over`` visits under an outer ``row``; a CSV table's keep their

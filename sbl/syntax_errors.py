@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import lark
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
+from sbl.evaluate import BUILTINS
 from sbl.ir import Span
 from sbl.source import SblError
 
@@ -173,6 +174,9 @@ def _join(words: list[str]) -> str:
 def _unexpected(exc: UnexpectedToken, text: str, path: str) -> SblError:
     token = exc.token
     start = token.start_pos or 0
+    method = _METHOD.search(text, 0, start) if token.type == "LPAR" else None
+    if method is not None:
+        return _method_call(method, text, path)
     expected = set(exc.expected) | set(getattr(exc, "accepts", set()) or set())
     words = _expected_words(expected)
     found = _describe_token(token)
@@ -188,6 +192,38 @@ def _unexpected(exc: UnexpectedToken, text: str, path: str) -> SblError:
     if help is None and token.type == "NAME" and "COLON" in expected:
         help = "each parameter is written 'name: value'"
     return SblError.at(span, f"expected {_join(words)}, found {found}", help=help)
+
+
+# `value.name(` just before the '(': a method call, as in Python or JavaScript.
+_METHOD = re.compile(r"\.\s*([A-Za-z_]\w*)\s*$")
+# Methods of Python and JavaScript without a builtin of their name: the sbl way, as help.
+_METHODS = {
+    "append": "add a list: xs + [x]", "push": "add a list: xs + [x]",
+    "extend": "add lists: xs + ys", "concat": "add lists: xs + ys", "strip": "write trim(s)",
+    "includes": "write contains(xs, x) or x in xs", "startsWith": "write startswith(s, p)",
+    "endsWith": "write endswith(s, p)", "toUpperCase": "write upper(s)",
+    "toLowerCase": "write lower(s)", "format": "write a template: \"{x} and {y}\"",
+    "index": "the position of x in xs: [i for i in range(len(xs)) if xs[i] == x][0]",
+    "indexOf": "the position of x in xs: [i for i in range(len(xs)) if xs[i] == x][0]",
+    "get": "write r.name (a recorded row's missing column reads as none)",
+}
+# Builtins named in the help when the method has no counterpart.
+_SOME_BUILTINS = ("len", "contains", "count", "split", "join", "replace", "upper", "sorted")
+
+
+def _method_call(method: re.Match[str], text: str, path: str) -> SblError:
+    """``xs.index(3)``: sbl has functions (builtins) that take the value first, no methods."""
+    name = method.group(1)
+    span = _span_at(text, path, method.start(), method.end())
+    if name in BUILTINS:
+        help = f"write {name}(x, ...) for x.{name}(...): a builtin takes the value first"
+    elif name in _METHODS:
+        help = _METHODS[name]
+    else:
+        help = (f"builtins take the value as their first argument: {', '.join(_SOME_BUILTINS)}"
+                f", ... (docs/language.md, Builtins)")
+    return SblError.at(span, f"'.{name}(...)' is a method call, and sbl has no methods",
+                       help=help)
 
 
 def _hint(before: str, expected: set[str]) -> str | None:

@@ -36,10 +36,13 @@ class ListType:
 
 @dataclass(frozen=True, slots=True)
 class RecordType:
-    """A record with known fields; ``open`` records may have more fields than listed."""
+    """A record with known fields; ``open`` records may have more fields than listed;
+    ``recorded`` ones are recorded rows (``trials``, ``prev``), whose fields are the
+    columns some trial records."""
 
     fields: tuple[tuple[str, SblType], ...]
     open: bool = False
+    recorded: bool = False
 
     def field(self, name: str) -> SblType | None:
         """The type of field ``name``, or None when the record has no such field."""
@@ -65,6 +68,8 @@ SblType = Type | ListType | RecordType | Optional
 NUMBER, INT, STR, HTML, MEDIA, BOOL, NONE, ANY = (
     Type(n) for n in ("number", "int", "str", "html", "media", "bool", "none", "any"))
 _SCALARS = {t.name: t for t in (NUMBER, INT, STR, HTML, MEDIA, BOOL, NONE, ANY)}
+# A recorded row (an item of `trials`, `prev`): its fields vary by kind.
+ROW = RecordType((), open=True, recorded=True)
 # Types whose values are strings: each may be used where another is expected.
 _STRINGS = (STR, HTML, MEDIA)
 _TOKEN = re.compile(r"\s*([A-Za-z_]\w*|[\[\]{}:,?])")
@@ -190,7 +195,7 @@ def join(a: SblType, b: SblType) -> SblType:
     if isinstance(a, RecordType) and isinstance(b, RecordType):
         names = [n for n, _ in a.fields] + [n for n, _ in b.fields if a.field(n) is None]
         fields = tuple((n, _join_field(a.field(n), b.field(n))) for n in names)
-        return RecordType(fields, a.open or b.open)
+        return RecordType(fields, a.open or b.open, a.recorded and b.recorded)
     return ANY
 
 

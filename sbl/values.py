@@ -31,8 +31,24 @@ OVERFLOW = "number overflow (the result is not finite)"
 DIVISION_BY_ZERO = "division by zero"
 
 
+class Row(dict):  # type: ignore[type-arg]
+    """A recorded row (an item of ``trials``, or ``prev``): a record whose missing fields read
+    as none, as the empty cells of the data file do, because rows of different kinds record
+    different columns (docs/language.md, "Names, fields, indexing, prev"). The JavaScript
+    twin marks its rows with ``row()`` in expr.js."""
+
+    __slots__ = ()
+
+
 class ValueFault(Exception):
     """An operation failed on its values; the evaluator adds the source span."""
+
+
+def empty_list(fn: str) -> str:
+    """The fault of an aggregate (mean, min, max) of an empty list, such as a debrief over no
+    correct trials: jsPsych would show NaN, sbl stops, saying how to guard it."""
+    return (f"{fn} needs a non-empty list (guard it: if len(xs) > 0 then {fn}(xs) "
+            f"else ...)")
 
 
 # ---------------------------------------------------------------- kinds

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from sbl import ir
 from sbl.ir import BinaryOp as Op
+from sbl.values import Row
 
 NAMES: dict[str, Any] = {
     "x": 3, "y": -2.5, "z": 0, "big": 1e21, "tiny": 1e-7, "huge": 1.7976931348623157e308,
@@ -29,14 +30,17 @@ NAMES: dict[str, Any] = {
     "mixed": [1, "a", True, None, [1]], "nested": [[1, 2], [], [3]], "none_list": [],
     "r": {"a": 1, "b": "x", "c": [1, 2]}, "odd": {"": 1, "two words": 2, "__proto__": 3},
     "rows": [{"a": 1, "b": "x"}, {"a": 2, "b": "y"}, {"b": "z", "a": 3}],
+    # recorded rows of different kinds: a missing column reads as none (values.Row)
+    "trials": [Row({"kind": "instructions", "a": 0}), Row({"kind": "text", "a": 1, "b": "x"}),
+               Row({"kind": "text", "b": "y", "a": 2, "task": "go"})],
 }
 PREV: dict[int, dict[str, Any]] = {
-    1: {"correct": True, "rt": 512, "response": "f"},
-    2: {"correct": False, "rt": 800.5, "response": "j"},
+    1: Row({"correct": True, "rt": 512, "response": "f"}),
+    2: Row({"correct": False, "rt": 800.5, "response": "j"}),
 }
 NUMBER_NAMES = ("x", "y", "z", "big", "tiny", "huge")
 STRING_NAMES = ("s", "e", "empty", "quote")
-LIST_NAMES = ("xs", "ys", "words", "mixed", "nested", "none_list", "rows")
+LIST_NAMES = ("xs", "ys", "words", "mixed", "nested", "none_list", "rows", "trials")
 RECORD_NAMES = ("r", "odd")
 
 # Characters whose case mappings Python 3.11 (Unicode 14) and current browsers share.
@@ -98,7 +102,9 @@ string_leaves = st.one_of(
 bool_leaves = st.one_of(st.booleans().map(lit), st.sampled_from(("t", "f")).map(ir.Name))
 list_leaves = st.sampled_from(LIST_NAMES).map(ir.Name)
 record_leaves = st.one_of(st.sampled_from(RECORD_NAMES).map(ir.Name),
-                          st.sampled_from((1, 2, 3)).map(ir.Prev))
+                          st.sampled_from((1, 2, 3)).map(ir.Prev),
+                          st.sampled_from((0, 1, -1)).map(
+                              lambda i: ir.Index(ir.Name("trials"), lit(i))))
 # Code point order and UTF-16 order disagree between U+E000..U+FFFF and astral characters.
 tricky_strings = st.sampled_from(("\uffff", "😀", "\ue000", "a", "", "é", "a😀", "a\uffff", "👍🏽",
                                   "\U0010ffff", "\ud7ff")).map(lit)
@@ -222,6 +228,7 @@ def bools(d: int) -> st.SearchStrategy[ir.Expr]:
         st.builds(lambda c, v: call("contains", c, v), anys(d - 1), anys(d - 1)),
         st.builds(call, st.sampled_from(("any", "all")), lists(d - 1)),
         st.just(ir.Attr(ir.Prev(1), "correct")),
+        st.just(ir.Attr(ir.Prev(2), "task")),
     )
 
 

@@ -97,6 +97,28 @@ block b over [{text: "RED", duration: 700}, {text: "GREEN", duration: 800}] {
     assert [r["duration"] for r in rows if r["kind"] == "fixation"] == [700, 800]
 
 
+def test_a_parameter_the_trial_writes_wins_over_the_column() -> None:
+    """What the author writes is what the trial shows and records, none included (an RSVP
+    stream item without a correct key in a block whose rows have one); the column is not in
+    that trial's row, and only the filled trial is warned about."""
+    text = """
+experiment "x" { instructions: "Press F or J." }
+block b over [{word: "red", correct_key: "f"}, {word: "green", correct_key: "j"}] {
+  text item { text: word, correct_key: none, choices: ["f", "j"] }
+  text shout { text: upper(word), correct_key: correct_key, choices: ["f", "j"] }
+  text answer { text: "?", choices: ["f", "j"] }
+}
+"""
+    experiment = sbl.loads(text, "x.sbl")
+    rows = experiment.run(Scripted(["f"] * 6), seed=1)
+    assert [(r["text"], r["correct_key"], r["correct"]) for r in rows[1:]] == [
+        ("red", None, None), ("RED", "f", True), ("?", "f", True),
+        ("green", None, None), ("GREEN", "j", False), ("?", "j", False)]
+    [warning] = [w for w in experiment.warnings if "column" in w.message]
+    assert warning.span is not None and warning.span.line == 6
+    assert "'correct_key: none' leaves it unset" in (warning.help or "")
+
+
 def test_custom_data_fields_see_parameters_response_and_earlier_fields() -> None:
     rows = rows_of(NESTED, ["f", "j", "f", "j"])
     texts = [r for r in rows if r["trial"] == "outer/inner/text"]
@@ -255,6 +277,28 @@ text times {
   duration: 100
 }
 """
+
+
+def test_a_row_reads_a_column_it_did_not_record_as_none() -> None:
+    """jsPsych's `data.get().filter({task: 'response'})`: rows of other kinds (the
+    instructions) lack the field and read it as none, as their empty cells in the data file;
+    `in` still tells whether a row recorded it, and a record that is no row still has only
+    its fields."""
+    text = """
+experiment "x" { instructions: "Press F." }
+text first { text: "go", choices: ["f"], data { task: "response" } }
+text debrief {
+  text: "{len([t for t in trials if t.task == 'response'])} {[t.task for t in trials]}"
+  data { recorded: ["task" in t for t in trials], theirs: prev.task }
+}
+"""
+    rows = sbl.loads(text, "x.sbl").run(Scripted(["f"]), seed=1)
+    debrief = rows[-1]
+    assert debrief["text"] == '1 [none, "response"]'
+    assert (debrief["recorded"], debrief["theirs"]) == ([False, True], "response")
+    with pytest.raises(SblError, match="record has no field 'task'"):
+        sbl.loads(text.replace("for t in trials]}", "for t in [{a: 1}]]}"), "x.sbl").run(
+            Scripted(["f"]), seed=1)
 
 
 def test_trials_are_the_rows_so_far() -> None:

@@ -13,9 +13,11 @@ from typing import Any
 
 import pytest
 
+import sbl
 from sbl import ir
 from sbl.evaluate import BUILTINS, EvalError, Scope, evaluate
 from sbl.prng import Prng
+from sbl.source import SblError
 from sbl.values import floordiv, modulo, show, show_number
 from tests.exprgen import bin_, call, expr_of
 
@@ -253,7 +255,11 @@ def test_comprehension_filters_maps_and_scopes() -> None:
     assert ev(ir.Comprehension(bin_("+", v, N("x")), "v", ir.Range(L(1), L(3)))) == [4, 5, 6]
     shadow = ir.Comprehension(N("x"), "x", expr_of(["a", "b"]))
     assert ev(shadow) == ["a", "b"] and ev(N("x")) == 3
-    assert fails(ir.Comprehension(v, "v", L("ab"))) == "'for' needs a list to loop over; got string"
+    # a string's items are its characters (code points, as len counts them)
+    assert ev(ir.Comprehension(upper := call("upper", v), "v", L("a😀b"))) == ["A", "😀", "B"]
+    assert ev(ir.Comprehension(upper, "v", L(""))) == []
+    assert fails(ir.Comprehension(v, "v", L(3))) == (
+        "'for' needs a list or a string to loop over; got number")
     assert ev(ir.Comprehension(N("self"), "self", expr_of([1, 2]))) == [1, 2]  # any name binds
 
 
@@ -289,6 +295,7 @@ BUILTIN_VALUES = [
     (call("number", 7), 7),
     (call("join", ["a", 1, None, [2]], ", "), "a, 1, none, [2]"), (call("join", ["a", "b"]), "ab"),
     (call("split", "a,b,,c", ","), ["a", "b", "", "c"]), (call("split", "abc", "x"), ["abc"]),
+    (call("split", "a😀b", ""), ["a", "😀", "b"]), (call("split", "", ""), []),
     (call("fixed", 2.5, 2), "2.50"), (call("fixed", 83.333, 1), "83.3"),
     (call("fixed", 0.125, 2), "0.13"), (call("fixed", -0.125, 2), "-0.13"),
     (call("fixed", -0.001, 2), "0.00"), (call("fixed", 1.005, 2), "1.00"),
@@ -327,9 +334,11 @@ BUILTIN_ERRORS = [
     (call("nope", 1), "unknown function 'nope'"),
     (call("sum", [1, "a"]), "sum needs a list of numbers; item 1 is a string"),
     (call("sum", [None]), "sum needs a list of numbers; item 0 is none"),
-    (call("mean", []), "mean needs a non-empty list"),
+    (call("mean", []), "mean needs a non-empty list (guard it: if len(xs) > 0 then mean(xs) "
+                       "else ...)"),
     (call("mean", [1e308, 1e308]), "number overflow (the result is not finite)"),
-    (call("min", []), "min needs a non-empty list"),
+    (call("min", []), "min needs a non-empty list (guard it: if len(xs) > 0 then min(xs) "
+                      "else ...)"),
     (call("min"), "min takes at least 1 argument; got 0"),
     (call("min", 5), "min needs a list or at least 2 arguments; got number"),
     (call("max", [1, "a"]), "max needs all numbers or all strings; got number and string"),
@@ -364,7 +373,6 @@ BUILTIN_ERRORS = [
     (call("number", True), "number needs a string or a number; got bool"),
     (call("join", "ab"), "join needs a list; got string"),
     (call("join", ["a"], 1), "join needs a string as separator; got number"),
-    (call("split", "abc", ""), "split needs a non-empty separator"),
     (call("fixed", 1, 21), "fixed needs digits from 0 to 20; got 21"),
     (call("fixed", 1, 0.5), "fixed needs a whole number of digits; got 0.5"),
     (call("pad", 1, 3, "ab"), "pad needs one character as fill; got string"),
@@ -461,3 +469,13 @@ def test_random_builtins_draw_left_to_right() -> None:
     assert pair == [u[0], {"a": u[1], "b": u[2]}]
     assert ev(call("shuffle", [1]), seed=9) == [1]  # no draws for a single item
     assert sorted(ev(call("shuffle", items := list(range(30))), seed=9)) == items
+
+
+def test_check_takes_a_loop_over_a_string_as_its_characters() -> None:
+    """The checker types `for k in "ab"` as a loop over strings, and still refuses a number."""
+    text = 'experiment "x" { instructions: "Press A or B." }\n' \
+           'text { text: "go", choices: [lower(k) for k in upper("ab")] }\n'
+    rows = sbl.loads(text, "x.sbl").run("random:1")
+    assert rows[-1]["choices"] == ["a", "b"]
+    with pytest.raises(SblError, match="'for' needs a list or a string to go over, not a"):
+        sbl.loads(text.replace('upper("ab")', "3"), "x.sbl")

@@ -41,6 +41,7 @@ const fs = require("fs");
 const [exprPath, inPath, outPath] = process.argv.slice(2);
 const E = require(exprPath);
 const job = JSON.parse(fs.readFileSync(inPath, "utf8"));
+for (const row of [...job.names.trials, ...Object.values(job.prev)]) E.row(row);
 const prev = (back) => job.prev[String(back)] ?? null;
 
 function run(c) {
@@ -192,6 +193,16 @@ def fixed_programs() -> list[ir.Expr]:
         call("round", 2.675, 2), call("round", -0.4), b("//", 1, 0.1), b("%", 1, 0.1),
         b("//", -7, 2), b("%", -7, 2), b("%", 7, -2), b("^", N("x"), 0.5), b("^", 2, 0.5),
         b("^", 0, 0.5), b("^", -4, 0.5), b("^", 0, -0.5), ir.Attr(ir.Prev(1), "correct"),
+        # recorded rows read a column they lack as none; other records do not
+        for_("t", N("trials"), N("t"), b("==", ir.Attr(N("t"), "task"), "go")),
+        for_("t", N("trials"), ir.Attr(N("t"), "b")), ir.Index(ir.Prev(1), exprgen.lit("zz")),
+        ir.Attr(ir.Index(N("rows"), exprgen.lit(0)), "task"), b("in", "task", ir.Prev(1)),
+        call("len", ir.Prev(1)), call("sorted", for_("t", N("trials"), ir.Attr(N("t"), "a"))),
+        call("mean", []), call("max", []), call("min", N("none_list")),
+        # a string's characters are its code points: split(s, "") and for over a string
+        call("split", e, ""), call("split", N("s"), ""), call("split", "", ""),
+        for_("v", e, N("v")), for_("v", N("s"), call("upper", N("v")), b("!=", N("v"), "l")),
+        for_("v", N("x"), N("v")),
         ir.Attr(ir.Prev(2), "rt"), ir.Attr(ir.Prev(3), "rt"), b("==", ir.Prev(3), None),
         for_("v", xs, for_("v", [N("v"), b("*", N("v"), 10)], N("v"))),
         for_("v", ir.Range(exprgen.lit(1), exprgen.lit(10)), b("^", N("v"), 2),

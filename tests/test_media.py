@@ -95,6 +95,40 @@ block outer over t {
                      ("media/green_square.png", "image")]
 
 
+MIXED = '''table mixed = [{type: "image", item: "media/red_circle.png"},
+                   {type: "word", item: "Evil"}]
+block both over mixed {
+  block face if type == "image" {
+    image_keyboard { src: item description: "x" choices: ["e"] }
+  }
+  block word if type == "word" and true {
+    text { text: item choices: ["e"] }
+  }
+  block nested if type != "word" {
+    block inner over [{n: 1}] if not (type == "word") {
+      image_keyboard { src: item description: "y" }
+    }
+  }
+}
+'''
+
+
+def test_rows_a_blocks_if_surely_skips_are_not_listed(folder: Path) -> None:
+    experiment = sbl.load(write(folder, MIXED))
+    assert [u.path for u in media.uses(experiment.ir)] == ["media/red_circle.png"]
+    shown = [(r["type"], r.get("src")) for r in experiment.run("random:1")]
+    assert ("word", None) in shown and ("word", "Evil") not in shown
+
+
+def test_a_blocks_if_the_run_decides_keeps_every_row(folder: Path) -> None:
+    decided = MIXED.replace('if type != "word"', "if go").replace(' if not (type == "word")', "")
+    path = write(folder, "shared go = true\n" + decided)
+    with pytest.raises(SblError) as caught:
+        sbl.load(path)
+    assert [d.message for d in caught.value.diagnostics] == [
+        "'Evil' is not a media file the page can show"]
+
+
 def test_a_shared_variable_cannot_name_a_file(folder: Path) -> None:
     path = write(folder, 'shared k = "red"\nimage_keyboard { src: "media/{k}_circle.png" '
                          'description: "x" }\n')

@@ -219,7 +219,8 @@ text {
 """,
     # Condition columns and custom data fields (docs/data.md): nested blocks over `for` and
     # `cross` tables, with shuffle, sample, repeat and a loop; block fields inherited and
-    # replaced; list and record columns; trials outside any table.
+    # replaced; list and record columns; trials outside any table; a debrief over a field
+    # only some rows record (the others read it as none).
     "conditions": """
 experiment "Conditions and custom data in every row"
 shared points = 0
@@ -245,6 +246,7 @@ loop again over [{round: 1}] repeat 2 until points > 0 or len(trials) >= 4 max 3
 }
 text debrief {
   text: "{len([t for t in trials if t.trial == 'outer/inner/text' and t.correct])} correct"
+  data { fs: len([t for t in trials if t.said == 'f']) }
   duration: 100
 }
 text times {
@@ -256,14 +258,16 @@ text times {
     # Columns named like parameters a trial leaves out fill them (the inherit pass): the text
     # takes its colour and duration, the fixation its duration. Text that shows a response
     # time: the page shows it, a text run words its absence (sbl/backends/text/untimed.py),
-    # and page rows replay as the page showed them.
+    # and page rows replay as the page showed them. A parameter the trial writes wins over
+    # the column, none included: the last text records no colour and no correct key.
     "filled_and_rt": """
 experiment "Columns fill parameters; response times shown"
-block b over [{word: "RED", color: "red", duration: 600},
-              {word: "GREEN", color: "green", duration: 700}] {
+block b over [{word: "RED", color: "red", duration: 600, correct_key: "f"},
+              {word: "GREEN", color: "green", duration: 700, correct_key: "j"}] {
   text { text: word, choices: ["f", "j"] }
   fixation { }
-  text { text: "You took {prev(2).rt} ms", color: color }
+  text { text: "You took {prev(2).rt} ms", color: color, correct_key: none }
+  text { text: word, color: none, correct_key: none, choices: ["f", "j"] }
 }
 """,
     # Keys written in capitals: jsPsych takes the f key for "F" (it ignores case) but
@@ -324,6 +328,33 @@ block b over [{x: 1}, {x: 2}] {
   bandit { arms: [{color: "red", value: 1}, {color: "blue", value: 2}] gap: 50 * x }
 }
 text { text: "Done: F or J?" choices: ["f", "j"] duration: 1000 }
+""",
+    # Go/no-go with withholding (tests/test_withhold.py): pressing no key is an answer, a
+    # page timeout; `correct` with correct_key none is whether no key was pressed; the
+    # stimulus goes off after stimulus_duration while the window goes on.
+    "withhold": """
+experiment "Go/no-go, withholding"
+block b over [{go: true}, {go: false}, {go: false}, {go: true}, {go: false}, {go: true}] {
+  text {
+    text: if go then "GO" else "STOP"
+    choices: [" "]
+    correct_key: if go then " " else none
+    duration: 800
+    stimulus_duration: 300
+    withhold: true
+    data { hit: correct and go }
+  }
+  html_keyboard { stimulus: "<p>F, J or none</p>" choices: ["f", "j"] duration: 600 withhold: true }
+  text { text: "Any key or none" choices: ["any"] duration: 500 withhold: true }
+  choice {
+    stimulus: "Left, right or none"
+    choices: ["left", "right"]
+    correct_choice: if go then "left" else none
+    duration: 700
+    stimulus_duration: 200
+    withhold: true
+  }
+}
 """,
 }
 

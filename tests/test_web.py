@@ -736,8 +736,14 @@ def test_example_bandit_compiles() -> None:
 STREAM = '''
 experiment "Stream"
 table words = for w in ["a", "b", "c", "d", "e", "f"] { word: w }
-block one over words shuffle sample 2 { text { text: word duration: 100 } }
-block two over words shuffle { text { text: "{word}{randint(0, 1000)}" duration: 100 } }
+block one over words shuffle sample 2 { text { text: word duration: 100 data { one: true } } }
+block two over words shuffle {
+  text {
+    text: "{word}{randint(0, 1000)}"
+    duration: 100
+    data { ones: len([t for t in trials if t.one]) }
+  }
+}
 '''
 
 
@@ -776,6 +782,8 @@ def test_reload_restores_the_random_stream_and_position(browser: Any, tmp_path: 
         context.close()
     assert [r["text"] for r in rows] == expected_stream(77)
     assert [r["sbl_trial_index"] for r in rows] == list(range(8))
+    # rows read back from storage are rows again: block two's lack 'one' and read it as none
+    assert [r.get("ones") for r in rows] == [None, None] + [2] * 6
 
 
 def test_browser_tests_cover_every_ir_node() -> None:

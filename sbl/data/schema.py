@@ -211,17 +211,22 @@ def is_jspsych(record: Mapping[str, Any]) -> bool:
 def free_response(row: Mapping[str, Any]) -> bool:
     """Whether the row holds a free response: one chosen among several valid answers (or
     free text). Forced answers (a single valid key or option), any key and timeouts do not
-    count."""
-    if row.get("response") is None:
-        return False
+    count, but on a trial with ``withhold`` (a key or button kind) no answer is one of the
+    answers, so there a timeout counts and any key is a choice between a key and none."""
     kind = kinds.get(str(row.get("kind", "")))
+    withhold = kind is not None and kind.param("withhold") is not None \
+        and row.get("withhold") is True
+    if row.get("response") is None and not withhold:
+        return False
     if kind is None or kind.answer.source is None:
         return True
     items = row.get(kind.answer.source)
     if not isinstance(items, list):
         return True
     if kind.answer.type is kinds.AnswerType.KEY and kinds.ANY_KEY in items:
-        return False  # any key: nothing was chosen
+        return withhold  # any key: nothing was chosen, unless pressing none was possible
+    if withhold:
+        return len(items) >= 1  # the keys (or buttons) and none
     if kind.answer.type is kinds.AnswerType.SURVEY:
         field = kind.answer.options
         return any(field is None or not isinstance(q, dict) or len(q.get(field) or []) != 1

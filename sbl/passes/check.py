@@ -17,11 +17,11 @@ from sbl.source import Diagnostic, SblError, did_you_mean
 from sbl.types import SblType
 
 # The type of `trials`: recorded rows, whose fields vary by kind.
-TRIALS = t.ListType(t.RecordType((), open=True))
+TRIALS = t.ListType(t.ROW)
 # The names a block's header sees besides the block's own: the pass number (1, 2, ... over
 # the whole run), the rows of the pass, and the participant's option labels.
 HEADER_NAMES: dict[str, SblType] = {"pass": t.INT,
-                                    "rows": TRIALS,
+                                    "rows": t.ListType(t.RecordType((), open=True)),
                                     "labels": t.ListType(t.STR)}
 
 
@@ -243,6 +243,7 @@ class _Checker:
             self.diagnostics.extend(literals.description(stim))
         custom = rows_check.trial(self, stim, kind, scope)
         self.diagnostics.extend(literals.any_key(stim, kind))
+        self.diagnostics.extend(literals.withhold(stim, kind, frozenset(filled)))
         # this trial's response and data fields hide columns of the same name
         names = {**scope.names, **self.trial_fields(kind), **custom}
         hidden = {p.name: f"'{p.name}' is a parameter of this {stim.kind}, and an 'after' "

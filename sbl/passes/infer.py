@@ -115,11 +115,12 @@ class Inferrer:
             return self.error(node, f"{what} reaches {node.back} trials back, but only {n} "
                                     f"trial{'s come' if n > 1 else ' comes'} before this one "
                                     "for sure")
-        return t.RecordType((), open=True)
+        return t.ROW
 
     def infer_Attr(self, node: ir.Attr, scope: Scope) -> SblType:
         obj = t.strip_optional(self.infer(node.obj, scope))
-        if isinstance(node.obj, ir.Prev):
+        if isinstance(obj, t.RecordType) and obj.recorded:
+            # a row reads a column it lacks as none, so only a name no row has is a mistake
             if node.name not in scope.prev_fields:
                 return self.error(node, f"no trial in this experiment records '{node.name}'",
                                   did_you_mean(node.name, scope.prev_fields))
@@ -239,8 +240,11 @@ class Inferrer:
 
     def infer_Comprehension(self, node: ir.Comprehension, scope: Scope) -> SblType:
         iterable = t.strip_optional(self.infer(node.iterable, scope))
+        if iterable in (t.STR, t.HTML, t.MEDIA):
+            iterable = t.ListType(t.STR)  # a string's characters
         if not isinstance(iterable, t.ListType) and iterable != t.ANY:
-            self.error(node.iterable, f"'for' needs a list to go over, not {t.a(iterable)}")
+            self.error(node.iterable, f"'for' needs a list or a string to go over, not "
+                                      f"{t.a(iterable)}")
         inner = scope.child(**{node.var: iterable.item if isinstance(iterable, t.ListType)
                                else t.ANY})
         if node.condition is not None:

@@ -105,6 +105,8 @@ def _unasked_key(stim: ir.Stimulus) -> list[Diagnostic]:
     if kind is None or kind.answer.type is not kinds.AnswerType.KEY or not kind.answer.source:
         return []
     given = {p.name: p for p in stim.params}
+    if "withhold" in given:  # a text participant is asked: the key or nothing
+        return []
     keys, window = given.get(kind.answer.source), given.get("duration")
     if keys is None or window is None or _literal_text(window.value) is not None:
         return []
@@ -120,5 +122,6 @@ def _unasked_key(stim: ir.Stimulus) -> list[Diagnostic]:
                                       f"trial of this {stim.kind}: with one key and a duration, "
                                       f"a person may withhold the key, but a text participant "
                                       f"cannot, so its rows never show a withheld response",
-                     "to let a model withhold, give a second key for 'no' (choices: [\"m\", "
-                     "\"n\"]), or leave out the duration if the key must be pressed")]
+                     "add 'withhold: true' to make pressing no key an answer a text "
+                     "participant can give (You press <<nothing>>.), or leave out the "
+                     "duration if the key must be pressed")]

@@ -1,6 +1,7 @@
 """Checks of values written in the file that the types alone allow but that cannot work: a
-slider's bounds, an empty media description, keys beside "any", a misspelt
-style field. Each yields its diagnostics; computed values are the runtimes' to check."""
+slider's bounds, an empty media description, keys beside "any", a misspelt style field, a
+withheld key or click on a trial that never ends without one. Each yields its diagnostics;
+computed values are the runtimes' to check."""
 
 from __future__ import annotations
 
@@ -65,6 +66,30 @@ def any_key(stim: ir.Stimulus, kind: Kind) -> Iterator[Diagnostic]:
                          f"key{'s' if len(others) > 1 else ''}, but \"any\" already takes "
                          f"every key", keys.span,
                          help='write ["any"] alone, or list only the keys that answer')
+
+
+def withhold(stim: ir.Stimulus, kind: Kind, filled: frozenset[str]) -> Iterator[Diagnostic]:
+    """A trial where no key or button is an answer (``withhold``) must be able to end
+    without one: a ``duration`` (or ``ends_after_audio``/``ends_after_video``). Ones
+    computed, or filled by a table column, are the runtimes' to check."""
+    given = {p.name: p for p in stim.params}
+    param = given.get("withhold")
+    if param is None or kind.param("withhold") is None or _is(param.value, False):
+        return
+    ends = [n for n in kinds.ENDINGS if kind.param(n) is not None]
+    if any(n in filled or (n in given and not _is(given[n].value, None, False)) for n in ends):
+        return
+    what = "a key" if kind.answer.type is AnswerType.KEY else "a click"
+    yield Diagnostic(f"a person withholds {what} by letting the trial run out, but this "
+                     f"{stim.kind} has no {' or '.join(repr(n) for n in ends)}, so it waits "
+                     f"for {what} forever", param.value.span,
+                     help="give it a response window (duration: 1000), or leave out 'withhold'")
+
+
+def _is(expr: ir.Expr, *values: object) -> bool:
+    """Whether ``expr`` is a literal holding one of ``values`` (``False`` is not 0)."""
+    return isinstance(expr, ir.Literal) and any(
+        expr.value is v or (type(expr.value) is type(v) and expr.value == v) for v in values)
 
 
 def style_fields(style: ir.RecordExpr) -> Iterator[Diagnostic]:

@@ -3,8 +3,10 @@
 A row records each name once (docs/data.md, "Conditions" and "Custom data fields"): the core
 columns, the kind's data fields, the parameters, the custom data fields, the condition columns
 (the innermost block's first) and the shared variables. Names that would clash are errors
-here (a column named like a shared variable excepted: the row records the variable), so
-both runtimes can build rows with "the first name wins" and never drop a value.
+here, so both runtimes can build rows with "the first name wins" and never drop a value, but
+for two where one value is meant to win: a column named like a shared variable (the row
+records the variable) and a column named like a parameter the trial writes (the row records
+what the trial showed, the parameter).
 """
 
 from __future__ import annotations
@@ -90,9 +92,17 @@ def filled_warnings(experiment: ir.Experiment) -> list[Diagnostic]:
             out.append(Diagnostic(
                 f"column '{param.name}' of block '{block.name}' gives this {stim.kind} its "
                 f"{param.name}, as if it said '{param.name}: {param.name}'", head_span(stim),
-                Severity.WARNING, help=f"write '{param.name}: {param.name}' if that is what "
-                                       f"you mean; else rename the column"))
+                Severity.WARNING, help=_fill_help(stim, param.name)))
     return out
+
+
+def _fill_help(stim: ir.Stimulus, name: str) -> str:
+    """How to say a filled parameter is meant, or to give the trial its own value (a value
+    the trial writes wins over the column, none included where the parameter is optional)."""
+    decl = kind.param(name) if (kind := kinds.get(stim.kind)) is not None else None
+    own = (f"'{name}: none' leaves it unset" if decl is not None and types.is_optional(decl.type)
+           else f"a value of its own ('{name}: ...') wins over the column")
+    return f"write '{name}: {name}' if that is what you mean; {own}; or rename the column"
 
 
 def _stimuli(items: tuple[ir.Item, ...], blocks: tuple[ir.Block, ...]
@@ -117,16 +127,14 @@ def _inside(param: ir.Param, stim: ir.Stimulus) -> bool:
 
 def _param_column(checker: _Checker, stim: ir.Stimulus, kind: Kind, param: ir.Param | None,
                   decl: kinds.ParamDecl, found: SblType, block: ir.Block) -> None:
-    """A column named like a parameter: the row records the parameter, so the trial must
-    pass the column itself (``color: color``), or leave the parameter out for the column to
-    fill it (the ``inherit`` pass), which then must be of the parameter's type."""
+    """A column named like a parameter: the row records the parameter. A parameter the
+    trial writes wins (``correct_key: none`` included), so the column is not in its row; one
+    it leaves out is filled by the column (the ``inherit`` pass), which then must be of the
+    parameter's type."""
     name, column = decl.name, f"column '{decl.name}' of block '{block.name}'"
     if param is not None:
-        if param.value != ir.Name(name) and not _failed(checker, param):
-            checker.error(name_span(param), f"the row of this {kind.name} records its "
-                                            f"parameter '{name}', which is not {column}",
-                          help=f"pass the column itself ('{name}: {name}') or rename the column")
-    elif name == "gap" and (gap := _inherited_gap(checker)) is not None:
+        return  # what the author wrote wins: the row records it, not the column
+    if name == "gap" and (gap := _inherited_gap(checker)) is not None:
         checker.error(head_span(stim), f"the row of this {kind.name} records its gap, which it "
                                        f"takes from {gap}, not from {column}",
                       help="give the trial 'gap: gap' or rename the column")
@@ -173,16 +181,6 @@ def _data_fields(checker: _Checker, stim: ir.Stimulus, kind: Kind, scope: Scope,
         found[f.name] = checker.infer.infer(f.value, inner)
         checker.no_randomness(f.value, "a data field")
     return found
-
-
-def _failed(checker: _Checker, param: ir.Param | None) -> bool:
-    """Whether a problem was already reported inside ``param`` (a typo says enough)."""
-    span = param.span if param is not None else None
-    return span is not None and any(
-        d.span is not None and d.span.path == span.path
-        and (span.line, span.col) <= (d.span.line, d.span.col)
-        and (d.span.end_line, d.span.end_col) <= (span.end_line, span.end_col)
-        for d in checker.diagnostics)
 
 
 def _taken(name: str, kind: Kind, shared: dict[str, SblType], own: dict[str, ir.Block],

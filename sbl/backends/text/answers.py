@@ -23,8 +23,12 @@ from sbl.protocol import match_option
 from sbl.values import show
 
 LETTERS = tuple(string.ascii_uppercase)
-# What a replayed timeout (response none) shows in place of an answer.
+# What a replayed timeout (response none) shows in place of an answer, and the answer a text
+# participant gives to press no key (or click no button) on a trial with ``withhold``
+# (recorded as a timeout).
 TIMEOUT = "nothing"
+# The answers that may be withheld (a key, a button) where a kind declares ``withhold``.
+WITHHELD = (AnswerType.KEY, AnswerType.OPTION)
 # Mixed into the participant's seed for the label stream, so drawing labels never moves the
 # main stream that the browser consumes too.
 LABEL_SALT = 0x9E3779B9
@@ -48,13 +52,15 @@ class Question:
     value each records, and ``only``: the index of the one option the trial instructs (None:
     every option is valid); ``any_key``: any key answers, so a recorded key of any name is
     accepted (the one option is the key a text participant presses); ``numeric``: the
-    options are the numbers a slider can take, matched and recorded as numbers."""
+    options are the numbers a slider can take, matched and recorded as numbers;
+    ``withhold``: its last option is TIMEOUT, no key or button, recorded as none."""
 
     options: tuple[str, ...] | None
     values: tuple[Any, ...] = ()
     only: int | None = None
     any_key: bool = False
     numeric: bool = False  # a number answer (a slider's positions)
+    withhold: bool = False  # pressing no key (TIMEOUT, recorded as none) is an answer too
 
     @property
     def valid(self) -> tuple[str, ...] | None:
@@ -91,6 +97,8 @@ class Question:
     def accepts(self, value: Any) -> bool:
         """Whether ``value`` is a recorded value of one of the valid options (keys in any
         case; on an instructed trial only the instructed option's)."""
+        if value is None:
+            return self.withhold
         if self.any_key:
             return isinstance(value, str)
         if self.numeric:
@@ -102,9 +110,13 @@ class Question:
             for v in values)
 
     def label(self, value: Any) -> str:
-        """The label a recorded value shows as (a replayed answer)."""
+        """The label a recorded value shows as (a replayed answer). Any key where no key is
+        an answer too is a choice between a key and none: a key replays as that option, so
+        that ``sbl score`` scores what a text participant could answer."""
         if value is None:
             return TIMEOUT
+        if self.any_key and self.withhold and self.options:
+            return self.options[0]
         if self.options is None:
             return free_text(str(value))
         for option, v in zip(self.options, self.values, strict=True):
@@ -133,21 +145,45 @@ def questions(kind: kinds.Kind, params: Mapping[str, Any],
     if answer.type is AnswerType.NUMBER and answer.bounds is not None:
         return [_number_question(answer.bounds, params)]
     items = params.get(answer.source) if answer.source else None
+    withhold = answer.type in WITHHELD and _withholds(params)
     if answer.type is AnswerType.NONE or not isinstance(items, list) or not items:
         return []
     if answer.type is AnswerType.KEY:
-        keys = tuple(dict.fromkeys(str(k) for k in items))
-        if kinds.ANY_KEY in keys:  # not asked: the participant presses the one key
-            pressed = kinds.ANY_KEY_PRESSED
-            return [Question((key_name(pressed),), (pressed,), any_key=True)]
-        return [Question(tuple(key_name(k) for k in keys), keys)]
+        return [_key_question(items, withhold)]
     if answer.type is AnswerType.OPTION:
         only = params.get(answer.forced) if answer.forced else None
         if only is not None and not 0 <= only < len(items):
             raise EvalError(f"'{answer.forced}' is {only}, but the trial has {len(items)} "
                             f"options (0 to {len(items) - 1})")
-        return [Question(letters(order, len(items)), tuple(range(len(items))), only)]
+        labels, values = letters(order, len(items)), tuple(range(len(items)))
+        if withhold:  # the buttons' letters, then clicking none
+            return [Question((*labels, TIMEOUT), (*values, None), only, withhold=True)]
+        return [Question(labels, values, only)]
     return [_survey_question(kind, q, order) for q in items]
+
+
+def _key_question(items: list[Any], withhold: bool) -> Question:
+    """A key trial's one question: its keys by name, then TIMEOUT when it may be withheld.
+    Any key is one option, SPACE (not asked unless withholding is the other)."""
+    keys = tuple(dict.fromkeys(str(k) for k in items))
+    any_key = kinds.ANY_KEY in keys
+    if any_key:
+        keys = (kinds.ANY_KEY_PRESSED,)
+    names = tuple(key_name(k) for k in keys)
+    if withhold:
+        return Question((*names, TIMEOUT), (*keys, None), any_key=any_key, withhold=True)
+    return Question(names, keys, any_key=any_key)
+
+
+def _withholds(params: Mapping[str, Any]) -> bool:
+    """Whether a trial takes no key (or no button) as an answer: ``withhold`` with a way to
+    end without one (runtime.js ``withholds`` is its twin, with this message)."""
+    if params.get("withhold") is not True:
+        return False
+    if not any(params.get(name) not in (None, False) for name in kinds.ENDINGS):
+        raise EvalError("'withhold' is true but 'duration' is none: no answer is an answer "
+                        "only on a trial that ends without one")
+    return True
 
 
 def _number_question(bounds: tuple[str, str, str], params: Mapping[str, Any]) -> Question:

@@ -249,8 +249,9 @@ def options(choices: Sequence[Any], labels: Sequence[Any]) -> str:
     option X is "c".``; options an open transcript does not know: ``The options are …``."""
     if isinstance(choices, Pending):
         return "The options are …"
+    # with ``withhold`` the labels end with one more answer, "nothing", which no button has
     said = [f'option {_finalize(label)} is "{_finalize(c)}"'
-            for c, label in zip(choices, labels, strict=True)]
+            for c, label in zip(choices, labels, strict=False)]
     text = _listing(said, "and") if said else ""
     return text[:1].upper() + text[1:] + "."
 

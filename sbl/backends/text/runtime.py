@@ -61,7 +61,7 @@ from sbl.order import block_order
 from sbl.prng import Prng
 from sbl.protocol import Answer, Ask
 from sbl.source import Diagnostic, SblError
-from sbl.values import Value, show, truthy
+from sbl.values import Row, Value, show, truthy
 
 Run = Generator[Ask, Answer, None]
 
@@ -323,7 +323,8 @@ class ParticipantRun:
         """One slot's (label, recorded value, whether it is a free answer)."""
         if recorded is not None:
             value = recorded[i]
-            is_free = value is not None and not q.forced
+            # a timeout is an answer where pressing no key is one (withhold)
+            is_free = (value is not None or q.withhold) and not q.forced
             if is_free:
                 self.option_counts.append(len(q.options) if q.options else None)
                 self.response_options.append(q.options)
@@ -388,10 +389,10 @@ class ParticipantRun:
             self.shared[assign.target] = evaluate(assign.value, scope)
 
     def _row(self, t: Trial) -> dict[str, Any]:
-        row: dict[str, Any] = {
+        row: dict[str, Any] = Row({
             "participant": self.participant, "seed": self.seed, "source": self.source,
             "block": t.block, **t.passes, "trial_index": t.index, "trial": t.stim.id,
-            "kind": t.stim.kind, "response": t.response, "rt": t.rt}
+            "kind": t.stim.kind, "response": t.response, "rt": t.rt})
         if self.group is not None:
             row[groups.COLUMN] = self.group
         for name, value in t.data.items():

@@ -38,6 +38,11 @@
     throw new Fault(message);
   }
 
+  /** The fault of mean, min or max of an empty list (values.empty_list). */
+  function emptyList(fn) {
+    return `${fn} needs a non-empty list (guard it: if len(xs) > 0 then ${fn}(xs) else ...)`;
+  }
+
   /** An expression failed: the same message as Python's EvalError, and the node's span. */
   class SblEvalError extends Error {
     constructor(message, span) {
@@ -410,9 +415,21 @@
     return typeof v === "number" ? num(v) : v;
   }
 
+  // Recorded rows (items of `trials`, `prev`): a missing field reads as none, as the empty
+  // cells of the data file do (Python: sbl.values.Row). Marked, not copied: rows stay plain
+  // objects for jsPsych and storage.
+  const ROWS = new WeakSet();
+
+  /** Mark `obj` as a recorded row; returns it. */
+  function row(obj) {
+    ROWS.add(obj);
+    return obj;
+  }
+
   function field(obj, name) {
     if (kind(obj) !== "record") fault(`cannot get field '${name}' of ${a(obj)}`);
     if (!hasOwn(obj, name)) {
+      if (ROWS.has(obj)) return null;
       const fields = Object.keys(obj).join(", ");
       const listing = fields ? `fields: ${fields}` : "it has no fields";
       fault(`record has no field '${name}' (${listing})`);
@@ -527,8 +544,11 @@
   }
 
   function comprehension(node, scope) {
-    const items = evaluate(node.iterable, scope);
-    if (!Array.isArray(items)) fault(`'for' needs a list to loop over; got ${kind(items)}`);
+    let items = evaluate(node.iterable, scope);
+    if (typeof items === "string") items = codePoints(items); // as len and indexing count
+    if (!Array.isArray(items)) {
+      fault(`'for' needs a list or a string to loop over; got ${kind(items)}`);
+    }
     const out = [];
     for (const item of items) {
       const names = Object.create(null);
@@ -669,7 +689,7 @@
         fault(`${fn} needs a list or at least 2 arguments; got ${kind(args[0])}`);
       }
       items = args[0];
-      if (items.length === 0) fault(`${fn} needs a non-empty list`);
+      if (items.length === 0) fault(emptyList(fn));
     }
     comparable(fn, items);
     let best = items[0];
@@ -747,7 +767,7 @@
     sum: B(1, 1, (xs) => num(total(numbersOf("sum", xs)))),
     mean: B(1, 1, (xs) => {
       const items = numbersOf("mean", xs);
-      if (items.length === 0) fault("mean needs a non-empty list");
+      if (items.length === 0) fault(emptyList("mean"));
       return num(total(items) / items.length);
     }),
     min: B(1, null, (...args) => extreme("min", -1, args)),
@@ -800,9 +820,8 @@
     }),
     split: B(2, 2, (s, sep) => {
       const text = string("split", s);
-      if (string("split", sep, "a string as separator") === "") {
-        fault("split needs a non-empty separator");
-      }
+      // "": the characters (code points), as len and indexing count them
+      if (string("split", sep, "a string as separator") === "") return codePoints(text);
       return text.split(sep);
     }),
     fixed: B(2, 2, (x, digits) => {
@@ -885,5 +904,6 @@
     randint,
     fnv1a32,
     groupNumber,
+    row,
   };
 });

@@ -142,6 +142,7 @@
         stimulus: `<div class="sbl-text"${colour("color", t.p.color)}>${t.text("text")}</div>`,
         choices: keys(t.p.choices),
         trial_duration: ms(t.p.duration),
+        stimulus_duration: ms(t.p.stimulus_duration),
       }),
     },
     html_keyboard: {
@@ -149,6 +150,7 @@
         stimulus: t.text("stimulus"),
         choices: keys(t.p.choices),
         trial_duration: ms(t.p.duration),
+        stimulus_duration: ms(t.p.stimulus_duration),
       }),
     },
     fixation: {
@@ -179,6 +181,7 @@
         choices: t.p.choices.map((c) => esc(c)),
         button_html: button,
         trial_duration: ms(t.p.duration),
+        stimulus_duration: ms(t.p.stimulus_duration),
       }),
     },
     audio_keyboard: {
@@ -253,6 +256,7 @@
         render_on_canvas: false, // an <img>: its pixels are the file's, at any zoom
         choices: keys(t.p.choices),
         trial_duration: ms(t.p.duration),
+        stimulus_duration: ms(t.p.stimulus_duration),
       }),
     },
     image_button: {
@@ -264,6 +268,7 @@
         choices: t.p.choices.map((c) => esc(c)),
         button_html: (choice) => `<button type="button" class="jspsych-btn">${choice}</button>`,
         trial_duration: ms(t.p.duration),
+        stimulus_duration: ms(t.p.stimulus_duration),
       }),
     },
     instructions: {
@@ -319,6 +324,7 @@
           button_label: esc(t.p.button_label),
           require_movement: t.p.require_movement,
           trial_duration: ms(t.p.duration),
+          stimulus_duration: ms(t.p.stimulus_duration),
         };
       },
     },
@@ -349,6 +355,7 @@
       force_correct_button_press: false,
       feedback_duration: t.p.feedback_duration,
       trial_duration: ms(t.p.duration),
+      stimulus_duration: ms(t.p.stimulus_duration),
     };
   }
 
@@ -653,8 +660,19 @@
       text: (name) => (declared[name].html ? shown[name] : esc(p[name])),
       fields: customFields(run, stim), conditions: conditions(run),
     };
+    withholds(p);
     t.params = KINDS[stim.kind].params(t);
     return t;
+  }
+
+  /** A trial that takes no key (or no button) as an answer (`withhold`) must end without
+   * one: the twin of sbl/backends/text/answers.py `_withholds`, with its message. */
+  function withholds(p) {
+    if (p.withhold !== true) return;
+    const ends = ["duration", "ends_after_audio", "ends_after_video"];
+    if (ends.some((name) => p[name] !== undefined && p[name] !== null && p[name] !== false)) return;
+    throw new Error("'withhold' is true but 'duration' is none: no answer is an answer " +
+                    "only on a trial that ends without one");
   }
 
   /** The custom data fields' expressions: the open blocks' (outermost first), then the
@@ -757,7 +775,7 @@
     for (const part of [fields, t.p, custom, t.conditions, st.shared]) {
       for (const [name, value] of Object.entries(part)) if (!hasOwn(row, name)) row[name] = value;
     }
-    st.rows.push(row);
+    st.rows.push(X.row(row));
     // Flat into jsPsych's own row; jsPsych's trial_index counts every jsPsych trial.
     const flat = Object.assign({}, row);
     delete flat.trial_index;
@@ -1099,6 +1117,7 @@
 
   function restoreState(run, st) {
     run.st = st;
+    for (const row of st.rows) X.row(row); // rows read back from storage are rows again
     run.rng = new X.Prng(st.seed);
     run.rng.state = st.prng;
   }
