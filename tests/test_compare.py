@@ -197,7 +197,7 @@ def test_conditions_skip_parameters_that_repeat_others() -> None:
     design = {c for b in ir.walk(exp.ir.body) if isinstance(b, ir.Block) for c in b.columns}
     old = [{k: v for k, v in r.items() if k not in design} for r in rows]
     conditions = set(compare([rows_from_records(old)])["keyboard.accuracy"]["condition"])
-    assert len(conditions) == 8 and "test/arrows, description=← ← → ← ←" in conditions
+    assert len(conditions) == 8 and 'test/arrows, description="← ← → ← ←"' in conditions
     assert not any("stimulus=" in c for c in conditions)
     by_design = set(compare([rows])["keyboard.accuracy"]["condition"])
     assert "test/arrows, direction=left, congruent=false" in by_design and len(by_design) == 8

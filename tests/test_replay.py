@@ -135,7 +135,7 @@ def test_recorded_seed_and_timeouts(tmp_path):
     assert len(timed_out) == 1 and timed_out[0]["correct"] is False
     text = rows.transcripts["s1"]
     assert "You press nothing." in text and text.count("<<") == 3
-    assert 'You see "Wrong!"\n' in text
+    assert "You press nothing. Wrong!\n" in text  # the feedback, on the trial's line
 
 
 def test_a_wrong_seed_is_caught(tmp_path):

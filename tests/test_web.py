@@ -288,6 +288,28 @@ def test_an_instructed_bandit_trial_allows_only_its_machine(browser: Any,
 
 
 @needs_chromium
+def test_marked_arms_show_their_label_and_are_named_by_the_noun(browser: Any,
+                                                                tmp_path: Path) -> None:
+    exp = load('experiment "Decks"\nbandit { arms: [{color: "grey", value: 3, label: "A"}, '
+               '{color: "grey", value: 7}], noun: "deck", feedback_duration: 500 }\n', "d.sbl")
+    page = write(tmp_path, exp, "decks.html")
+    with session(browser, tmp_path) as s:
+        s.goto(file_url(page, participant="p", seed=1))
+        s.page.wait_for_selector("button.sbl-bandit")
+        arms = s.page.locator("button.sbl-bandit")
+        assert [arms.nth(i).get_attribute("aria-label") for i in range(2)] == ["deck A",
+                                                                              "deck 2"]
+        assert s.page.locator(".sbl-bandit-label").all_inner_texts() == ["A"]  # unmarked: none
+        arms.nth(0).click()  # the payout screen keeps the mark under the window
+        assert s.page.inner_text(".sbl-bandits .sbl-bandit:not(.sbl-other)").split() == ["3", "A"]
+        s.run_for(600)
+        assert s.wait_state() == "done"
+        s.wait_downloads("d.json")
+        rows = sbl_rows(s.json_download("d.json"))
+    assert [(r["noun"], r["nouns"], r["arms"][0]["label"]) for r in rows] == [("deck", None, "A")]
+
+
+@needs_chromium
 def test_reload_keeps_finished_trials_and_continues(browser: Any, tmp_path: Path) -> None:
     page = write(tmp_path, bandit_experiment(), "bandit.html")
     url = file_url(page, participant="p2", seed=9)

@@ -22,6 +22,7 @@ from html.parser import HTMLParser
 from typing import Any
 
 import jinja2
+import jinja2.meta
 
 from sbl import kinds
 from sbl.source import SblError
@@ -224,12 +225,42 @@ def environment() -> jinja2.Environment:
     env.filters["and_list"] = lambda items: _listing(items, "and")
     env.filters["words"] = number_word
     env.filters["stop"] = full_stop
+    env.filters["options"] = options
+    env.filters["plural"] = plural
+    # a noun's last word names one of them: "slot machine" → "machine T"
+    env.filters["head"] = lambda noun: (_finalize(noun).split() or [""])[-1]
+    env.filters["first_upper"] = lambda text: _finalize(text)[:1].upper() + _finalize(text)[1:]
     return env
 
 
-def full_stop(text: Any) -> str:
-    """The full stop after quoted text: none when the text ends a sentence itself."""
-    return "" if re.search(r"[.!?]$", str(text)) else "."
+def plural(noun: Any) -> str:
+    """An English noun's regular plural: ``deck`` → ``decks``, ``box`` → ``boxes``, ``key``
+    → ``keys``, ``lottery`` → ``lotteries``; an irregular one is given by the author."""
+    word = _finalize(noun)
+    if re.search(r"(s|x|z|ch|sh)$", word):
+        return word + "es"
+    if re.search(r"[^aeiou]y$", word):
+        return word[:-1] + "ies"
+    return word + "s"
+
+
+def options(choices: Sequence[Any], labels: Sequence[Any]) -> str:
+    """Options as a model reads them, a sentence: ``Option T is "a", option P is "b" and
+    option X is "c".``; options an open transcript does not know: ``The options are …``."""
+    if isinstance(choices, Pending):
+        return "The options are …"
+    # with ``withhold`` the labels end with one more answer, "nothing", which no button has
+    said = [f'option {_finalize(label)} is "{_finalize(c)}"'
+            for c, label in zip(choices, labels, strict=False)]
+    text = _listing(said, "and") if said else ""
+    return text[:1].upper() + text[1:] + "."
+
+
+def full_stop(text: Any, quoted: bool = False) -> str:
+    """The full stop after a sentence's last words: none when they end the sentence
+    themselves; unquoted, an ellipsis (an open value ``…``) ends it too ("You see …", not
+    "You see …."), while after a closing quote the full stop stays ("You see "Score: …".")."""
+    return "" if re.search(r"[.!?]$" if quoted else r"[.!?…]$", str(text)) else "."
 
 
 _NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
@@ -259,10 +290,24 @@ def setting_template(kind: str) -> jinja2.Template | None:
 
 
 def _load(name: str) -> jinja2.Template | None:
+    source = _source(name)
+    return None if source is None else environment().from_string(source)
+
+
+def _source(name: str) -> str | None:
     entry = kinds.stdlib_file("templates", name)
-    if entry is None:
-        return None
-    return environment().from_string(entry.read_text(encoding="utf-8").rstrip("\n"))
+    return None if entry is None else entry.read_text(encoding="utf-8").rstrip("\n")
+
+
+@functools.cache
+def reads(kind: str, name: str) -> bool:
+    """Whether the template of ``kind`` reads the variable ``name``: a template that places
+    ``setting`` writes its kind's setting in the trial's line, not on a line of its own; one
+    that reads ``continued`` may continue the line of the answered trial before it."""
+    source = _source(f"{kind}.txt")
+    if source is None:
+        return False
+    return name in jinja2.meta.find_undeclared_variables(environment().parse(source))
 
 
 def render_setting(kind: str, context: Mapping[str, Any]) -> str:

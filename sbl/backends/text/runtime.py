@@ -245,7 +245,7 @@ class ParticipantRun:
             self.replay.check_response(t.kind.kind, t.qs, *taken)
         t.view = self._view(t)
         t.prompt = self._prompt(t)
-        if visible and t.prompt is None:
+        if visible:
             self._setting(t)
         pre = self._pre_layout(t)
         labels, free, values = yield from self._answers(t, pre, record)
@@ -268,7 +268,7 @@ class ParticipantRun:
             raise SblError.at(stim.span, f"the text of this {stim.kind} before the answer "
                                          f"changes once the answer is known",
                               help=f"see stdlib/templates/{stim.kind}.txt or the prompt")
-        self._finish_trial(render.assemble(final, labels, free) if visible else None, row)
+        self._finish_trial(t, render.assemble(final, labels, free) if visible else None, row)
 
     def _begin(self, stim: ir.Stimulus, columns: tuple[Mapping[str, Value], ...],
                path: tuple[str, ...], no_rt: bool) -> Trial:
@@ -310,9 +310,9 @@ class ParticipantRun:
             values.append(value)
         return labels, free, values
 
-    def _finish_trial(self, line: str | None, row: dict[str, Any]) -> None:
+    def _finish_trial(self, t: Trial, line: str | None, row: dict[str, Any]) -> None:
         """Record the trial's row, and its line unless it is left out of the transcript."""
-        self.reading.trial(line)
+        self.reading.trial(line, answered=bool(t.qs), continued=t.view["continued"])
         self.rows.append(row)
         if self.on_row is not None:
             self.on_row(row)
@@ -436,6 +436,7 @@ class ParticipantRun:
         view["forced"] = len(t.qs) == 1 and t.qs[0].instructed
         view["free"] = any(not q.forced for q in t.qs)
         view["prompt"] = None
+        view["setting"], view["continued"] = "", False  # see _setting
         return view
 
     def _prompt(self, t: Trial) -> Prompt | None:
@@ -469,9 +470,18 @@ class ParticipantRun:
         return t.kind.kind.transcript if value is None else truthy(value)
 
     def _setting(self, t: Trial) -> None:
-        """The kind's setting line (e.g. the machines' colours), when it changed."""
-        options = t.kind.kind.answer.type is AnswerType.OPTION
-        self.reading.setting(t.kind.name, t.view, options)
+        """The kind's setting (e.g. the machines' colours) when it changed: on a line of its
+        own, or in the trial's line where the kind's template places it (``setting``); then
+        whether the trial continues the line before it (``continued``: an outcome after an
+        answered trial, docs/language.md "What a model reads")."""
+        name = t.kind.name
+        inline = render.reads(name, "setting")
+        if t.prompt is None:
+            options = t.kind.kind.answer.type is AnswerType.OPTION
+            t.view["setting"] = self.reading.setting(name, t.view, options, inline=inline)
+        elif inline:  # the author's prompt replaces the text before it, not the setting
+            t.view["setting"] = render.render_setting(name, {**t.view, "intro": False})
+        t.view["continued"] = render.reads(name, "continued") and self.reading.open
 
     def _header(self, expr: ir.Expr, path: tuple[str, ...], names: Mapping[str, Value],
                 rows: list[Mapping[str, Value]]) -> None:

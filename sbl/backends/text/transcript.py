@@ -12,6 +12,7 @@ answer were the first option.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Generator
 from typing import Any
 
@@ -21,11 +22,12 @@ from sbl.backends.text.answers import Question
 from sbl.backends.text.render import Layout, Pending
 from sbl.backends.text.runtime import ParticipantRun, Trial
 from sbl.backends.text.untimed import Untimed, unmark
-from sbl.evaluate import EvalError, Scope
+from sbl.evaluate import EvalError, Scope, evaluate
 from sbl.protocol import Answer, Ask
 from sbl.values import Value
 
 OPEN = "?"
+_FULL_STOP = re.compile(r"\.(?!\.)")  # one full stop, not the start of an ellipsis
 
 
 def free_names(expr: ir.Node) -> set[str]:
@@ -48,6 +50,7 @@ class OpenRun(ParticipantRun):
         self.unknown_rows: list[bool] = []     # per row: does it hold an open answer's data
         self._trial_unknown: set[str] = set()  # this trial's names that are open
         self._open_tests = 0  # how many `if`s of an after, around this point, test open values
+        self.reading.restate_open = True
 
     def _depends(self, expr: ir.Node, also: set[str] | frozenset[str] = frozenset()) -> bool:
         """Whether ``expr`` reads a value an open answer determines."""
@@ -69,17 +72,37 @@ class OpenRun(ParticipantRun):
         return view
 
     def _open_value(self, expr: ir.Expr, names: Any, *, is_html: bool = False) -> Any:
-        """How an open parameter shows: a template with ``…`` in its open holes, else ``…``;
-        prepared for text as a run prepares the value (HTML tags stripped)."""
-        if not isinstance(expr, ir.Template):
-            return Pending("open", None)
+        """How an open parameter shows: a list or record display item by item (the machines'
+        colours stay known when only their values are open), a template with ``…`` in its
+        open holes, a known part as a run shows it, else ``…``; prepared for text as a run
+        prepares the value (HTML tags stripped)."""
         scope = Untimed(names, self._prev, None)
         try:
-            text = "".join(p if isinstance(p, str) else "…" if self._depends(p)
-                           else _hole(p, scope, is_html) for p in expr.parts)
+            if not self._depends(expr):
+                return render.display(evaluate(expr, scope), is_html=is_html)
+            if isinstance(expr, ir.ListExpr):
+                return [self._open_value(i, names, is_html=is_html) for i in expr.items]
+            if isinstance(expr, ir.RecordExpr):
+                return {f.name: self._open_value(f.value, names, is_html=is_html)
+                        for f in expr.fields}
+            if isinstance(expr, ir.Template):
+                return render.display(unmark(self._open_text(expr, scope, is_html)),
+                                      is_html=is_html)
         except EvalError:
-            return Pending("open", None)
-        return render.display(unmark(text), is_html=is_html)
+            pass
+        return Pending("open", None)
+
+    def _open_text(self, expr: ir.Template, scope: Scope, is_html: bool) -> str:
+        """A template's text with ``…`` in its open holes; an open hole right before the
+        sentence's full stop takes its place ("points…", not "points…."), as the hole may
+        itself end the sentence."""
+        text = ""
+        for part in expr.parts:
+            if isinstance(part, str):
+                text += part[1:] if text.endswith("…") and _FULL_STOP.match(part) else part
+            else:
+                text += "…" if self._depends(part) else _hole(part, scope, is_html)
+        return text
 
     def _header_text(self, expr: ir.Expr, names: Any) -> str:
         if not self._depends(expr):
@@ -127,9 +150,9 @@ class OpenRun(ParticipantRun):
     def _unknown(self, expr: ir.Expr) -> bool:
         return self._depends(expr, self._trial_unknown)
 
-    def _finish_trial(self, line: str | None, row: dict[str, Any]) -> None:
+    def _finish_trial(self, t: Trial, line: str | None, row: dict[str, Any]) -> None:
         self.unknown_rows.append(bool(self._trial_unknown & ({"response"} | set(row))))
-        super()._finish_trial(line, row)
+        super()._finish_trial(t, line, row)
 
 
 def _hole(expr: ir.Expr, scope: Scope, is_html: bool) -> str:

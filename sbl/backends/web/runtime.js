@@ -224,7 +224,7 @@
       params: (t) => ({
         stimulus: forcedInRange(t, t.p.arms.length),
         choices: t.p.arms.map((_, i) => String(i + 1)),
-        button_html: (_, i) => machine("button", t.p.arms[i], i, "", "", !isFree(t, i)),
+        button_html: (_, i) => machine("button", t, i, "", "", !isFree(t, i)),
         trial_duration: ms(t.p.duration),
       }),
       // An instructed (forced) trial: only that machine can be chosen. jsPsych's simulation
@@ -237,7 +237,7 @@
         if (row.response === null || !(t.p.feedback_duration > 0)) return [];
         const arms = t.p.arms.map((arm, i) => {
           const chosen = i === row.response;
-          return machine("div", arm, i, chosen ? esc(arm.value) : "", chosen ? "" : "sbl-other");
+          return machine("div", t, i, chosen ? esc(arm.value) : "", chosen ? "" : "sbl-other");
         });
         return [{
           type: plugin("html-keyboard-response"),
@@ -449,13 +449,17 @@
     return t.p.forced === null || t.p.forced === i;
   }
 
-  /** One slot machine: a button to choose it, or a div to show it; exactly one element. */
-  function machine(tag, arm, i, content, extra, disabled) {
+  /** Arm `i` of bandit trial `t` (a slot machine, or what its `noun` names): a button to
+   * choose it, or a div to show it; exactly one element, with the arm's mark if it has one. */
+  function machine(tag, t, i, content, extra, disabled) {
+    const arm = t.p.arms[i];
     const cls = extra ? `sbl-bandit ${extra}` : "sbl-bandit";
     const type = tag === "button" ? ` type="button"${disabled ? " disabled" : ""}` : "";
-    const label = ` aria-label="machine ${i + 1}"`;
+    const mark = arm && arm.label ? String(arm.label) : "";
+    const label = ` aria-label="${esc(mark ? `${t.p.noun} ${mark}` : `${t.p.noun} ${i + 1}`)}"`;
     return `<${tag}${type} class="${cls}"${colour("--sbl-arm", arm && arm.color)}${label}>` +
-      `<span class="sbl-bandit-window">${content}</span></${tag}>`;
+      `<span class="sbl-bandit-window">${content}</span>` +
+      (mark ? `<span class="sbl-bandit-label">${esc(mark)}</span>` : "") + `</${tag}>`;
   }
 
   /** How each answer type reads jsPsych's data; null means no response. */
