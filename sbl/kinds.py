@@ -97,7 +97,9 @@ class DataDecl:
 class Answer:
     """How a kind is answered: the answer type, the parameter listing the options and, for
     surveys, the field of each question that lists its options (none: free text).
-    ``numbered`` options form a scale: a text participant answers 1..k, not letters."""
+    ``numbered`` options form a scale: a text participant answers 1..k, not letters.
+    ``several``: each question takes any number of its options (checkboxes), recorded as the
+    list of those chosen."""
 
     type: AnswerType
     source: str | None = None
@@ -106,6 +108,7 @@ class Answer:
     forced: str | None = None  # the parameter naming the one option a trial instructs
     # a number answer: the parameters holding its lowest and highest value and its step
     bounds: tuple[str, str, str] | None = None
+    several: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +201,9 @@ JSPSYCH_FIELDS: frozenset[str] = frozenset({
 })
 
 
+# A question answered with any number of its options has at most this many: a text
+# participant chooses among all 2**n sets of them (a model scores each), 1024 at most.
+MAX_SEVERAL = 10
 # A number answer (a slider) has at most this many positions: a text participant chooses
 # among all of them (a model scores each), and no slider on a screen has more pixels.
 MAX_POSITIONS = 1001
@@ -299,7 +305,8 @@ def _kind(name: str, raw: dict[str, Any]) -> Kind:
     example = raw.get("example")
     return Kind(name, raw.get("doc", ""), raw["plugin"],
                 Answer(answer_type, answer.get("from"), answer.get("options"),
-                       labels == "numbers", answer.get("forced"), _bounds(name, answer)),
+                       labels == "numbers", answer.get("forced"), _bounds(name, answer),
+                       _several(name, answer)),
                 params, data, bool(raw.get("multiline", False)),
                 tuple(raw.get("extra_plugins", ())), _compare(name, answer_type, raw),
                 Example(example["stimulus"], example.get("response")) if example else None,
@@ -315,6 +322,16 @@ def _bounds(name: str, answer: dict[str, Any]) -> tuple[str, str, str] | None:
                          f"parameters (answer = {{ type = \"number\", min = ..., max = ..., "
                          f"step = ... }})")
     return answer["min"], answer["max"], answer["step"]
+
+
+def _several(name: str, answer: dict[str, Any]) -> bool:
+    """Whether a survey's questions take any number of their options (``several = true``)."""
+    several = answer.get("several", False)
+    if not isinstance(several, bool) or several and (
+            answer["type"] != AnswerType.SURVEY.value or not answer.get("options")):
+        raise ValueError(f"kind {name!r}: 'several = true' is for a survey answer whose "
+                         f"questions list options")
+    return several
 
 
 def _compare(name: str, answer: AnswerType, raw: dict[str, Any]) -> str | None:

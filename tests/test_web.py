@@ -521,6 +521,7 @@ block all {
   bandit { arms: [{color: "red", value: 1}, {color: "green", value: 2}] feedback_duration: 0 }
   likert { questions: [{prompt: "How?", labels: ["low", "mid", "high"]}] }
   multi_choice { questions: [{prompt: "Which?", options: ["<x>", "y"]}] preamble: "Answer" }
+  multi_select { questions: [{prompt: "Which ones?", options: ["<p>", "q", "r"]}] }
   text_survey { questions: [{prompt: "Age?"}] }
   image_keyboard { src: "media/red_circle.png" description: "a red circle" choices: ["f"] }
   image_button { src: "media/blue_square.png" description: "a blue square" choices: ["a", "b"] }
@@ -568,6 +569,9 @@ def test_every_kind_runs_by_hand(browser: Any, tmp_path: Path) -> None:
         p.click("#jspsych-survey-likert-next")
         p.get_by_label("<x>").check()
         p.click("#jspsych-survey-multi-choice-next")
+        p.get_by_label("r").check()
+        p.get_by_label("<p>").check()
+        p.click("#jspsych-survey-multi-select-next")
         p.fill("#input-0", "42")
         p.click("#jspsych-survey-text-next")
         p.keyboard.press("f")
@@ -599,10 +603,10 @@ def test_every_kind_runs_by_hand(browser: Any, tmp_path: Path) -> None:
         assert not s.errors
     got = {r["kind"]: r for r in rows}
     assert list(got) == ["instructions", "text", "feedback", "html_keyboard", "fixation", "blank",
-                         "choice", "bandit", "likert", "multi_choice", "text_survey",
-                         "image_keyboard", "image_button", "audio_keyboard", "audio_button",
-                         "video_keyboard", "video_button", "slider", "categorize_html",
-                         "categorize_image"]
+                         "choice", "bandit", "likert", "multi_choice", "multi_select",
+                         "text_survey", "image_keyboard", "image_button", "audio_keyboard",
+                         "audio_button", "video_keyboard", "video_button", "slider",
+                         "categorize_html", "categorize_image"]
     assert set(got) == set(kinds.all_kinds()) - set(payload.UNSUPPORTED)
     assert (got["instructions"]["response"], got["instructions"]["rt"]) == (None, None)
     assert (got["text"]["response"], got["text"]["correct"]) == ("f", True)
@@ -613,6 +617,7 @@ def test_every_kind_runs_by_hand(browser: Any, tmp_path: Path) -> None:
     assert (got["bandit"]["response"], got["bandit"]["value"]) == (1, 2)
     assert got["likert"]["response"] == {"Q0": 2}
     assert got["multi_choice"]["response"] == {"Q0": "<x>"}
+    assert got["multi_select"]["response"] == {"Q0": ["<p>", "r"]}  # as written, in order
     assert got["text_survey"]["response"] == {"Q0": "42"}
     assert got["fixation"]["duration"] == 100 and got["blank"]["response"] is None
     assert (got["image_keyboard"]["response"], got["image_keyboard"]["src"]) == \
@@ -629,7 +634,7 @@ def test_every_kind_runs_by_hand(browser: Any, tmp_path: Path) -> None:
         ["j", False, "Wrong."]
     assert [got["categorize_image"][k] for k in ("src", "correct", "feedback")] == \
         ["media/blue_circle.png", True, "Right, a circle."]  # the path as written
-    assert len(rows) == 20  # the feedback is part of its trial: one row
+    assert len(rows) == 21  # the feedback is part of its trial: one row
 
 
 @needs_chromium
@@ -648,6 +653,7 @@ def test_every_kind_runs_in_simulation(browser: Any, tmp_path: Path) -> None:
     assert got["choice"]["choice"] == ["<a>", "b"][got["choice"]["response"]]
     assert got["multi_choice"]["response"]["Q0"] in ("<x>", "y")  # as written, not escaped
     assert got["likert"]["response"]["Q0"] in (0, 1, 2)
+    assert set(got["multi_select"]["response"]["Q0"]) <= {"<x>", "y", "z"}
 
 
 @needs_chromium

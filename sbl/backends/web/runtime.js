@@ -304,6 +304,28 @@
         return out;
       },
     },
+    multi_select: {
+      params: (t) => ({
+        questions: t.p.questions.map((q) => ({
+          prompt: esc(q.prompt), options: q.options.map((o) => esc(o)),
+        })),
+        preamble: preamble(t),
+      }),
+      // jsPsych records each checked box's value, the option as the page wrote it
+      // (escaped), in the page's order; its simulation, in the order it drew them. Record
+      // the options as written, in their order, as a person's page does.
+      response: (data, t) => {
+        if (!data.response) return null;
+        const out = {};
+        Object.keys(data.response).forEach((name, i) => {
+          const options = t.p.questions[i] ? t.p.questions[i].options : [];
+          const chosen = data.response[name].map((v) => optionOf(options, v, -1));
+          const at = (o) => (options.includes(o) ? options.indexOf(o) : options.length);
+          out[name] = chosen.sort((a, b) => at(a) - at(b));
+        });
+        return out;
+      },
+    },
     text_survey: {
       params: (t) => ({
         questions: t.p.questions.map((q) => ({ prompt: esc(q.prompt) })),
