@@ -109,6 +109,9 @@ class Answer:
     # a number answer: the parameters holding its lowest and highest value and its step
     bounds: tuple[str, str, str] | None = None
     several: bool = False
+    # the number of keys (or options) the ``from`` list must hold (same_different: the key for
+    # same, then the key for different); None: any number
+    count: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +201,9 @@ JSPSYCH_FIELDS: frozenset[str] = frozenset({
     "stimulus", "view_history", "question_order", "success", "plugin_version",
     "extension_type", "extension_version", "rt_key_duration", "response_index",
     "slider_start",  # html-slider-response's copy of the slider's start (sbl records `start`)
+    # same-different-html's simulation records the two stimuli as `stimuli` (a person's
+    # trial, as `stimulus`); sbl records `first` and `second`
+    "stimuli",
 })
 
 
@@ -306,7 +312,7 @@ def _kind(name: str, raw: dict[str, Any]) -> Kind:
     return Kind(name, raw.get("doc", ""), raw["plugin"],
                 Answer(answer_type, answer.get("from"), answer.get("options"),
                        labels == "numbers", answer.get("forced"), _bounds(name, answer),
-                       _several(name, answer)),
+                       _several(name, answer), answer.get("count")),
                 params, data, bool(raw.get("multiline", False)),
                 tuple(raw.get("extra_plugins", ())), _compare(name, answer_type, raw),
                 Example(example["stimulus"], example.get("response")) if example else None,

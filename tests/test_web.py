@@ -522,6 +522,8 @@ block all {
   likert { questions: [{prompt: "How?", labels: ["low", "mid", "high"]}] }
   multi_choice { questions: [{prompt: "Which?", options: ["<x>", "y"]}] preamble: "Answer" }
   multi_select { questions: [{prompt: "Which ones?", options: ["<p>", "q", "r"]}] }
+  same_different { first: "<i id='one'>A</i>" second: "<i id='two'>a</i>" answer: "same"
+                   keys: ["S", "d"] first_duration: 300 gap_duration: 200 }
   text_survey { questions: [{prompt: "Age?"}] }
   image_keyboard { src: "media/red_circle.png" description: "a red circle" choices: ["f"] }
   image_button { src: "media/blue_square.png" description: "a blue square" choices: ["a", "b"] }
@@ -572,6 +574,13 @@ def test_every_kind_runs_by_hand(browser: Any, tmp_path: Path) -> None:
         p.get_by_label("r").check()
         p.get_by_label("<p>").check()
         p.click("#jspsych-survey-multi-select-next")
+        assert p.inner_text("#one") == "A"
+        s.run_for(300)
+        assert p.locator("#one").count() == 0  # the gap: a blank screen
+        p.keyboard.press("s")  # too early: the plugin listens from the second stimulus
+        s.run_for(200)
+        assert p.inner_text("#two") == "a"
+        p.keyboard.press("s")
         p.fill("#input-0", "42")
         p.click("#jspsych-survey-text-next")
         p.keyboard.press("f")
@@ -604,9 +613,9 @@ def test_every_kind_runs_by_hand(browser: Any, tmp_path: Path) -> None:
     got = {r["kind"]: r for r in rows}
     assert list(got) == ["instructions", "text", "feedback", "html_keyboard", "fixation", "blank",
                          "choice", "bandit", "likert", "multi_choice", "multi_select",
-                         "text_survey", "image_keyboard", "image_button", "audio_keyboard",
-                         "audio_button", "video_keyboard", "video_button", "slider",
-                         "categorize_html", "categorize_image"]
+                         "same_different", "text_survey", "image_keyboard", "image_button",
+                         "audio_keyboard", "audio_button", "video_keyboard", "video_button",
+                         "slider", "categorize_html", "categorize_image"]
     assert set(got) == set(kinds.all_kinds()) - set(payload.UNSUPPORTED)
     assert (got["instructions"]["response"], got["instructions"]["rt"]) == (None, None)
     assert (got["text"]["response"], got["text"]["correct"]) == ("f", True)
@@ -618,6 +627,8 @@ def test_every_kind_runs_by_hand(browser: Any, tmp_path: Path) -> None:
     assert got["likert"]["response"] == {"Q0": 2}
     assert got["multi_choice"]["response"] == {"Q0": "<x>"}
     assert got["multi_select"]["response"] == {"Q0": ["<p>", "r"]}  # as written, in order
+    assert [got["same_different"][k] for k in ("response", "correct", "answer")] == \
+        ["S", True, "same"]  # the key as written, matched ignoring case as jsPsych does
     assert got["text_survey"]["response"] == {"Q0": "42"}
     assert got["fixation"]["duration"] == 100 and got["blank"]["response"] is None
     assert (got["image_keyboard"]["response"], got["image_keyboard"]["src"]) == \
@@ -634,7 +645,7 @@ def test_every_kind_runs_by_hand(browser: Any, tmp_path: Path) -> None:
         ["j", False, "Wrong."]
     assert [got["categorize_image"][k] for k in ("src", "correct", "feedback")] == \
         ["media/blue_circle.png", True, "Right, a circle."]  # the path as written
-    assert len(rows) == 21  # the feedback is part of its trial: one row
+    assert len(rows) == 22  # the feedback is part of its trial: one row
 
 
 @needs_chromium

@@ -87,6 +87,22 @@ def several(checker: _Checker, stim: ir.Stimulus, kind: Kind, filled: frozenset[
                   "the options over several questions", more)
 
 
+def counted(checker: _Checker, stim: ir.Stimulus, kind: Kind, filled: frozenset[str],
+            head: ir.Span | None) -> Iterator[Diagnostic]:
+    """A known list of keys (or options) that does not hold the number the kind declares
+    (``answer.count``: same_different's key for same and key for different)."""
+    count, source = kind.answer.count, kind.answer.source
+    if count is None or source is None:
+        return
+    expr = _value(stim.params, source, filled)
+    found = known.values(checker, expr, lambda v: isinstance(v, list) and len(v) != count) \
+        if expr is not None else None
+    decl = kind.param(source)
+    for k, more in _first(found):
+        yield _at(k, source, f"must hold {count} items; it holds {len(k.value)}", head,
+                  decl.doc if decl else None, more)
+
+
 def _too_many(value: Any, field: str | None) -> int:
     """The most options a question of ``value`` (a list of questions) has, when that is more
     than kinds.MAX_SEVERAL; else 0."""

@@ -160,6 +160,8 @@ def questions(kind: kinds.Kind, params: Mapping[str, Any],
         return [_number_question(answer.bounds, params)]
     items = params.get(answer.source) if answer.source else None
     withhold = answer.type in WITHHELD and _withholds(params)
+    if answer.count is not None and isinstance(items, list) and len(items) != answer.count:
+        raise EvalError(counted(answer.source, answer.count, len(items)))
     if answer.type is AnswerType.NONE or not isinstance(items, list) or not items:
         return []
     if answer.type is AnswerType.KEY:
@@ -174,6 +176,12 @@ def questions(kind: kinds.Kind, params: Mapping[str, Any],
             return [Question((*labels, TIMEOUT), (*values, None), only, withhold=True)]
         return [Question(labels, values, only)]
     return [_survey_question(kind, q, order) for q in items]
+
+
+def counted(source: str | None, count: int, given: int) -> str:
+    """The error of a list of keys or options that does not hold the ``count`` a kind
+    declares (runtime.js ``counted`` is its twin, with this message)."""
+    return f"'{source}' must hold {count} items; it holds {given}"
 
 
 def _key_question(items: list[Any], withhold: bool) -> Question:

@@ -55,7 +55,8 @@ def kind_data(name: str) -> dict[str, Any]:
               for p in kind.params if p.name not in kinds.TEXT_ONLY]
     data = [{"name": d.name, "expr": ir.to_data(d.expr)} for d in kind.data]
     answer = {"type": kind.answer.type.value, "source": kind.answer.source,
-              "options": kind.answer.options, "bounds": kind.answer.bounds}
+              "options": kind.answer.options, "bounds": kind.answer.bounds,
+              "count": kind.answer.count}
     return {"plugin": kind.plugin, "answer": answer, "params": params, "data": data,
             "gesture": kind.gesture}
 

@@ -350,6 +350,18 @@
         };
       },
     },
+    same_different: {
+      params: (t) => ({
+        stimuli: [t.text("first"), t.text("second")],
+        answer: t.p.answer,
+        same_key: counted(t, t.p.keys)[0],
+        different_key: t.p.keys[1],
+        first_stim_duration: t.p.first_duration,
+        gap_duration: t.p.gap_duration,
+        // none: the second stays until the key (the plugin hides it only after a time > 0)
+        second_stim_duration: t.p.second_duration === null ? -1 : t.p.second_duration,
+      }),
+    },
     categorize_html: {
       params: (t) => categorize(t, `<div class="sbl-text">${t.text("stimulus")}</div>`),
     },
@@ -453,6 +465,17 @@
 
   function preamble(t) {
     return t.p.preamble === null ? null : `<div class="sbl-text">${t.text("preamble")}</div>`;
+  }
+
+  /** The list `items` of trial `t`'s keys or options, when it holds the number its kind
+   * declares (answer.count); else the error the text runtime raises too
+   * (sbl/backends/text/answers.py, counted). */
+  function counted(t, items) {
+    const count = t.kind.answer.count;
+    if (count !== null && count !== undefined && items.length !== count) {
+      throw new Error(`'${t.kind.answer.source}' must hold ${count} items; it holds ${items.length}`);
+    }
+    return items;
   }
 
   /** "" when bandit trial `t`'s instructed arm (`forced`) is none or one of its `n` arms;
