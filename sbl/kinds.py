@@ -204,6 +204,8 @@ JSPSYCH_FIELDS: frozenset[str] = frozenset({
     # same-different-html's simulation records the two stimuli as `stimuli` (a person's
     # trial, as `stimulus`); sbl records `first` and `second`
     "stimuli",
+    # serial-reaction-time's copy of its grid (sbl records `choices` and `columns`)
+    "grid",
 })
 
 

@@ -276,6 +276,12 @@ def _same_different(s: Session, row: Mapping[str, Any]) -> None:
     s.page.keyboard.press(_key(row["response"]))
 
 
+def _serial_reaction_time(s: Session, row: Mapping[str, Any]) -> None:
+    """Wait for the target (the grid shows alone first), then press the key."""
+    s.run_for(int(row["pre_target_duration"]))
+    _keys(s, row)
+
+
 def _text_survey(s: Session, row: Mapping[str, Any]) -> None:
     for i, value in enumerate(row["response"].values()):
         s.page.fill(f"#input-{i}", value)
@@ -308,7 +314,8 @@ PLAYERS: dict[str, Callable[[Session, Mapping[str, Any]], None]] = {
     "instructions": _instructions, "text": _keys, "html_keyboard": _keys, "fixation": _wait,
     "blank": _wait, "feedback": _wait, "choice": _choice, "bandit": _bandit,
     "likert": _likert, "multi_choice": _multi_choice,
-    "multi_select": _multi_select, "same_different": _same_different, "text_survey": _text_survey,
+    "multi_select": _multi_select, "same_different": _same_different,
+    "serial_reaction_time": _serial_reaction_time, "text_survey": _text_survey,
     "slider": _slider, "categorize_html": _categorize, "categorize_image": _categorize,
     "audio_keyboard": _keys, "audio_button": _buttons("audio-button-response"),
     "video_keyboard": _keys, "video_button": _buttons("video-button-response"),

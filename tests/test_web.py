@@ -19,6 +19,7 @@ import sbl
 from sbl import ir, kinds, prng
 from sbl.backends import web
 from sbl.backends.web import assets, payload
+from sbl.data import schema
 from tests import parity
 from tests.browser import file_url, http_url, launch, needs_chromium, served, session
 
@@ -524,6 +525,8 @@ block all {
   multi_select { questions: [{prompt: "Which ones?", options: ["<p>", "q", "r"]}] }
   same_different { first: "<i id='one'>A</i>" second: "<i id='two'>a</i>" answer: "same"
                    keys: ["S", "d"] first_duration: 300 gap_duration: 200 }
+  serial_reaction_time { choices: ["a", "s", "d", "f"] columns: 2 target: 2
+                         pre_target_duration: 100 target_color: "red" }
   text_survey { questions: [{prompt: "Age?"}] }
   image_keyboard { src: "media/red_circle.png" description: "a red circle" choices: ["f"] }
   image_button { src: "media/blue_square.png" description: "a blue square" choices: ["a", "b"] }
@@ -581,6 +584,11 @@ def test_every_kind_runs_by_hand(browser: Any, tmp_path: Path) -> None:
         s.run_for(200)
         assert p.inner_text("#two") == "a"
         p.keyboard.press("s")
+        cell = "#jspsych-serial-reaction-time-stimulus-cell-1-0"  # the third: row 2, column 1
+        assert p.locator(".jspsych-serial-reaction-time-stimulus-row").count() == 2
+        s.run_for(100)
+        assert p.eval_on_selector(cell, "e => e.style.backgroundColor") == "red"
+        p.keyboard.press("f")  # the fourth square's key: a wrong one
         p.fill("#input-0", "42")
         p.click("#jspsych-survey-text-next")
         p.keyboard.press("f")
@@ -613,9 +621,9 @@ def test_every_kind_runs_by_hand(browser: Any, tmp_path: Path) -> None:
     got = {r["kind"]: r for r in rows}
     assert list(got) == ["instructions", "text", "feedback", "html_keyboard", "fixation", "blank",
                          "choice", "bandit", "likert", "multi_choice", "multi_select",
-                         "same_different", "text_survey", "image_keyboard", "image_button",
-                         "audio_keyboard", "audio_button", "video_keyboard", "video_button",
-                         "slider", "categorize_html", "categorize_image"]
+                         "same_different", "serial_reaction_time", "text_survey", "image_keyboard",
+                         "image_button", "audio_keyboard", "audio_button", "video_keyboard",
+                         "video_button", "slider", "categorize_html", "categorize_image"]
     assert set(got) == set(kinds.all_kinds()) - set(payload.UNSUPPORTED)
     assert (got["instructions"]["response"], got["instructions"]["rt"]) == (None, None)
     assert (got["text"]["response"], got["text"]["correct"]) == ("f", True)
@@ -629,6 +637,10 @@ def test_every_kind_runs_by_hand(browser: Any, tmp_path: Path) -> None:
     assert got["multi_select"]["response"] == {"Q0": ["<p>", "r"]}  # as written, in order
     assert [got["same_different"][k] for k in ("response", "correct", "answer")] == \
         ["S", True, "same"]  # the key as written, matched ignoring case as jsPsych does
+    assert [got["serial_reaction_time"][k] for k in ("response", "correct", "target")] == \
+        ["f", False, 2]  # sbl's target (a position), not jsPsych's [row, column]
+    converted = schema.from_jspsych(got["serial_reaction_time"])  # jsPsych's grid dropped
+    assert converted is not None and "grid" not in converted and converted["target"] == 2
     assert got["text_survey"]["response"] == {"Q0": "42"}
     assert got["fixation"]["duration"] == 100 and got["blank"]["response"] is None
     assert (got["image_keyboard"]["response"], got["image_keyboard"]["src"]) == \
@@ -645,7 +657,7 @@ def test_every_kind_runs_by_hand(browser: Any, tmp_path: Path) -> None:
         ["j", False, "Wrong."]
     assert [got["categorize_image"][k] for k in ("src", "correct", "feedback")] == \
         ["media/blue_circle.png", True, "Right, a circle."]  # the path as written
-    assert len(rows) == 22  # the feedback is part of its trial: one row
+    assert len(rows) == 23  # the feedback is part of its trial: one row
 
 
 @needs_chromium

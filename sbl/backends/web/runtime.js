@@ -362,6 +362,25 @@
         second_stim_duration: t.p.second_duration === null ? -1 : t.p.second_duration,
       }),
     },
+    serial_reaction_time: {
+      params: (t) => {
+        const across = t.p.columns === null ? t.p.choices.length : t.p.columns;
+        const rows = [];
+        for (let i = 0; i < t.p.choices.length; i += across) {
+          rows.push(t.p.choices.slice(i, i + across));
+        }
+        return {
+          grid: rows.map((row) => row.map(() => 1)),
+          choices: rows,
+          target: [Math.floor(t.p.target / across), t.p.target % across],
+          target_color: t.p.target_color,
+          grid_square_size: t.p.square_size,
+          pre_target_duration: t.p.pre_target_duration,
+          trial_duration: ms(t.p.duration),
+        };
+      },
+      // A timeout records the key false with rt null: no rt, no answer (finish).
+    },
     categorize_html: {
       params: (t) => categorize(t, `<div class="sbl-text">${t.text("stimulus")}</div>`),
     },
