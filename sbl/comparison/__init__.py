@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import pandas
 
 from sbl.comparison.counterbalancing import COLUMN as GROUP
+from sbl.comparison.conditions import not_conditions
 from sbl.comparison.counterbalancing import by_group, participant_groups
 from sbl.comparison.registry import Dataset, Options, Section, chosen, only_kinds
 from sbl.data.rows import Rows
@@ -132,7 +133,10 @@ def compare(data: Sequence[DataLike] | DataLike, output: str | Path | None = Non
     groups = participant_groups(datasets)
     # the participant's group is a condition only when --by names it (docs/data.md)
     between = frozenset({GROUP} if groups else ())
-    options = Options(tuple(by), win_above, _running(datasets) | between)
+    running = _running(datasets)
+    runs = [list(run) for d in datasets for run in d.rows.by_participant().values()]
+    options = Options(tuple(by), win_above,
+                      running | not_conditions(runs, running) | between)
     sections = []
     for entry in chosen(datasets):
         section = entry.run(only_kinds(datasets, entry.kinds), options)
