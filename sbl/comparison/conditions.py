@@ -132,13 +132,16 @@ def _choose(rows: list[dict[str, Any]], own: list[str] | None,
 def _decides(values: list[str], correct: list[bool], given: list[list[str]]) -> bool:
     """Whether a column (``values`` per row) is computed from the answer: within the
     conditions ``given`` (one list of cells per column taken), wherever it varies, each of
-    its values goes with one value of ``correct``, and somewhere it varies."""
-    groups: dict[tuple[str, ...], set[tuple[str, bool]]] = {}
+    its values goes with one value of ``correct``, and somewhere it varies. Its values must
+    recur (two rows each on average): with one row per value, any column would pass."""
+    groups: dict[tuple[str, ...], list[tuple[str, bool]]] = {}
     for i, value in enumerate(values):
-        groups.setdefault(tuple(g[i] for g in given), set()).add((value, correct[i]))
-    varying = [pairs for pairs in groups.values() if len({v for v, _ in pairs}) > 1]
-    return bool(varying) and all(len(pairs) == len({v for v, _ in pairs})
-                                 and len({c for _, c in pairs}) > 1 for pairs in varying)
+        groups.setdefault(tuple(g[i] for g in given), []).append((value, correct[i]))
+    varying = [rows for rows in groups.values() if len({v for v, _ in rows}) > 1]
+    distinct = sum(len({v for v, _ in rows}) for rows in varying)
+    return bool(varying) and sum(map(len, varying)) >= 2 * distinct and all(
+        len(set(rows)) == len({v for v, _ in rows}) and len({c for _, c in rows}) > 1
+        for rows in varying)
 
 
 def not_conditions(runs: Sequence[Sequence[dict[str, Any]]],
