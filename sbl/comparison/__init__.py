@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING
 
 import pandas
 
-from sbl.comparison.counterbalancing import COLUMN as GROUP
 from sbl.comparison.conditions import not_conditions
+from sbl.comparison.counterbalancing import COLUMN as GROUP
 from sbl.comparison.counterbalancing import by_group, participant_groups
 from sbl.comparison.measure import check_measures, measure_section
 from sbl.comparison.registry import Dataset, Options, Section, chosen, only_kinds

@@ -5,8 +5,9 @@ indifference point.
 
 Every row with a value in the column counts, whatever its kind, except that a shared
 variable (a value on every row) counts on the trials with a correct answer only, when there
-are any; true and false count 1 and 0, so the mean of a true/false field is a proportion. As everywhere in ``sbl compare``, the
-mean is taken per participant first (per condition), then over participants (n, mean, se).
+are any; true and false count 1 and 0, so the mean of a true/false field is a proportion.
+As everywhere in ``sbl compare``, the mean is taken per participant first (per condition),
+then over participants (n, mean, se).
 Conditions are found as :mod:`sbl.comparison.conditions` says (the measured columns are
 never conditions); ``--by`` names them instead.
 """
