@@ -25,8 +25,8 @@ from sbl.commands import check_folder, reports_errors
                    "condition column or a kind's data field; true/false count 1/0) per "
                    "dataset and condition, with n and se, as a table and a plot: a "
                    "staircase's level, a stop-signal delay, a balloon's pumps. Every row "
-                   "holding a value counts (a shared variable: the trials with a correct "
-                   "answer), averaged per participant first.")
+                   "holding a value counts (a shared variable or a copy of one: the trials "
+                   "with a correct answer), averaged per participant first.")
 @click.option("--win-above", type=float, metavar="POINTS",
               help="Bandit: a choice that pays more than POINTS is a win (default: halfway "
                    "between the fewest and the most points the machines offered).")

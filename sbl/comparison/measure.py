@@ -3,9 +3,9 @@ kind's data field) per dataset and condition, for the measures a task defines it
 staircase's level, a stop-signal delay, a balloon's pumps, a deck's net score, an
 indifference point.
 
-Every row with a value in the column counts, whatever its kind, except that a shared
-variable (a value on every row) counts on the trials with a correct answer only, when there
-are any; true and false count 1 and 0, so the mean of a true/false field is a proportion.
+Every row with a value in the column counts, whatever its kind, except that running state
+(a shared variable, on every row, or a copy of one's earlier value: the columns that are
+never conditions) counts on the trials with a correct answer only, when there are any; true and false count 1 and 0, so the mean of a true/false field is a proportion.
 As everywhere in ``sbl compare``, the mean is taken per participant first (per condition),
 then over participants (n, mean, se).
 Conditions are found as :mod:`sbl.comparison.conditions` says (the measured columns are
@@ -86,8 +86,8 @@ def _values(datasets: Sequence[Dataset], name: str,
     rows = [(d.label, dict(r)) for d in datasets for r in d.rows if r.get(name) is not None]
     scored = [(label, r) for label, r in rows if r.get("correct") is not None]
     if name in options.not_conditions and scored:
-        # a shared variable is on every row, instructions included: its value on the
-        # trials with a correct answer is the measure (a staircase's level)
+        # running state is on every row, instructions and fixations included: its value
+        # on the trials with a correct answer is the measure (a staircase's level)
         rows = scored
     if not rows:
         return None
