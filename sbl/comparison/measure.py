@@ -5,7 +5,8 @@ indifference point.
 
 Every row with a value in the column counts, whatever its kind, except that running state
 (a shared variable, on every row, or a copy of one's earlier value: the columns that are
-never conditions) counts on the trials with a correct answer only, when there are any; true and false count 1 and 0, so the mean of a true/false field is a proportion.
+never conditions) counts on the trials with a correct answer only, when there are any;
+true and false count 1 and 0, so the mean of a true/false field is a proportion.
 As everywhere in ``sbl compare``, the mean is taken per participant first (per condition),
 then over participants (n, mean, se).
 Conditions are found as :mod:`sbl.comparison.conditions` says (the measured columns are
