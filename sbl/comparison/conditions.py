@@ -3,15 +3,20 @@
 
 When a stimulus's rows carry columns of their own (condition columns and custom data
 fields: anything beyond the core columns and the kind's data fields and parameters,
-docs/data.md, less the columns every row of the data has a value in, which are taken for
-shared variables, and the participant's counterbalancing group), those that vary are the
-condition (e.g. ``task``, ``congruent`` and ``switch``); otherwise the recorded parameters
-whose values differ across its rows (words before HTML and media file paths, so a picture
-is named by its description). Either way at most 8 values each, at most 16 conditions in
-all, none that only repeats another (an HTML stimulus and its text description) and none
-that decides correctness by itself (``error: not correct``); the answer itself,
-``correct_key``/``correct_choice``, the list of valid keys and a slider's scale are not
-conditions. ``--by COLUMN`` names the columns instead.
+docs/data.md), those that vary are the condition (e.g. ``task``, ``congruent`` and
+``switch``); otherwise the recorded parameters whose values differ across its rows (words
+before HTML and media file paths, so a picture is named by its description). Never taken
+(:func:`not_conditions`, found over whole runs): the columns every row of the data has a
+value in (shared variables), a copy of a shared variable's earlier value (``ssd_now: ssd``,
+a tracking delay), a column of which each participant saw at most half the values (drawn
+per participant: their group, their own shuffled locations). Within a stimulus, columns
+are taken fewest values first, at most 8 values each and 16 conditions in all (the columns
+left out for that are named: :attr:`Labeller.note`), none that only repeats those taken
+(an HTML stimulus and its text description) and none computed from the answer (within the
+conditions taken, each value goes with one value of ``correct``: ``error: not correct``,
+an n-back's ``hit``); the answer itself, ``correct_key``/``correct_choice``, the list of
+valid keys and a slider's scale are not conditions. ``--by COLUMN`` names the columns
+instead.
 """
 
 from __future__ import annotations
