@@ -332,3 +332,10 @@ def test_too_many_conditions_name_the_columns_left_out() -> None:
             "--by COLUMN[,COLUMN] chooses the columns.")
     assert note in result.section("keyboard").notes
     assert len(compare([rows], by=["c"])["keyboard.accuracy"]) == 2
+
+
+def test_measure_of_a_column_without_values_says_so(tmp_path: Path) -> None:
+    rows = Rows([{**r, "empty": None} for r in measured_rows("1", [("left", 2, True)])])
+    result = compare([rows], tmp_path, measures=["empty"])
+    assert result.section("measure").notes == ("No row holds a value of empty.",)
+    assert "No row holds a value of empty." in (tmp_path / "index.html").read_text()

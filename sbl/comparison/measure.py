@@ -73,7 +73,7 @@ def measure_section(datasets: Sequence[Dataset], options: Options) -> Section | 
         plots.append(Plot(name, f"Mean {name} by condition", "bars", summary,
                           x="condition", xlabel="condition", ylabel=name))
         notes.extend([note] if note else [])
-    if not frames:
+    if not frames and not notes:
         return None
     return Section("measure", "Measures: " + ", ".join(options.measures), frames,
                    tables=tuple(tables), plots=tuple(plots), headline=headline,
