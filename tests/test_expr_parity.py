@@ -338,7 +338,9 @@ def test_generator_reaches_values_errors_and_randomness(run: dict[str, Any]) -> 
     assert len(values) > 0.4 * len(py), "most expressions should evaluate to a value"
     assert len(py) - len(values) > 0.1 * len(py), "errors must be compared too"
     drew = sum(r.get("state") != Prng(seed).state for seed, r in enumerate(py))
-    assert drew > 0.05 * len(py), "random builtins must be exercised"
+    # an absolute floor: each builtin added to the generator makes the random ones rarer
+    # (360 of 6,450 expressions drew with index and set added, 5.6%)
+    assert drew >= 150, f"random builtins must be exercised ({drew} of {len(py)} drew)"
     kinds = {kind(r["value"]) for r in values}
     assert kinds == {"number", "string", "bool", "none", "list", "record"}
 
