@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 
 import sbl
+from sbl.backends.text import run_experiment
 from sbl.fmt import format_source
+from sbl.participants.scripted import Scripted
 from sbl.source import SblError
 from tests import parity
 from tests.browser import file_url, launch, needs_chromium, session
@@ -66,7 +68,9 @@ def styles(rows: Any) -> dict[str, Any]:
 
 def test_rows_record_the_merged_style() -> None:
     exp = sbl.loads(SOURCE, "styles.sbl")
-    got = styles(exp.run("scripted:f,f,f,f", seed=1))
+    rows = exp.run("scripted:f,f,f,f", seed=1)
+    assert list(run_experiment(exp.ir, Scripted([]), prefix=rows, seed=1)) == list(rows)
+    got = styles(rows)
     assert got["dark/plain"] == {"background": "black", "color": "white"}
     assert got["dark/red"] == {"background": "black", "color": "red", "width": None}
     nested = got["dark/big/nested"]
