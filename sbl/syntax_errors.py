@@ -203,8 +203,7 @@ _METHODS = {
     "includes": "write contains(xs, x) or x in xs", "startsWith": "write startswith(s, p)",
     "endsWith": "write endswith(s, p)", "toUpperCase": "write upper(s)",
     "toLowerCase": "write lower(s)", "format": "write a template: \"{x} and {y}\"",
-    "index": "the position of x in xs: [i for i in range(len(xs)) if xs[i] == x][0]",
-    "indexOf": "the position of x in xs: [i for i in range(len(xs)) if xs[i] == x][0]",
+    "indexOf": "write index(xs, x)",
     "get": "write r.name (a recorded row's missing column reads as none)",
 }
 # Builtins named in the help when the method has no counterpart.

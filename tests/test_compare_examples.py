@@ -221,3 +221,121 @@ def test_a_picture_is_named_by_its_description_not_its_file() -> None:
     transfer = {c for c in conditions if c.startswith("transfer")}
     assert transfer and transfer <= {"transfer, description=a red square",
                                      "transfer, description=a green square"}
+
+
+# ---------------------------------------------------------------- the published tasks' ports
+
+
+def port_datasets(name: str, n: int = 3) -> list[Rows]:
+    exp = sbl.load(ROOT / "tests" / "ports" / f"{name}.sbl")
+    return [run_experiment(exp.ir, RandomResponder(seed), participants=n, seed=seed)
+            for seed in (1, 100)]
+
+
+@pytest.mark.parametrize("name, expected", [
+    # outcomes computed from the answer (hit, false_alarm) are not conditions
+    ("nback", {"is_target=false", "is_target=true"}),
+    # each participant's shuffled locations (target1, target2): by the position shown
+    ("serial_rt", {f"target={k}" for k in range(4)}),
+    # ssd_now copies the tracking delay `ssd`: the stop trials are split by direction only
+    ("stop_signal", {"main/go, stop=false, direction=left", "main/go, stop=true, direction=left",
+                     "main/go, stop=false, direction=right",
+                     "main/go, stop=true, direction=right",
+                     "main/signal/stop, direction=left", "main/signal/stop, direction=right"})])
+def test_ports_default_conditions(name: str, expected: set[str]) -> None:
+    conditions = set(compare(port_datasets(name))["keyboard.accuracy"]["condition"])
+    assert conditions <= expected and len(conditions) >= len(expected) - 1
+
+
+def test_ports_measure_ssd_and_pumps_by_hand() -> None:
+    stop = port_datasets("stop_signal")
+    result = compare(stop, labels=["a", "b"], measures=["stopped"])
+    frame = result["measure.stopped.participants"]
+    for label, rows in zip("ab", stop, strict=True):
+        for p, own in rows.by_participant().items():
+            values = [float(r["stopped"]) for r in own if r.get("stopped") is not None]
+            got = frame[(frame["dataset"] == label) & (frame["participant"] == p)]["value"]
+            assert got.iloc[0] == pytest.approx(sum(values) / len(values))
+    bart = port_datasets("bart")
+    pumps = compare(bart, labels=["a", "b"], measures=["balloon_pumps"]).score
+    assert list(pumps["measure"]) == ["mean balloon_pumps per participant"] * 2
+    each = [sum(v) / len(v) for own in bart[0].by_participant().values()
+            for v in [[r["balloon_pumps"] for r in own if r.get("balloon_pumps") is not None]]]
+    assert pumps.iloc[0]["mean"] == pytest.approx(sum(each) / len(each))
+
+
+# ---------------------------------------------------------------- --measure, by hand
+
+
+def measured_rows(participant: str, levels: list[tuple[str, float, bool]]) -> list[dict]:
+    """An instructions row, then one text trial per (side, level, correct); `level` is a
+    shared variable (on every row), `stopped` a data field of the trials."""
+    rows = [{"participant": participant, "trial": "intro", "kind": "instructions",
+             "level": 99.0, "trial_index": 0}]
+    rows += [{"participant": participant, "trial": "probe", "kind": "text", "response": "f",
+              "correct": c, "choices": ["f", "j"], "side": side, "level": level,
+              "stopped": c, "trial_index": i + 1}
+             for i, (side, level, c) in enumerate(levels)]
+    return rows
+
+
+def test_measure_mean_se_n_by_condition_by_hand() -> None:
+    people = Rows(measured_rows("1", [("left", 2, True), ("left", 4, False), ("right", 6, True)])
+                  + measured_rows("2", [("left", 6, True), ("right", 10, False)]))
+    model = Rows(measured_rows("1", [("left", 1, True), ("right", 3, True)]))
+    result = compare([people, model], labels=["people", "model"], measures=["level", "stopped"])
+    level = result["measure.level"].set_index(["condition", "dataset"])
+    # people, left: participant 1 mean(2, 4) = 3, participant 2: 6 -> mean 4.5,
+    # se = sd(3, 6) / sqrt(2) = 2.1213 / 1.4142 = 1.5; the instructions' 99 is not counted
+    assert tuple(level.loc[("side=left", "people")]) == (2, 4.5, pytest.approx(1.5))
+    # people, right: 6 and 10 -> 8, se = sd(6, 10) / sqrt(2) = 2.8284 / 1.4142 = 2
+    assert tuple(level.loc[("side=right", "people")]) == (2, 8.0, pytest.approx(2.0))
+    assert level.loc[("side=left", "model"), "n"] == 1
+    # headline: per participant over all trials: (2+4+6)/3 = 4, (6+10)/2 = 8 -> 6 ± 2
+    headline = result.section("measure").headline
+    assert tuple(headline.frame.iloc[0][["n", "mean", "se"]]) == (2, 6.0, pytest.approx(2.0))
+    # true/false count 1/0: people, left: participant 1 mean(1, 0) = 0.5, participant 2: 1
+    stopped = result["measure.stopped"].set_index(["condition", "dataset"])
+    assert stopped.loc[("side=left", "people"), "mean"] == pytest.approx(0.75)
+    summary = result.summary()
+    assert "Mean level by condition" in summary and "Mean stopped by condition" in summary
+
+
+def test_measure_errors(tmp_path: Path) -> None:
+    path = tmp_path / "rows.csv"
+    Rows(measured_rows("1", [("left", 2, True), ("right", 3, False)])).to_csv(path)
+    unknown = CliRunner().invoke(main, ["compare", str(path), "--measure", "levle"])
+    assert unknown.exit_code == 1 and "Traceback" not in unknown.output
+    assert "--measure names the column 'levle', which the data does not have" in unknown.stderr
+    assert "did you mean 'level'?" in unknown.stderr
+    text = CliRunner().invoke(main, ["compare", str(path), "--measure", "side"])
+    assert text.exit_code == 1
+    assert "--measure side: rows.csv, row 2 holds 'left' there, not a number" in text.stderr
+    assert "--by side" in text.stderr
+
+
+def test_too_many_conditions_name_the_columns_left_out() -> None:
+    # c has 2 values, a and b 4 each: fewest values first, c x a is 8 conditions and b
+    # would make 32 (an instructions row first: a column on every row would be a shared
+    # variable)
+    rows = Rows([{"participant": "1", "trial": "intro", "kind": "instructions",
+                  "trial_index": 0}]
+                + [{"participant": "1", "trial": "t", "kind": "text", "response": "f",
+                    "correct": (a + b + c) % 3 == 0, "choices": ["f", "j"], "a": a, "b": b,
+                    "c": c, "trial_index": i + 1}
+                   for i, (a, b, c) in enumerate((a, b, c) for c in range(2) for a in range(4)
+                                                 for b in range(4))])
+    result = compare([rows])
+    assert len(result["keyboard.accuracy"]) == 8
+    assert result["keyboard.accuracy"]["condition"].iloc[0] == "a=0, c=0"
+    note = ("Conditions leave out b: with them there would be more than 16 conditions. "
+            "--by COLUMN[,COLUMN] chooses the columns.")
+    assert note in result.section("keyboard").notes
+    assert len(compare([rows], by=["c"])["keyboard.accuracy"]) == 2
+
+
+def test_measure_of_a_column_without_values_says_so(tmp_path: Path) -> None:
+    rows = Rows([{**r, "empty": None} for r in measured_rows("1", [("left", 2, True)])])
+    result = compare([rows], tmp_path, measures=["empty"])
+    assert result.section("measure").notes == ("No row holds a value of empty.",)
+    assert "No row holds a value of empty." in (tmp_path / "index.html").read_text()

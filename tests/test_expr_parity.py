@@ -355,9 +355,10 @@ def test_generator_reaches_values_errors_and_randomness(run: dict[str, Any]) -> 
     values = [r for r in py if r["ok"]]
     assert len(values) > 0.4 * len(py), "most expressions should evaluate to a value"
     assert len(py) - len(values) > 0.1 * len(py), "errors must be compared too"
-    generated = py[:run["generated"]]  # the edge cases draw nothing
-    drew = sum(r.get("state") != Prng(seed).state for seed, r in enumerate(generated))
-    assert drew > 0.05 * len(generated), "random builtins must be exercised"
+    drew = sum(r.get("state") != Prng(seed).state for seed, r in enumerate(py))
+    # an absolute floor: each builtin added to the generator makes the random ones rarer
+    # (360 of 6,450 expressions drew with index and set added, 5.6%)
+    assert drew >= 150, f"random builtins must be exercised ({drew} of {len(py)} drew)"
     kinds = {kind(r["value"]) for r in values}
     assert kinds == {"number", "string", "bool", "none", "list", "record"}
 

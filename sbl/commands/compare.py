@@ -20,12 +20,19 @@ from sbl.commands import check_folder, reports_errors
                    "condition columns and custom data fields that vary between the trials "
                    "of a stimulus; in data without them, its parameters that vary). "
                    "The column group is the participant's counterbalancing group.")
+@click.option("--measure", "measures", metavar="COLUMN[,COLUMN...]",
+              help="Also compare the mean of these columns (a custom data field, a "
+                   "condition column or a kind's data field; true/false count 1/0) per "
+                   "dataset and condition, with n and se, as a table and a plot: a "
+                   "staircase's level, a stop-signal delay, a balloon's pumps. Every row "
+                   "holding a value counts (a shared variable or a copy of one: the trials "
+                   "with a correct answer), averaged per participant first.")
 @click.option("--win-above", type=float, metavar="POINTS",
               help="Bandit: a choice that pays more than POINTS is a win (default: halfway "
                    "between the fewest and the most points the machines offered).")
 @reports_errors
 def compare(data: tuple[str, ...], output: str | None, labels: tuple[str, ...],
-            by: str | None, win_above: float | None) -> None:
+            by: str | None, measures: str | None, win_above: float | None) -> None:
     """Compare DATA files, each one dataset (people from the page, a model's simulation, ...):
     any data `sbl data` reads. Prints the score of each dataset first (for a bandit: the total
     points per participant, averaged), then the analyses of the kinds of stimuli in the data:
@@ -35,7 +42,15 @@ def compare(data: tuple[str, ...], output: str | None, labels: tuple[str, ...],
     (repeat N, a loop: the column pass); for
     surveys and sliders, mean ratings, values and option proportions. Data of an experiment
     with counterbalancing groups (the column group) holding more than one group also gets
-    each score per group and dataset.
+    each score per group and dataset. --measure adds the mean of any numeric column by
+    condition.
+
+    \b
+    Conditions, without --by: the condition columns and custom data fields that vary
+    between the trials of a stimulus, less shared variables, copies of a shared
+    variable's earlier value (a tracking delay), columns each participant saw only some
+    values of (drawn per participant), columns computed from the answer (hit, false
+    alarm) and any that would make more than 16 conditions (a note names those).
 
     \b
     Examples (the first two: the tutorial's comparison; the third: per counterbalancing
@@ -43,6 +58,7 @@ def compare(data: tuple[str, ...], output: str | None, labels: tuple[str, ...],
       sbl compare bandit.json sim.csv -o report/
       sbl compare bandit.json centaur.csv smollm2.csv -l people -l centaur -l smollm2
       sbl compare people.json sim.csv --by group
+      sbl compare people.csv sim.csv --measure ssd_now,stopped
     """
     from rich.console import Console
 
@@ -52,11 +68,15 @@ def compare(data: tuple[str, ...], output: str | None, labels: tuple[str, ...],
         raise click.UsageError(f"{len(labels)} --label for {len(data)} data files: give one "
                                f"per file, in the same order")
     check_folder(output)
-    columns = tuple(c.strip() for c in by.split(",") if c.strip()) if by else ()
-    result = run_compare(list(data), output, labels=list(labels) or None, by=columns,
-                         win_above=win_above)
+    result = run_compare(list(data), output, labels=list(labels) or None, by=_names(by),
+                         win_above=win_above, measures=_names(measures))
     result.print(Console())
     if result.output is not None:
         figures = sum(len(s.plots) for s in result.sections)
         click.echo(f"wrote {result.output} ({figures} plot{'s' if figures != 1 else ''}, "
                    f"also as PNG files)", err=True)
+
+
+def _names(option: str | None) -> tuple[str, ...]:
+    """The columns of a COLUMN[,COLUMN...] option."""
+    return tuple(c.strip() for c in option.split(",") if c.strip()) if option else ()

@@ -19,8 +19,10 @@ from typing import TYPE_CHECKING
 
 import pandas
 
+from sbl.comparison.conditions import not_conditions
 from sbl.comparison.counterbalancing import COLUMN as GROUP
 from sbl.comparison.counterbalancing import by_group, participant_groups
+from sbl.comparison.measure import check_measures, measure_section
 from sbl.comparison.registry import Dataset, Options, Section, chosen, only_kinds
 from sbl.data.rows import Rows
 from sbl.source import SblError
@@ -120,24 +122,32 @@ class Comparison:
 
 def compare(data: Sequence[DataLike] | DataLike, output: str | Path | None = None, *,
             labels: Sequence[str] | None = None, by: Sequence[str] = (),
-            win_above: float | None = None) -> Comparison:
+            win_above: float | None = None, measures: Sequence[str] = ()) -> Comparison:
     """Compare the datasets in ``data`` (paths to anything ``sbl data`` reads, or Rows);
     writes the report to ``output`` (a folder) when given.
 
     ``by`` names the columns that make a condition (default: what varies between trials);
-    ``win_above`` sets the points above which a bandit choice is a win."""
+    ``win_above`` sets the points above which a bandit choice is a win; ``measures`` names
+    columns (data fields) whose mean is compared by condition (:mod:`sbl.comparison.measure`)."""
     items = [data] if isinstance(data, (str, Path, Rows)) else list(data)
     datasets = load_datasets(items, labels)
     _check_columns(datasets, by)
+    check_measures(datasets, measures)
     groups = participant_groups(datasets)
     # the participant's group is a condition only when --by names it (docs/data.md)
     between = frozenset({GROUP} if groups else ())
-    options = Options(tuple(by), win_above, _running(datasets) | between)
+    running = _running(datasets)
+    runs = [list(run) for d in datasets for run in d.rows.by_participant().values()]
+    options = Options(tuple(by), win_above,
+                      running | not_conditions(runs, running) | between, tuple(measures))
     sections = []
     for entry in chosen(datasets):
         section = entry.run(only_kinds(datasets, entry.kinds), options)
         if section is not None:
             sections.append(by_group(section, groups))
+    measured = measure_section(datasets, options) if measures else None
+    if measured is not None:
+        sections.append(by_group(measured, groups))
     result = Comparison(datasets, sections, options)
     if output is not None:
         result.write(output)

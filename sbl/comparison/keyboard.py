@@ -44,6 +44,7 @@ def keyboard(datasets: Sequence[Dataset], options: Options) -> Section | None:
     untimed = [label for label, _ in scored if label not in set(timed["dataset"])]
     notes = [f"No response times for {', '.join(untimed)}: text runs record none."] \
         if untimed else []
+    notes.extend([label_of.note] if label_of.note else [])
     return Section("keyboard", "Keyboard and choice trials: accuracy and response time",
                    frames, tables=_tables(accuracy, rt) + _curve_tables(curve),
                    plots=_plots(accuracy, rt) + _curve_plots(curve),

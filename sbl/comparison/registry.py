@@ -116,7 +116,8 @@ class Section:
 
 @dataclass(frozen=True)
 class Options:
-    """Choices the user can make about the analyses (``--by``, ``--win-above``)."""
+    """Choices the user can make about the analyses (``--by``, ``--win-above``,
+    ``--measure``)."""
 
     by: tuple[str, ...] = ()
     win_above: float | None = None
@@ -124,6 +125,7 @@ class Options:
     # data has a value in, whatever its kind (running state: shared variables), and the
     # participant's counterbalancing group (the same on all their rows)
     not_conditions: frozenset[str] = frozenset()
+    measures: tuple[str, ...] = ()  # columns whose mean is compared by condition
 
 
 Analysis = Callable[[Sequence[Dataset], Options], Section | None]

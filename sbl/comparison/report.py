@@ -104,8 +104,15 @@ def headlines(comparison: Comparison) -> list[str]:
     """The first lines: each analysis's score, the first analysis first."""
     lines = [headline_text(s.headline, comparison.labels) for s in comparison.sections
              if s.headline is not None]
-    return lines or ["Compared: " + ", ".join(
-        f"{g} ({n} participants)" for g, n in comparison.counts().items())]
+    if lines:
+        return lines
+    compared = "Compared: " + ", ".join(
+        f"{g} ({n} participants)" for g, n in comparison.counts().items())
+    if comparison.sections:
+        return [compared]
+    # without an analysis for the data's kinds, say what can still be compared
+    return [compared, "No analysis reads these kinds of trials; --measure COLUMN compares "
+                      "the mean of a data field (a custom data field, a condition column)."]
 
 
 # ---------------------------------------------------------------- terminal
