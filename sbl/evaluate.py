@@ -14,7 +14,7 @@ from collections import ChainMap
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sbl import groups, ir, prng, values
+from sbl import groups, ir, mathfns, prng, values
 from sbl import types as t
 from sbl.ir import BinaryOp, UnaryOp
 from sbl.source import Diagnostic, SblError
@@ -598,6 +598,7 @@ def _set(xs: Value, i: Value, v: Value) -> Value:
 
 
 _NUM_LIST = t.ListType(t.NUMBER)
+_MATH = mathfns.BUILTINS
 _LIST_INT = (t.ListType(t.ANY), t.INT)
 _TABLE = (
     Builtin("len", 1, 1, "Items of a list, code points of a string, fields of a record.", _len,
@@ -619,6 +620,25 @@ _TABLE = (
             lambda x: values.floor(_number("floor", x)), result=t.INT, params=(t.NUMBER,)),
     Builtin("ceil", 1, 1, "Smallest whole number not below x.",
             lambda x: values.ceil(_number("ceil", x)), result=t.INT, params=(t.NUMBER,)),
+    Builtin("sqrt", 1, 1, "Square root of a number >= 0 (correctly rounded).",
+            _MATH["sqrt"], result=t.NUMBER, params=(t.NUMBER,)),
+    Builtin("exp", 1, 1, "e to the power x (sbl's own exp, the same in both runtimes).",
+            _MATH["exp"], result=t.NUMBER, params=(t.NUMBER,)),
+    Builtin("log", 1, 1, "Natural logarithm of a number > 0 (sbl's own, as exp).",
+            _MATH["log"], result=t.NUMBER, params=(t.NUMBER,)),
+    Builtin("sin", 1, 1, "Sine of an angle in radians, |x| <= 1000000 (sbl's own, as exp).",
+            _MATH["sin"], result=t.NUMBER, params=(t.NUMBER,)),
+    Builtin("cos", 1, 1, "Cosine of an angle in radians, |x| <= 1000000 (as sin).",
+            _MATH["cos"], result=t.NUMBER, params=(t.NUMBER,)),
+    Builtin("tan", 1, 1, "Tangent of an angle in radians: sin(x) / cos(x).",
+            _MATH["tan"], result=t.NUMBER, params=(t.NUMBER,)),
+    Builtin("atan2", 2, 2, "atan2(y, x): the angle of the point (x, y), in (-pi, pi]; "
+            "atan2(0, 0) is 0.", _MATH["atan2"], result=t.NUMBER,
+            params=(t.NUMBER, t.NUMBER)),
+    Builtin("hypot", 2, 2, "hypot(x, y) is sqrt(x * x + y * y).", _MATH["hypot"],
+            result=t.NUMBER, params=(t.NUMBER, t.NUMBER)),
+    Builtin("pi", 0, 0, "The double nearest to pi, 3.141592653589793.", _MATH["pi"],
+            result=t.NUMBER),
     Builtin("range", 1, 2, "range(n) is 0..n-1; range(a, b) is a..b-1.", _range_builtin,
             result=t.ListType(t.INT), params=(t.INT, t.INT)),
     Builtin("shuffle", 1, 1, "A shuffled copy of a list (Fisher-Yates, last index first).",

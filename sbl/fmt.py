@@ -161,6 +161,8 @@ class _Printer:
             self.param(ir.Param("header", block.header, span=block.header.span), depth + 1)
         if block.gap is not None:
             self.param(ir.Param("gap", block.gap, span=block.gap.span), depth + 1)
+        if block.style is not None:
+            self.param(ir.Param("style", block.style, span=block.style.span), depth + 1)
         self.data_fields(block.data, depth + 1)
         for item in block.body:
             self.item(item, depth + 1)

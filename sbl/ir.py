@@ -357,6 +357,8 @@ class Block(Node):
     ``over`` rows, as the check pass found them (empty before that pass).
     ``header`` is text only a text participant reads, before each pass (``header:`` in its body).
     ``gap`` is the blank screen after each of its trials that gives none (``gap:`` in its body).
+    ``style`` is how the page looks during its trials (``style:`` in its body, a record
+    written there); the ``inherit`` pass merges it into each trial's own ``style``.
     ``constraints`` limit the shuffled order (``max_run``, ``min_distance``, ``no_repeat``).
     """
 
@@ -373,6 +375,7 @@ class Block(Node):
     columns: tuple[str, ...] = ()
     header: Expr | None = None
     gap: Expr | None = None
+    style: Expr | None = None
     constraints: tuple[Constraint, ...] = ()
     span: Span | None = _span()
 

@@ -186,8 +186,9 @@ PAGE_PARAMS: tuple[ParamDecl, ...] = (
               "0. A text participant reads nothing of it.", min=0),
     ParamDecl("style", types.parse_type(STYLE_TYPE + "?"), False, None,
               "How the page looks during this trial: {background, color (CSS colours), "
-              "font_size (px), width (px of content)}; fields left out keep the experiment's "
-              "style. A text participant reads nothing of it."),
+              "font_size (px), width (px of content)}; fields left out (or none) come from "
+              "the enclosing blocks' style:, then the experiment's. A text participant "
+              "reads nothing of it."),
 )
 # Fields every row has (DESIGN decision 9); they may not be declared again by a kind.
 CORE_FIELDS: tuple[str, ...] = (

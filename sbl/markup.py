@@ -111,7 +111,8 @@ def _marked(expr: ir.Expr) -> bool:
 
 # Builtins whose result is always a number, whatever their arguments.
 _NUMBER_CALLS = frozenset({"len", "sum", "mean", "round", "abs", "floor", "ceil", "randint",
-                           "random", "count", "number"})
+                           "random", "count", "number", "sqrt", "exp", "log", "sin", "cos",
+                           "tan", "atan2", "hypot", "pi"})
 _ARITHMETIC = frozenset({ir.BinaryOp.SUB, ir.BinaryOp.MUL, ir.BinaryOp.DIV,
                          ir.BinaryOp.FLOORDIV, ir.BinaryOp.MOD, ir.BinaryOp.POW})
 

@@ -215,11 +215,11 @@ class Builder(Transformer[Token, Any]):
         return ir.Block(str(name), tuple(body), span=self._span(meta), **mods)
 
     def _block_param(self, param: ir.Param, name: Token, mods: dict[str, Any]) -> None:
-        """A ``name: value`` entry in a block's body: ``header`` or ``gap``."""
-        if param.name not in ("header", "gap"):
+        """A ``name: value`` entry in a block's body: ``header``, ``gap`` or ``style``."""
+        if param.name not in ("header", "gap", "style"):
             raise SblError.at(param.span, f"block '{name}' has no parameter '{param.name}'",
-                              help="a block's body holds stimuli, blocks, 'header: \"...\"' "
-                                   "and 'gap: MS'")
+                              help="a block's body holds stimuli, blocks, 'header: \"...\"', "
+                                   "'gap: MS' and 'style: {...}'")
         if param.name in mods:
             raise SblError.at(param.span, f"'{param.name}' is given twice for block '{name}'")
         mods[param.name] = param.value

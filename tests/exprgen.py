@@ -38,6 +38,8 @@ PREV: dict[int, dict[str, Any]] = {
     1: Row({"correct": True, "rt": 512, "response": "f"}),
     2: Row({"correct": False, "rt": 800.5, "response": "j"}),
 }
+# The math builtins of one argument (sbl/mathfns.py): sbl's own code in both runtimes.
+MATH_1 = ("sqrt", "exp", "log", "sin", "cos", "tan")
 NUMBER_NAMES = ("x", "y", "z", "big", "tiny", "huge")
 STRING_NAMES = ("s", "e", "empty", "quote")
 LIST_NAMES = ("xs", "ys", "words", "mixed", "nested", "none_list", "rows", "trials")
@@ -126,6 +128,9 @@ def numbers(d: int) -> st.SearchStrategy[ir.Expr]:
         st.builds(bin_, st.just(Op.POW), n, exponents(d - 1)),
         st.builds(lambda v: ir.Unary(ir.UnaryOp.NEG, v), n),
         st.builds(call, st.sampled_from(("abs", "floor", "ceil", "round")), n),
+        st.builds(call, st.sampled_from(MATH_1), st.one_of(n, anys(d - 1))),
+        st.builds(call, st.sampled_from(("atan2", "hypot")), n, n),
+        st.just(call("pi")),
         st.builds(lambda v, k: call("round", v, lit(k)), n, st.integers(-3, 4)),
         st.builds(call, st.sampled_from(("len", "sum", "mean", "min", "max")), lists(d - 1)),
         st.builds(call, st.just("len"), st.one_of(strings(d - 1), records(d - 1))),

@@ -413,7 +413,8 @@ def test_builtin_table_describes_every_builtin() -> None:
                 "shuffle", "sample", "choice", "randint", "random", "upper", "lower", "str",
                 "markup", "number", "join", "split", "contains", "reverse", "sorted", "count",
                 "any", "all", "cross", "repeat", "fixed", "pad", "trim", "replace", "startswith",
-                "endswith", "latin", "index", "set"}
+                "endswith", "latin", "index", "set", "sqrt", "exp", "log", "sin", "cos", "tan",
+                "atan2", "hypot", "pi"}
     assert set(BUILTINS) == required
     for name, b in BUILTINS.items():
         assert b.name == name and b.doc and "\n" not in b.doc

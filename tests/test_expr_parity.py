@@ -141,10 +141,28 @@ def edge_cases() -> list[ir.Expr]:
             out.append(exprgen.bin_(ir.BinaryOp.POW, lit(a), lit(k)))
             out.append(exprgen.call("round", lit(a), lit(k)))
     out += fixed_programs() + table_data()
+    out += math_inputs()
     rng = random.Random(7)
     for _ in range(300):
         out.append(exprgen.call("round", lit(rng.uniform(-1000, 1000)), lit(rng.randint(0, 6))))
     return [exprgen.with_spans(e) for e in out]
+
+
+def math_inputs() -> list[ir.Expr]:
+    """Each math builtin over many doubles: random bit patterns and magnitudes, awkward
+    points (multiples of pi/2, near the overflow of exp, subnormals), where Python's math
+    and JavaScript's Math disagree in the last bit for 3-7 % of inputs."""
+    lit = exprgen.lit
+    xs = random_doubles(600)[::3] + [k * math.pi / 4 for k in range(-40, 41)]
+    xs += [709.78, 709.79, -745.1, -745.2, 5e-324, 2.2e-308, 1e6, -1e6, 1e6 + 1, 1e-300, 0.5,
+           0.6875, 1.1875, 2.4375, 2.0**66]
+    rng = random.Random(11)
+    xs += [rng.uniform(-10, 10) for _ in range(300)] + [rng.uniform(0, 2) for _ in range(100)]
+    out: list[ir.Expr] = [exprgen.call(f, lit(x)) for f in exprgen.MATH_1 for x in xs]
+    pairs = list(zip(xs, xs[7:] + xs[:7], strict=True))
+    out += [exprgen.call(f, lit(y), lit(x)) for f in ("atan2", "hypot") for y, x in pairs]
+    out += [exprgen.call("atan2", lit(y), lit(x)) for y in (-1, 0, 1) for x in (-1, 0, 1)]
+    return out
 
 
 def table_data() -> list[ir.Expr]:
@@ -353,6 +371,17 @@ def test_generator_reaches_index_and_set_with_values_and_errors(run: dict[str, A
         counts = (len(calling), sum(r["ok"] for r in calling),
                   sum(r.get("message", "").startswith(f"{name} ") for r in calling))
         assert counts[1] >= 10 and counts[2] >= 3, (name, counts)
+
+
+def test_math_builtins_reach_values_and_errors(run: dict[str, Any]) -> None:
+    math_calls = {name: [0, 0] for name in (*exprgen.MATH_1, "atan2", "hypot")}
+    for expr, r in zip(run["exprs"], run["py"], strict=True):
+        if isinstance(expr, ir.Call) and expr.func in math_calls:
+            math_calls[expr.func][0 if r["ok"] else 1] += 1
+    for name, (ok, failed) in math_calls.items():
+        assert ok >= 300, f"{name}: {ok} values"
+        if name not in ("exp", "cos", "atan2", "hypot"):  # these fail only on non-numbers
+            assert failed >= 10, f"{name}: {failed} errors"
 
 
 def test_prng_streams_agree_and_are_mulberry32(run: dict[str, Any]) -> None:

@@ -19,6 +19,7 @@ from sbl.types import SblType
 
 # The type of `trials`: recorded rows, whose fields vary by kind.
 TRIALS = t.ListType(t.ROW)
+_STYLE = next(p.type for p in kinds.PAGE_PARAMS if p.name == "style")
 # The names a block's header sees besides the block's own: the pass number (1, 2, ... over
 # the whole run), the rows of the pass, and the participant's option labels.
 HEADER_NAMES: dict[str, SblType] = {"pass": t.INT,
@@ -201,6 +202,8 @@ class _Checker:
                 self.error(block.gap.span, f"a block's gap must be a number of ms or none, "
                                            f"not {t.a(found)}")
             self.diagnostics.extend(ranges.gap(self, block.gap))
+        if block.style is not None:
+            self._block_style(block.style, scope)
         self.open.append(block)
         inner_before = self.items(block.body, columns, before, block.name)
         self.open.pop()
@@ -316,6 +319,16 @@ class _Checker:
         self.infer.infer(header, Scope(names, scope.prev_fields, scope.prev_available,
                                        "in this header", hidden=hidden))
         self.no_randomness(header, "a header")
+
+    def _block_style(self, style: ir.Expr, scope: Scope) -> None:
+        """A block's ``style:`` has the type of the ``style`` parameter every kind has."""
+        found = self.infer.infer(style, scope)
+        if not t.assignable(found, _STYLE):
+            self.error(style.span, f"a block's style must be a record like "
+                                   f"{{background: \"black\"}} or none, not {t.a(found)}",
+                       help=f"its fields are {', '.join(kinds.STYLE_FIELDS)}")
+        elif isinstance(style, ir.RecordExpr):
+            self.diagnostics.extend(literals.style_fields(style))
 
     def no_randomness(self, expr: ir.Expr, what: str = "a prompt") -> None:
         """A prompt (or header, or transcript flag) is for models only: the browser never

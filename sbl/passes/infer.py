@@ -112,7 +112,7 @@ class Inferrer:
         found = scope.lookup(node.name)
         if found is None:
             return self.error(node, f"unknown name '{node.name}' {scope.where}",
-                              scope.why_hidden(node.name)
+                              scope.why_hidden(node.name) or _builtin_help(node.name)
                               or did_you_mean(node.name, scope.visible()))
         clash = scope.clash(node.name)
         if clash is not None:
@@ -297,3 +297,11 @@ class Inferrer:
             fields.append((kw.name, found.item if isinstance(found, t.ListType) else t.ANY))
         return t.ListType(t.RecordType(tuple(fields)))  # type: ignore[arg-type]
 
+
+def _builtin_help(name: str) -> str | None:
+    """Help for a builtin's name used as a value, as in ``pi / 2``: builtins are called."""
+    b = BUILTINS.get(name)
+    if b is None:
+        return None
+    call = f"{name}()" if b.max_args == 0 else f"{name}(...)"
+    return f"'{name}' is a builtin function: call it, {call}"

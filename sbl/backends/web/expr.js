@@ -753,6 +753,170 @@
     return (fnv1a32(key) % count) + 1;
   }
 
+  // ---------------------------------------------------------- math (sbl/mathfns.py)
+  // Math.sin and friends differ from Python's math in the last bit, so both runtimes run
+  // musl's algorithms (from fdlibm) with + - * / only, step for step as sbl/mathfns.py does.
+
+  const MAX_ANGLE = 1000000;
+  const BITS = new DataView(new ArrayBuffer(8));
+
+  /** 2^k exactly, for whole k from -1022 to 1023 (math.ldexp(1.0, k)). */
+  function pow2(k) {
+    BITS.setUint32(0, (k + 1023) << 20);
+    BITS.setUint32(4, 0);
+    return BITS.getFloat64(0);
+  }
+
+  /** [m, k] with x = m * 2^k and 0.5 <= m < 1, for finite x > 0 (math.frexp). */
+  function frexp(x) {
+    let shift = 0;
+    if (x < pow2(-1022)) { x *= pow2(54); shift = 54; } // a subnormal: exactly normal first
+    BITS.setFloat64(0, x);
+    const hi = BITS.getUint32(0);
+    BITS.setUint32(0, (hi & 0x800fffff) | (1022 << 20));
+    return [BITS.getFloat64(0), ((hi >>> 20) & 0x7ff) - 1022 - shift];
+  }
+
+  const TOINT = 1.5 / 2.220446049250313e-16;
+  const INVPIO2 = 6.36619772367581382433e-01;
+  const PIO2 = [[1.57079632673412561417e+00, 6.07710050650619224932e-11],
+    [6.07710050630396597660e-11, 2.02226624879595063154e-21],
+    [2.02226624871116645580e-21, 8.47842766036889956997e-32]];
+  const S = [-1.66666666666666324348e-01, 8.33333333332248946124e-03, -1.98412698298579493134e-04,
+    2.75573137070700676789e-06, -2.50507602534068634195e-08, 1.58969099521155010221e-10];
+  const C = [4.16666666666666019037e-02, -1.38888888888741095749e-03, 2.48015872894767294178e-05,
+    -2.75573143513906633035e-07, 2.08757232129817482790e-09, -1.13596475577881948265e-11];
+
+  function sinKernel(x, y) {
+    const z = x * x, w = z * z;
+    const r = S[1] + z * (S[2] + z * S[3]) + z * w * (S[4] + z * S[5]);
+    const v = z * x;
+    return x - ((z * (0.5 * y - v * r) - y) - v * S[0]);
+  }
+
+  function cosKernel(x, y) {
+    const z = x * x;
+    let w = z * z;
+    const r = z * (C[0] + z * (C[1] + z * C[2])) + w * w * (C[3] + z * (C[4] + z * C[5]));
+    const hz = 0.5 * z;
+    w = 1.0 - hz;
+    return w + (((1.0 - w) - hz) + (z * r - x * y));
+  }
+
+  function reduce(x) {
+    const fn = x * INVPIO2 + TOINT - TOINT;
+    let r = x - fn * PIO2[0][0];
+    let w = 0;
+    for (const [head, tail] of PIO2.slice(1)) {
+      const t = r;
+      w = fn * head;
+      r = t - w;
+      w = fn * tail - ((t - r) - w);
+    }
+    const y0 = r - w;
+    return [((fn % 4) + 4) % 4, y0, (r - y0) - w];
+  }
+
+  function sin(x) {
+    const [n, y0, y1] = reduce(x);
+    const value = n % 2 === 0 ? sinKernel(y0, y1) : cosKernel(y0, y1);
+    return n >= 2 ? -value : value;
+  }
+
+  function cos(x) {
+    const [n, y0, y1] = reduce(x);
+    const value = n % 2 === 0 ? cosKernel(y0, y1) : sinKernel(y0, y1);
+    return n === 1 || n === 2 ? -value : value;
+  }
+
+  const LN2_HI = 6.93147180369123816490e-01, LN2_LO = 1.90821492927058770002e-10;
+  const INVLN2 = 1.44269504088896338700e+00;
+  const P = [1.66666666666666019037e-01, -2.77777777770155933842e-03, 6.61375632143793436117e-05,
+    -1.65339022054652515390e-06, 4.13813679705723846039e-08];
+
+  function scale(y, k) {
+    if (k > 1023) return y * pow2(1023) * pow2(k - 1023);
+    if (k < -1000) return y * pow2(k + 1000) * pow2(-1000);
+    return y * pow2(k);
+  }
+
+  function exp(x) {
+    if (x > 709.8) return Infinity;
+    if (x < -745.2) return 0;
+    let k = 0, hi = x, lo = 0;
+    if (Math.abs(x) > 0.5 * 0.6931471805599453) {
+      k = Math.trunc(INVLN2 * x + (x >= 0 ? 0.5 : -0.5));
+      hi = x - k * LN2_HI;
+      lo = k * LN2_LO;
+      x = hi - lo;
+    }
+    const xx = x * x;
+    const c = x - xx * (P[0] + xx * (P[1] + xx * (P[2] + xx * (P[3] + xx * P[4]))));
+    return scale(1.0 + (x * c / (2.0 - c) - lo + hi), k);
+  }
+
+  const LG = [6.666666666666735130e-01, 3.999999999940941908e-01, 2.857142874366239149e-01,
+    2.222219843214978396e-01, 1.818357216161805012e-01, 1.531383769920937332e-01,
+    1.479819860511658591e-01];
+
+  function log(x) {
+    let [m, k] = frexp(x);
+    if (m < 0.7071067811865476) { m *= 2.0; k -= 1; }
+    const f = m - 1.0;
+    const hfsq = 0.5 * f * f;
+    const s = f / (2.0 + f);
+    const z = s * s, w = z * z;
+    const t1 = w * (LG[1] + w * (LG[3] + w * LG[5]));
+    const t2 = z * (LG[0] + w * (LG[2] + w * (LG[4] + w * LG[6])));
+    return s * (hfsq + t2 + t1) + k * LN2_LO - hfsq + f + k * LN2_HI;
+  }
+
+  const ATANHI = [4.63647609000806093515e-01, 7.85398163397448278999e-01,
+    9.82793723247329054082e-01, 1.57079632679489655800e+00];
+  const ATANLO = [2.26987774529616870924e-17, 3.06161699786838301793e-17,
+    1.39033110312309984516e-17, 6.12323399573676603587e-17];
+  const AT = [3.33333333333329318027e-01, -1.99999999998764832476e-01, 1.42857142725034663711e-01,
+    -1.11111104054623557880e-01, 9.09088713343650656196e-02, -7.69187620504482999495e-02,
+    6.66107313738753120669e-02, -5.83357013379057348645e-02, 4.97687799461593236017e-02,
+    -3.65315727442169155270e-02, 1.62858201153657823623e-02];
+
+  function atanReduce(x) {
+    if (x < 0.6875) return [0, (2.0 * x - 1.0) / (2.0 + x)];
+    if (x < 1.1875) return [1, (x - 1.0) / (x + 1.0)];
+    if (x < 2.4375) return [2, (x - 1.5) / (1.0 + 1.5 * x)];
+    return [3, -1.0 / x];
+  }
+
+  /** atan(x) for x >= 0. */
+  function atan(x0) {
+    if (x0 >= pow2(66)) return ATANHI[3];
+    const [i, x] = x0 < 0.4375 ? [-1, x0] : atanReduce(x0);
+    const z = x * x, w = z * z;
+    const s1 = z * (AT[0] + w * (AT[2] + w * (AT[4] + w * (AT[6] + w * (AT[8] + w * AT[10])))));
+    const s2 = w * (AT[1] + w * (AT[3] + w * (AT[5] + w * (AT[7] + w * AT[9]))));
+    if (i < 0) return x - x * (s1 + s2);
+    return ATANHI[i] - (x * (s1 + s2) - ATANLO[i] - x);
+  }
+
+  const PI = 3.14159265358979311600e+00, PI_LO = 1.2246467991473531772e-16;
+
+  function atan2(y, x) {
+    if (y === 0) return x < 0 ? PI : 0;
+    if (x === 0) return y < 0 ? -ATANHI[3] : ATANHI[3];
+    const z = x < 0 && Math.abs(y / x) < pow2(-64) ? 0 : atan(Math.abs(y / x));
+    if (x > 0) return y > 0 ? z : -z;
+    return y > 0 ? PI - (z - PI_LO) : (z - PI_LO) - PI;
+  }
+
+  /** An angle for sin, cos and tan: a number from -MAX_ANGLE to MAX_ANGLE. */
+  function angle(fn, x) {
+    const v = number(fn, x);
+    if (!(Math.abs(v) <= MAX_ANGLE)) {
+      fault(`${fn} needs an angle from -${MAX_ANGLE} to ${MAX_ANGLE} (radians); got ${show(v)}`);
+    }
+    return v;
+  }
+
   const B = (minArgs, maxArgs, fn, flags = {}) =>
     ({ minArgs, maxArgs, fn, random: !!flags.random, named: !!flags.named });
 
@@ -887,6 +1051,29 @@
       checkSize("latin", n * n * (n % 2 ? 2 : 1));
       return latin(items);
     }),
+    sqrt: B(1, 1, (x) => {
+      const v = number("sqrt", x);
+      if (v < 0) fault(`sqrt needs a number >= 0; got ${show(v)}`);
+      return num(Math.sqrt(v)); // correctly rounded in every engine, as in Python
+    }),
+    exp: B(1, 1, (x) => num(exp(number("exp", x)))),
+    log: B(1, 1, (x) => {
+      const v = number("log", x);
+      if (v <= 0) fault(`log needs a number > 0; got ${show(v)}`);
+      return num(log(v));
+    }),
+    sin: B(1, 1, (x) => num(sin(angle("sin", x)))),
+    cos: B(1, 1, (x) => num(cos(angle("cos", x)))),
+    tan: B(1, 1, (x) => {
+      const v = angle("tan", x);
+      return divide(sin(v), cos(v));
+    }),
+    atan2: B(2, 2, (y, x) => num(atan2(number("atan2", y), number("atan2", x)))),
+    hypot: B(2, 2, (x, y) => {
+      const u = number("hypot", x), v = number("hypot", y);
+      return num(Math.sqrt(u * u + v * v));
+    }),
+    pi: B(0, 0, () => PI),
     repeat: B(2, 2, (xs, n) => {
       const items = list("repeat", xs);
       const times = whole("repeat", n, "a whole number of times");
