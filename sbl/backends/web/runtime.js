@@ -287,44 +287,16 @@
       }),
     },
     multi_choice: {
-      params: (t) => ({
-        questions: t.p.questions.map((q) => ({
-          prompt: esc(q.prompt), options: q.options.map((o) => esc(o)),
-        })),
-        preamble: preamble(t),
-      }),
+      params: optionQuestions,
       // Record the option as written, whatever jsPsych recorded: see optionOf.
-      response: (data, t) => {
-        if (!data.response) return null;
-        const out = {};
-        Object.keys(data.response).forEach((name, i) => {
-          const options = t.p.questions[i] ? t.p.questions[i].options : [];
-          out[name] = optionOf(options, data.response[name], (data.response_index || [])[i]);
-        });
-        return out;
-      },
+      response: (data, t) => perQuestion(data, t, (options, given, i) =>
+        optionOf(options, given, (data.response_index || [])[i])),
     },
     multi_select: {
-      params: (t) => ({
-        questions: t.p.questions.map((q) => ({
-          prompt: esc(q.prompt), options: q.options.map((o) => esc(o)),
-        })),
-        preamble: preamble(t),
-      }),
-      // jsPsych records each checked box's value, the option as the page wrote it
-      // (escaped), in the page's order; its simulation, in the order it drew them. Record
-      // the options as written, in their order, as a person's page does.
-      response: (data, t) => {
-        if (!data.response) return null;
-        const out = {};
-        Object.keys(data.response).forEach((name, i) => {
-          const options = t.p.questions[i] ? t.p.questions[i].options : [];
-          const chosen = data.response[name].map((v) => optionOf(options, v, -1));
-          const at = (o) => (options.includes(o) ? options.indexOf(o) : options.length);
-          out[name] = chosen.sort((a, b) => at(a) - at(b));
-        });
-        return out;
-      },
+      params: optionQuestions,
+      // As written, in their order (jsPsych's simulation: in the order drawn).
+      response: (data, t) => perQuestion(data, t, (o, given) => given
+        .map((v) => optionOf(o, v, -1)).sort((a, b) => o.indexOf(a) - o.indexOf(b))),
     },
     text_survey: {
       params: (t) => ({
@@ -358,17 +330,15 @@
         different_key: t.p.keys[1],
         first_stim_duration: t.p.first_duration,
         gap_duration: t.p.gap_duration,
-        // none: the second stays until the key (the plugin hides it only after a time > 0)
-        second_stim_duration: t.p.second_duration === null ? -1 : t.p.second_duration,
+        second_stim_duration: t.p.second_duration || 0, // 0: shown until the key
       }),
     },
     serial_reaction_time: {
       params: (t) => {
-        const across = t.p.columns === null ? t.p.choices.length : t.p.columns;
+        const keys = t.p.choices;
+        const across = t.p.columns || keys.length;
         const rows = [];
-        for (let i = 0; i < t.p.choices.length; i += across) {
-          rows.push(t.p.choices.slice(i, i + across));
-        }
+        for (let i = 0; i < keys.length; i += across) rows.push(keys.slice(i, i + across));
         return {
           grid: rows.map((row) => row.map(() => 1)),
           choices: rows,
@@ -379,7 +349,6 @@
           trial_duration: ms(t.p.duration),
         };
       },
-      // A timeout records the key false with rt null: no rt, no answer (finish).
     },
     categorize_html: {
       params: (t) => categorize(t, `<div class="sbl-text">${t.text("stimulus")}</div>`),
@@ -482,17 +451,35 @@
     return escaped === undefined ? given : escaped;
   }
 
+  function optionQuestions(t) {
+    return {
+      questions: t.p.questions.map((q) => ({
+        prompt: esc(q.prompt), options: q.options.map((o) => esc(o)),
+      })),
+      preamble: preamble(t),
+    };
+  }
+
+  /** jsPsych's survey answers, each read by `read(options, given, i)`. */
+  function perQuestion(data, t, read) {
+    if (!data.response) return null;
+    const out = {};
+    Object.keys(data.response).forEach((name, i) => {
+      const q = t.p.questions[i];
+      out[name] = read(q ? q.options : [], data.response[name], i);
+    });
+    return out;
+  }
+
   function preamble(t) {
     return t.p.preamble === null ? null : `<div class="sbl-text">${t.text("preamble")}</div>`;
   }
 
-  /** The list `items` of trial `t`'s keys or options, when it holds the number its kind
-   * declares (answer.count); else the error the text runtime raises too
-   * (sbl/backends/text/answers.py, counted). */
+  /** `items`, if it holds answer.count; else answers.py's error (counted). */
   function counted(t, items) {
-    const count = t.kind.answer.count;
-    if (count !== null && count !== undefined && items.length !== count) {
-      throw new Error(`'${t.kind.answer.source}' must hold ${count} items; it holds ${items.length}`);
+    const n = t.kind.answer.count;
+    if (n && items.length !== n) {
+      throw new Error(`'${t.kind.answer.source}' must hold ${n} items; it holds ${items.length}`);
     }
     return items;
   }
