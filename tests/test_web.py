@@ -760,6 +760,9 @@ def test_example_bandit_compiles() -> None:
     doc = ir_json(html)
     assert doc["page"]["name"] == "bandit" and "instructions" in doc["kinds"]
     assert len(html.encode("utf-8")) < 700_000
+    # the scripts' whole-line comments are left out of the page, their code kept
+    assert "/** `items`, if it holds answer.count" in RUNTIME.read_text(encoding="utf-8")
+    assert "answer.count; else" not in html and "function counted(t, items)" in html
 
 
 STREAM = '''
