@@ -71,7 +71,8 @@ CORE_MEANINGS: dict[str, str] = {
                 "space, \"ArrowLeft\"; a key pressed in another case, f for a choice \"F\", is "
                 "recorded as written); for option kinds (bandit, choice) the 0-based index of the "
                 "chosen option; for survey kinds jsPsych's response object {\"Q0\": ..., "
-                "\"Q1\": ...} (for multi_choice the option text, for likert the index of the "
+                "\"Q1\": ...} (for multi_choice the option text, for multi_select the list of "
+                "the options checked, in their order, [] for none, for likert the index of the "
                 "label, for text_survey the text); for slider the number the slider was set to "
                 "(one of its positions from low to high by step). Empty when there was no "
                 "response: kinds without an answer, key kinds with no keys, and timeouts.",
