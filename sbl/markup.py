@@ -66,6 +66,46 @@ def warnings(experiment: ir.Experiment) -> list[Diagnostic]:
     return out
 
 
+def misplaced_images(experiment: ir.Experiment) -> list[Diagnostic]:
+    """An error for each ``image(...)`` written where it cannot show an image: anywhere but
+    in an ``html`` parameter, as its whole value, a hole of its template (or of a template
+    marked with ``markup(...)``), or a branch of its ``if``. Elsewhere its value is only the
+    description, text, so the image would silently be lost."""
+    placed: set[int] = set()
+    for stim in ir.stimuli(experiment.body):
+        kind = kinds.get(stim.kind)
+        html_params = {p.name for p in kind.params
+                       if types.strip_optional(p.type) == types.HTML} if kind else set()
+        for param in stim.params:
+            if param.name in html_params:
+                placed.update(id(n) for n in _image_places(param.value))
+    return [Diagnostic("image() shows an image only where it is written in an html "
+                       "parameter; here its value is just its description", n.span,
+                       help="write it in a stimulus's html parameter, as the value, a "
+                            "template hole or an if branch: stimulus: \"<p>{image(path, text)}</p>\" "
+                            "(docs/language.md, Media)")
+            for n in ir.walk(experiment) if _is_image(n) and id(n) not in placed]
+
+
+def _image_places(expr: ir.Expr) -> list[ir.Expr]:
+    """The ``image(...)`` calls of an html parameter's expression that show as images."""
+    if _is_image(expr):
+        return [expr]
+    if _marked(expr) and isinstance(expr, ir.Call) and len(expr.args) == 1:
+        expr = expr.args[0]
+        if not isinstance(expr, ir.Template):
+            return []
+    if isinstance(expr, ir.Template):
+        return [p for p in expr.parts if not isinstance(p, str) and _is_image(p)]
+    if isinstance(expr, ir.Cond):
+        return _image_places(expr.then) + _image_places(expr.otherwise)
+    return []
+
+
+def _is_image(node: ir.Node) -> bool:
+    return isinstance(node, ir.Call) and node.func == "image"
+
+
 def _buried_markup(node: ir.Expr, param: ir.Param) -> list[Diagnostic]:
     """A warning for each ``markup(...)`` inside a computed value that is not itself marked
     (``markup(a) + "<p>b</p>"``): the value is plain text, so all of it shows escaped."""

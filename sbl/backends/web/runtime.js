@@ -725,9 +725,46 @@
       const test = X.truthy(evaluate(run, node.test, scope));
       return markupOf(run, test ? node.then : node.otherwise, scope);
     }
+    if (isImage(node)) return imageOf(run, node, scope);
+    if (isMarked(node) && node.args.length === 1 && node.args[0].node === "Template") {
+      return markedTemplate(run, node.args[0], scope);
+    }
     const value = evaluate(run, node, scope);
     if (isMarked(node)) return { value, markup: X.show(value) };
     return { value, markup: value === null ? "" : esc(value) };
+  }
+
+  /** `image(path, description)` in an html parameter: its value is the description (what
+   * a text participant reads, sbl/evaluate.py), its markup the image from the page's copy
+   * of the file (inlined or beside, as the media kinds'), the description as its alt text.
+   * The arguments are evaluated once, in order, as the call alone would. */
+  function imageOf(run, node, scope) {
+    const args = node.args.map((a) => evaluate(run, a, scope));
+    const value = evaluate(run, { ...node, args: args.map(literal) }, scope);
+    const tag = `<img class="sbl-image" src="${esc(media(args[0]))}" alt="${esc(value)}">`;
+    return { value, markup: tag };
+  }
+
+  /** `markup("...{x}...")`: all of it markup, each `image(...)` hole shown as its image. */
+  function markedTemplate(run, node, scope) {
+    let value = "";
+    let markup = "";
+    for (const part of node.parts) {
+      const m = typeof part === "string" ? { value: part, markup: part }
+        : isImage(part) ? imageOf(run, part, scope) : null;
+      const text = m ? m.value : X.show(evaluate(run, part, scope));
+      value += text;
+      markup += m ? m.markup : text;
+    }
+    return { value, markup };
+  }
+
+  function literal(value) {
+    return { node: "Literal", value };
+  }
+
+  function isImage(node) {
+    return node.node === "Call" && node.func === "image";
   }
 
   /** Whether `node` is `markup(...)`: a value the author marked as markup. */
