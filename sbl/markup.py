@@ -102,6 +102,25 @@ def _image_places(expr: ir.Expr) -> list[ir.Expr]:
     return []
 
 
+def image_paths(expr: ir.Expr) -> list[ir.Expr]:
+    """The path of each image an html parameter's expression shows, wrapped in the ``if``
+    tests that choose it (``none`` on the other branch), so that :mod:`sbl.listing` lists
+    only the branches a row can take."""
+    if _is_image(expr):
+        return list(expr.args[:1])  # type: ignore[attr-defined]
+    if _marked(expr) and len(expr.args) == 1:  # type: ignore[attr-defined]
+        expr = expr.args[0]  # type: ignore[attr-defined]
+    if isinstance(expr, ir.Template):
+        return [p.args[0] for p in expr.parts
+                if isinstance(p, ir.Call) and _is_image(p) and p.args]
+    if isinstance(expr, ir.Cond):
+        none = ir.Literal(None)
+        return ([ir.Cond(expr.test, p, none, span=p.span) for p in image_paths(expr.then)]
+                + [ir.Cond(expr.test, none, p, span=p.span)
+                   for p in image_paths(expr.otherwise)])
+    return []
+
+
 def _is_image(node: ir.Node) -> bool:
     return isinstance(node, ir.Call) and node.func == "image"
 

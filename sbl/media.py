@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from sbl import ir, kinds, listing, types
+from sbl import ir, kinds, listing, markup, types
 from sbl.listing import Binding, Env, Unlistable
 from sbl.source import Diagnostic, SblError, read_source
 from sbl.values import Value, truthy
@@ -140,8 +140,9 @@ def _media_params(stim: ir.Stimulus) -> list[tuple[ir.Expr, kinds.ParamDecl]]:
     if kind is None:
         return []
     declared = {p.name: p for p in kind.media_params}
-    images = [(n.args[0], IMAGE) for p in stim.params for n in ir.walk(p.value)
-              if isinstance(n, ir.Call) and n.func == "image" and n.args]
+    html = {p.name for p in kind.params if types.strip_optional(p.type) == types.HTML}
+    images = [(path, IMAGE) for p in stim.params if p.name in html
+              for path in markup.image_paths(p.value)]
     return [(p.value, declared[p.name]) for p in stim.params if p.name in declared] + images
 
 
@@ -329,7 +330,7 @@ def _bad_path(value: Value, decl: kinds.ParamDecl) -> tuple[str, str] | None:
 
 def _named(decl: kinds.ParamDecl) -> str:
     """How an error names what takes the path: a parameter, or image()'s first argument."""
-    return "image()'s path" if decl is IMAGE else f"parameter '{decl.name}'"
+    return "image()" if decl is IMAGE else f"parameter '{decl.name}'"
 
 
 def _cell(names: list[str], row: _Row) -> ir.Span | None:
