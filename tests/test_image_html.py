@@ -83,7 +83,11 @@ def test_the_images_pixels_are_on_the_page(browser: Any, folder: Path, mode: str
         src = image.get_attribute("src") or ""
         alt = image.get_attribute("alt")
         shot = pixels(image.screenshot())
+        s.page.keyboard.press("f")  # on to the first row's trial: a template's hole
+        s.page.wait_for_selector("text=Press f for")
+        row_alt = s.page.locator("img.sbl-image").get_attribute("alt")
         assert not s.errors
+    assert row_alt == "a red square"
     assert src.startswith("data:image/png;base64," if mode == "inline" else f"{mode}_media/")
     assert alt == "a red square"
     # examples/media/red_square.png: 64 px, the square from 10 to 53, white around (the
@@ -99,3 +103,27 @@ def test_page_and_text_record_the_same_rows(browser: Any, folder: Path) -> None:
     played = parity.play(browser, page, folder / "play", SEED, text)
     result = parity.compare_rows(played, text)
     assert result.rows == 4 and not result.diffs, result.diffs
+
+
+@needs_chromium
+def test_the_simple_rt_ports_instruction_screen_shows_both_circles(
+        browser: Any, tmp_path: Path) -> None:
+    """jsPsych's tutorial shows the blue and the orange circle on its instruction screen
+    (tests/ports/simple_rt.sbl): both images' pixels are there, blue left, orange right."""
+    page = tmp_path / "simple_rt.html"
+    sbl.load(REPO / "tests" / "ports" / "simple_rt.sbl").compile(page)
+    with session(browser, tmp_path, clock=False) as s:
+        s.goto(file_url(page, participant="p", seed=SEED))
+        s.page.click("#jspsych-instructions-next")
+        s.page.wait_for_selector("#jspsych-html-keyboard-response-stimulus")
+        s.page.keyboard.press("a")  # the welcome screen: any key
+        s.page.wait_for_function("document.querySelectorAll('img.sbl-image').length == 2 && "
+                                 "[...document.querySelectorAll('img.sbl-image')]"
+                                 ".every((i) => i.complete && i.naturalWidth == 300)")
+        images = s.page.locator("img.sbl-image")
+        alts = [images.nth(i).get_attribute("alt") for i in range(2)]
+        centres = [pixels(images.nth(i).screenshot()).getpixel((150, 150)) for i in range(2)]
+        assert not s.errors
+    assert alts == ["a blue circle", "an orange circle"]
+    # tests/ports/media/blue.png and orange.png: the circles' colours at their centres
+    assert centres == [(33, 63, 154), (242, 101, 34)]

@@ -711,23 +711,14 @@
     if (node.node === "Literal" && typeof node.value === "string") {
       return { value: node.value, markup: node.value };
     }
-    if (node.node === "Template") {
-      let value = "";
-      let markup = "";
-      for (const part of node.parts) {
-        const text = typeof part === "string" ? part : X.show(evaluate(run, part, scope));
-        value += text;
-        markup += typeof part === "string" || isMarked(part) ? text : esc(text);
-      }
-      return { value, markup };
-    }
+    if (node.node === "Template") return templateOf(run, node, scope, false);
     if (node.node === "Cond") {
       const test = X.truthy(evaluate(run, node.test, scope));
       return markupOf(run, test ? node.then : node.otherwise, scope);
     }
     if (isImage(node)) return imageOf(run, node, scope);
     if (isMarked(node) && node.args.length === 1 && node.args[0].node === "Template") {
-      return markedTemplate(run, node.args[0], scope);
+      return templateOf(run, node.args[0], scope, true);
     }
     const value = evaluate(run, node, scope);
     if (isMarked(node)) return { value, markup: X.show(value) };
@@ -745,8 +736,9 @@
     return { value, markup: tag };
   }
 
-  /** `markup("...{x}...")`: all of it markup, each `image(...)` hole shown as its image. */
-  function markedTemplate(run, node, scope) {
+  /** A template's value and markup: its text, each `image(...)` hole shown as its image,
+   * other holes escaped unless marked, or the whole template is (`markup("...")`). */
+  function templateOf(run, node, scope, marked) {
     let value = "";
     let markup = "";
     for (const part of node.parts) {
@@ -754,7 +746,7 @@
         : isImage(part) ? imageOf(run, part, scope) : null;
       const text = m ? m.value : X.show(evaluate(run, part, scope));
       value += text;
-      markup += m ? m.markup : text;
+      markup += m ? m.markup : marked || isMarked(part) ? text : esc(text);
     }
     return { value, markup };
   }
