@@ -82,8 +82,8 @@ def misplaced_images(experiment: ir.Experiment) -> list[Diagnostic]:
     return [Diagnostic("image() shows an image only where it is written in an html "
                        "parameter; here its value is just its description", n.span,
                        help="write it in a stimulus's html parameter, as the value, a "
-                            "template hole or an if branch: stimulus: \"<p>{image(path, text)}</p>\" "
-                            "(docs/language.md, Media)")
+                            "template hole or an if branch: stimulus: "
+                            "\"<p>{image(path, text)}</p>\" (docs/language.md, Media)")
             for n in ir.walk(experiment) if _is_image(n) and id(n) not in placed]
 
 
@@ -91,37 +91,36 @@ def _image_places(expr: ir.Expr) -> list[ir.Expr]:
     """The ``image(...)`` calls of an html parameter's expression that show as images."""
     if _is_image(expr):
         return [expr]
-    if _marked(expr) and isinstance(expr, ir.Call) and len(expr.args) == 1:
-        expr = expr.args[0]
-        if not isinstance(expr, ir.Template):
-            return []
-    if isinstance(expr, ir.Template):
-        return [p for p in expr.parts if not isinstance(p, str) and _is_image(p)]
     if isinstance(expr, ir.Cond):
         return _image_places(expr.then) + _image_places(expr.otherwise)
-    return []
+    template = _template(expr)
+    return [p for p in template.parts if isinstance(p, ir.Call) and _is_image(p)] \
+        if template else []
 
 
 def image_paths(expr: ir.Expr) -> list[ir.Expr]:
     """The path of each image an html parameter's expression shows, wrapped in the ``if``
     tests that choose it (``none`` on the other branch), so that :mod:`sbl.listing` lists
     only the branches a row can take."""
-    if _is_image(expr):
-        return list(expr.args[:1])  # type: ignore[attr-defined]
-    if _marked(expr) and len(expr.args) == 1:  # type: ignore[attr-defined]
-        expr = expr.args[0]  # type: ignore[attr-defined]
-    if isinstance(expr, ir.Template):
-        return [p.args[0] for p in expr.parts
-                if isinstance(p, ir.Call) and _is_image(p) and p.args]
     if isinstance(expr, ir.Cond):
         none = ir.Literal(None)
-        return ([ir.Cond(expr.test, p, none, span=p.span) for p in image_paths(expr.then)]
-                + [ir.Cond(expr.test, none, p, span=p.span)
-                   for p in image_paths(expr.otherwise)])
-    return []
+        then: list[ir.Expr] = [ir.Cond(expr.test, p, none, span=p.span)
+                               for p in image_paths(expr.then)]
+        return then + [ir.Cond(expr.test, none, p, span=p.span)
+                       for p in image_paths(expr.otherwise)]
+    return [call.args[0] for call in _image_places(expr)
+            if isinstance(call, ir.Call) and call.args]
 
 
-def _is_image(node: ir.Node) -> bool:
+def _template(expr: ir.Expr) -> ir.Template | None:
+    """The template of an html parameter's value, or of ``markup(template)``: the holes of
+    either can be images."""
+    if isinstance(expr, ir.Call) and _marked(expr) and len(expr.args) == 1:
+        expr = expr.args[0]
+    return expr if isinstance(expr, ir.Template) else None
+
+
+def _is_image(node: object) -> bool:
     return isinstance(node, ir.Call) and node.func == "image"
 
 
