@@ -394,8 +394,8 @@ def _string(fn: str, v: Value, what: str = "a string") -> str:
 
 
 def _image(path: Value, description: Value) -> str:
-    _string("image", path, "a path as its first argument")
-    return _string("image", description, "a description as its second argument")
+    _string("image", path, "a path")
+    return _string("image", description, "a description")
 
 
 def _numbers_of(fn: str, xs: Value) -> list[float]:

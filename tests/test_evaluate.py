@@ -328,8 +328,8 @@ def test_builtin_values(expr: ir.Expr, value: Any) -> None:
 
 
 BUILTIN_ERRORS = [
-    (call("image", 1, "a dot"), "image needs a path as its first argument; got number"),
-    (call("image", "a.png", None), "image needs a description as its second argument; got none"),
+    (call("image", 1, "a dot"), "image needs a path; got number"),
+    (call("image", "a.png", None), "image needs a description; got none"),
     (call("len", 3), "len needs a list, string or record; got number"),
     (call("len", 1, 2), "len takes 1 argument; got 2"),
     (ir.Call("len", (N("xs"),), (ir.Field("x", L(1)),)), "len takes no named arguments"),

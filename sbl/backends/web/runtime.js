@@ -717,7 +717,7 @@
       return markupOf(run, test ? node.then : node.otherwise, scope);
     }
     if (isImage(node)) return imageOf(run, node, scope);
-    if (isMarked(node) && node.args.length === 1 && node.args[0].node === "Template") {
+    if (isMarked(node) && node.args[0].node === "Template") {
       return templateOf(run, node.args[0], scope, true);
     }
     const value = evaluate(run, node, scope);
@@ -725,19 +725,15 @@
     return { value, markup: value === null ? "" : esc(value) };
   }
 
-  /** `image(path, description)` in an html parameter: its value is the description (what
-   * a text participant reads, sbl/evaluate.py), its markup the image from the page's copy
-   * of the file (inlined or beside, as the media kinds'), the description as its alt text.
-   * The arguments are evaluated once, in order, as the call alone would. */
+  /** image(path, text): the text as value (as text runs), the page's copy of the file. */
   function imageOf(run, node, scope) {
-    const args = node.args.map((a) => evaluate(run, a, scope));
-    const value = evaluate(run, { ...node, args: args.map(literal) }, scope);
-    const tag = `<img class="sbl-image" src="${esc(media(args[0]))}" alt="${esc(value)}">`;
-    return { value, markup: tag };
+    const args = node.args.map((a) => ({ node: "Literal", value: evaluate(run, a, scope) }));
+    const value = evaluate(run, { ...node, args }, scope); // checks them, evaluated once
+    const src = esc(media(args[0].value));
+    return { value, markup: `<img class="sbl-image" src="${src}" alt="${esc(value)}">` };
   }
 
-  /** A template's value and markup: its text, each `image(...)` hole shown as its image,
-   * other holes escaped unless marked, or the whole template is (`markup("...")`). */
+  /** A template: image() holes as images, others escaped unless marked. */
   function templateOf(run, node, scope, marked) {
     let value = "";
     let markup = "";
@@ -749,10 +745,6 @@
       markup += m ? m.markup : marked || isMarked(part) ? text : esc(text);
     }
     return { value, markup };
-  }
-
-  function literal(value) {
-    return { node: "Literal", value };
   }
 
   function isImage(node) {
