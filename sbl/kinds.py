@@ -97,7 +97,9 @@ class DataDecl:
 class Answer:
     """How a kind is answered: the answer type, the parameter listing the options and, for
     surveys, the field of each question that lists its options (none: free text).
-    ``numbered`` options form a scale: a text participant answers 1..k, not letters."""
+    ``numbered`` options form a scale: a text participant answers 1..k, not letters.
+    ``several``: each question takes any number of its options (checkboxes), recorded as the
+    list of those chosen."""
 
     type: AnswerType
     source: str | None = None
@@ -106,6 +108,10 @@ class Answer:
     forced: str | None = None  # the parameter naming the one option a trial instructs
     # a number answer: the parameters holding its lowest and highest value and its step
     bounds: tuple[str, str, str] | None = None
+    several: bool = False
+    # the number of keys (or options) the ``from`` list must hold (same_different: the key for
+    # same, then the key for different); None: any number
+    count: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,9 +202,17 @@ JSPSYCH_FIELDS: frozenset[str] = frozenset({
     "stimulus", "view_history", "question_order", "success", "plugin_version",
     "extension_type", "extension_version", "rt_key_duration", "response_index",
     "slider_start",  # html-slider-response's copy of the slider's start (sbl records `start`)
+    # same-different-html's simulation records the two stimuli as `stimuli` (a person's
+    # trial, as `stimulus`); sbl records `first` and `second`
+    "stimuli",
+    # serial-reaction-time's copy of its grid (sbl records `choices` and `columns`)
+    "grid",
 })
 
 
+# A question answered with any number of its options has at most this many: a text
+# participant chooses among all 2**n sets of them (a model scores each), 1024 at most.
+MAX_SEVERAL = 10
 # A number answer (a slider) has at most this many positions: a text participant chooses
 # among all of them (a model scores each), and no slider on a screen has more pixels.
 MAX_POSITIONS = 1001
@@ -300,7 +314,8 @@ def _kind(name: str, raw: dict[str, Any]) -> Kind:
     example = raw.get("example")
     return Kind(name, raw.get("doc", ""), raw["plugin"],
                 Answer(answer_type, answer.get("from"), answer.get("options"),
-                       labels == "numbers", answer.get("forced"), _bounds(name, answer)),
+                       labels == "numbers", answer.get("forced"), _bounds(name, answer),
+                       _several(name, answer), answer.get("count")),
                 params, data, bool(raw.get("multiline", False)),
                 tuple(raw.get("extra_plugins", ())), _compare(name, answer_type, raw),
                 Example(example["stimulus"], example.get("response")) if example else None,
@@ -316,6 +331,16 @@ def _bounds(name: str, answer: dict[str, Any]) -> tuple[str, str, str] | None:
                          f"parameters (answer = {{ type = \"number\", min = ..., max = ..., "
                          f"step = ... }})")
     return answer["min"], answer["max"], answer["step"]
+
+
+def _several(name: str, answer: dict[str, Any]) -> bool:
+    """Whether a survey's questions take any number of their options (``several = true``)."""
+    several = answer.get("several", False)
+    if not isinstance(several, bool) or several and (
+            answer["type"] != AnswerType.SURVEY.value or not answer.get("options")):
+        raise ValueError(f"kind {name!r}: 'several = true' is for a survey answer whose "
+                         f"questions list options")
+    return several
 
 
 def _compare(name: str, answer: AnswerType, raw: dict[str, Any]) -> str | None:

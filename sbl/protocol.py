@@ -25,6 +25,8 @@ from typing import Protocol, runtime_checkable
 # Psych-101 marks a free response as " <<X>>": a space, then the answer, then ">>".
 MARK, CLOSE = " <<", ">>"
 RESPONSE = re.compile(re.escape(MARK) + "(.*?)" + re.escape(CLOSE), re.DOTALL)
+# Between the labels of several options chosen together: ``C, F`` (a multi_select answer).
+SEPARATOR = ", "
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,12 +118,26 @@ class Usage:
 def match_option(options: Sequence[str], text: str) -> str | None:
     """The option ``text`` names, ignoring case, or None. Where the options are numbers (a
     slider's positions), a number written otherwise names the same option: ``50.0`` is
-    ``50``."""
+    ``50``. Where the options are sets of options (``C``, ``F``, ``C, F``), the set written
+    in any order or way (``F and C``, ``f c``) names the option that lists it."""
     wanted = text.strip().upper()
     found = next((o for o in options if o.upper() == wanted), None)
-    if found is not None or not _is_number(wanted):
+    if found is not None:
         return found
-    return next((o for o in options if _is_number(o) and float(o) == float(wanted)), None)
+    if _is_number(wanted):
+        return next((o for o in options if _is_number(o) and float(o) == float(wanted)), None)
+    return _as_set(options, wanted)
+
+
+def _as_set(options: Sequence[str], wanted: str) -> str | None:
+    """The option that lists the options named by the words of ``wanted`` (upper case), in
+    the order the options come, joined by SEPARATOR; None when there is none."""
+    words = {w for w in re.split(r"[,\s]+|\bAND\b", wanted) if w}
+    singles = [o for o in options if o.upper() in words]
+    if len(words) < 2 or len(singles) != len(words):
+        return None
+    joined = SEPARATOR.join(singles).upper()
+    return next((o for o in options if o.upper() == joined), None)
 
 
 def _is_number(text: str) -> bool:
@@ -133,12 +149,14 @@ def _is_number(text: str) -> bool:
 
 
 def describe_options(options: Sequence[str]) -> str:
-    """The valid answers for a message: ``C or A``, ``C, A or F``; a long list (a slider's
-    positions) by its first and last items: ``0, 1, …, 100 (101 answers)``."""
+    """The valid answers for a message: ``C or A``, ``C, A or F`` (sets of options:
+    ``C; A; C, A or nothing``); a long list (a slider's positions) by its first and last
+    items: ``0, 1, …, 100 (101 answers)``."""
     items = list(options)
+    between = "; " if any("," in o for o in items) else ", "  # sets of options: "C, F"
     if len(items) > 12:
-        return f"{items[0]}, {items[1]}, …, {items[-1]} ({len(items)} answers)"
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
+        return f"{items[0]}{between}{items[1]}{between}…{between}{items[-1]} ({len(items)} answers)"
+    return items[0] if len(items) == 1 else between.join(items[:-1]) + " or " + items[-1]
 
 
 def closes_options(options: Sequence[str]) -> bool:

@@ -259,6 +259,29 @@ def _multi_choice(s: Session, row: Mapping[str, Any]) -> None:
     s.page.click("#jspsych-survey-multi-choice-next")
 
 
+def _multi_select(s: Session, row: Mapping[str, Any]) -> None:
+    """Check each box the row's response lists (none: the button alone)."""
+    for i, (question, values) in enumerate(zip(row["questions"], row["response"].values(),
+                                               strict=True)):
+        for value in values:
+            s.page.check(f"#jspsych-survey-multi-select-response-{i}-"
+                         f"{question['options'].index(value)}")
+    s.page.click("#jspsych-survey-multi-select-next")
+
+
+def _same_different(s: Session, row: Mapping[str, Any]) -> None:
+    """Wait for the second stimulus (the first's time, then the gap), then press the key:
+    the plugin listens for it only then."""
+    s.run_for(int(row["first_duration"]) + int(row["gap_duration"]))
+    s.page.keyboard.press(_key(row["response"]))
+
+
+def _serial_reaction_time(s: Session, row: Mapping[str, Any]) -> None:
+    """Wait for the target (the grid shows alone first), then press the key."""
+    s.run_for(int(row["pre_target_duration"]))
+    _keys(s, row)
+
+
 def _text_survey(s: Session, row: Mapping[str, Any]) -> None:
     for i, value in enumerate(row["response"].values()):
         s.page.fill(f"#input-{i}", value)
@@ -290,7 +313,9 @@ def _categorize(s: Session, row: Mapping[str, Any]) -> None:
 PLAYERS: dict[str, Callable[[Session, Mapping[str, Any]], None]] = {
     "instructions": _instructions, "text": _keys, "html_keyboard": _keys, "fixation": _wait,
     "blank": _wait, "feedback": _wait, "choice": _choice, "bandit": _bandit,
-    "likert": _likert, "multi_choice": _multi_choice, "text_survey": _text_survey,
+    "likert": _likert, "multi_choice": _multi_choice,
+    "multi_select": _multi_select, "same_different": _same_different,
+    "serial_reaction_time": _serial_reaction_time, "text_survey": _text_survey,
     "slider": _slider, "categorize_html": _categorize, "categorize_image": _categorize,
     "audio_keyboard": _keys, "audio_button": _buttons("audio-button-response"),
     "video_keyboard": _keys, "video_button": _buttons("video-button-response"),

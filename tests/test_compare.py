@@ -217,6 +217,13 @@ def test_survey_ratings() -> None:
     assert ratings.iloc[0]["mean"] == pytest.approx(sum(expected) / 3)
     options = result["survey.options"]
     assert options.groupby("dataset")["mean"].sum().iloc[0] == pytest.approx(1.0)
+    # the checklist: each option's share of participants who checked it
+    checked = result["survey.checked"]
+    ticks = [r["response"]["Q0"] for r in rows if r["kind"] == "multi_select"]
+    assert len(ticks) == 3 and len(checked) == 4
+    for option in ("Sport", "Music", "Reading", "Games"):
+        row = checked[checked["item"].str.endswith(f": {option}")].iloc[0]
+        assert row["mean"] == pytest.approx(sum(option in t for t in ticks) / 3)
 
 
 def test_slider_values() -> None:

@@ -199,7 +199,8 @@ def test_the_page_inlines_media_by_default(folder: Path) -> None:
     # only the plugins this experiment uses
     assert "jsPsychImageKeyboardResponse" in page
     for other in ("ImageButton", "AudioKeyboard", "AudioButton", "VideoKeyboard",
-                  "VideoButton", "HtmlSlider", "CategorizeImage", "CategorizeHtml"):
+                  "VideoButton", "HtmlSlider", "CategorizeImage", "CategorizeHtml",
+                  "SurveyMultiSelect", "SameDifferentHtml", "SerialReactionTime"):
         assert f"var jsPsych{other}" not in page
     assert "var jsPsychImageKeyboardResponse=" in page
 

@@ -19,6 +19,7 @@ import sbl
 from sbl import ir, kinds, prng
 from sbl.backends import web
 from sbl.backends.web import assets, payload
+from sbl.data import schema
 from tests import parity
 from tests.browser import file_url, http_url, launch, needs_chromium, served, session
 
@@ -521,6 +522,11 @@ block all {
   bandit { arms: [{color: "red", value: 1}, {color: "green", value: 2}] feedback_duration: 0 }
   likert { questions: [{prompt: "How?", labels: ["low", "mid", "high"]}] }
   multi_choice { questions: [{prompt: "Which?", options: ["<x>", "y"]}] preamble: "Answer" }
+  multi_select { questions: [{prompt: "Which ones?", options: ["<p>", "q", "r"]}] }
+  same_different { first: "<i id='one'>A</i>" second: "<i id='two'>a</i>" answer: "same"
+                   keys: ["S", "d"] first_duration: 300 gap_duration: 200 }
+  serial_reaction_time { choices: ["a", "s", "d", "f"] columns: 2 target: 2
+                         pre_target_duration: 100 target_color: "red" }
   text_survey { questions: [{prompt: "Age?"}] }
   image_keyboard { src: "media/red_circle.png" description: "a red circle" choices: ["f"] }
   image_button { src: "media/blue_square.png" description: "a blue square" choices: ["a", "b"] }
@@ -568,6 +574,21 @@ def test_every_kind_runs_by_hand(browser: Any, tmp_path: Path) -> None:
         p.click("#jspsych-survey-likert-next")
         p.get_by_label("<x>").check()
         p.click("#jspsych-survey-multi-choice-next")
+        p.get_by_label("r").check()
+        p.get_by_label("<p>").check()
+        p.click("#jspsych-survey-multi-select-next")
+        assert p.inner_text("#one") == "A"
+        s.run_for(300)
+        assert p.locator("#one").count() == 0  # the gap: a blank screen
+        p.keyboard.press("s")  # too early: the plugin listens from the second stimulus
+        s.run_for(200)
+        assert p.inner_text("#two") == "a"
+        p.keyboard.press("s")
+        cell = "#jspsych-serial-reaction-time-stimulus-cell-1-0"  # the third: row 2, column 1
+        assert p.locator(".jspsych-serial-reaction-time-stimulus-row").count() == 2
+        s.run_for(100)
+        assert p.eval_on_selector(cell, "e => e.style.backgroundColor") == "red"
+        p.keyboard.press("f")  # the fourth square's key: a wrong one
         p.fill("#input-0", "42")
         p.click("#jspsych-survey-text-next")
         p.keyboard.press("f")
@@ -599,10 +620,10 @@ def test_every_kind_runs_by_hand(browser: Any, tmp_path: Path) -> None:
         assert not s.errors
     got = {r["kind"]: r for r in rows}
     assert list(got) == ["instructions", "text", "feedback", "html_keyboard", "fixation", "blank",
-                         "choice", "bandit", "likert", "multi_choice", "text_survey",
-                         "image_keyboard", "image_button", "audio_keyboard", "audio_button",
-                         "video_keyboard", "video_button", "slider", "categorize_html",
-                         "categorize_image"]
+                         "choice", "bandit", "likert", "multi_choice", "multi_select",
+                         "same_different", "serial_reaction_time", "text_survey", "image_keyboard",
+                         "image_button", "audio_keyboard", "audio_button", "video_keyboard",
+                         "video_button", "slider", "categorize_html", "categorize_image"]
     assert set(got) == set(kinds.all_kinds()) - set(payload.UNSUPPORTED)
     assert (got["instructions"]["response"], got["instructions"]["rt"]) == (None, None)
     assert (got["text"]["response"], got["text"]["correct"]) == ("f", True)
@@ -613,6 +634,13 @@ def test_every_kind_runs_by_hand(browser: Any, tmp_path: Path) -> None:
     assert (got["bandit"]["response"], got["bandit"]["value"]) == (1, 2)
     assert got["likert"]["response"] == {"Q0": 2}
     assert got["multi_choice"]["response"] == {"Q0": "<x>"}
+    assert got["multi_select"]["response"] == {"Q0": ["<p>", "r"]}  # as written, in order
+    assert [got["same_different"][k] for k in ("response", "correct", "answer")] == \
+        ["S", True, "same"]  # the key as written, matched ignoring case as jsPsych does
+    assert [got["serial_reaction_time"][k] for k in ("response", "correct", "target")] == \
+        ["f", False, 2]  # sbl's target (a position), not jsPsych's [row, column]
+    converted = schema.from_jspsych(got["serial_reaction_time"])  # jsPsych's grid dropped
+    assert converted is not None and "grid" not in converted and converted["target"] == 2
     assert got["text_survey"]["response"] == {"Q0": "42"}
     assert got["fixation"]["duration"] == 100 and got["blank"]["response"] is None
     assert (got["image_keyboard"]["response"], got["image_keyboard"]["src"]) == \
@@ -629,7 +657,7 @@ def test_every_kind_runs_by_hand(browser: Any, tmp_path: Path) -> None:
         ["j", False, "Wrong."]
     assert [got["categorize_image"][k] for k in ("src", "correct", "feedback")] == \
         ["media/blue_circle.png", True, "Right, a circle."]  # the path as written
-    assert len(rows) == 20  # the feedback is part of its trial: one row
+    assert len(rows) == 23  # the feedback is part of its trial: one row
 
 
 @needs_chromium
@@ -648,6 +676,7 @@ def test_every_kind_runs_in_simulation(browser: Any, tmp_path: Path) -> None:
     assert got["choice"]["choice"] == ["<a>", "b"][got["choice"]["response"]]
     assert got["multi_choice"]["response"]["Q0"] in ("<x>", "y")  # as written, not escaped
     assert got["likert"]["response"]["Q0"] in (0, 1, 2)
+    assert set(got["multi_select"]["response"]["Q0"]) <= {"<x>", "y", "z"}
 
 
 @needs_chromium
@@ -731,6 +760,9 @@ def test_example_bandit_compiles() -> None:
     doc = ir_json(html)
     assert doc["page"]["name"] == "bandit" and "instructions" in doc["kinds"]
     assert len(html.encode("utf-8")) < 700_000
+    # the scripts' whole-line comments are left out of the page, their code kept
+    assert "/** `items`, if it holds answer.count" in RUNTIME.read_text(encoding="utf-8")
+    assert "answer.count; else" not in html and "function counted(t, items)" in html
 
 
 STREAM = '''

@@ -1,7 +1,8 @@
 """The survey analysis: the mean rating of each rating-scale question (``likert``, rated
 1..k), the mean value of each slider (``slider``, the number recorded) by condition (as for
 accuracy: :mod:`sbl.comparison.conditions`) and the proportion
-choosing each option of each multiple-choice question (``multi_choice``). Free-text answers
+choosing each option of each multiple-choice question (``multi_choice``; ``multi_select``:
+whether each option was among those checked). Free-text answers
 (``text_survey``) are not summarised."""
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ def survey(datasets: Sequence[Dataset], options: Options) -> Section | None:
     ratings = [_rating(d.label, r) for d in datasets for r in d.rows if r.get("kind") == "likert"]
     picks = [_pick(d.label, r) for d in datasets for r in d.rows
              if r.get("kind") == "multi_choice"]
+    checks = [_pick(d.label, r) for d in datasets for r in d.rows
+              if r.get("kind") == "multi_select"]
     sliders = _sliders(datasets, options)
     frames: dict[str, pandas.DataFrame] = {}
     tables, plots = [], []
@@ -45,15 +48,18 @@ def survey(datasets: Sequence[Dataset], options: Options) -> Section | None:
                             digits=2))
         plots.append(Plot("sliders", "Mean value per slider", "bars", frame, x="item",
                           xlabel="slider (range)", ylabel="value"))
-    pick_rows = [x for rows in picks for x in rows]
-    if pick_rows:
-        frame = _summary(pick_rows)
-        frames["options"] = frame
-        tables.append(Table("options", "Multiple choice (proportion choosing each option)",
-                            frame, keys=("item",), digits=2))
-        plots.append(Plot("options", "Proportion choosing each option", "bars", frame,
-                          x="item", xlabel="question: option", ylabel="proportion",
-                          ylim=(0, 1)))
+    for name, title, plot, found in (
+            ("options", "Multiple choice (proportion choosing each option)",
+             "Proportion choosing each option", picks),
+            ("checked", "Checklists (proportion checking each option)",
+             "Proportion checking each option", checks)):
+        option_rows = [x for rows in found for x in rows]
+        if option_rows:
+            frame = _summary(option_rows)
+            frames[name] = frame
+            tables.append(Table(name, title, frame, keys=("item",), digits=2))
+            plots.append(Plot(name, plot, "bars", frame, x="item", xlabel="question: option",
+                              ylabel="proportion", ylim=(0, 1)))
     if not frames:
         return None
     return Section("survey", "Questionnaires", frames, tables=tuple(tables), plots=tuple(plots))
@@ -133,12 +139,14 @@ def _numbered(keys: list[tuple[Any, ...]]) -> list[int]:
 
 
 def _pick(label: str, row: dict[str, Any]) -> list[list[Any]]:
-    """One 0/1 per option of each question: whether it was chosen."""
+    """One 0/1 per option of each question: whether it was chosen (one of those chosen, for
+    a question answered with several)."""
     out = []
     for _, answer, q in _questions(row):
         for option in q.get("options") or []:
             item = _item(str(q.get("prompt", "")), f": {option}")
-            chosen = None if answer is None else float(answer == option)
+            picked = option in answer if isinstance(answer, list) else answer == option
+            chosen = None if answer is None else float(picked)
             out.append([label, row.get("participant"), item, chosen])
     return out
 

@@ -229,8 +229,9 @@ def free_response(row: Mapping[str, Any]) -> bool:
         return len(items) >= 1  # the keys (or buttons) and none
     if kind.answer.type is kinds.AnswerType.SURVEY:
         field = kind.answer.options
-        return any(field is None or not isinstance(q, dict) or len(q.get(field) or []) != 1
-                   for q in items)
+        return kind.answer.several or any(
+            field is None or not isinstance(q, dict) or len(q.get(field) or []) != 1
+            for q in items)
     return len(items) > 1
 
 

@@ -243,6 +243,10 @@ class _Checker:
         self.diagnostics.extend(literals.bounds(stim, kind, frozenset(filled)))
         self.diagnostics.extend(ranges.among(self, stim, kind, frozenset(filled),
                                              head_span(stim)))
+        self.diagnostics.extend(ranges.several(self, stim, kind, frozenset(filled),
+                                               head_span(stim)))
+        self.diagnostics.extend(ranges.counted(self, stim, kind, frozenset(filled),
+                                               head_span(stim)))
         if kind.media_params:
             self.diagnostics.extend(literals.description(stim))
         custom = rows_check.trial(self, stim, kind, scope)

@@ -68,6 +68,50 @@ def among(checker: _Checker, stim: ir.Stimulus, kind: Kind, filled: frozenset[st
                       _suggest(k.value, decl.among, options), more)
 
 
+def several(checker: _Checker, stim: ir.Stimulus, kind: Kind, filled: frozenset[str],
+            head: ir.Span | None) -> Iterator[Diagnostic]:
+    """A known list of questions answered with any number of their options (``multi_select``)
+    where a question has more than kinds.MAX_SEVERAL: a text participant chooses among every
+    set of them (the text runtime refuses it too, when the list is computed)."""
+    if not kind.answer.several or kind.answer.source is None:
+        return
+    expr, field = _value(stim.params, kind.answer.source, filled), kind.answer.options
+    found = known.values(checker, expr, lambda v: _too_many(v, field) > 0) \
+        if expr is not None else None
+    for k, more in _first(found):
+        most = _too_many(k.value, field)
+        yield _at(k, kind.answer.source, f"has a question with {most} options, but a "
+                  f"question answered with any number of them has at most "
+                  f"{kinds.MAX_SEVERAL}", head,
+                  "a text participant chooses among every set of the options (2^k); split "
+                  "the options over several questions", more)
+
+
+def counted(checker: _Checker, stim: ir.Stimulus, kind: Kind, filled: frozenset[str],
+            head: ir.Span | None) -> Iterator[Diagnostic]:
+    """A known list of keys (or options) that does not hold the number the kind declares
+    (``answer.count``: same_different's key for same and key for different)."""
+    count, source = kind.answer.count, kind.answer.source
+    if count is None or source is None:
+        return
+    expr = _value(stim.params, source, filled)
+    found = known.values(checker, expr, lambda v: isinstance(v, list) and len(v) != count) \
+        if expr is not None else None
+    decl = kind.param(source)
+    for k, more in _first(found):
+        yield _at(k, source, f"must hold {count} items; it holds {len(k.value)}", head,
+                  decl.doc if decl else None, more)
+
+
+def _too_many(value: Any, field: str | None) -> int:
+    """The most options a question of ``value`` (a list of questions) has, when that is more
+    than kinds.MAX_SEVERAL; else 0."""
+    counts = [len(q.get(field) or []) for q in value if isinstance(q, dict)] \
+        if isinstance(value, list) and field else []
+    most = max(counts, default=0)
+    return most if most > kinds.MAX_SEVERAL else 0
+
+
 def _row_by_row(checker: _Checker, stim: ir.Stimulus, kind: Kind, decl: ParamDecl,
                 expr: ir.Expr, filled: frozenset[str], head: ir.Span | None
                 ) -> Iterator[Diagnostic]:

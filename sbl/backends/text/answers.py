@@ -10,6 +10,7 @@ choice, the label index for scales, the text for free text).
 
 from __future__ import annotations
 
+import itertools
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from sbl import kinds, prng
 from sbl.backends.text.render import ANGLES, clean, key_name, one_line
 from sbl.evaluate import EvalError
 from sbl.kinds import AnswerType
-from sbl.protocol import match_option
+from sbl.protocol import SEPARATOR, match_option
 from sbl.values import show
 
 LETTERS = tuple(string.ascii_uppercase)
@@ -53,7 +54,9 @@ class Question:
     every option is valid); ``any_key``: any key answers, so a recorded key of any name is
     accepted (the one option is the key a text participant presses); ``numeric``: the
     options are the numbers a slider can take, matched and recorded as numbers;
-    ``withhold``: its last option is TIMEOUT, no key or button, recorded as none."""
+    ``withhold``: its last option is TIMEOUT, no key or button, recorded as none;
+    ``picks``: the labels of the options of a question answered with any number of them
+    (its options are then every set of them, :func:`_several_question`)."""
 
     options: tuple[str, ...] | None
     values: tuple[Any, ...] = ()
@@ -61,6 +64,7 @@ class Question:
     any_key: bool = False
     numeric: bool = False  # a number answer (a slider's positions)
     withhold: bool = False  # pressing no key (TIMEOUT, recorded as none) is an answer too
+    picks: tuple[str, ...] = ()  # the option labels a set of options is written with
 
     @property
     def valid(self) -> tuple[str, ...] | None:
@@ -94,9 +98,18 @@ class Question:
         value, or the typed text itself on one line (data keep what was typed)."""
         return one_line(text) if self.options is None else self.value(label)
 
+    def in_order(self, value: Any) -> Any:
+        """A set of options recorded in another order (jsPsych's simulation records them as
+        it drew them) in the options' order; any other value as it is."""
+        if not self.picks or not isinstance(value, list):
+            return value
+        every = self.values[-1]  # the set of all the options, in their order
+        return sorted(value, key=lambda v: every.index(v) if v in every else len(every))
+
     def accepts(self, value: Any) -> bool:
         """Whether ``value`` is a recorded value of one of the valid options (keys in any
         case; on an instructed trial only the instructed option's)."""
+        value = self.in_order(value)
         if value is None:
             return self.withhold
         if self.any_key:
@@ -113,6 +126,7 @@ class Question:
         """The label a recorded value shows as (a replayed answer). Any key where no key is
         an answer too is a choice between a key and none: a key replays as that option, so
         that ``sbl score`` scores what a text participant could answer."""
+        value = self.in_order(value)
         if value is None:
             return TIMEOUT
         if self.any_key and self.withhold and self.options:
@@ -146,6 +160,8 @@ def questions(kind: kinds.Kind, params: Mapping[str, Any],
         return [_number_question(answer.bounds, params)]
     items = params.get(answer.source) if answer.source else None
     withhold = answer.type in WITHHELD and _withholds(params)
+    if answer.count is not None and isinstance(items, list) and len(items) != answer.count:
+        raise EvalError(counted(answer.source, answer.count, len(items)))
     if answer.type is AnswerType.NONE or not isinstance(items, list) or not items:
         return []
     if answer.type is AnswerType.KEY:
@@ -160,6 +176,12 @@ def questions(kind: kinds.Kind, params: Mapping[str, Any],
             return [Question((*labels, TIMEOUT), (*values, None), only, withhold=True)]
         return [Question(labels, values, only)]
     return [_survey_question(kind, q, order) for q in items]
+
+
+def counted(source: str | None, count: int, given: int) -> str:
+    """The error of a list of keys or options that does not hold the ``count`` a kind
+    declares (runtime.js ``counted`` is its twin, with this message)."""
+    return f"'{source}' must hold {count} items; it holds {given}"
 
 
 def _key_question(items: list[Any], withhold: bool) -> Question:
@@ -203,7 +225,22 @@ def _survey_question(kind: kinds.Kind, item: Any, order: tuple[str, ...]) -> Que
     opts = list(opts) if isinstance(opts, list) else []
     if kind.answer.numbered:  # a scale: labelled 1..k, recorded as the label's index
         return Question(tuple(str(i + 1) for i in range(len(opts))), tuple(range(len(opts))))
+    if kind.answer.several:
+        return _several_question(opts, letters(order, len(opts)))
     return Question(letters(order, len(opts)), tuple(opts))
+
+
+def _several_question(opts: list[Any], picks: tuple[str, ...]) -> Question:
+    """A question answered with any number of its options: one answer per set of them, by
+    size, then in the options' order (``nothing``, ``C``, ``F``, ``C, F``), recorded as
+    jsPsych's survey-multi-select records it, the list of the options chosen in their order."""
+    if len(opts) > kinds.MAX_SEVERAL:
+        raise EvalError(f"a question answered with any number of its options has at most "
+                        f"{kinds.MAX_SEVERAL}, since a text participant chooses among every "
+                        f"set of them; this one has {len(opts)}")
+    sets = [c for k in range(len(opts) + 1) for c in itertools.combinations(range(len(opts)), k)]
+    labels = tuple(SEPARATOR.join(picks[i] for i in c) if c else TIMEOUT for c in sets)
+    return Question(labels, tuple([opts[i] for i in c] for c in sets), picks=picks)
 
 
 def response(kind: kinds.Kind, values: list[Any]) -> Any:

@@ -224,6 +224,7 @@ def environment() -> jinja2.Environment:
     env.filters["or_list"] = lambda items: _listing(items, "or")
     env.filters["and_list"] = lambda items: _listing(items, "and")
     env.filters["words"] = number_word
+    env.filters["ordinal"] = ordinal
     env.filters["stop"] = full_stop
     env.filters["options"] = options
     env.filters["plural"] = plural
@@ -270,6 +271,18 @@ _NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "e
 def number_word(n: int) -> str:
     """A count as instructions write it: ``2`` → ``two``; beyond twelve, digits."""
     return _NUMBER_WORDS[n] if 0 <= n < len(_NUMBER_WORDS) else str(n)
+
+
+_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth",
+             "ninth", "tenth", "eleventh", "twelfth")
+
+
+def ordinal(n: int) -> str:
+    """A position counted from 1 in words: ``3`` → ``third``; beyond twelfth, ``13th``."""
+    if 1 <= n <= len(_ORDINALS):
+        return _ORDINALS[n - 1]
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
 @functools.cache

@@ -428,7 +428,7 @@ class ParticipantRun:
         else:
             view = {k: render.display(t.shown.get(k, v), is_html=k in t.kind.html)
                     for k, v in t.p.items()}
-        options = [q.options or () for q in t.qs]
+        options = [q.picks or q.options or () for q in t.qs]  # a set's single options
         answer = kind.answer.type
         view["labels"] = options if answer is AnswerType.SURVEY else (
             options[0] if options else ())

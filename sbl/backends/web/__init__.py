@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import html
+import re
 import string
 from importlib import resources
 from pathlib import Path
@@ -42,6 +43,13 @@ def _template() -> string.Template:
     return string.Template(_read("page.html"))
 
 
+# Whole-line comments of the page's scripts (a doc comment, a line of ``//``): the page
+# runs the same without them, and every page is some 15 kB smaller (the bandit page has a
+# size limit, tests/test_web.py). No script of sbl has a line inside a string that starts so.
+_COMMENT_LINES = re.compile(r"^[ \t]*/\*\*(?:(?!\*/).)*\*/[ \t]*\n|^[ \t]*//[^\n]*\n",
+                            re.M | re.S)
+
+
 @functools.cache
 def _read(name: str) -> str:
     text = resources.files("sbl.backends.web").joinpath(name).read_text(encoding="utf-8")
@@ -51,7 +59,7 @@ def _read(name: str) -> str:
     closing = "</script" if name.endswith(".js") else "</style"
     if closing in text.lower() or "<!--" in text:
         raise ValueError(f"{name} contains {closing!r} or '<!--'; it cannot be inlined")
-    return text
+    return _COMMENT_LINES.sub("", text) if name.endswith(".js") else text
 
 
 def compile_page(experiment: ir.Experiment, *, cdn: bool = False,

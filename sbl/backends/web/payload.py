@@ -54,8 +54,10 @@ def kind_data(name: str) -> dict[str, Any]:
                "html": types.strip_optional(p.type) == types.HTML}
               for p in kind.params if p.name not in kinds.TEXT_ONLY]
     data = [{"name": d.name, "expr": ir.to_data(d.expr)} for d in kind.data]
-    answer = {"type": kind.answer.type.value, "source": kind.answer.source,
-              "options": kind.answer.options, "bounds": kind.answer.bounds}
+    answer: dict[str, object] = {"type": kind.answer.type.value, "source": kind.answer.source,
+                                 "options": kind.answer.options, "bounds": kind.answer.bounds}
+    if kind.answer.count is not None:  # only same_different's: every page stays small
+        answer["count"] = kind.answer.count
     return {"plugin": kind.plugin, "answer": answer, "params": params, "data": data,
             "gesture": kind.gesture}
 

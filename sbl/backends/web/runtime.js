@@ -287,22 +287,16 @@
       }),
     },
     multi_choice: {
-      params: (t) => ({
-        questions: t.p.questions.map((q) => ({
-          prompt: esc(q.prompt), options: q.options.map((o) => esc(o)),
-        })),
-        preamble: preamble(t),
-      }),
+      params: optionQuestions,
       // Record the option as written, whatever jsPsych recorded: see optionOf.
-      response: (data, t) => {
-        if (!data.response) return null;
-        const out = {};
-        Object.keys(data.response).forEach((name, i) => {
-          const options = t.p.questions[i] ? t.p.questions[i].options : [];
-          out[name] = optionOf(options, data.response[name], (data.response_index || [])[i]);
-        });
-        return out;
-      },
+      response: (data, t) => perQuestion(data, t, (options, given, i) =>
+        optionOf(options, given, (data.response_index || [])[i])),
+    },
+    multi_select: {
+      params: optionQuestions,
+      // As written, in their order (jsPsych's simulation: in the order drawn).
+      response: (data, t) => perQuestion(data, t, (o, given) => given
+        .map((v) => optionOf(o, v, -1)).sort((a, b) => o.indexOf(a) - o.indexOf(b))),
     },
     text_survey: {
       params: (t) => ({
@@ -325,6 +319,34 @@
           require_movement: t.p.require_movement,
           trial_duration: ms(t.p.duration),
           stimulus_duration: ms(t.p.stimulus_duration),
+        };
+      },
+    },
+    same_different: {
+      params: (t) => ({
+        stimuli: [t.text("first"), t.text("second")],
+        answer: t.p.answer,
+        same_key: counted(t, t.p.keys)[0],
+        different_key: t.p.keys[1],
+        first_stim_duration: t.p.first_duration,
+        gap_duration: t.p.gap_duration,
+        second_stim_duration: t.p.second_duration || 0, // 0: shown until the key
+      }),
+    },
+    serial_reaction_time: {
+      params: (t) => {
+        const keys = t.p.choices;
+        const across = t.p.columns || keys.length;
+        const rows = [];
+        for (let i = 0; i < keys.length; i += across) rows.push(keys.slice(i, i + across));
+        return {
+          grid: rows.map((row) => row.map(() => 1)),
+          choices: rows,
+          target: [Math.floor(t.p.target / across), t.p.target % across],
+          target_color: t.p.target_color,
+          grid_square_size: t.p.square_size,
+          pre_target_duration: t.p.pre_target_duration,
+          trial_duration: ms(t.p.duration),
         };
       },
     },
@@ -429,8 +451,37 @@
     return escaped === undefined ? given : escaped;
   }
 
+  function optionQuestions(t) {
+    return {
+      questions: t.p.questions.map((q) => ({
+        prompt: esc(q.prompt), options: q.options.map((o) => esc(o)),
+      })),
+      preamble: preamble(t),
+    };
+  }
+
+  /** jsPsych's survey answers, each read by `read(options, given, i)`. */
+  function perQuestion(data, t, read) {
+    if (!data.response) return null;
+    const out = {};
+    Object.keys(data.response).forEach((name, i) => {
+      const q = t.p.questions[i];
+      out[name] = read(q ? q.options : [], data.response[name], i);
+    });
+    return out;
+  }
+
   function preamble(t) {
     return t.p.preamble === null ? null : `<div class="sbl-text">${t.text("preamble")}</div>`;
+  }
+
+  /** `items`, if it holds answer.count; else answers.py's error (counted). */
+  function counted(t, items) {
+    const n = t.kind.answer.count;
+    if (n && items.length !== n) {
+      throw new Error(`'${t.kind.answer.source}' must hold ${n} items; it holds ${items.length}`);
+    }
+    return items;
   }
 
   /** "" when bandit trial `t`'s instructed arm (`forced`) is none or one of its `n` arms;
