@@ -393,6 +393,11 @@ def _string(fn: str, v: Value, what: str = "a string") -> str:
     return v
 
 
+def _image(path: Value, description: Value) -> str:
+    _string("image", path, "a path")
+    return _string("image", description, "a description")
+
+
 def _numbers_of(fn: str, xs: Value) -> list[float]:
     items = _list(fn, xs)
     for i, x in enumerate(items):
@@ -660,6 +665,10 @@ _TABLE = (
     Builtin("markup", 1, 1, "The string as markup: shown as HTML in an html parameter, not "
             "escaped (for HTML the author wrote, never for participant data).",
             lambda s: _string("markup", s), result=t.HTML, params=(t.STR,)),
+    Builtin("image", 2, 2, "image(path, description): in an html parameter, the image file "
+            "path shown where it is written (listed and checked as media are); its value, and "
+            "what a text participant reads, is the description.", _image, result=t.HTML,
+            params=(t.STR, t.STR)),
     Builtin("number", 1, 1, "A decimal string read as a number; a number stays as it is.",
             _number_builtin, result=t.NUMBER, params=(t.STR,)),
     Builtin("join", 1, 2, "join(xs, sep=\"\"): the items converted to strings, joined.", _join,

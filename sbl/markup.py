@@ -66,6 +66,64 @@ def warnings(experiment: ir.Experiment) -> list[Diagnostic]:
     return out
 
 
+def misplaced_images(experiment: ir.Experiment) -> list[Diagnostic]:
+    """An error for each ``image(...)`` written where it cannot show an image: anywhere but
+    in an ``html`` parameter, as its whole value, a hole of its template (or of a template
+    marked with ``markup(...)``), or a branch of its ``if``. Elsewhere its value is only the
+    description, text, so the image would silently be lost."""
+    placed: set[int] = set()
+    for stim in ir.stimuli(experiment.body):
+        kind = kinds.get(stim.kind)
+        html_params = {p.name for p in kind.params
+                       if types.strip_optional(p.type) == types.HTML} if kind else set()
+        for param in stim.params:
+            if param.name in html_params:
+                placed.update(id(n) for n in _image_places(param.value))
+    return [Diagnostic("image() shows an image only where it is written in an html "
+                       "parameter; here its value is just its description", n.span,
+                       help="write it in a stimulus's html parameter, as the value, a "
+                            "template hole or an if branch: stimulus: "
+                            "\"<p>{image(path, text)}</p>\" (docs/language.md, Media)")
+            for n in ir.walk(experiment) if _is_image(n) and id(n) not in placed]
+
+
+def _image_places(expr: ir.Expr) -> list[ir.Expr]:
+    """The ``image(...)`` calls of an html parameter's expression that show as images."""
+    if _is_image(expr):
+        return [expr]
+    if isinstance(expr, ir.Cond):
+        return _image_places(expr.then) + _image_places(expr.otherwise)
+    template = _template(expr)
+    return [p for p in template.parts if isinstance(p, ir.Call) and _is_image(p)] \
+        if template else []
+
+
+def image_paths(expr: ir.Expr) -> list[ir.Expr]:
+    """The path of each image an html parameter's expression shows, wrapped in the ``if``
+    tests that choose it (``none`` on the other branch), so that :mod:`sbl.listing` lists
+    only the branches a row can take."""
+    if isinstance(expr, ir.Cond):
+        none = ir.Literal(None)
+        then: list[ir.Expr] = [ir.Cond(expr.test, p, none, span=p.span)
+                               for p in image_paths(expr.then)]
+        return then + [ir.Cond(expr.test, none, p, span=p.span)
+                       for p in image_paths(expr.otherwise)]
+    return [call.args[0] for call in _image_places(expr)
+            if isinstance(call, ir.Call) and call.args]
+
+
+def _template(expr: ir.Expr) -> ir.Template | None:
+    """The template of an html parameter's value, or of ``markup(template)``: the holes of
+    either can be images."""
+    if isinstance(expr, ir.Call) and _marked(expr) and len(expr.args) == 1:
+        expr = expr.args[0]
+    return expr if isinstance(expr, ir.Template) else None
+
+
+def _is_image(node: object) -> bool:
+    return isinstance(node, ir.Call) and node.func == "image"
+
+
 def _buried_markup(node: ir.Expr, param: ir.Param) -> list[Diagnostic]:
     """A warning for each ``markup(...)`` inside a computed value that is not itself marked
     (``markup(a) + "<p>b</p>"``): the value is plain text, so all of it shows escaped."""

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from sbl import ir, kinds, listing
+from sbl import ir, kinds, listing, markup, types
 from sbl.listing import Binding, Env, Unlistable
 from sbl.source import Diagnostic, SblError, read_source
 from sbl.values import Value, truthy
@@ -72,7 +72,7 @@ def base_dir(experiment: ir.Experiment) -> Path:
 def uses(experiment: ir.Experiment) -> list[Use]:
     """Every media file the experiment can show, once each, in source order; an SblError
     lists each media value that cannot be listed or is no media file (no file is read)."""
-    stims = [s for s in ir.stimuli(experiment.body) if _media_params(s)]
+    stims = [s for s in ir.stimuli(experiment.body) if _shows_media(s)]
     if not stims:
         return []
     lister = _Lister(experiment)
@@ -133,12 +133,26 @@ def _suffix(path: str) -> str:
     return PurePosixPath(path).suffix.lower()
 
 
-def _media_params(stim: ir.Stimulus) -> list[tuple[ir.Param, kinds.ParamDecl]]:
+def _media_params(stim: ir.Stimulus) -> list[tuple[ir.Expr, kinds.ParamDecl]]:
+    """The expressions of ``stim`` that name media files: its media parameters' values, and
+    the path of each ``image(path, description)`` in its parameters."""
     kind = kinds.get(stim.kind)
     if kind is None:
         return []
     declared = {p.name: p for p in kind.media_params}
-    return [(p, declared[p.name]) for p in stim.params if p.name in declared]
+    html = {p.name for p in kind.params if types.strip_optional(p.type) == types.HTML}
+    images = [(path, IMAGE) for p in stim.params if p.name in html
+              for path in markup.image_paths(p.value)]
+    return [(p.value, declared[p.name]) for p in stim.params if p.name in declared] + images
+
+
+def _shows_media(stim: ir.Stimulus) -> bool:
+    return bool(_media_params(stim))
+
+
+# image(path, description) in an html parameter: its path is listed and checked as an
+# image parameter's (docs/language.md, Media)
+IMAGE = kinds.ParamDecl("image()", types.MEDIA, True, None, "", media="image")
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,7 +198,7 @@ class _Lister:
         for item in items:
             if isinstance(item, ir.Stimulus):
                 self.stimulus(item, rows)
-            elif any(_media_params(s) for s in ir.stimuli(item.body)):
+            elif any(_shows_media(s) for s in ir.stimuli(item.body)):
                 self.block(item, rows)
 
     def block(self, block: ir.Block, rows: list[_Row]) -> None:
@@ -251,34 +265,33 @@ class _Lister:
         return {**self.env, **{k: [v] for k, v in row.columns.items()}}
 
     def stimulus(self, stim: ir.Stimulus, rows: list[_Row]) -> None:
-        for param, decl in _media_params(stim):
-            names = [n.name for n in ir.walk(param.value) if isinstance(n, ir.Name)]
+        for expr, decl in _media_params(stim):
+            names = [n.name for n in ir.walk(expr) if isinstance(n, ir.Name)]
             distinct = {json.dumps([r.columns.get(n) for n in names], sort_keys=True): r
                         for r in rows}
             try:
                 for row in distinct.values():
-                    for value in listing.possible(param.value, self._env(row)):
-                        self._value(value, param, decl, self._where(value, names, row, param))
+                    for value in listing.possible(expr, self._env(row)):
+                        self._value(value, decl, self._where(value, names, row, expr))
             except Unlistable as err:
                 self.errors.append(Diagnostic(
-                    f"cannot list the files parameter '{param.name}' can name: {err.reason}",
+                    f"cannot list the files {_named(decl)} can name: {err.reason}",
                     err.span, help=_RULE))
 
-    def _where(self, value: Value, names: list[str], row: _Row, param: ir.Param
+    def _where(self, value: Value, names: list[str], row: _Row, expr: ir.Expr
                ) -> ir.Span | None:
-        """Where ``value`` was written: its CSV cell, a string literal in the parameter or
-        in a table or constant of the file, else the parameter."""
-        return (_cell(names, row) or _literal(param.value, value)
+        """Where ``value`` was written: its CSV cell, a string literal in the expression or
+        in a table or constant of the file, else the expression."""
+        return (_cell(names, row) or _literal(expr, value)
                 or next(filter(None, (_literal(w, value) for w in self.written)), None)
-                or param.value.span)
+                or expr.span)
 
-    def _value(self, value: Value, param: ir.Param, decl: kinds.ParamDecl,
-               span: ir.Span | None) -> None:
+    def _value(self, value: Value, decl: kinds.ParamDecl, span: ir.Span | None) -> None:
         if value is None:
             return
         if isinstance(value, list):
             for item in value:
-                self._value(item, param, decl, span)
+                self._value(item, decl, span)
             return
         problem = _bad_path(value, decl)
         if problem:
@@ -296,7 +309,7 @@ _RULE = ("a media path must be a literal, a table column, a constant, or built f
 def _bad_path(value: Value, decl: kinds.ParamDecl) -> tuple[str, str] | None:
     """What is wrong with ``value`` as a media path of parameter ``decl``, with a help."""
     if not isinstance(value, str):
-        return (f"parameter '{decl.name}' names a media file, so it must be a path, "
+        return (f"{_named(decl)} names a media file, so it must be a path, "
                 f"not {json.dumps(value)}", "a string such as \"images/cat.png\"")
     if "://" in value or value.startswith("data:"):
         return (f"media must be files beside the experiment, not a URL: '{value}'",
@@ -309,10 +322,15 @@ def _bad_path(value: Value, decl: kinds.ParamDecl) -> tuple[str, str] | None:
         endings = ", ".join(e for e, (c, _) in TYPES.items() if decl.media in (None, c))
         return f"'{value}' is not a media file the page can show", f"use one of {endings}"
     if decl.media is not None and known[0] != decl.media:
-        return (f"'{value}' is {_a(known[0])} file; parameter '{decl.name}' takes "
+        return (f"'{value}' is {_a(known[0])} file; {_named(decl)} takes "
                 f"{_a(decl.media)} file", "use a file ending in one of " + ", ".join(
                     e for e, (c, _) in TYPES.items() if c == decl.media))
     return None
+
+
+def _named(decl: kinds.ParamDecl) -> str:
+    """How an error names what takes the path: a parameter, or image()'s first argument."""
+    return "image()" if decl is IMAGE else f"parameter '{decl.name}'"
 
 
 def _cell(names: list[str], row: _Row) -> ir.Span | None:

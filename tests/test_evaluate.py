@@ -328,6 +328,8 @@ def test_builtin_values(expr: ir.Expr, value: Any) -> None:
 
 
 BUILTIN_ERRORS = [
+    (call("image", 1, "a dot"), "image needs a path; got number"),
+    (call("image", "a.png", None), "image needs a description; got none"),
     (call("len", 3), "len needs a list, string or record; got number"),
     (call("len", 1, 2), "len takes 1 argument; got 2"),
     (ir.Call("len", (N("xs"),), (ir.Field("x", L(1)),)), "len takes no named arguments"),
@@ -414,7 +416,7 @@ def test_builtin_table_describes_every_builtin() -> None:
                 "markup", "number", "join", "split", "contains", "reverse", "sorted", "count",
                 "any", "all", "cross", "repeat", "fixed", "pad", "trim", "replace", "startswith",
                 "endswith", "latin", "index", "set", "sqrt", "exp", "log", "sin", "cos", "tan",
-                "atan2", "hypot", "pi"}
+                "atan2", "hypot", "pi", "image"}
     assert set(BUILTINS) == required
     for name, b in BUILTINS.items():
         assert b.name == name and b.doc and "\n" not in b.doc

@@ -6,11 +6,16 @@ text runs never need them."""
 
 from __future__ import annotations
 
-from sbl import ir, media
+from sbl import ir, markup, media
+from sbl.source import SblError
 
 
 def list_media(experiment: ir.Experiment) -> ir.Experiment:
     """Return ``experiment`` unchanged if every media value can be listed and is a media
-    file's path; raise SblError listing each that is not."""
+    file's path, and every ``image(...)`` is where it shows an image; raise SblError listing
+    each that is not."""
+    misplaced = markup.misplaced_images(experiment)
+    if misplaced:
+        raise SblError(misplaced)
     media.uses(experiment)
     return experiment

@@ -972,6 +972,8 @@
     lower: B(1, 1, (s) => string("lower", s).toLowerCase()),
     str: B(1, 1, show),
     markup: B(1, 1, (s) => string("markup", s)),
+    image: B(2, 2, (path, text) =>
+      string("image", path, "a path") && string("image", text, "a description")),
     number: B(1, 1, (v) => {
       if (isNumber(v)) return v;
       if (typeof v === "string") return parseNumber(v);

@@ -70,7 +70,8 @@ GESTURE_PLUGIN = "html-button-response"
 def plugins(experiment: ir.Experiment, used: dict[str, kinds.Kind]) -> list[str]:
     """The jsPsych plugins the page needs, sorted."""
     names = {name for k in used.values() for name in (k.plugin, *k.extra_plugins)}
-    if any(k.media_params for k in used.values()):
+    if any(k.media_params for k in used.values()) or any(
+            isinstance(n, ir.Call) and n.func == "image" for n in ir.walk(experiment.body)):
         names.add("preload")  # the page loads every media file before the first trial
     fullscreen = experiment.setting("fullscreen")
     if fullscreen is not None and not (isinstance(fullscreen, ir.Literal) and not fullscreen.value):

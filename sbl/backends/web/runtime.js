@@ -762,23 +762,44 @@
     if (node.node === "Literal" && typeof node.value === "string") {
       return { value: node.value, markup: node.value };
     }
-    if (node.node === "Template") {
-      let value = "";
-      let markup = "";
-      for (const part of node.parts) {
-        const text = typeof part === "string" ? part : X.show(evaluate(run, part, scope));
-        value += text;
-        markup += typeof part === "string" || isMarked(part) ? text : esc(text);
-      }
-      return { value, markup };
-    }
+    if (node.node === "Template") return templateOf(run, node, scope, false);
     if (node.node === "Cond") {
       const test = X.truthy(evaluate(run, node.test, scope));
       return markupOf(run, test ? node.then : node.otherwise, scope);
     }
+    if (isImage(node)) return imageOf(run, node, scope);
+    if (isMarked(node) && node.args[0].node === "Template") {
+      return templateOf(run, node.args[0], scope, true);
+    }
     const value = evaluate(run, node, scope);
     if (isMarked(node)) return { value, markup: X.show(value) };
     return { value, markup: value === null ? "" : esc(value) };
+  }
+
+  /** image(path, text): the text as value (as text runs), the page's copy of the file. */
+  function imageOf(run, node, scope) {
+    const args = node.args.map((a) => ({ node: "Literal", value: evaluate(run, a, scope) }));
+    const value = evaluate(run, { ...node, args }, scope); // checks them, evaluated once
+    const src = esc(media(args[0].value));
+    return { value, markup: `<img class="sbl-image" src="${src}" alt="${esc(value)}">` };
+  }
+
+  /** A template: image() holes as images, others escaped unless marked. */
+  function templateOf(run, node, scope, marked) {
+    let value = "";
+    let markup = "";
+    for (const part of node.parts) {
+      const m = typeof part === "string" ? { value: part, markup: part }
+        : isImage(part) ? imageOf(run, part, scope) : null;
+      const text = m ? m.value : X.show(evaluate(run, part, scope));
+      value += text;
+      markup += m ? m.markup : marked || isMarked(part) ? text : esc(text);
+    }
+    return { value, markup };
+  }
+
+  function isImage(node) {
+    return node.node === "Call" && node.func === "image";
   }
 
   /** Whether `node` is `markup(...)`: a value the author marked as markup. */
