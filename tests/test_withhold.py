@@ -92,8 +92,8 @@ block main over [{w: "RED", colour: true}, {w: "TABLE", colour: false}] {
         assert [r["correct"] for r in answered] == correct and rows.n_responses == 2
     rows = exp.run(Scripted(["nothing", "nothing"]), seed=5)
     assert rows.transcripts["1"].endswith(  # the options once, while they stay the same
-        f'option {other} is "other". You choose <<nothing>>.\nYou see "TABLE". You choose '
-        '<<nothing>>.')
+        f'option {other} is "other"; you can also choose nothing. You choose <<nothing>>.\n'
+        'You see "TABLE". You choose <<nothing>>.')  # and that nothing is an answer
 
 
 def test_nothing_is_recorded_as_a_timeout_and_scored_correct_on_no_go() -> None:

@@ -250,10 +250,13 @@ def options(choices: Sequence[Any], labels: Sequence[Any]) -> str:
     option X is "c".``; options an open transcript does not know: ``The options are …``."""
     if isinstance(choices, Pending):
         return "The options are …"
-    # with ``withhold`` the labels end with one more answer, "nothing", which no button has
     said = [f'option {_finalize(label)} is "{_finalize(c)}"'
             for c, label in zip(choices, labels, strict=False)]
     text = _listing(said, "and") if said else ""
+    # with ``withhold`` the labels end with one more answer, "nothing", which no button has
+    extra = [_finalize(label) for label in labels[len(choices):]]
+    if extra and said:
+        text += f"; you can also choose {_listing(extra, 'or')}"
     return text[:1].upper() + text[1:] + "."
 
 
