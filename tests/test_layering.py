@@ -5,7 +5,8 @@ Layers, bottom up; a module may import its own layer and those below it, never a
 1. the IR, ``sbl.ir``: imports nothing of ``sbl``;
 2. the front end and its facts: ``sbl.source``, ``sbl.types``, ``sbl.values``, ``sbl.prng``,
    ``sbl.groups``, ``sbl.parse``, ``sbl.syntax_errors``, ``sbl.grammar``, ``sbl.kinds``,
-   ``sbl.evaluate``, ``sbl.listing``, ``sbl.media``;
+   ``sbl.evaluate``, ``sbl.listing``, ``sbl.media``, ``sbl.markup`` (what an html parameter
+   shows as markup, and where ``image(...)`` can show a picture);
 3. the passes, ``sbl.passes.*``: the IR and layer 2 only;
 4. the backends, ``sbl.backends.NAME`` (``web``, ``text``, ``ir``): layers 1-3, the data
    schema (``sbl.data``) and the participant protocol (``sbl.protocol``); never another
@@ -34,7 +35,7 @@ import pytest
 SBL = Path(__file__).resolve().parents[1] / "sbl"
 FRONT = {"sbl.source", "sbl.types", "sbl.values", "sbl.prng", "sbl.order", "sbl.groups",
          "sbl.parse", "sbl.syntax_errors", "sbl.grammar", "sbl.kinds", "sbl.evaluate",
-         "sbl.listing", "sbl.media"}
+         "sbl.listing", "sbl.media", "sbl.markup"}
 API = ("sbl.experiment", "sbl.simulate", "sbl.scoring", "sbl.cli", "sbl.commands",
        "sbl.participants")
 MODEL_LIBRARIES = {"torch", "transformers", "peft", "accelerate", "bitsandbytes", "llama_cpp",
