@@ -374,7 +374,7 @@ def test_the_probe_is_remembered_per_release_and_kind_of_model(tiny, tmp_path, m
     first = compat.remembered_keep_mode(tiny.model, "cpu")
     assert compat.remembered_keep_mode(tiny.model, "cpu") == first
     assert len(probed) == 1  # the second run read it
-    memo = tmp_path / "probes.json"
+    memo = tmp_path / "remembered" / "probes.json"
     key = f"logits_to_keep {compat.probe_key(tiny.model, 'cpu')}"
     assert json.loads(memo.read_text()) == {key: first}
     assert "LlamaForCausalLM" in key and f"torch={torch.__version__}" in key

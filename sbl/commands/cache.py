@@ -14,7 +14,7 @@ def cache() -> None:
     seconds; each entry is checked against its manifest before use (its files are hashed
     again whenever their size, inode, mtime or ctime changed) and rebuilt if it changed. It
     also remembers what a first run found out about the installed transformers
-    (probes.json). The cache lives in $SBL_CACHE_DIR, else $XDG_CACHE_HOME/sbl, else
+    (remembered/probes.json). The cache lives in $SBL_CACHE_DIR, else $XDG_CACHE_HOME/sbl, else
     ~/.cache/sbl; removing it is always safe.
 
     \b

@@ -120,10 +120,10 @@ def source_sha256(source: Path) -> str:
 
 
 def remembered(name: str, key: str, find: Callable[[], str]) -> str:
-    """``find()``, remembered under ``key`` in ``<root>/NAME.json`` across runs: for facts
-    about the installed libraries that cost a model run to find out (the key must name
-    everything the answer depends on). A record that cannot be read is found again."""
-    path = cache_root() / f"{name}.json"
+    """``find()``, remembered under ``key`` in ``<root>/remembered/NAME.json`` across runs:
+    for facts about the installed libraries that cost a model run to find out (the key must
+    name everything the answer depends on). A record that cannot be read is found again."""
+    path = cache_root() / "remembered" / f"{name}.json"
     known = _read_json(path) or {}
     if isinstance(known.get(key), str):
         return str(known[key])
@@ -300,10 +300,8 @@ def remove(path: Path) -> None:
 def clear() -> tuple[int, int]:
     """Remove every entry (and leftovers of interrupted writes), the recorded hashes of
     source files and what :func:`remembered` keeps; (entries, bytes) removed."""
-    shutil.rmtree(cache_root() / "sources", ignore_errors=True)
-    for memo in cache_root().glob("*.json"):
-        with contextlib.suppress(OSError):
-            memo.unlink()
+    for kept in ("sources", "remembered"):  # only sbl's own folders: the root may be shared
+        shutil.rmtree(cache_root() / kept, ignore_errors=True)
     where = models_dir()
     if not where.is_dir():
         return 0, 0
